@@ -1,0 +1,83 @@
+#include "posturetable.h"
+
+#include "clock.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace vigil::app {
+
+namespace {
+
+std::string padded(std::string text, std::size_t width)
+{
+    if (text.size() < width)
+        text.append(width - text.size(), ' ');
+    return text;
+}
+
+// Cuts at a UTF-8 character boundary so a multi-byte name is never split.
+std::string fitted(const std::string &text, std::size_t width)
+{
+    if (text.size() <= width || width < 2)
+        return text;
+    std::size_t cut = width - 1;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return text.substr(0, cut) + "…";
+}
+
+std::string statusText(posture::CheckStatus status, bool color)
+{
+    const auto word = std::string(posture::toString(status));
+    if (!color)
+        return padded(word, 8);
+    const char *code = status == posture::CheckStatus::Pass   ? "\033[32m"
+                       : status == posture::CheckStatus::Fail ? "\033[31m"
+                                                              : "\033[33m";
+    return code + word + "\033[0m" + std::string(8 - word.size(), ' ');
+}
+
+} // namespace
+
+std::string formatPostureTable(const posture::PostureSnapshot &snapshot,
+                               const TableOptions &options)
+{
+    std::size_t idWidth = 5;
+    for (const auto &check : snapshot.checks)
+        idWidth = std::max(idWidth, check.id.size());
+    idWidth += 2;
+    const std::size_t summaryWidth =
+        static_cast<std::size_t>(std::max(20, options.width - static_cast<int>(idWidth) - 8));
+
+    std::ostringstream out;
+    int passed = 0, failed = 0, unknown = 0;
+    for (const auto &check : snapshot.checks) {
+        passed += check.status == posture::CheckStatus::Pass;
+        failed += check.status == posture::CheckStatus::Fail;
+        unknown += check.status == posture::CheckStatus::Unknown;
+    }
+    out << "Device posture at " << posture::toIso8601(snapshot.collectedAt) << " (collected in "
+        << snapshot.duration.count() << " ms): " << passed << " pass, " << failed << " fail, "
+        << unknown << " unknown\n\n";
+    out << padded("CHECK", idWidth) << padded("STATUS", 8) << "SUMMARY\n";
+    for (const auto &check : snapshot.checks)
+        out << padded(check.id, idWidth) << statusText(check.status, options.color)
+            << fitted(check.summary, summaryWidth) << "\n";
+
+    if (failed > 0) {
+        out << "\nTo fix:\n";
+        for (const auto &check : snapshot.checks)
+            if (check.status == posture::CheckStatus::Fail)
+                out << "  " << check.id << ": " << check.remediation << "\n";
+    }
+    if (unknown > 0) {
+        out << "\nNot determined:\n";
+        for (const auto &check : snapshot.checks)
+            if (check.status == posture::CheckStatus::Unknown)
+                out << "  " << check.id << ": " << check.reason << "\n";
+    }
+    return out.str();
+}
+
+} // namespace vigil::app

@@ -1,0 +1,76 @@
+#include "postureengine.h"
+
+#include <future>
+#include <thread>
+
+namespace vigil::posture {
+
+namespace {
+// Commands stop at the deadline; the grace covers the collector's own bookkeeping after it.
+constexpr std::chrono::milliseconds grace{250};
+} // namespace
+
+PostureEngine::PostureEngine(std::shared_ptr<const Host> host,
+                             std::vector<std::shared_ptr<Collector>> collectors,
+                             std::chrono::milliseconds collectorTimeout)
+    : m_host(std::move(host)), m_timeout(collectorTimeout)
+{
+    for (auto &collector : collectors)
+        m_slots.push_back({std::move(collector), std::make_shared<std::atomic<bool>>(false)});
+}
+
+PostureSnapshot PostureEngine::collect()
+{
+    std::lock_guard lock(m_collecting);
+    PostureSnapshot snapshot;
+    snapshot.collectedAt = m_host->clock().now();
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + m_timeout;
+
+    std::vector<std::future<CheckResult>> pending;
+    for (const auto &slot : m_slots) {
+        if (slot.busy->exchange(true)) {
+            std::promise<CheckResult> stuck;
+            stuck.set_value(CheckResult::unknown(
+                std::string(slot.collector->id()),
+                "the previous collection is still running past its timeout"));
+            pending.push_back(stuck.get_future());
+            continue;
+        }
+        auto promise = std::make_shared<std::promise<CheckResult>>();
+        pending.push_back(promise->get_future());
+        std::thread([collector = slot.collector, busy = slot.busy, host = m_host, promise,
+                     deadline]() {
+            const auto begin = std::chrono::steady_clock::now();
+            CheckResult result;
+            try {
+                result = collector->collect(CollectContext(*host, deadline));
+            } catch (const std::exception &e) {
+                result = CheckResult::unknown(std::string(collector->id()),
+                                              std::string("internal error: ") + e.what());
+            }
+            result.id = std::string(collector->id());
+            result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - begin);
+            promise->set_value(std::move(result));
+            busy->store(false);
+        }).detach();
+    }
+
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (pending[i].wait_until(deadline + grace) == std::future_status::ready) {
+            snapshot.checks.push_back(pending[i].get());
+            continue;
+        }
+        auto result = CheckResult::unknown(std::string(m_slots[i].collector->id()),
+                                           "timed out after " +
+                                               std::to_string(m_timeout.count()) + " ms");
+        result.duration = m_timeout;
+        snapshot.checks.push_back(std::move(result));
+    }
+    snapshot.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return snapshot;
+}
+
+} // namespace vigil::posture

@@ -1,0 +1,79 @@
+#include "posturesnapshot.h"
+
+#include "clock.h"
+
+#include <ctime>
+#include <stdexcept>
+
+namespace vigil::posture {
+
+const CheckResult *PostureSnapshot::find(std::string_view id) const
+{
+    for (const auto &check : checks)
+        if (check.id == id)
+            return &check;
+    return nullptr;
+}
+
+nlohmann::json PostureSnapshot::toJson() const
+{
+    nlohmann::json checksJson = nlohmann::json::object();
+    for (const auto &check : checks)
+        checksJson[check.id] = check.toJson();
+    return {
+        {"schema_version", schemaVersion},
+        {"collected_at", toIso8601(collectedAt)},
+        {"duration_ms", duration.count()},
+        {"checks", std::move(checksJson)},
+    };
+}
+
+namespace {
+
+std::chrono::system_clock::time_point parseIso8601(const std::string &text)
+{
+    std::tm utc{};
+    const char *end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    if (!end || *end != '\0')
+        throw std::invalid_argument("field 'collected_at' must be an RFC 3339 UTC time");
+    return std::chrono::system_clock::from_time_t(::timegm(&utc));
+}
+
+} // namespace
+
+PostureSnapshot PostureSnapshot::fromJson(const nlohmann::json &json)
+{
+    if (!json.is_object())
+        throw std::invalid_argument("snapshot must be an object");
+    const auto version = json.find("schema_version");
+    if (version == json.end() || !version->is_number_integer())
+        throw std::invalid_argument("field 'schema_version' must be an integer");
+    if (version->get<long long>() != schemaVersion)
+        throw std::invalid_argument("field 'schema_version': unsupported version " +
+                                    version->dump());
+    PostureSnapshot snapshot;
+    const auto collected = json.find("collected_at");
+    if (collected == json.end() || !collected->is_string())
+        throw std::invalid_argument("field 'collected_at' must be a string");
+    snapshot.collectedAt = parseIso8601(collected->get<std::string>());
+    const auto duration = json.find("duration_ms");
+    if (duration == json.end() || !duration->is_number_integer() ||
+        duration->get<long long>() < 0)
+        throw std::invalid_argument("field 'duration_ms' must be a non-negative integer");
+    snapshot.duration = std::chrono::milliseconds(duration->get<long long>());
+    const auto checks = json.find("checks");
+    if (checks == json.end() || !checks->is_object())
+        throw std::invalid_argument("field 'checks' must be an object");
+    for (const auto &[id, value] : checks->items()) {
+        try {
+            auto check = CheckResult::fromJson(value);
+            check.id = id;
+            snapshot.checks.push_back(std::move(check));
+        } catch (const std::invalid_argument &e) {
+            throw std::invalid_argument("checks." + id + ": " + e.what());
+        }
+    }
+    return snapshot;
+}
+
+} // namespace vigil::posture
