@@ -29,7 +29,7 @@ std::string fitted(const std::string &text, std::size_t width)
 
 std::string statusText(posture::CheckStatus status, bool color)
 {
-    const auto word = std::string(posture::toString(status));
+    const auto word = std::string(posture::statusName(status));
     if (!color)
         return padded(word, 8);
     const char *code = status == posture::CheckStatus::Pass   ? "\033[32m"

@@ -4,7 +4,7 @@
 
 namespace vigil::posture {
 
-std::string_view toString(CheckStatus status)
+std::string_view statusName(CheckStatus status)
 {
     switch (status) {
     case CheckStatus::Pass:
@@ -64,7 +64,7 @@ CheckResult CheckResult::unknown(std::string id, std::string reason, nlohmann::j
 nlohmann::json CheckResult::toJson() const
 {
     nlohmann::json j = {
-        {"status", toString(status)},
+        {"status", statusName(status)},
         {"summary", summary},
         {"details", details},
         {"duration_ms", duration.count()},

@@ -10,9 +10,14 @@ namespace vigil::posture {
 
 // Tri-state by design: a check that could not be determined is Unknown with a reason,
 // never silently Pass.
-enum class CheckStatus { Pass, Fail, Unknown };
+enum class CheckStatus
+{
+    Pass,
+    Fail,
+    Unknown
+};
 
-std::string_view toString(CheckStatus status);
+std::string_view statusName(CheckStatus status);
 std::optional<CheckStatus> checkStatusFromString(std::string_view text);
 
 struct CheckResult

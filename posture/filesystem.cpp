@@ -73,7 +73,9 @@ FileSystem::ReadResult FileSystem::readFile(std::string_view path, std::size_t m
         result.error = std::error_code(errno, std::generic_category());
         return result;
     }
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         ::close(fd);
         result.error = std::make_error_code(std::errc::is_a_directory);
@@ -120,8 +122,8 @@ bool FileSystem::exists(std::string_view path) const
 bool FileSystem::isDirectory(std::string_view path) const
 {
     std::error_code ec;
-    return std::filesystem::is_directory(
-        hostPath(canonicalPath(path).value_or(std::string(path))), ec);
+    return std::filesystem::is_directory(hostPath(canonicalPath(path).value_or(std::string(path))),
+                                         ec);
 }
 
 bool FileSystem::isRegularFile(std::string_view path) const
@@ -155,14 +157,27 @@ std::vector<std::string> FileSystem::listDirectory(std::string_view path) const
 std::optional<std::chrono::system_clock::time_point>
 FileSystem::modificationTime(std::string_view path) const
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     const auto host = hostPath(canonicalPath(path).value_or(std::string(path)));
     if (::stat(host.c_str(), &st) != 0)
         return std::nullopt;
-    const auto since = std::chrono::seconds(st.st_mtim.tv_sec) +
-                       std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    const auto since =
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
     return std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(since));
+}
+
+std::error_code FileSystem::tryOpen(std::string_view path, bool readWrite) const
+{
+    const auto host = hostPath(canonicalPath(path).value_or(std::string(path)));
+    const int fd =
+        ::open(host.c_str(), (readWrite ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return std::error_code(errno, std::generic_category());
+    ::close(fd);
+    return {};
 }
 
 std::optional<std::string> FileSystem::canonicalPath(std::string_view path) const
@@ -184,7 +199,9 @@ std::optional<std::string> FileSystem::canonicalPath(std::string_view path) cons
             current += "/" + p;
         current += "/" + part;
         const auto host = hostPath(current);
-        struct stat st{};
+        struct stat st
+        {
+        };
         if (::lstat(host.c_str(), &st) != 0)
             return std::nullopt;
         if (!S_ISLNK(st.st_mode)) {

@@ -43,7 +43,11 @@ public:
     // Entry names (not paths), sorted; empty with error set when the directory can't be read.
     std::vector<std::string> listDirectory(std::string_view path, std::error_code &error) const;
     std::vector<std::string> listDirectory(std::string_view path) const;
-    std::optional<std::chrono::system_clock::time_point> modificationTime(std::string_view path) const;
+    std::optional<std::chrono::system_clock::time_point>
+    modificationTime(std::string_view path) const;
+    // Opens and closes the file (read-write when asked), to learn whether this process may use
+    // it: for device nodes whose permissions depend on groups and ACLs, not on mode bits alone.
+    std::error_code tryOpen(std::string_view path, bool readWrite) const;
 
     // The path with every symbolic link resolved inside the root, as a target path
     // ("/dev/mapper/root" -> "/dev/dm-0"); nullopt when a component is missing or links loop.

@@ -47,8 +47,7 @@ FixtureCommandRunner::FixtureCommandRunner(const std::filesystem::path &director
             throw std::runtime_error("bad outcome in " + entry.path().string());
         result.exitCode = json.value("exit_code", 0);
         if (json.contains("stdout_file"))
-            result.standardOutput =
-                readAll(directory / json.at("stdout_file").get<std::string>());
+            result.standardOutput = readAll(directory / json.at("stdout_file").get<std::string>());
         else
             result.standardOutput = json.value("stdout", std::string());
         result.standardError = json.value("stderr", std::string());

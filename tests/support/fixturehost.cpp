@@ -61,3 +61,15 @@ void writeFile(const std::filesystem::path &root, const std::string &path,
 }
 
 } // namespace vigil::test
+
+#include "collector.h"
+
+namespace vigil::test {
+
+posture::CheckResult collect(posture::Collector &collector, const posture::Host &host)
+{
+    return collector.collect(
+        posture::CollectContext(host, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+}
+
+} // namespace vigil::test

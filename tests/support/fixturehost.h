@@ -3,6 +3,7 @@
 #include "fixturecommandrunner.h"
 #include "host.h"
 #include "manualclock.h"
+#include "testprinters.h"
 
 #include <filesystem>
 #include <map>
@@ -28,16 +29,27 @@ struct FixtureHost
     static FixtureHost load(const std::string &name);
     // A host over any directory shaped like "/" (for tests that build a tree on the fly).
     static FixtureHost fromRoot(const std::filesystem::path &root,
-                                std::map<std::string, std::string> environment = {},
-                                uid_t uid = 0);
+                                std::map<std::string, std::string> environment = {}, uid_t uid = 0);
 };
 
 // Creates a file (and its parent directories) below root with the given content and mode.
 void writeFile(const std::filesystem::path &root, const std::string &path,
-               const std::string &content, std::filesystem::perms mode =
-                                                  std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write |
-                                                  std::filesystem::perms::group_read |
-                                                  std::filesystem::perms::others_read);
+               const std::string &content,
+               std::filesystem::perms mode = std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::group_read |
+                                             std::filesystem::perms::others_read);
+
+} // namespace vigil::test
+
+namespace vigil::posture {
+class Collector;
+struct CheckResult;
+} // namespace vigil::posture
+
+namespace vigil::test {
+
+// Runs one collector against a host with a 5 s deadline, as the engine would.
+posture::CheckResult collect(posture::Collector &collector, const posture::Host &host);
 
 } // namespace vigil::test
