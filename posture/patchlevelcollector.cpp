@@ -545,17 +545,20 @@ RebootState rebootState(const CollectContext &context, json &details)
         if (!newest) {
             kernelUnknown =
                 "no installed kernel of the running kernel's flavour (" + *running + ")";
-        } else if (compareVersions(*newest, *running) > 0) {
-            kernelNewer = true;
-            state.reasons.push_back("running kernel " + *running +
-                                    " is older than installed kernel " + *newest);
-        } else if (!installed.count(*running)) {
-            // Arch and others remove the old kernel's modules on upgrade.
-            kernelNewer = true;
-            state.reasons.push_back("the running kernel's modules (" + *running +
-                                    ") are no longer installed: the kernel was replaced");
         } else {
             kernelNewer = false;
+            if (compareVersions(*newest, *running) > 0) {
+                kernelNewer = true;
+                state.reasons.push_back("running kernel " + *running +
+                                        " is older than installed kernel " + *newest);
+            }
+            if (!installed.count(*running)) {
+                // Arch and others delete the old kernel's modules on upgrade: hardware plugged
+                // in from now on finds no driver.
+                kernelNewer = true;
+                state.reasons.push_back("the running kernel's modules (" + *running +
+                                        ") are no longer installed");
+            }
         }
     }
     if (!kernelUnknown.empty())
