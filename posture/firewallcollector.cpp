@@ -334,9 +334,9 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
         open.push_back("IPv6");
     if (open.empty()) {
         auto reasons = ipv4.reasons;
-        if (!ipv6Disabled)
-            reasons.insert(reasons.end(), ipv6.reasons.begin(), ipv6.reasons.end());
-        reasons.erase(std::unique(reasons.begin(), reasons.end()), reasons.end());
+        for (const auto &reason : ipv6Disabled ? std::vector<std::string>{} : ipv6.reasons)
+            if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
+                reasons.push_back(reason);
         return CheckResult::unknown(std::string(checkId), joined(reasons, "; "), details);
     }
 
