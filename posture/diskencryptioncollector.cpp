@@ -175,6 +175,12 @@ public:
         std::vector<std::string> slaveNames;
         for (const auto &slave : m_fs.listDirectory(base + "/slaves"))
             slaveNames.push_back(slave);
+        // zram with writeback stores pages on its backing device, which is no sysfs slave.
+        if (startsWith(name, "zram")) {
+            const auto backing = read(base + "/backing_dev");
+            if (backing && startsWith(*backing, "/dev/"))
+                slaveNames.push_back(baseName(m_fs.canonicalPath(*backing).value_or(*backing)));
+        }
         std::vector<NodeResult> slaves;
         for (const auto &slave : slaveNames)
             slaves.push_back(walk(slave, depth + 1));
@@ -217,6 +223,8 @@ private:
             label = name + " (md " + level.value_or("raid") + ")";
         } else if (m_fs.isDirectory(base + "/loop")) {
             label = name + " (loop)";
+        } else if (startsWith(name, "zram")) {
+            label = name + " (zram)";
         } else {
             label = name + " (disk)";
         }
@@ -413,7 +421,8 @@ struct Volume
     bool required() const { return !std::all_of(mountPoints.begin(), mountPoints.end(), bootOnly); }
     std::string describe() const
     {
-        return joined(mountPoints, ", ") + " (" + baseName(device) + ")";
+        return joined(mountPoints, ", ") + " (" +
+               (startsWith(device, "/dev/") ? baseName(device) : device) + ")";
     }
 };
 
