@@ -16,7 +16,7 @@
 #include <vector>
 
 using namespace vigil::posture;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -40,9 +40,9 @@ void print(const char *name, std::size_t runs, const Stats &s)
                 name, runs, s.median, s.p10, s.p90, s.min, s.max);
 }
 
-double msSince(Clock::time_point start)
+double msSince(SteadyClock::time_point start)
 {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
 }
 
 } // namespace
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     std::vector<double> cold;
     for (int i = 0; i < coldRuns; ++i) {
         PostureEngine engine(host, standardCollectors());
-        const auto start = Clock::now();
+        const auto start = SteadyClock::now();
         engine.collect();
         cold.push_back(msSince(start));
     }
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     std::vector<double> warm;
     std::map<std::string, std::vector<double>> perCheck;
     for (int i = 0; i < warmRuns; ++i) {
-        const auto start = Clock::now();
+        const auto start = SteadyClock::now();
         const auto snapshot = engine.collect();
         warm.push_back(msSince(start));
         for (const auto &check : snapshot.checks)
