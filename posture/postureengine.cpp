@@ -8,6 +8,23 @@ namespace vigil::posture {
 namespace {
 // Commands stop at the deadline; the grace covers the collector's own bookkeeping after it.
 constexpr std::chrono::milliseconds grace{250};
+
+// Collectors pass through whatever bytes the machine holds (a hostname, a mount point, a
+// package name); the wire form must be valid UTF-8, so invalid sequences become U+FFFD here.
+nlohmann::json withValidUtf8(const nlohmann::json &value)
+{
+    return nlohmann::json::parse(
+        value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void makeValidUtf8(CheckResult &result)
+{
+    const auto texts = withValidUtf8({result.summary, result.remediation, result.reason});
+    result.summary = texts[0].get<std::string>();
+    result.remediation = texts[1].get<std::string>();
+    result.reason = texts[2].get<std::string>();
+    result.details = withValidUtf8(result.details);
+}
 } // namespace
 
 PostureEngine::PostureEngine(std::shared_ptr<const Host> host,
@@ -31,9 +48,9 @@ PostureSnapshot PostureEngine::collect()
     for (const auto &slot : m_slots) {
         if (slot.busy->exchange(true)) {
             std::promise<CheckResult> stuck;
-            stuck.set_value(CheckResult::unknown(
-                std::string(slot.collector->id()),
-                "the previous collection is still running past its timeout"));
+            stuck.set_value(
+                CheckResult::unknown(std::string(slot.collector->id()),
+                                     "the previous collection is still running past its timeout"));
             pending.push_back(stuck.get_future());
             continue;
         }
@@ -50,6 +67,7 @@ PostureSnapshot PostureEngine::collect()
                                               std::string("internal error: ") + e.what());
             }
             result.id = std::string(collector->id());
+            makeValidUtf8(result);
             result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - begin);
             promise->set_value(std::move(result));
@@ -62,9 +80,9 @@ PostureSnapshot PostureEngine::collect()
             snapshot.checks.push_back(pending[i].get());
             continue;
         }
-        auto result = CheckResult::unknown(std::string(m_slots[i].collector->id()),
-                                           "timed out after " +
-                                               std::to_string(m_timeout.count()) + " ms");
+        auto result =
+            CheckResult::unknown(std::string(m_slots[i].collector->id()),
+                                 "timed out after " + std::to_string(m_timeout.count()) + " ms");
         result.duration = m_timeout;
         snapshot.checks.push_back(std::move(result));
     }

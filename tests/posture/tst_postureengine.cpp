@@ -53,6 +53,17 @@ public:
     }
 };
 
+// Returns bytes as a Latin-1 hostname or mount point would bring them.
+class Latin1Collector final : public posture::Collector
+{
+public:
+    std::string_view id() const override { return "latin1"; }
+    CheckResult collect(const posture::CollectContext &) override
+    {
+        return CheckResult::pass("latin1", "caf\xe9", {{"mount", "/mnt/\xff"}});
+    }
+};
+
 } // namespace
 
 class TestPostureEngine : public QObject
@@ -114,6 +125,18 @@ private Q_SLOTS:
         const auto snapshot = engine.collect();
         QCOMPARE(snapshot.checks[0].status, CheckStatus::Unknown);
         QCOMPARE(snapshot.checks[0].reason, "internal error: boom");
+    }
+
+    void invalidUtf8IsReplaced()
+    {
+        QTemporaryDir dir;
+        auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
+        posture::PostureEngine engine(fixture.host, {std::make_shared<Latin1Collector>()});
+        const auto snapshot = engine.collect();
+        QCOMPARE(snapshot.checks[0].summary, "caf\xef\xbf\xbd");
+        QCOMPARE(snapshot.checks[0].details["mount"], "/mnt/\xef\xbf\xbd");
+        const auto text = snapshot.toJson().dump(); // would throw on invalid UTF-8
+        QVERIFY(text.find("caf\xef\xbf\xbd") != std::string::npos);
     }
 
     void deadlineReachesCommands()
