@@ -1,14 +1,13 @@
 #pragma once
 
 #include "collector.h"
-#include "packageupdates.h"
+#include "packagemanager.h"
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace vigil::posture {
 
@@ -37,21 +36,9 @@ public:
     std::string_view id() const override { return "patch_level"; }
     CheckResult collect(const CollectContext &context) override;
 
-    struct PendingUpdates
-    {
-        std::string error; // why the package manager could not be asked; empty when it was
-        std::size_t total = 0;
-        std::optional<std::size_t> security;
-        std::string securityUnknownReason;
-        std::string securityUnit; // "packages" or, for zypper, "patches"
-        std::vector<std::string> names;
-        std::vector<std::string> securityNames;
-        std::string queriedAt;
-    };
-
 private:
     PendingUpdates pendingUpdates(const CollectContext &context, PackageManager manager,
-                                  bool &fromCache);
+                                  const std::string &program, bool &fromCache);
 
     std::unique_ptr<ChangeWatch> m_watch;
     std::string m_watchKey; // file system root and package manager the watch was made for
