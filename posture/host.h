@@ -26,6 +26,8 @@ public:
 
     const FileSystem &fs() const { return *m_fs; }
     CommandRunner &commands() const { return *m_commands; }
+    // For work that may outlive one collection (a slow query finishing in the background).
+    std::shared_ptr<CommandRunner> sharedCommands() const { return m_commands; }
     const Clock &clock() const { return *m_clock; }
     uid_t uid() const { return m_uid; }
     std::optional<std::string> environment(const std::string &name) const;

@@ -7,7 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git
     qt6-base-dev qt6-base-dev-tools
     nlohmann-json3-dev libssl-dev
-    clang-format
+    clang-format clang libclang-rt-14-dev
 )
 
 missing=()
