@@ -1,6 +1,6 @@
 #include "packagemanager.h"
 
-#include "clock.h"
+#include <algorithm>
 
 namespace vigil::posture {
 
@@ -48,14 +48,40 @@ struct Query
     CommandResult result;
 };
 
-Query runQuery(const CollectContext &context, const std::string &program,
-               std::vector<std::string> arguments, std::chrono::milliseconds timeout)
+// One query's commands share its time limit.
+class QueryRunner
 {
-    Query q;
-    q.command = Command{program, std::move(arguments), timeout};
-    q.result = context.run(q.command);
-    return q;
-}
+public:
+    QueryRunner(CommandRunner &runner, const std::string &program, std::chrono::milliseconds limit)
+        : m_runner(runner), m_program(program), m_limit(limit),
+          m_deadline(std::chrono::steady_clock::now() + limit)
+    {
+    }
+
+    Query operator()(std::vector<std::string> arguments) const
+    {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            m_deadline - std::chrono::steady_clock::now());
+        Query q;
+        q.command = Command{m_program, std::move(arguments),
+                            std::clamp(left, std::chrono::milliseconds(0), m_limit)};
+        if (q.command.timeout.count() == 0) {
+            // Reported as the whole query's limit, which is what ran out.
+            q.command.timeout = m_limit;
+            q.result.outcome = CommandResult::Outcome::TimedOut;
+            q.result.error = "no time left of the query's limit";
+            return q;
+        }
+        q.result = m_runner.run(q.command);
+        return q;
+    }
+
+private:
+    CommandRunner &m_runner;
+    std::string m_program;
+    std::chrono::milliseconds m_limit;
+    std::chrono::steady_clock::time_point m_deadline;
+};
 
 std::vector<std::string> namesOf(const UpdateList &list, bool securityOnly)
 {
@@ -164,16 +190,16 @@ std::vector<std::string> packageWatchPaths(const CollectContext &context, Packag
     return paths;
 }
 
-PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager manager,
+PendingUpdates queryPendingUpdates(CommandRunner &runner, PackageManager manager,
                                    const std::string &program, std::chrono::milliseconds timeout)
 {
+    const QueryRunner runQuery(runner, program, timeout);
     PendingUpdates pending;
     pending.securityUnit = "packages";
     switch (manager) {
     case PackageManager::Apt: {
         // -s simulates as an ordinary user; NoLocking keeps it from needing the dpkg lock.
-        const auto q = runQuery(context, program,
-                                {"-s", "-o", "Debug::NoLocking=true", "dist-upgrade"}, timeout);
+        const auto q = runQuery({"-s", "-o", "Debug::NoLocking=true", "dist-upgrade"});
         if (!q.result.succeeded()) {
             pending.error = q.result.describe(q.command);
             break;
@@ -190,12 +216,11 @@ PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager
         break;
     }
     case PackageManager::Dnf: {
-        const auto all = runQuery(context, program, {"-q", "--cacheonly", "check-update"}, timeout);
+        const auto all = runQuery({"-q", "--cacheonly", "check-update"});
         const auto allList = dnfTable(all, pending.error);
         if (!allList)
             break;
-        const auto security = runQuery(
-            context, program, {"-q", "--cacheonly", "check-update", "--security"}, timeout);
+        const auto security = runQuery({"-q", "--cacheonly", "check-update", "--security"});
         const auto securityList = dnfTable(security, pending.error);
         if (!securityList)
             break;
@@ -206,8 +231,7 @@ PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager
         break;
     }
     case PackageManager::Zypper: {
-        const auto all =
-            runQuery(context, program, {"--non-interactive", "--xmlout", "list-updates"}, timeout);
+        const auto all = runQuery({"--non-interactive", "--xmlout", "list-updates"});
         if (!zypperSucceeded(all.result)) {
             pending.error = all.result.describe(all.command);
             break;
@@ -217,9 +241,8 @@ PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager
             pending.error = all.command.toString() + ": " + allList.error;
             break;
         }
-        const auto patches = runQuery(
-            context, program,
-            {"--non-interactive", "--xmlout", "list-patches", "--category", "security"}, timeout);
+        const auto patches =
+            runQuery({"--non-interactive", "--xmlout", "list-patches", "--category", "security"});
         if (!zypperSucceeded(patches.result)) {
             pending.error = patches.result.describe(patches.command);
             break;
@@ -238,7 +261,7 @@ PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager
         break;
     }
     case PackageManager::Pacman: {
-        const auto q = runQuery(context, program, {"-Qu"}, timeout);
+        const auto q = runQuery({"-Qu"});
         // pacman -Qu exits 1 when it has nothing to list; an error says so on stderr.
         const bool nothing = q.result.exitedWith(1) && q.result.standardOutput.empty() &&
                              q.result.standardError.empty();
@@ -263,7 +286,6 @@ PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager
         break;
     }
     }
-    pending.queriedAt = toIso8601(context.host().clock().now());
     return pending;
 }
 

@@ -43,11 +43,13 @@ struct PendingUpdates
     std::string securityUnit; // "packages" or, for zypper, "patches"
     std::vector<std::string> names;
     std::vector<std::string> securityNames;
-    std::string queriedAt;
+    std::string queriedAt; // set by the caller: the query has no clock of its own
 };
 
-// Runs `program` (the detected manager's) with each command limited to `timeout`.
-PendingUpdates queryPendingUpdates(const CollectContext &context, PackageManager manager,
+// Runs `program` (the detected manager's) through `runner`, all of its commands together
+// limited to `timeout` (dnf and zypper run two in sequence; the second gets what is left).
+// Touches nothing but its arguments, so it may run on a thread that outlives a collection.
+PendingUpdates queryPendingUpdates(CommandRunner &runner, PackageManager manager,
                                    const std::string &program, std::chrono::milliseconds timeout);
 
 } // namespace vigil::posture

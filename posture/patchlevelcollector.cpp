@@ -6,6 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace vigil::posture {
 
@@ -61,36 +65,76 @@ std::string plural(std::size_t n, const std::string &word)
 
 } // namespace
 
+// What the collector and its query thread share. The thread fills in `result` once; whoever
+// holds the last reference frees it, so neither side can outlive the other's memory.
+struct PatchLevelCollector::Query
+{
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::optional<PendingUpdates> result;
+    std::chrono::system_clock::time_point startedAt; // the host's clock
+};
+
 PatchLevelCollector::PatchLevelCollector() = default;
+// A query still running keeps its own Query and runner alive and finishes unobserved.
 PatchLevelCollector::~PatchLevelCollector() = default;
 
-PendingUpdates PatchLevelCollector::pendingUpdates(const CollectContext &context,
-                                                   PackageManager manager,
-                                                   const std::string &program, bool &fromCache)
+PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectContext &context,
+                                                                PackageManager manager,
+                                                                const std::string &program)
 {
-    fromCache = false;
     const std::string key = context.fs().root().string() + '\n' + std::string(toString(manager));
     bool changed = true;
     if (m_watch && m_watchKey == key)
         changed = m_watch->changedSinceLastCheck();
-    if (!changed && m_cache) {
-        fromCache = true;
-        return *m_cache;
-    }
+    if (!changed && m_cache)
+        return {m_cache, true, {}};
     if (changed) {
         // Rebuilt on every change so that repositories added since are watched too. Made
-        // before asking so a change during the query invalidates its answer next time.
+        // before asking so a change during the query invalidates its answer next time. A
+        // query still running was asked before the change: its answer is dropped.
         m_watch =
             std::make_unique<ChangeWatch>(hostPaths(context, packageWatchPaths(context, manager)));
         m_watchKey = key;
         m_cache.reset();
+        m_inFlight.reset();
     }
-    auto pending = queryPendingUpdates(context, manager, program, commandTimeout);
+    if (!m_inFlight) {
+        auto query = std::make_shared<Query>();
+        query->startedAt = context.host().clock().now();
+        // Only shared ownership crosses into the thread: it must not see the context, the
+        // host or this collector, any of which may be gone before it finishes.
+        try {
+            std::thread([query, runner = context.host().sharedCommands(), manager, program] {
+                auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout);
+                // The packages' state is read when the query starts: that is when it was asked.
+                pending.queriedAt = toIso8601(query->startedAt);
+                {
+                    const std::lock_guard lock(query->mutex);
+                    query->result = std::move(pending);
+                }
+                query->finished.notify_all();
+            }).detach();
+        } catch (const std::system_error &e) {
+            PendingUpdates failed;
+            failed.error = std::string("could not start a thread to ask it: ") + e.what();
+            return {std::move(failed), false, {}};
+        }
+        m_inFlight = std::move(query);
+    }
+
+    std::unique_lock lock(m_inFlight->mutex);
+    m_inFlight->finished.wait_until(lock, context.deadline() - deadlineMargin,
+                                    [&] { return m_inFlight->result.has_value(); });
+    if (!m_inFlight->result)
+        return {std::nullopt, false, m_inFlight->startedAt};
+    auto pending = std::move(*m_inFlight->result);
+    lock.unlock();
+    m_inFlight.reset();
     if (pending.error.empty())
         m_cache = pending;
-    else
-        m_cache.reset(); // asked again at the next collect
-    return pending;
+    // A failed answer is not kept: with no cache and no query running, the next collect asks.
+    return {std::move(pending), false, {}};
 }
 
 CheckResult PatchLevelCollector::collect(const CollectContext &context)
@@ -117,10 +161,21 @@ CheckResult PatchLevelCollector::collect(const CollectContext &context)
         putTime(details, "last_upgrade", lastUpgrade(context, *detection.manager, zone), now);
         details["log_time_zone"] = zoneName;
 
-        bool fromCache = false;
-        pending = pendingUpdates(context, *detection.manager, detection.program, fromCache);
-        details["query_cached"] = fromCache;
-        if (!pending->error.empty()) {
+        auto answer = pendingUpdates(context, *detection.manager, detection.program);
+        pending = std::move(answer.pending);
+        details["query_cached"] = answer.fromCache;
+        details["query_in_progress"] = !pending;
+        if (!pending) {
+            const auto running = std::chrono::floor<std::chrono::seconds>(
+                context.host().clock().now() - answer.startedAt);
+            details["query_started_at"] = toIso8601(answer.startedAt);
+            details["pending_updates"] = nullptr;
+            details["security_updates"] = nullptr;
+            unknownReason = std::filesystem::path(detection.program).filename().string() +
+                            " is still computing pending updates (started " +
+                            std::to_string(std::max<long long>(0, running.count())) +
+                            " s ago); the next collection will have them";
+        } else if (!pending->error.empty()) {
             details["query_error"] = pending->error;
             unknownReason = "could not ask " + std::string(toString(*detection.manager)) +
                             " for pending updates: " + pending->error;

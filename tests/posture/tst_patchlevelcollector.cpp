@@ -3,8 +3,12 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 using namespace vigil;
 using posture::CheckStatus;
@@ -82,6 +86,69 @@ json strings(std::initializer_list<const char *> items)
         out.push_back(item);
     return out;
 }
+
+// Answers like FixtureCommandRunner, but only after a delay. A wrapper because the real
+// apt-get can't be made slow on demand, and FixtureCommandRunner answers at once. The answer
+// is looked up when the command starts (as apt reads the package state when it starts), so
+// history() counts the commands started; `destroyed` is fulfilled when the last holder (the
+// query thread, once the test has let go) drops the runner.
+class SlowCommandRunner final : public posture::CommandRunner
+{
+public:
+    SlowCommandRunner(std::shared_ptr<test::FixtureCommandRunner> inner,
+                      std::chrono::milliseconds delay)
+        : m_inner(std::move(inner)), m_delay(delay)
+    {
+    }
+    ~SlowCommandRunner() override { destroyed.set_value(); }
+
+    CommandResult run(const Command &command) override
+    {
+        auto result = m_inner->run(command);
+        std::this_thread::sleep_for(m_delay);
+        return result;
+    }
+
+    std::promise<void> destroyed;
+
+private:
+    std::shared_ptr<test::FixtureCommandRunner> m_inner;
+    std::chrono::milliseconds m_delay;
+};
+
+constexpr std::chrono::milliseconds slowDelay{1500};
+constexpr std::chrono::milliseconds shortDeadline{300};
+
+// A Debian-like tree whose apt-get answers only after slowDelay.
+struct SlowHost
+{
+    QTemporaryDir dir;
+    std::shared_ptr<test::FixtureCommandRunner> commands =
+        std::make_shared<test::FixtureCommandRunner>();
+    std::shared_ptr<test::ManualClock> clock =
+        std::make_shared<test::ManualClock>(test::fixtureNow());
+    std::shared_ptr<posture::Host> host;
+
+    SlowHost()
+    {
+        writeDebianTree(root());
+        host = std::make_shared<posture::Host>(
+            std::make_shared<posture::FileSystem>(root()),
+            std::make_shared<SlowCommandRunner>(commands, slowDelay), clock,
+            std::map<std::string, std::string>{}, 0);
+    }
+    std::filesystem::path root() const { return dir.path().toStdString(); }
+};
+
+posture::CheckResult collectWithin(posture::Collector &collector, const posture::Host &host,
+                                   std::chrono::milliseconds deadline)
+{
+    return collector.collect(
+        posture::CollectContext(host, std::chrono::steady_clock::now() + deadline));
+}
+
+const std::string aptStillComputing = "apt-get is still computing pending updates (started 0 s "
+                                      "ago); the next collection will have them";
 
 } // namespace
 
@@ -244,7 +311,7 @@ private Q_SLOTS:
         QTest::newRow("timeout")
             << true << static_cast<int>(CommandResult::Outcome::TimedOut) << 0 << QByteArray()
             << QByteArray("could not ask apt for pending updates: /usr/bin/apt-get timed out "
-                          "after 5000 ms");
+                          "after 120000 ms");
         QTest::newRow("garbage")
             << true << exitedOutcome << 0
             << QByteArray("\x7f"
@@ -302,7 +369,7 @@ private Q_SLOTS:
         QCOMPARE(result.status, CheckStatus::Fail);
         QCOMPARE(result.summary, "Reboot required: /var/run/reboot-required is present; pending "
                                  "updates unknown: could not ask apt for pending updates: "
-                                 "/usr/bin/apt-get timed out after 5000 ms");
+                                 "/usr/bin/apt-get timed out after 120000 ms");
         QCOMPARE(result.remediation,
                  "Restart the computer to run the updated software: sudo systemctl reboot");
         QVERIFY(result.details["reboot_required_packages"].empty()); // no .pkgs file
@@ -609,9 +676,162 @@ private Q_SLOTS:
         QCOMPARE(fixture.commands->history().size(), std::size_t(3));
     }
 
-    void commandTimeoutWithinLimit()
+    void slowQueryFinishesInTheBackground()
     {
-        QVERIFY(posture::PatchLevelCollector::commandTimeout <= std::chrono::seconds(5));
+        SlowHost slow;
+        slow.commands->add(
+            aptCommand,
+            exited(0, readFixture("hosts/debian12/commands/patch-apt-get-dist-upgrade.txt")));
+        posture::PatchLevelCollector collector;
+
+        const auto started = std::chrono::steady_clock::now();
+        auto result = collectWithin(collector, *slow.host, shortDeadline);
+        QVERIFY(std::chrono::steady_clock::now() - started < shortDeadline);
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(result.reason, aptStillComputing);
+        QCOMPARE(result.details["query_in_progress"], true);
+        QCOMPARE(result.details["query_started_at"], "2026-11-24T12:00:00Z");
+        QCOMPARE(result.details["query_cached"], false);
+        QVERIFY(result.details["pending_updates"].is_null());
+        QVERIFY(result.details["security_updates"].is_null());
+        QVERIFY(!result.details.contains("query_error"));
+        QCOMPARE(result.details["last_upgrade"], "2026-11-10T09:14:03Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // Still running: reported the same way, and not asked again.
+        result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.reason, aptStillComputing);
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // Once it is done, the next collection has the answer from that one query.
+        std::this_thread::sleep_for(slowDelay);
+        result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QCOMPARE(result.summary, "2 security updates pending (5 updates in total)");
+        QCOMPARE(result.details["pending_updates"], 5);
+        QCOMPARE(result.details["security_updates"], 2);
+        QCOMPARE(result.details["query_in_progress"], false);
+        QVERIFY(!result.details.contains("query_started_at"));
+        QCOMPARE(result.details["query_cached"], false);
+        QCOMPARE(result.details["queried_at"], "2026-11-24T12:00:00Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // And keeps it.
+        result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.details["query_cached"], true);
+        QCOMPARE(result.details["pending_updates"], 5);
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+    }
+
+    void slowQueryAnswersWithinTheDeadline()
+    {
+        // A deadline longer than the query: the collection waits for it and has the answer.
+        SlowHost slow;
+        slow.commands->add(aptCommand, exited(0, aptNothing));
+        posture::PatchLevelCollector collector;
+        const auto result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(result.summary, "No updates pending, no reboot required");
+        QCOMPARE(result.details["query_in_progress"], false);
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+    }
+
+    void rebootRequiredFailsWhileQueryRuns()
+    {
+        SlowHost slow;
+        test::writeFile(slow.root(), "/run/reboot-required", "");
+        slow.commands->add(aptCommand, exited(0, aptNothing));
+        posture::PatchLevelCollector collector;
+        const auto result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QVERIFY(result.summary.starts_with("Reboot required: "));
+        QVERIFY(result.summary.ends_with("; pending updates unknown: " + aptStillComputing));
+        QCOMPARE(result.details["query_in_progress"], true);
+    }
+
+    void collectorDestroyedWhileQueryRuns()
+    {
+        std::future<void> runnerGone;
+        {
+            SlowHost slow;
+            slow.commands->add(aptCommand, exited(0, aptNothing));
+            runnerGone =
+                static_cast<SlowCommandRunner &>(slow.host->commands()).destroyed.get_future();
+            posture::PatchLevelCollector collector;
+            QCOMPARE(collectWithin(collector, *slow.host, shortDeadline).reason, aptStillComputing);
+            // Collector, host, file tree and clock all go here, with the query still running.
+        }
+        // The query thread holds the last reference to the runner; it lets go only once it
+        // has stored its answer. Under ASan, any touch of the collector or host fails here.
+        QCOMPARE(runnerGone.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    }
+
+    void changeDuringQueryRestartsIt()
+    {
+        SlowHost slow;
+        slow.commands->add(
+            aptCommand,
+            exited(0, readFixture("hosts/debian12/commands/patch-apt-get-dist-upgrade.txt")));
+        posture::PatchLevelCollector collector;
+        QCOMPARE(collectWithin(collector, *slow.host, shortDeadline).reason, aptStillComputing);
+
+        // apt-get upgrade installs everything while the first query runs.
+        slow.commands->add(aptCommand, exited(0, aptNothing));
+        test::writeFile(slow.root(), "/var/lib/dpkg/status-new", "Package: bash\n");
+        std::filesystem::rename(slow.root() / "var/lib/dpkg/status-new",
+                                slow.root() / "var/lib/dpkg/status");
+        slow.clock->advance(std::chrono::minutes(1));
+        auto result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(result.details["query_started_at"], "2026-11-24T12:01:00Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+
+        // The first query's answer (5 updates) is dropped; the second one's is used.
+        std::this_thread::sleep_for(slowDelay);
+        result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(result.details["pending_updates"], 0);
+        QCOMPARE(result.details["queried_at"], "2026-11-24T12:01:00Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+    }
+
+    void failedSlowQueryIsRetried()
+    {
+        SlowHost slow;
+        slow.commands->add(aptCommand, exited(100, "", "E: dpkg was interrupted\n"));
+        posture::PatchLevelCollector collector;
+        QCOMPARE(collectWithin(collector, *slow.host, shortDeadline).reason, aptStillComputing);
+
+        // The failure is reported once, by the collection that picks it up...
+        auto result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(result.reason, "could not ask apt for pending updates: /usr/bin/apt-get exited "
+                                "with code 100: E: dpkg was interrupted");
+        QCOMPARE(result.details["query_in_progress"], false);
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // ...and the next one asks again.
+        slow.commands->add(aptCommand, exited(0, aptNothing));
+        result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.reason, aptStillComputing);
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+        result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+    }
+
+    void dnfCommandsShareTheQueryLimit()
+    {
+        // dnf asks twice; the second command gets only what the first one left of the limit.
+        auto commands = std::make_shared<test::FixtureCommandRunner>();
+        commands->add(
+            dnfAll, exited(100, readFixture("hosts/fedora41/commands/patch-dnf-check-update.txt")));
+        commands->add(dnfSecurity, exited(0, ""));
+        SlowCommandRunner slow(commands, std::chrono::milliseconds(300));
+        auto pending = posture::queryPendingUpdates(slow, posture::PackageManager::Dnf,
+                                                    "/usr/bin/dnf", std::chrono::milliseconds(200));
+        QCOMPARE(pending.error, "/usr/bin/dnf timed out after 200 ms");
+        QCOMPARE(commands->history().size(), std::size_t(1));
     }
 
     void updateListIsCapped()
