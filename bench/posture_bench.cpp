@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         const auto snapshot = engine.collect();
         warm.push_back(msSince(start));
         for (const auto &check : snapshot.checks)
-            perCheck[check.id].push_back(static_cast<double>(check.duration.count()));
+            perCheck[check.id].push_back(static_cast<double>(check.duration.count()) / 1000.0);
     }
 
     std::printf("posture snapshot benchmark (%u collectors)\n", unsigned(perCheck.size()));

@@ -67,7 +67,7 @@ nlohmann::json CheckResult::toJson() const
         {"status", statusName(status)},
         {"summary", summary},
         {"details", details},
-        {"duration_ms", duration.count()},
+        {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()},
     };
     if (status == CheckStatus::Fail)
         j["remediation"] = remediation;

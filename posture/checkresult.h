@@ -26,9 +26,9 @@ struct CheckResult
     CheckStatus status = CheckStatus::Unknown;
     std::string summary;
     nlohmann::json details = nlohmann::json::object();
-    std::string remediation; // set for Fail
-    std::string reason;      // set for Unknown
-    std::chrono::milliseconds duration{0};
+    std::string remediation;               // set for Fail
+    std::string reason;                    // set for Unknown
+    std::chrono::microseconds duration{0}; // the wire form rounds to whole milliseconds
 
     static CheckResult pass(std::string id, std::string summary,
                             nlohmann::json details = nlohmann::json::object());

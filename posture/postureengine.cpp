@@ -68,10 +68,12 @@ PostureSnapshot PostureEngine::collect()
             }
             result.id = std::string(collector->id());
             makeValidUtf8(result);
-            result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+            result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - begin);
-            promise->set_value(std::move(result));
+            // Cleared before the result is published, so the next collection, which may
+            // start the moment it arrives, never mistakes a finished run for a stuck one.
             busy->store(false);
+            promise->set_value(std::move(result));
         }).detach();
     }
 

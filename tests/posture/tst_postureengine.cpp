@@ -116,6 +116,19 @@ private Q_SLOTS:
         QCOMPARE(snapshot.checks[1].status, CheckStatus::Pass);
     }
 
+    void backToBackCollectionsNeverSeeAFinishedRunAsStuck()
+    {
+        QTemporaryDir dir;
+        auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
+        std::vector<std::shared_ptr<posture::Collector>> collectors;
+        for (const char *id : {"a", "b", "c", "d", "e", "f", "g", "h"})
+            collectors.push_back(std::make_shared<ScriptedCollector>(id, 0ms));
+        posture::PostureEngine engine(fixture.host, collectors);
+        for (int i = 0; i < 500; ++i)
+            for (const auto &check : engine.collect().checks)
+                QVERIFY2(check.status == CheckStatus::Pass, check.reason.c_str());
+    }
+
     void throwingCollectorIsUnknown()
     {
         QTemporaryDir dir;
