@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 namespace vigil::app {
@@ -25,6 +26,30 @@ std::string fitted(const std::string &text, std::size_t width)
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
         --cut;
     return text.substr(0, cut) + "…";
+}
+
+// Text from the machine (mount points, DMI strings, command errors) reaches a terminal here:
+// control characters would let it forge rows or move the cursor, so they are shown escaped.
+std::string printable(const std::string &text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        // C1 controls are U+0080..U+009F, encoded in UTF-8 as C2 80..C2 9F.
+        const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+        if (c < 0x20 || c == 0x7F || c1) {
+            const unsigned value = c1 ? static_cast<unsigned char>(text[++i]) : c;
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", value);
+            out += escaped;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
 }
 
 std::string statusText(posture::CheckStatus status, bool color)
@@ -63,19 +88,19 @@ std::string formatPostureTable(const posture::PostureSnapshot &snapshot,
     out << padded("CHECK", idWidth) << padded("STATUS", 8) << "SUMMARY\n";
     for (const auto &check : snapshot.checks)
         out << padded(check.id, idWidth) << statusText(check.status, options.color)
-            << fitted(check.summary, summaryWidth) << "\n";
+            << fitted(printable(check.summary), summaryWidth) << "\n";
 
     if (failed > 0) {
         out << "\nTo fix:\n";
         for (const auto &check : snapshot.checks)
             if (check.status == posture::CheckStatus::Fail)
-                out << "  " << check.id << ": " << check.remediation << "\n";
+                out << "  " << check.id << ": " << printable(check.remediation) << "\n";
     }
     if (unknown > 0) {
         out << "\nNot determined:\n";
         for (const auto &check : snapshot.checks)
             if (check.status == posture::CheckStatus::Unknown)
-                out << "  " << check.id << ": " << check.reason << "\n";
+                out << "  " << check.id << ": " << printable(check.reason) << "\n";
     }
     return out.str();
 }

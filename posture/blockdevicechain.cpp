@@ -208,11 +208,21 @@ BlockDeviceChain BlockDeviceChainResolver::describeDeviceMapper(
     const auto mapName = read(base + "/dm/name").value_or("");
     const auto uuid = read(base + "/dm/uuid");
     BlockDeviceChain result;
-    // cryptsetup names its mappings CRYPT-<TYPE>-<uuid>-<name>; SUBDEV is the integrity
-    // device under an authenticated LUKS2 mapping, not an encryption layer itself.
-    if (uuid && startsWith(*uuid, "CRYPT-") && !startsWith(*uuid, "CRYPT-SUBDEV-")) {
+    // libcryptsetup names every mapping it makes CRYPT-<TYPE>-<uuid>-<name>, including
+    // VERITY and INTEGRITY ones that protect integrity but encrypt nothing, and SUBDEV (the
+    // integrity device under an authenticated LUKS2 mapping). Only these types encrypt.
+    const auto cryptType = [&]() -> std::string {
+        if (!uuid || !startsWith(*uuid, "CRYPT-"))
+            return {};
         const auto rest = uuid->substr(6);
         const auto type = lower(rest.substr(0, rest.find('-')));
+        for (const char *encrypting : {"luks1", "luks2", "plain", "tcrypt", "bitlk"})
+            if (type == encrypting)
+                return type;
+        return {};
+    }();
+    if (!cryptType.empty()) {
+        const auto &type = cryptType;
         label = name + " (crypt " + type + ")";
         layer = describeCrypt(name, mapName, type, *uuid, slaveNames);
         result.protection = Protection::Encrypted;
@@ -230,6 +240,8 @@ BlockDeviceChain BlockDeviceChainResolver::describeDeviceMapper(
             kind = "partition";
         else if (startsWith(*uuid, "CRYPT-SUBDEV-"))
             kind = "integrity";
+        else if (startsWith(*uuid, "CRYPT-"))
+            kind = lower(uuid->substr(6, uuid->find('-', 6) - 6)); // verity, integrity
     }
     label = name + " (" + kind + (mapName.empty() ? "" : " " + mapName) + ")";
     if (slaves.empty()) {

@@ -110,8 +110,12 @@ CheckResult CheckResult::fromJson(const nlohmann::json &json)
     if (!r.details.is_object())
         throw std::invalid_argument("field 'details' must be an object");
     const auto &duration = field(json, "duration_ms");
-    if (!duration.is_number_integer() || duration.get<long long>() < 0)
-        throw std::invalid_argument("field 'duration_ms' must be a non-negative integer");
+    // A check never runs for a day; the bound also keeps the conversion to microseconds
+    // from overflowing on hostile input.
+    constexpr long long maxDurationMs = 24LL * 3600 * 1000;
+    if (!duration.is_number_integer() || duration.get<long long>() < 0 ||
+        duration.get<long long>() > maxDurationMs)
+        throw std::invalid_argument("field 'duration_ms' must be an integer from 0 to 86400000");
     r.duration = std::chrono::milliseconds(duration.get<long long>());
     if (r.status == CheckStatus::Fail)
         r.remediation = stringField(json, "remediation");

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <unistd.h>
 
 extern char **environ;
@@ -63,6 +65,12 @@ struct Pipe
     }
 };
 
+// strerror is not thread-safe and collectors run in parallel; this is.
+std::string errorText(int error)
+{
+    return std::system_category().message(error);
+}
+
 std::vector<std::string> childEnvironment()
 {
     std::vector<std::string> env;
@@ -89,13 +97,13 @@ CommandResult ProcessRunner::run(const Command &command)
     if (::access(command.program.c_str(), X_OK) != 0) {
         result.outcome = errno == ENOENT ? CommandResult::Outcome::NotFound
                                          : CommandResult::Outcome::FailedToStart;
-        result.error = std::strerror(errno);
+        result.error = errorText(errno);
         return result;
     }
 
     Pipe out, err;
     if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
-        result.error = std::strerror(errno);
+        result.error = errorText(errno);
         return result;
     }
 
@@ -129,14 +137,14 @@ CommandResult ProcessRunner::run(const Command &command)
     envp.push_back(nullptr);
 
     pid_t pid = -1;
-    const int spawnError = ::posix_spawn(&pid, command.program.c_str(), &actions, &attr,
-                                         argv.data(), envp.data());
+    const int spawnError =
+        ::posix_spawn(&pid, command.program.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawnError != 0) {
         result.outcome = spawnError == ENOENT ? CommandResult::Outcome::NotFound
                                               : CommandResult::Outcome::FailedToStart;
-        result.error = std::strerror(spawnError);
+        result.error = errorText(spawnError);
         return result;
     }
     out.closeEnd(1);
@@ -145,6 +153,7 @@ CommandResult ProcessRunner::run(const Command &command)
     const auto deadline = std::chrono::steady_clock::now() + command.timeout;
     bool timedOut = false;
     bool overflow = false;
+    int pollError = 0;
     pollfd fds[2] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}};
     std::string *sinks[2] = {&result.standardOutput, &result.standardError};
     int open = 2;
@@ -158,8 +167,10 @@ CommandResult ProcessRunner::run(const Command &command)
         const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
         if (ready < 0 && errno == EINTR)
             continue;
-        if (ready < 0)
+        if (ready < 0) {
+            pollError = errno;
             break;
+        }
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
@@ -180,7 +191,26 @@ CommandResult ProcessRunner::run(const Command &command)
             break;
     }
 
-    if (timedOut || overflow)
+    // Both pipes closed is not the end: a program can close its output and go on hanging.
+    // The deadline holds until it has exited, waited on through a pidfd (no polling).
+    if (!timedOut && !overflow && !pollError) {
+        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd >= 0) {
+            for (;;) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now());
+                pollfd exitFd{pidfd, POLLIN, 0};
+                const int ready =
+                    left.count() > 0 ? ::poll(&exitFd, 1, static_cast<int>(left.count())) : 0;
+                if (ready < 0 && errno == EINTR)
+                    continue;
+                timedOut = ready == 0;
+                break;
+            }
+            ::close(pidfd);
+        }
+    }
+    if (timedOut || overflow || pollError)
         ::kill(-pid, SIGKILL);
     // Wait without reaping: while the leader is a zombie its group id cannot be reused, so
     // the kill below reaches only descendants that outlived it.
@@ -193,7 +223,10 @@ CommandResult ProcessRunner::run(const Command &command)
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
 
-    if (timedOut) {
+    if (pollError) {
+        result.outcome = CommandResult::Outcome::FailedToStart;
+        result.error = "waiting for output failed: " + errorText(pollError);
+    } else if (timedOut) {
         result.outcome = CommandResult::Outcome::TimedOut;
         result.error = "timed out";
     } else if (overflow) {
@@ -204,7 +237,9 @@ CommandResult ProcessRunner::run(const Command &command)
         result.exitCode = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
         result.outcome = CommandResult::Outcome::Crashed;
-        result.error = std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+        const char *name = ::sigabbrev_np(WTERMSIG(status));
+        result.error = "killed by signal " +
+                       (name ? "SIG" + std::string(name) : std::to_string(WTERMSIG(status)));
     }
     return result;
 }

@@ -36,6 +36,30 @@ PostureEngine::PostureEngine(std::shared_ptr<const Host> host,
         m_slots.push_back({std::move(collector), std::make_shared<std::atomic<bool>>(false)});
 }
 
+void PostureEngine::startCollection(const Slot &slot,
+                                    std::shared_ptr<std::promise<CheckResult>> promise,
+                                    std::chrono::steady_clock::time_point deadline)
+{
+    std::thread([collector = slot.collector, busy = slot.busy, host = m_host, promise, deadline]() {
+        const auto begin = std::chrono::steady_clock::now();
+        CheckResult result;
+        try {
+            result = collector->collect(CollectContext(*host, deadline));
+        } catch (const std::exception &e) {
+            result = CheckResult::unknown(std::string(collector->id()),
+                                          std::string("internal error: ") + e.what());
+        }
+        result.id = std::string(collector->id());
+        makeValidUtf8(result);
+        result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - begin);
+        // Cleared before the result is published, so the next collection, which may
+        // start the moment it arrives, never mistakes a finished run for a stuck one.
+        busy->store(false);
+        promise->set_value(std::move(result));
+    }).detach();
+}
+
 PostureSnapshot PostureEngine::collect()
 {
     std::lock_guard lock(m_collecting);
@@ -56,25 +80,15 @@ PostureSnapshot PostureEngine::collect()
         }
         auto promise = std::make_shared<std::promise<CheckResult>>();
         pending.push_back(promise->get_future());
-        std::thread([collector = slot.collector, busy = slot.busy, host = m_host, promise,
-                     deadline]() {
-            const auto begin = std::chrono::steady_clock::now();
-            CheckResult result;
-            try {
-                result = collector->collect(CollectContext(*host, deadline));
-            } catch (const std::exception &e) {
-                result = CheckResult::unknown(std::string(collector->id()),
-                                              std::string("internal error: ") + e.what());
-            }
-            result.id = std::string(collector->id());
-            makeValidUtf8(result);
-            result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - begin);
-            // Cleared before the result is published, so the next collection, which may
-            // start the moment it arrives, never mistakes a finished run for a stuck one.
-            busy->store(false);
-            promise->set_value(std::move(result));
-        }).detach();
+        try {
+            startCollection(slot, promise, deadline);
+        } catch (const std::system_error &e) {
+            // No thread to be had (RLIMIT_NPROC, memory): report it and try again next time.
+            slot.busy->store(false);
+            promise->set_value(CheckResult::unknown(
+                std::string(slot.collector->id()),
+                std::string("could not start a thread for the check: ") + e.what()));
+        }
     }
 
     for (std::size_t i = 0; i < pending.size(); ++i) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -32,6 +33,9 @@ private:
         std::shared_ptr<Collector> collector;
         std::shared_ptr<std::atomic<bool>> busy;
     };
+
+    void startCollection(const Slot &slot, std::shared_ptr<std::promise<CheckResult>> promise,
+                         std::chrono::steady_clock::time_point deadline);
 
     std::shared_ptr<const Host> m_host;
     std::vector<Slot> m_slots;

@@ -58,8 +58,8 @@ PostureSnapshot PostureSnapshot::fromJson(const nlohmann::json &json)
     snapshot.collectedAt = parseIso8601(collected->get<std::string>());
     const auto duration = json.find("duration_ms");
     if (duration == json.end() || !duration->is_number_integer() ||
-        duration->get<long long>() < 0)
-        throw std::invalid_argument("field 'duration_ms' must be a non-negative integer");
+        duration->get<long long>() < 0 || duration->get<long long>() > 24LL * 3600 * 1000)
+        throw std::invalid_argument("field 'duration_ms' must be an integer from 0 to 86400000");
     snapshot.duration = std::chrono::milliseconds(duration->get<long long>());
     const auto checks = json.find("checks");
     if (checks == json.end() || !checks->is_object())

@@ -71,6 +71,25 @@ private Q_SLOTS:
         QVERIFY(!QString::fromUtf8(line.c_str()).contains(QChar::ReplacementCharacter));
     }
 
+    void controlCharactersFromTheMachineAreEscaped()
+    {
+        auto s = sample();
+        s.checks[0].summary = "Not encrypted: /media/usb\n\033[2Kos pass fine";
+        s.checks[1].remediation = "tab\there\xc2\x9b";
+        s.checks[2].reason = "bell\a";
+        const auto text = app::formatPostureTable(s);
+        QVERIFY(text.find('\033') == std::string::npos);
+        QVERIFY(text.find('\a') == std::string::npos);
+        QVERIFY(text.find(
+                    "os           pass    Not encrypted: /media/usb\\x0a\\x1b[2Kos pass fine\n") !=
+                std::string::npos);
+        QVERIFY(text.find("  firewall: tab\\x09here\\x9b\n") != std::string::npos);
+        QVERIFY(text.find("  screen_lock: bell\\x07\n") != std::string::npos);
+        QVERIFY(text.find("caf\xc3\xa9") == std::string::npos); // sanity: no stray UTF-8 change
+        s.checks[0].summary = "caf\xc3\xa9";
+        QVERIFY(app::formatPostureTable(s).find("caf\xc3\xa9") != std::string::npos);
+    }
+
     void allPassingHasNoSections()
     {
         auto s = sample();

@@ -791,6 +791,13 @@ private Q_SLOTS:
         QTest::newRow("integrity subdevice of LUKS2")
             << "CRYPT-SUBDEV-0d1c2b3a4e5f4a6b8c7d9e0f1a2b3c4d-vg-root"
             << "dm-0 (integrity vg-root)";
+        // integritysetup and veritysetup mappings carry CRYPT- uuids but encrypt nothing.
+        QTest::newRow("dm-integrity (integritysetup)")
+            << "CRYPT-INTEGRITY-0d1c2b3a4e5f4a6b8c7d9e0f1a2b3c4d-vg-root"
+            << "dm-0 (integrity vg-root)";
+        QTest::newRow("dm-verity (veritysetup)")
+            << "CRYPT-VERITY-0d1c2b3a4e5f4a6b8c7d9e0f1a2b3c4d-vg-root"
+            << "dm-0 (verity vg-root)";
     }
 
     void rootOnNonLuksDeviceMapper()

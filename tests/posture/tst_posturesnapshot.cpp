@@ -57,7 +57,10 @@ private Q_SLOTS:
         QTest::newRow("time") << R"({"collected_at": "yesterday"})"
                               << "field 'collected_at' must be an RFC 3339 UTC time";
         QTest::newRow("duration") << R"({"duration_ms": -1})"
-                                  << "field 'duration_ms' must be a non-negative integer";
+                                  << "field 'duration_ms' must be an integer from 0 to 86400000";
+        QTest::newRow("duration overflow")
+            << R"({"checks": {"os": {"status": "pass", "summary": "", "details": {}, "duration_ms": 9223372036854775807}}})"
+            << "checks.os: field 'duration_ms' must be an integer from 0 to 86400000";
         QTest::newRow("checks") << R"({"checks": []})"
                                 << "field 'checks' must be an object";
         QTest::newRow("status")
