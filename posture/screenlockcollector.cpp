@@ -45,7 +45,20 @@ struct LockSettings
     std::int64_t lockDelaySeconds = 0;
     std::string source;
     json extra = json::object();
+    std::string lockdownPrefix{}; // gsettings desktops only
+    bool lockDisabledByLockdown = false;
 };
+
+// The XDG base directory spec ignores a relative XDG_CONFIG_HOME; dconf, KConfig and xfconf
+// all write there when it is set, so looking only under $HOME/.config misses their files.
+std::optional<std::string> configHome(const Host &host)
+{
+    if (const auto xdg = host.environment("XDG_CONFIG_HOME"); xdg && xdg->starts_with('/'))
+        return *xdg;
+    if (const auto home = host.home())
+        return *home + "/.config";
+    return std::nullopt;
+}
 
 std::string remediationFor(Desktop desktop)
 {
@@ -90,11 +103,11 @@ ScreenLockCollector::cachedGsettings(const CollectContext &context, const std::s
                                      std::string &error)
 {
     const auto &fs = context.fs();
-    const auto home = context.host().home();
+    const auto config = configHome(context.host());
     std::vector<std::filesystem::path> paths{fs.hostPath("/etc/dconf/db")};
-    // dconf replaces ~/.config/dconf/user by rename, so the directory is what is watched.
-    if (home)
-        paths.push_back(fs.hostPath(*home + "/.config/dconf"));
+    // dconf replaces <config>/dconf/user by rename, so the directory is what is watched.
+    if (config)
+        paths.push_back(fs.hostPath(*config + "/dconf"));
     if (!m_watch || paths != m_watchedPaths) {
         m_watch = std::make_unique<ChangeWatch>(paths);
         m_watchedPaths = paths;
@@ -122,13 +135,15 @@ ScreenLockCollector::cachedGsettings(const CollectContext &context, const std::s
         output = result.standardOutput;
         return true;
     };
-    std::string lockText, idleText, delayText;
+    std::string lockText, idleText, delayText, lockdownText;
     if (!get("screensaver", "lock-enabled", lockText) || !get("session", "idle-delay", idleText) ||
-        !get("screensaver", "lock-delay", delayText))
+        !get("screensaver", "lock-delay", delayText) ||
+        !get("lockdown", "disable-lock-screen", lockdownText))
         return std::nullopt;
     const auto lock = parseGVariantBoolean(lockText);
     const auto idle = parseGVariantUint32(idleText);
     const auto delay = parseGVariantUint32(delayText);
+    const auto lockdown = parseGVariantBoolean(lockdownText);
     auto bad = [](std::string key, const std::string &text) {
         return "unexpected gsettings value for " + key + ": \"" +
                text.substr(0, std::min<std::size_t>(text.find('\n'), 60)) + "\"";
@@ -145,7 +160,11 @@ ScreenLockCollector::cachedGsettings(const CollectContext &context, const std::s
         error = bad(schemaPrefix + ".screensaver lock-delay", delayText);
         return std::nullopt;
     }
-    m_cache = GsettingsValues{schemaPrefix, *lock, *idle, *delay};
+    if (!lockdown) {
+        error = bad(schemaPrefix + ".lockdown disable-lock-screen", lockdownText);
+        return std::nullopt;
+    }
+    m_cache = GsettingsValues{schemaPrefix, *lock, *idle, *delay, *lockdown};
     return m_cache;
 }
 
@@ -178,17 +197,20 @@ CheckResult ScreenLockCollector::collect(const CollectContext &context)
         if (!values)
             return CheckResult::unknown(id, error, details);
         settings = {values->lockEnabled, values->idleDelay, values->lockDelay, "gsettings"};
+        settings.lockdownPrefix = prefix;
+        settings.lockDisabledByLockdown = values->lockDisabledByLockdown;
+        settings.extra["lock_disabled_by_lockdown"] = values->lockDisabledByLockdown;
         break;
     }
     case Desktop::Kde: {
-        const auto home = host.home();
-        if (!home)
+        const auto config = configHome(host);
+        if (!config)
             return CheckResult::unknown(id, "HOME is not set", details);
         std::map<std::string, std::string> values;
         bool fromFile = false;
         // KConfig cascade: system-wide defaults, then the user's file.
         for (const auto &path :
-             {std::string("/etc/xdg/kscreenlockerrc"), *home + "/.config/kscreenlockerrc"}) {
+             {std::string("/etc/xdg/kscreenlockerrc"), *config + "/kscreenlockerrc"}) {
             const auto file = fs.readFile(path, 256 * 1024);
             if (!file.ok()) {
                 if (file.error == std::errc::no_such_file_or_directory)
@@ -219,10 +241,10 @@ CheckResult ScreenLockCollector::collect(const CollectContext &context)
         break;
     }
     case Desktop::Xfce: {
-        const auto home = host.home();
-        if (!home)
+        const auto config = configHome(host);
+        if (!config)
             return CheckResult::unknown(id, "HOME is not set", details);
-        const auto path = *home + "/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml";
+        const auto path = *config + "/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml";
         const auto file = fs.readFile(path, 1024 * 1024);
         std::map<std::string, XfconfValue> properties;
         if (file.ok()) {
@@ -283,6 +305,14 @@ CheckResult ScreenLockCollector::collect(const CollectContext &context)
     details.update(settings.extra);
 
     const auto &name = desktop->second;
+    // Checked first: with the lockdown key set no other setting makes the session lock.
+    if (settings.lockDisabledByLockdown)
+        return CheckResult::fail(
+            id, name + " cannot lock the screen: lock is disabled by lockdown policy",
+            "Allow screen locking (`gsettings set " + settings.lockdownPrefix +
+                ".lockdown disable-lock-screen false`), or remove the dconf lock that sets it "
+                "(its key file under /etc/dconf/db/*.d/locks/, then `dconf update`).",
+            details);
     if (!settings.lockEnabled)
         return CheckResult::fail(id, name + " does not lock the screen when idle",
                                  remediationFor(desktop->first), details);

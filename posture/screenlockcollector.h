@@ -39,6 +39,8 @@ private:
         bool lockEnabled = false;
         std::uint32_t idleDelay = 0;
         std::uint32_t lockDelay = 0;
+        // <prefix>.lockdown disable-lock-screen: the shell refuses to lock at all when set.
+        bool lockDisabledByLockdown = false;
     };
     std::optional<GsettingsValues> cachedGsettings(const CollectContext &context,
                                                    const std::string &schemaPrefix,

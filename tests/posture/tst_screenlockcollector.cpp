@@ -54,18 +54,30 @@ struct GnomeMachine
 
     GnomeMachine(const std::string &lock, const std::string &idle, const std::string &delay,
                  const std::string &desktop = "ubuntu:GNOME",
-                 const std::string &prefix = "org.gnome.desktop")
-        : fixture(FixtureHost::fromRoot(dir.path().toStdString(), session(desktop), 1000))
+                 const std::string &prefix = "org.gnome.desktop",
+                 const std::map<std::string, std::string> &extraEnvironment = {})
+        : fixture(FixtureHost::fromRoot(dir.path().toStdString(),
+                                        withExtra(session(desktop), extraEnvironment), 1000))
     {
         writeFile(root(), "/usr/bin/gsettings", "");
         set(prefix, lock, idle, delay);
     }
+    static std::map<std::string, std::string>
+    withExtra(std::map<std::string, std::string> env,
+              const std::map<std::string, std::string> &extra)
+    {
+        for (const auto &[name, value] : extra)
+            env[name] = value;
+        return env;
+    }
     void set(const std::string &prefix, const std::string &lock, const std::string &idle,
-             const std::string &delay)
+             const std::string &delay, const std::string &lockdown = "false\n")
     {
         fixture.commands->add(gsettings(prefix + ".screensaver", "lock-enabled"), output(lock));
         fixture.commands->add(gsettings(prefix + ".session", "idle-delay"), output(idle));
         fixture.commands->add(gsettings(prefix + ".screensaver", "lock-delay"), output(delay));
+        fixture.commands->add(gsettings(prefix + ".lockdown", "disable-lock-screen"),
+                              output(lockdown));
     }
     std::filesystem::path root() const { return dir.path().toStdString(); }
 };
@@ -88,12 +100,14 @@ private Q_SLOTS:
                                   << QByteArray(
                                          R"({"xdg_current_desktop": "GNOME", "desktop": "GNOME",
                 "max_seconds_to_lock": 900, "lock_enabled": true, "idle_delay_seconds": 300,
-                "lock_delay_seconds": 0, "seconds_to_lock": 300, "source": "gsettings"})");
+                "lock_delay_seconds": 0, "seconds_to_lock": 300, "source": "gsettings",
+                "lock_disabled_by_lockdown": false})");
         QTest::newRow("ubuntu2404")
             << "ubuntu2404" << CheckStatus::Fail << "GNOME does not lock the screen when idle"
             << QByteArray(R"({"xdg_current_desktop": "ubuntu:GNOME", "desktop": "GNOME",
                 "max_seconds_to_lock": 900, "lock_enabled": false, "idle_delay_seconds": 300,
-                "lock_delay_seconds": 0, "seconds_to_lock": 300, "source": "gsettings"})");
+                "lock_delay_seconds": 0, "seconds_to_lock": 300, "source": "gsettings",
+                "lock_disabled_by_lockdown": false})");
         QTest::newRow("fedora41") << "fedora41" << CheckStatus::Pass
                                   << "KDE locks the screen after 600 s idle"
                                   << QByteArray(R"({"xdg_current_desktop": "KDE", "desktop": "KDE",
@@ -272,7 +286,7 @@ private Q_SLOTS:
         QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
         QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
         QCOMPARE(collector.gsettingsReads(), 1);
-        QCOMPARE(machine.fixture.commands->history().size(), std::size_t(3));
+        QCOMPARE(machine.fixture.commands->history().size(), std::size_t(4));
 
         // The user turns locking off: dconf writes a new database and renames it over "user".
         machine.set("org.gnome.desktop", "false\n", "uint32 300\n", "uint32 0\n");
@@ -300,6 +314,183 @@ private Q_SLOTS:
         machine.set("org.gnome.desktop", "true\n", "uint32 300\n", "uint32 0\n");
         QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
         QCOMPARE(collector.gsettingsReads(), 2);
+    }
+
+    void lockdown_data()
+    {
+        QTest::addColumn<QString>("desktop");
+        QTest::addColumn<QString>("prefix");
+        QTest::addColumn<QString>("lock");
+        QTest::addColumn<QString>("lockdown"); // "-" for a key gsettings does not know
+        QTest::addColumn<CheckStatus>("status");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("GNOME lockdown on")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "true\n"
+            << "true\n"
+            << CheckStatus::Fail
+            << "GNOME cannot lock the screen: lock is disabled by lockdown policy";
+        QTest::newRow("lockdown on, lock off")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "false\n"
+            << "true\n"
+            << CheckStatus::Fail
+            << "GNOME cannot lock the screen: lock is disabled by lockdown policy";
+        QTest::newRow("Cinnamon lockdown on")
+            << "X-Cinnamon"
+            << "org.cinnamon.desktop"
+            << "true\n"
+            << "true\n"
+            << CheckStatus::Fail
+            << "Cinnamon cannot lock the screen: lock is disabled by lockdown policy";
+        QTest::newRow("lockdown off")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "true\n"
+            << "false\n"
+            << CheckStatus::Pass << "GNOME locks the screen after 300 s idle";
+        QTest::newRow("garbage")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "true\n"
+            << "@mb nothing\n"
+            << CheckStatus::Unknown
+            << "unexpected gsettings value for org.gnome.desktop.lockdown disable-lock-screen: "
+               "\"@mb nothing\"";
+        QTest::newRow("empty")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "true\n"
+            << "" << CheckStatus::Unknown
+            << "unexpected gsettings value for org.gnome.desktop.lockdown disable-lock-screen: "
+               "\"\"";
+        QTest::newRow("missing key")
+            << "GNOME"
+            << "org.gnome.desktop"
+            << "true\n"
+            << "-" << CheckStatus::Unknown
+            << "/usr/bin/gsettings exited with code 1: No such key \"disable-lock-screen\"";
+    }
+    void lockdown()
+    {
+        QFETCH(QString, desktop);
+        QFETCH(QString, prefix);
+        QFETCH(QString, lock);
+        QFETCH(QString, lockdown);
+        QFETCH(CheckStatus, status);
+        QFETCH(QString, text);
+        GnomeMachine machine(lock.toStdString(), "uint32 300\n", "uint32 0\n",
+                             desktop.toStdString(), prefix.toStdString());
+        if (lockdown == QLatin1String("-")) {
+            auto failing = output("", 1);
+            failing.standardError = "No such key \"disable-lock-screen\"\n";
+            machine.fixture.commands->add(
+                gsettings(prefix.toStdString() + ".lockdown", "disable-lock-screen"), failing);
+        } else {
+            machine.fixture.commands->add(
+                gsettings(prefix.toStdString() + ".lockdown", "disable-lock-screen"),
+                output(lockdown.toStdString()));
+        }
+        const auto result = collectOn(machine.fixture);
+        QCOMPARE(result.status, status);
+        QCOMPARE(
+            QString::fromStdString(status == CheckStatus::Unknown ? result.reason : result.summary),
+            text);
+        if (status == CheckStatus::Fail) {
+            QCOMPARE(result.remediation,
+                     "Allow screen locking (`gsettings set " + prefix.toStdString() +
+                         ".lockdown disable-lock-screen false`), or remove the dconf lock that "
+                         "sets it (its key file under /etc/dconf/db/*.d/locks/, then `dconf "
+                         "update`).");
+            QCOMPARE(result.details["lock_disabled_by_lockdown"], json(true));
+            QCOMPARE(result.details["lock_enabled"], json(lock == QLatin1String("true\n")));
+        }
+        if (status == CheckStatus::Pass)
+            QCOMPARE(result.details["lock_disabled_by_lockdown"], json(false));
+    }
+
+    void lockdownIsCached()
+    {
+        GnomeMachine machine("true\n", "uint32 300\n", "uint32 0\n");
+        machine.set("org.gnome.desktop", "true\n", "uint32 300\n", "uint32 0\n", "true\n");
+        writeFile(machine.root(), "/home/u/.config/dconf/user", "x");
+        ScreenLockCollector collector;
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Fail);
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Fail);
+        QCOMPARE(collector.gsettingsReads(), 1);
+        QCOMPARE(machine.fixture.commands->history().size(), std::size_t(4));
+        // The administrator lifts the lockdown: `dconf update` rewrites the system database.
+        machine.set("org.gnome.desktop", "true\n", "uint32 300\n", "uint32 0\n", "false\n");
+        writeFile(machine.root(), "/etc/dconf/db/local", "GVariant");
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
+        QCOMPARE(collector.gsettingsReads(), 2);
+    }
+
+    void cacheFollowsXdgConfigHome()
+    {
+        // dconf writes to $XDG_CONFIG_HOME/dconf when that is set; $HOME/.config is then stale.
+        GnomeMachine machine("true\n", "uint32 300\n", "uint32 0\n", "GNOME", "org.gnome.desktop",
+                             {{"XDG_CONFIG_HOME", "/home/u/cfg"}});
+        writeFile(machine.root(), "/home/u/cfg/dconf/user", "GVariant v1");
+        writeFile(machine.root(), "/home/u/.config/dconf/user", "GVariant v1");
+        ScreenLockCollector collector;
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
+        machine.set("org.gnome.desktop", "false\n", "uint32 300\n", "uint32 0\n");
+        // A change under $HOME/.config is not where this session's dconf lives.
+        writeFile(machine.root(), "/home/u/.config/dconf/user", "GVariant other");
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
+        QCOMPARE(collector.gsettingsReads(), 1);
+        writeFile(machine.root(), "/home/u/cfg/dconf/user.ABC123", "GVariant v2");
+        std::filesystem::rename(machine.root() / "home/u/cfg/dconf/user.ABC123",
+                                machine.root() / "home/u/cfg/dconf/user");
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Fail);
+        QCOMPARE(collector.gsettingsReads(), 2);
+    }
+
+    void relativeXdgConfigHomeIsIgnored()
+    {
+        // The XDG spec says a relative XDG_CONFIG_HOME is invalid: $HOME/.config applies.
+        GnomeMachine machine("true\n", "uint32 300\n", "uint32 0\n", "GNOME", "org.gnome.desktop",
+                             {{"XDG_CONFIG_HOME", "cfg"}});
+        writeFile(machine.root(), "/home/u/.config/dconf/user", "GVariant v1");
+        ScreenLockCollector collector;
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Pass);
+        machine.set("org.gnome.desktop", "false\n", "uint32 300\n", "uint32 0\n");
+        writeFile(machine.root(), "/home/u/.config/dconf/user.ABC123", "GVariant v2");
+        std::filesystem::rename(machine.root() / "home/u/.config/dconf/user.ABC123",
+                                machine.root() / "home/u/.config/dconf/user");
+        QCOMPARE(collectWith(collector, machine.fixture).status, CheckStatus::Fail);
+        QCOMPARE(collector.gsettingsReads(), 2);
+    }
+
+    void xdgConfigHomeForKdeAndXfce()
+    {
+        QTemporaryDir dir;
+        auto env = session("KDE");
+        env["XDG_CONFIG_HOME"] = "/srv/u-config";
+        const auto kde = FixtureHost::fromRoot(dir.path().toStdString(), env, 1000);
+        // A stale file under $HOME/.config must not be read.
+        writeFile(dir.path().toStdString(), "/home/u/.config/kscreenlockerrc",
+                  "[Daemon]\nTimeout=5\n");
+        writeFile(dir.path().toStdString(), "/srv/u-config/kscreenlockerrc",
+                  "[Daemon]\nTimeout=30\n");
+        auto result = collectOn(kde);
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QCOMPARE(result.details["seconds_to_lock"], json(1800));
+
+        QTemporaryDir xfceDir;
+        env = session("XFCE");
+        env["XDG_CONFIG_HOME"] = "/srv/u-config";
+        const auto xfce = FixtureHost::fromRoot(xfceDir.path().toStdString(), env, 1000);
+        writeFile(xfceDir.path().toStdString(),
+                  "/srv/u-config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
+                  "<html/>");
+        result = collectOn(xfce);
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(result.reason, std::string("/srv/u-config/xfce4/xfconf/xfce-perchannel-xml/"
+                                            "xfce4-screensaver.xml: unexpected element <html>"));
     }
 
     void kde_data()
