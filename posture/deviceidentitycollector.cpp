@@ -1,5 +1,8 @@
 #include "deviceidentitycollector.h"
 
+#include <QByteArray>
+#include <QCryptographicHash>
+#include <QMessageAuthenticationCode>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -43,6 +46,17 @@ bool isPlaceholderDmiValue(std::string_view text)
                                                 "system manufacturer",
                                                 "oem"};
     return std::find(placeholders.begin(), placeholders.end(), lower) != placeholders.end();
+}
+
+std::string appSpecificMachineId(std::string_view machineId, std::string_view appId)
+{
+    const auto key = QByteArray::fromHex(QByteArray(machineId.data(), qsizetype(machineId.size())));
+    const auto message = QByteArray::fromHex(QByteArray(appId.data(), qsizetype(appId.size())));
+    QByteArray id =
+        QMessageAuthenticationCode::hash(message, key, QCryptographicHash::Sha256).left(16);
+    id[6] = char((id[6] & 0x0F) | 0x40); // version 4
+    id[8] = char((id[8] & 0x3F) | 0x80); // RFC 4122 variant
+    return id.toHex().toStdString();
 }
 
 namespace {
@@ -129,7 +143,10 @@ CheckResult DeviceIdentityCollector::collect(const CollectContext &context)
                 : machineIdSource + " does not hold a valid machine ID";
         return CheckResult::unknown(checkId, reason, std::move(details));
     }
-    details["machine_id"] = *machineId;
+    const auto reportedId = appSpecificMachineId(*machineId, vigilAppId);
+    details["machine_id"] = reportedId;
+    details["machine_id_scheme"] =
+        "app-specific (systemd-id128 machine-id --app-specific=" + std::string(vigilAppId) + ")";
     details["machine_id_source"] = machineIdSource;
 
     std::string summary;
@@ -139,7 +156,7 @@ CheckResult DeviceIdentityCollector::collect(const CollectContext &context)
         summary += details["product"].get<std::string>() + " ";
     summary += "serial ";
     summary += details["serial"].is_string() ? details["serial"].get<std::string>() : "unknown";
-    summary += ", machine-id " + machineId->substr(0, 8) + "…, " +
+    summary += ", machine-id " + reportedId.substr(0, 8) + "…, " +
                std::to_string(details["interfaces"].size()) + " physical interface(s)";
     return CheckResult::pass(checkId, summary, std::move(details));
 }

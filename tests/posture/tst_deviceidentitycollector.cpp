@@ -1,6 +1,7 @@
 #include "deviceidentitycollector.h"
 #include "fixturehost.h"
 
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,13 +22,14 @@ private Q_SLOTS:
         QCOMPARE(result.details["vendor"], "LENOVO");
         QCOMPARE(result.details["product"], "21CBCTO1WW");
         QCOMPARE(result.details["serial"], "PF3XK2ZL");
-        QCOMPARE(result.details["machine_id"], "4c1b2f0d9e8a47b6a3c5d7e9f1a2b3c4");
+        // The raw id (4c1b2f0d…) never leaves the machine; the app-specific one does.
+        QCOMPARE(result.details["machine_id"], "66cdb08bc5f54b2682e56f7002cea5c2");
         // docker0 and lo have no backing device and are left out.
         const nlohmann::json interfaces = nlohmann::json::parse(R"([
             {"interface": "enp0s31f6", "mac": "54:e1:ad:12:34:56", "type": "ethernet"},
             {"interface": "wlp0s20f3", "mac": "8c:f8:c5:ab:cd:ef", "type": "wireless"}])");
         QCOMPARE(result.details["interfaces"], interfaces);
-        QCOMPARE(result.summary, "LENOVO 21CBCTO1WW serial PF3XK2ZL, machine-id 4c1b2f0d…, 2 "
+        QCOMPARE(result.summary, "LENOVO 21CBCTO1WW serial PF3XK2ZL, machine-id 66cdb08b…, 2 "
                                  "physical interface(s)");
     }
 
@@ -48,7 +50,7 @@ private Q_SLOTS:
         posture::DeviceIdentityCollector collector;
         const auto result = test::collect(collector, *fixture.host);
         QCOMPARE(result.status, CheckStatus::Pass);
-        QCOMPARE(result.details["machine_id"], "5e6f7a8b9c0d41e2b3a4c5d6e7f80912");
+        QCOMPARE(result.details["machine_id"], "a817eacd8cc64b9c88ac8e24003da761");
         QCOMPARE(result.details["machine_id_source"], "/var/lib/dbus/machine-id");
         QVERIFY(result.details["product"].is_null()); // "System Product Name"
     }
@@ -99,6 +101,26 @@ private Q_SLOTS:
         QCOMPARE(result.details["serial_unknown_reason"], "not readable: is a directory");
         QCOMPARE(result.details["vendor_unknown_reason"], "not readable: not found");
         QCOMPARE(result.details["interfaces"], nlohmann::json::array());
+    }
+
+    void appSpecificIdMatchesSystemd()
+    {
+        // systemd-id128 computes the same derivation from this machine's real machine-id.
+        if (!QFile::exists(QStringLiteral("/usr/bin/systemd-id128")))
+            QSKIP("systemd-id128 is not installed");
+        QProcess process;
+        process.start(QStringLiteral("/usr/bin/systemd-id128"),
+                      {QStringLiteral("machine-id"),
+                       QStringLiteral("--app-specific=") +
+                           QString::fromLatin1(posture::vigilAppId.data(),
+                                               qsizetype(posture::vigilAppId.size()))});
+        QVERIFY(process.waitForFinished(10000));
+        QCOMPARE(process.exitCode(), 0);
+        const auto expected = process.readAllStandardOutput().trimmed().toStdString();
+        auto host = posture::Host::local();
+        posture::DeviceIdentityCollector collector;
+        const auto result = test::collect(collector, host);
+        QCOMPARE(result.details["machine_id"], expected);
     }
 
     void helpers()
