@@ -6,6 +6,7 @@
 #include "standardcollectors.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string_view>
@@ -66,8 +67,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (command == "posture")
-        return runPosture(json);
+    if (command == "posture") {
+        const int status = runPosture(json);
+        // A slow check may still be finishing on a detached thread (a package-manager query
+        // runs on past the report). Leave without running static destructors under it.
+        std::cout.flush();
+        std::_Exit(status);
+    }
     if (command.empty())
         std::cerr << "vigilctl: no command given\n\n" << usage;
     else
