@@ -12,6 +12,7 @@ struct ManagerInfo
     std::vector<std::string> programs;  // first one found is run
     std::vector<std::string> databases; // any one present confirms the manager is in use
     std::string upgradeCommand;         // what a user runs to install pending updates
+    std::string refreshCommand;         // what a user runs to refresh the package lists
 };
 
 const std::vector<ManagerInfo> &managers()
@@ -20,16 +21,25 @@ const std::vector<ManagerInfo> &managers()
         {PackageManager::Apt,
          {"apt-get"},
          {"/var/lib/dpkg/status"},
-         "sudo apt-get update && sudo apt-get dist-upgrade"},
+         "sudo apt-get update && sudo apt-get dist-upgrade",
+         "sudo apt-get update"},
         {PackageManager::Dnf,
          {"dnf", "dnf5"},
          {"/var/lib/rpm", "/usr/lib/sysimage/rpm"},
-         "sudo dnf upgrade --refresh"},
+         "sudo dnf upgrade --refresh",
+         "sudo dnf makecache --refresh"},
         {PackageManager::Zypper,
          {"zypper"},
          {"/var/lib/rpm", "/usr/lib/sysimage/rpm"},
-         "sudo zypper refresh && sudo zypper patch"},
-        {PackageManager::Pacman, {"pacman"}, {"/var/lib/pacman/local"}, "sudo pacman -Syu"},
+         "sudo zypper refresh && sudo zypper patch",
+         "sudo zypper refresh"},
+        // Arch supports no partial upgrades: refreshing the lists alone (-Sy) and then
+        // installing anything breaks, so its refresh is the full upgrade.
+        {PackageManager::Pacman,
+         {"pacman"},
+         {"/var/lib/pacman/local"},
+         "sudo pacman -Syu",
+         "sudo pacman -Syu"},
     };
     return list;
 }
@@ -154,6 +164,11 @@ PackageManagerDetection detectPackageManager(const CollectContext &context)
 const std::string &upgradeCommand(PackageManager manager)
 {
     return info(manager).upgradeCommand;
+}
+
+const std::string &refreshCommand(PackageManager manager)
+{
+    return info(manager).refreshCommand;
 }
 
 // Directories (and their repository subdirectories) that change when packages are installed

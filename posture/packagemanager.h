@@ -30,6 +30,9 @@ PackageManagerDetection detectPackageManager(const CollectContext &context);
 // The command a user runs to install pending updates ("sudo apt-get update && …").
 const std::string &upgradeCommand(PackageManager manager);
 
+// The command a user runs to refresh the package lists ("sudo apt-get update").
+const std::string &refreshCommand(PackageManager manager);
+
 // Paths on the target (not yet mapped to this machine) that change when packages are
 // installed or package lists refreshed.
 std::vector<std::string> packageWatchPaths(const CollectContext &context, PackageManager manager);

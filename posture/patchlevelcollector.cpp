@@ -75,7 +75,7 @@ struct PatchLevelCollector::Query
     std::chrono::system_clock::time_point startedAt; // the host's clock
 };
 
-PatchLevelCollector::PatchLevelCollector() = default;
+PatchLevelCollector::PatchLevelCollector(ChangeDetection detection) : m_detection(detection) {}
 // A query still running keeps its own Query and runner alive and finishes unobserved.
 PatchLevelCollector::~PatchLevelCollector() = default;
 
@@ -83,58 +83,85 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
                                                                 PackageManager manager,
                                                                 const std::string &program)
 {
+    const auto now = context.host().clock().now();
     const std::string key = context.fs().root().string() + '\n' + std::string(toString(manager));
     bool changed = true;
-    if (m_watch && m_watchKey == key)
-        changed = m_watch->changedSinceLastCheck();
+    if (m_watch && m_watchKey == key) {
+        if (m_watchWorking)
+            changed = m_watch->changedSinceLastCheck();
+        else // Only time can tell; a clock set back counts as expired too.
+            changed =
+                m_cache && (now - m_cacheAskedAt >= unwatchedCacheTtl || now < m_cacheAskedAt);
+    }
     if (!changed && m_cache)
         return {m_cache, true, {}};
     if (changed) {
         // Rebuilt on every change so that repositories added since are watched too. Made
-        // before asking so a change during the query invalidates its answer next time. A
-        // query still running was asked before the change: its answer is dropped.
+        // before asking so a change during the next query invalidates its answer.
         m_watch =
             std::make_unique<ChangeWatch>(hostPaths(context, packageWatchPaths(context, manager)));
         m_watchKey = key;
+        // ChangeWatch says "changed" at every ask when inotify is unavailable, and also when
+        // a path exists but can't be watched (watch limit reached, no permission) — it can't
+        // tell that from a change. A watch that reports one the instant it is made is such a
+        // watch (or a change racing in, which the TTL covers as well): a cache built on it
+        // would never be used, so the TTL decides instead until the next rebuild.
+        m_watchWorking = m_detection == ChangeDetection::Inotify && m_watch->isActive() &&
+                         !m_watch->changedSinceLastCheck();
         m_cache.reset();
-        m_inFlight.reset();
-    }
-    if (!m_inFlight) {
-        auto query = std::make_shared<Query>();
-        query->startedAt = context.host().clock().now();
-        // Only shared ownership crosses into the thread: it must not see the context, the
-        // host or this collector, any of which may be gone before it finishes.
-        try {
-            std::thread([query, runner = context.host().sharedCommands(), manager, program] {
-                auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout);
-                // The packages' state is read when the query starts: that is when it was asked.
-                pending.queriedAt = toIso8601(query->startedAt);
-                {
-                    const std::lock_guard lock(query->mutex);
-                    query->result = std::move(pending);
-                }
-                query->finished.notify_all();
-            }).detach();
-        } catch (const std::system_error &e) {
-            PendingUpdates failed;
-            failed.error = std::string("could not start a thread to ask it: ") + e.what();
-            return {std::move(failed), false, {}};
-        }
-        m_inFlight = std::move(query);
+        // A query still running was asked before the change. It is not abandoned (that would
+        // leave it running beside a new one, and one per collection while changes keep
+        // coming): it is waited for, its answer dropped, and only then asked again.
+        if (m_inFlight)
+            m_inFlightOutdated = true;
     }
 
-    std::unique_lock lock(m_inFlight->mutex);
-    m_inFlight->finished.wait_until(lock, context.deadline() - deadlineMargin,
-                                    [&] { return m_inFlight->result.has_value(); });
-    if (!m_inFlight->result)
-        return {std::nullopt, false, m_inFlight->startedAt};
-    auto pending = std::move(*m_inFlight->result);
-    lock.unlock();
-    m_inFlight.reset();
-    if (pending.error.empty())
-        m_cache = pending;
-    // A failed answer is not kept: with no cache and no query running, the next collect asks.
-    return {std::move(pending), false, {}};
+    for (;;) {
+        if (!m_inFlight) {
+            auto query = std::make_shared<Query>();
+            query->startedAt = context.host().clock().now();
+            // Only shared ownership crosses into the thread: it must not see the context, the
+            // host or this collector, any of which may be gone before it finishes.
+            try {
+                std::thread([query, runner = context.host().sharedCommands(), manager, program] {
+                    auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout);
+                    // The packages' state is read when the query starts: that is when it was
+                    // asked.
+                    pending.queriedAt = toIso8601(query->startedAt);
+                    {
+                        const std::lock_guard lock(query->mutex);
+                        query->result = std::move(pending);
+                    }
+                    query->finished.notify_all();
+                }).detach();
+            } catch (const std::system_error &e) {
+                PendingUpdates failed;
+                failed.error = std::string("could not start a thread to ask it: ") + e.what();
+                return {std::move(failed), false, {}};
+            }
+            m_inFlight = std::move(query);
+            m_inFlightOutdated = false;
+        }
+
+        std::unique_lock lock(m_inFlight->mutex);
+        m_inFlight->finished.wait_until(lock, context.deadline() - deadlineMargin,
+                                        [&] { return m_inFlight->result.has_value(); });
+        if (!m_inFlight->result)
+            return {std::nullopt, false, m_inFlight->startedAt, m_inFlightOutdated};
+        auto pending = std::move(*m_inFlight->result);
+        const auto askedAt = m_inFlight->startedAt;
+        lock.unlock();
+        m_inFlight.reset();
+        if (m_inFlightOutdated)
+            continue; // now that it has ended, ask again, within what is left of the deadline
+        if (pending.error.empty()) {
+            m_cache = pending;
+            m_cacheAskedAt = askedAt;
+        }
+        // A failed answer is not kept: with no cache and no query running, the next collect
+        // asks.
+        return {std::move(pending), false, {}};
+    }
 }
 
 CheckResult PatchLevelCollector::collect(const CollectContext &context)
@@ -158,6 +185,7 @@ CheckResult PatchLevelCollector::collect(const CollectContext &context)
         std::string zoneName;
         const auto zone = logTimeZone(context, zoneName);
         putTime(details, "last_refresh", lastRefresh(context, *detection.manager), now);
+        details["max_list_age_days"] = maxListAgeDays;
         putTime(details, "last_upgrade", lastUpgrade(context, *detection.manager, zone), now);
         details["log_time_zone"] = zoneName;
 
@@ -165,16 +193,22 @@ CheckResult PatchLevelCollector::collect(const CollectContext &context)
         pending = std::move(answer.pending);
         details["query_cached"] = answer.fromCache;
         details["query_in_progress"] = !pending;
+        details["package_state_watched"] = m_watchWorking;
         if (!pending) {
             const auto running = std::chrono::floor<std::chrono::seconds>(
                 context.host().clock().now() - answer.startedAt);
             details["query_started_at"] = toIso8601(answer.startedAt);
+            details["query_outdated"] = answer.outdated;
             details["pending_updates"] = nullptr;
             details["security_updates"] = nullptr;
-            unknownReason = std::filesystem::path(detection.program).filename().string() +
-                            " is still computing pending updates (started " +
-                            std::to_string(std::max<long long>(0, running.count())) +
-                            " s ago); the next collection will have them";
+            const auto started = std::to_string(std::max<long long>(0, running.count()));
+            const auto name = std::filesystem::path(detection.program).filename().string();
+            unknownReason = answer.outdated
+                                ? name + " is still computing pending updates (started " + started +
+                                      " s ago, before the package state changed); it " +
+                                      "is asked again once it finishes"
+                                : name + " is still computing pending updates (started " + started +
+                                      " s ago); the next collection will have them";
         } else if (!pending->error.empty()) {
             details["query_error"] = pending->error;
             unknownReason = "could not ask " + std::string(toString(*detection.manager)) +
@@ -232,6 +266,22 @@ CheckResult PatchLevelCollector::collect(const CollectContext &context)
         return CheckResult::unknown(std::string(id()), unknownReason, std::move(details));
     if (!reboot.required)
         return CheckResult::unknown(std::string(id()), reboot.unknownReason, std::move(details));
+
+    // Nothing pending according to lists that may be old: what was published since they were
+    // refreshed is missing from the answer, so it is no pass. (A pending security update from
+    // old lists is still pending, so fail above stands.)
+    const auto refreshAge = details.find("last_refresh_age_days");
+    if (refreshAge == details.end() || refreshAge->get<long long>() > maxListAgeDays) {
+        const std::string refreshed = refreshAge != details.end()
+                                          ? "package lists last refreshed " +
+                                                std::to_string(refreshAge->get<long long>()) +
+                                                " days ago"
+                                          : "package lists: refresh time unknown";
+        auto result = CheckResult::unknown(
+            std::string(id()), refreshed + "; pending updates may be missing", std::move(details));
+        result.summary += ". Refresh them: " + refreshCommand(*detection.manager);
+        return result;
+    }
 
     std::string summary = pending->total == 0 ? "No updates pending"
                                               : plural(pending->total, "update") +

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace vigil;
 using posture::CheckStatus;
@@ -63,16 +64,32 @@ std::chrono::system_clock::time_point utc(int y, unsigned m, unsigned d, int h, 
            std::chrono::minutes(mi) + std::chrono::seconds(s);
 }
 
-// A minimal Debian-like tree: apt-get and dpkg present, kernel 6.1.0-27 running and newest.
+// A minimal Debian-like tree: apt-get and dpkg present, kernel 6.1.0-27 running and newest,
+// package lists refreshed this morning.
 void writeDebianTree(const std::filesystem::path &root)
 {
     test::writeFile(root, "/usr/bin/apt-get", "");
     test::writeFile(root, "/var/lib/dpkg/status", "Package: bash\n");
     test::writeFile(root, "/var/lib/apt/lists/x_InRelease", "");
+    setMtime(root / "var/lib/apt/lists", utc(2026, 11, 24, 6, 0, 0));
     test::writeFile(root, "/proc/sys/kernel/osrelease", "6.1.0-27-amd64\n");
     test::writeFile(root, "/usr/lib/modules/6.1.0-27-amd64/modules.builtin", "");
     test::writeFile(root, "/var/log/dpkg.log",
                     "2026-11-10 09:14:03 upgrade libc6:amd64 2.36-9+deb12u8 2.36-9+deb12u9\n");
+}
+
+// A fixture host's tree copied to `dir`, with the host's captured commands: for tests that
+// set modification times (a git checkout's are whenever it was checked out) or change files.
+test::FixtureHost copiedHost(const std::string &name, const std::filesystem::path &dir)
+{
+    const auto source = test::fixturesDir() / "hosts" / name;
+    std::filesystem::copy(source / "root", dir, std::filesystem::copy_options::recursive);
+    auto fixture = test::FixtureHost::fromRoot(dir);
+    fixture.commands = std::make_shared<test::FixtureCommandRunner>(source / "commands");
+    fixture.host = std::make_shared<posture::Host>(std::make_shared<posture::FileSystem>(dir),
+                                                   fixture.commands, fixture.clock,
+                                                   std::map<std::string, std::string>{}, 0);
+    return fixture;
 }
 
 const std::string aptNothing = "Reading package lists...\nBuilding dependency tree...\n"
@@ -191,6 +208,8 @@ private Q_SLOTS:
         // No update-success-stamp on Debian without update-notifier: the lists directory.
         QCOMPARE(d["last_refresh_source"], "/var/lib/apt/lists");
         QVERIFY(d["last_refresh"].is_string());
+        QCOMPARE(d["max_list_age_days"], 14);
+        QCOMPARE(d["package_state_watched"], true);
     }
 
     void ubuntuRebootRequired()
@@ -254,7 +273,11 @@ private Q_SLOTS:
 
     void archPassesWithoutSecurityClassification()
     {
-        auto fixture = test::FixtureHost::load("arch");
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        auto fixture = copiedHost("arch", root);
+        setMtime(root / "var/lib/pacman/sync/core.db", utc(2026, 11, 21, 18, 2, 0));
+        setMtime(root / "var/lib/pacman/sync/extra.db", utc(2026, 11, 22, 18, 2, 0));
         posture::PatchLevelCollector collector;
         const auto result = test::collect(collector, *fixture.host);
         QCOMPARE(result.status, CheckStatus::Pass);
@@ -272,7 +295,98 @@ private Q_SLOTS:
         // pacman.log records the offset: 20:31:44+01:00.
         QCOMPARE(d["last_upgrade"], "2026-11-19T19:31:44Z");
         QCOMPARE(d["last_upgrade_source"], "/var/log/pacman.log");
-        QVERIFY(d["last_refresh_source"].get<std::string>().starts_with("/var/lib/pacman/sync/"));
+        QCOMPARE(d["last_refresh"], "2026-11-22T18:02:00Z");
+        QCOMPARE(d["last_refresh_age_days"], 1);
+        QCOMPARE(d["last_refresh_source"], "/var/lib/pacman/sync/extra.db");
+        QCOMPARE(d["max_list_age_days"], 14);
+    }
+
+    void archStaleListsAreNoPass()
+    {
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        auto fixture = copiedHost("arch", root);
+        setMtime(root / "var/lib/pacman/sync/core.db", utc(2025, 10, 30, 18, 2, 0));
+        setMtime(root / "var/lib/pacman/sync/extra.db", utc(2025, 11, 17, 18, 2, 0));
+        posture::PatchLevelCollector collector;
+        const auto result = test::collect(collector, *fixture.host);
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(result.reason,
+                 "package lists last refreshed 371 days ago; pending updates may be missing");
+        // Arch has no partial upgrades: refreshing means upgrading.
+        QCOMPARE(result.summary, "Could not be determined: package lists last refreshed 371 days "
+                                 "ago; pending updates may be missing. Refresh them: sudo "
+                                 "pacman -Syu");
+        QCOMPARE(result.details["pending_updates"], 4);
+        QCOMPARE(result.details["last_refresh_age_days"], 371);
+    }
+
+    void staleListsAreNoPass_data()
+    {
+        QTest::addColumn<bool>("hasLists"); // without them, no refresh time at all
+        QTest::addColumn<int>("ageHours");  // of the lists directory
+        QTest::addColumn<bool>("pass");
+        QTest::addColumn<QByteArray>("reason");
+        QTest::newRow("this morning") << true << 6 << true << QByteArray();
+        QTest::newRow("ahead of the clock") << true << -48 << true << QByteArray();
+        QTest::newRow("14 days") << true << 14 * 24 + 23 << true << QByteArray();
+        QTest::newRow("15 days") << true << 15 * 24 << false
+                                 << QByteArray("package lists last refreshed 15 days ago; "
+                                               "pending updates may be missing");
+        QTest::newRow("a year") << true << 365 * 24 << false
+                                << QByteArray("package lists last refreshed 365 days ago; "
+                                              "pending updates may be missing");
+        QTest::newRow("unknown") << false << 0 << false
+                                 << QByteArray("package lists: refresh time unknown; pending "
+                                               "updates may be missing");
+    }
+
+    void staleListsAreNoPass()
+    {
+        QFETCH(bool, hasLists);
+        QFETCH(int, ageHours);
+        QFETCH(bool, pass);
+        QFETCH(QByteArray, reason);
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        writeDebianTree(root);
+        if (hasLists)
+            setMtime(root / "var/lib/apt/lists", test::fixtureNow() - std::chrono::hours(ageHours));
+        else
+            std::filesystem::remove_all(root / "var/lib/apt/lists");
+        auto fixture = test::FixtureHost::fromRoot(root);
+        fixture.commands->add(aptCommand, exited(0, aptNothing));
+        posture::PatchLevelCollector collector;
+        const auto result = test::collect(collector, *fixture.host);
+        QCOMPARE(result.details["max_list_age_days"], 14);
+        QCOMPARE(result.details["pending_updates"], 0);
+        if (pass) {
+            QCOMPARE(result.status, CheckStatus::Pass);
+            QCOMPARE(result.summary, "No updates pending, no reboot required");
+            return;
+        }
+        QCOMPARE(result.status, CheckStatus::Unknown);
+        QCOMPARE(QByteArray::fromStdString(result.reason), reason);
+        QCOMPARE(QByteArray::fromStdString(result.summary),
+                 "Could not be determined: " + reason + ". Refresh them: sudo apt-get update");
+    }
+
+    void staleListsStillFailOnSecurityUpdates()
+    {
+        // What old lists already show as pending is pending: fail, not unknown.
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        writeDebianTree(root);
+        setMtime(root / "var/lib/apt/lists", utc(2025, 11, 1, 0, 0, 0));
+        auto fixture = test::FixtureHost::fromRoot(root);
+        fixture.commands->add(
+            aptCommand,
+            exited(0, readFixture("hosts/debian12/commands/patch-apt-get-dist-upgrade.txt")));
+        posture::PatchLevelCollector collector;
+        const auto result = test::collect(collector, *fixture.host);
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QCOMPARE(result.summary, "2 security updates pending (5 updates in total)");
+        QCOMPARE(result.details["last_refresh_age_days"], 388);
     }
 
     void noPackageManager()
@@ -511,6 +625,9 @@ private Q_SLOTS:
                 test::writeFile(root, "/usr/lib/modules/" + k.toStdString() + "/modules.builtin",
                                 "");
         }
+        test::writeFile(root, "/var/lib/pacman/sync/core.db", "");
+        setMtime(std::filesystem::path(root) / "var/lib/pacman/sync/core.db",
+                 utc(2026, 11, 23, 9, 0, 0));
         auto fixture = test::FixtureHost::fromRoot(root);
         // pacman -Qu exits 1 with no output when nothing is pending.
         fixture.commands->add(pacmanCommand, exited(1, ""));
@@ -766,7 +883,7 @@ private Q_SLOTS:
         QCOMPARE(runnerGone.wait_for(std::chrono::seconds(30)), std::future_status::ready);
     }
 
-    void changeDuringQueryRestartsIt()
+    void changeDuringQueryWaitsForIt()
     {
         SlowHost slow;
         slow.commands->add(
@@ -775,24 +892,96 @@ private Q_SLOTS:
         posture::PatchLevelCollector collector;
         QCOMPARE(collectWithin(collector, *slow.host, shortDeadline).reason, aptStillComputing);
 
-        // apt-get upgrade installs everything while the first query runs.
+        // apt-get upgrade installs everything while the first query runs, touching dpkg's
+        // files again and again. Each collection sees a change; none starts a second query.
         slow.commands->add(aptCommand, exited(0, aptNothing));
-        test::writeFile(slow.root(), "/var/lib/dpkg/status-new", "Package: bash\n");
-        std::filesystem::rename(slow.root() / "var/lib/dpkg/status-new",
-                                slow.root() / "var/lib/dpkg/status");
-        slow.clock->advance(std::chrono::minutes(1));
-        auto result = collectWithin(collector, *slow.host, shortDeadline);
-        QCOMPARE(result.status, CheckStatus::Unknown);
-        QCOMPARE(result.details["query_started_at"], "2026-11-24T12:01:00Z");
-        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+        slow.clock->advance(std::chrono::seconds(1));
+        for (int i = 0; i < 3; ++i) {
+            test::writeFile(slow.root(), "/var/lib/dpkg/status-new", "Package: bash\n");
+            std::filesystem::rename(slow.root() / "var/lib/dpkg/status-new",
+                                    slow.root() / "var/lib/dpkg/status");
+            const auto result = collectWithin(collector, *slow.host, shortDeadline);
+            QCOMPARE(result.status, CheckStatus::Unknown);
+            QCOMPARE(result.reason, "apt-get is still computing pending updates (started 1 s "
+                                    "ago, before the package state changed); it is asked "
+                                    "again once it finishes");
+            QCOMPARE(result.details["query_started_at"], "2026-11-24T12:00:00Z");
+            QCOMPARE(result.details["query_outdated"], true);
+            QCOMPARE(slow.commands->history().size(), std::size_t(1));
+        }
 
-        // The first query's answer (5 updates) is dropped; the second one's is used.
-        std::this_thread::sleep_for(slowDelay);
-        result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        // Once the first query ends, its answer (5 updates) is dropped and the second query
+        // starts; a deadline long enough for it has its answer.
+        slow.clock->advance(std::chrono::minutes(1));
+        auto result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
         QCOMPARE(result.status, CheckStatus::Pass);
         QCOMPARE(result.details["pending_updates"], 0);
-        QCOMPARE(result.details["queried_at"], "2026-11-24T12:01:00Z");
+        QCOMPARE(result.details["queried_at"], "2026-11-24T12:01:01Z");
         QCOMPARE(slow.commands->history().size(), std::size_t(2));
+
+        result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.details["query_cached"], true);
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+    }
+
+    void unwatchedStateIsCachedForAWhile()
+    {
+        // As without inotify: one query at a time, and its answer kept for an hour.
+        SlowHost slow;
+        slow.commands->add(aptCommand, exited(0, aptNothing));
+        posture::PatchLevelCollector collector(posture::PatchLevelCollector::ChangeDetection::Ttl);
+        for (int i = 0; i < 3; ++i) {
+            const auto result = collectWithin(collector, *slow.host, shortDeadline);
+            QCOMPARE(result.reason, aptStillComputing);
+            QCOMPARE(result.details["package_state_watched"], false);
+        }
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        auto result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(result.details["query_cached"], false);
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // Not even a change is seen within the hour...
+        test::writeFile(slow.root(), "/var/lib/apt/lists/y_InRelease", "");
+        slow.clock->advance(std::chrono::minutes(59));
+        result = collectWithin(collector, *slow.host, shortDeadline);
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(result.details["query_cached"], true);
+        QCOMPARE(result.details["queried_at"], "2026-11-24T12:00:00Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(1));
+
+        // ...and an hour after the query started, it is asked again.
+        slow.clock->advance(std::chrono::minutes(1));
+        result = collectWithin(collector, *slow.host, std::chrono::seconds(5));
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QCOMPARE(result.details["query_cached"], false);
+        QCOMPARE(result.details["queried_at"], "2026-11-24T13:00:00Z");
+        QCOMPARE(slow.commands->history().size(), std::size_t(2));
+    }
+
+    void unwatchablePathFallsBackToTheTtl()
+    {
+        // A path that exists but can't be watched makes ChangeWatch report a change at every
+        // ask. Without permission to read the lists directory is one way to get there.
+        if (::geteuid() == 0)
+            QSKIP("root may watch any path");
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        writeDebianTree(root);
+        std::filesystem::permissions(root / "var/lib/apt/lists", std::filesystem::perms::none);
+        auto fixture = test::FixtureHost::fromRoot(root);
+        fixture.commands->add(aptCommand, exited(0, aptNothing));
+        posture::PatchLevelCollector collector;
+        const auto first = test::collect(collector, *fixture.host);
+        const auto second = test::collect(collector, *fixture.host);
+        // Readable again before any check can return, so that the directory can be removed.
+        std::filesystem::permissions(root / "var/lib/apt/lists", std::filesystem::perms::owner_all);
+        QCOMPARE(first.status, CheckStatus::Pass);
+        QCOMPARE(first.details["package_state_watched"], false);
+        QCOMPARE(second.status, CheckStatus::Pass);
+        QCOMPARE(second.details["query_cached"], true);
+        QCOMPARE(fixture.commands->history().size(), std::size_t(1));
     }
 
     void failedSlowQueryIsRetried()
