@@ -8,8 +8,7 @@ namespace vigil::posture {
 
 namespace {
 constexpr uint32_t watchMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
-                               IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                               IN_MODIFY;
+                               IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY;
 }
 
 ChangeWatch::ChangeWatch(std::vector<std::filesystem::path> paths)
@@ -18,8 +17,11 @@ ChangeWatch::ChangeWatch(std::vector<std::filesystem::path> paths)
     m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (m_fd < 0)
         return;
-    for (std::size_t i = 0; i < m_paths.size(); ++i)
+    for (std::size_t i = 0; i < m_paths.size(); ++i) {
         m_descriptors[i] = ::inotify_add_watch(m_fd, m_paths[i].c_str(), watchMask);
+        if (m_descriptors[i] < 0 && errno != ENOENT)
+            m_complete = false;
+    }
 }
 
 ChangeWatch::~ChangeWatch()

@@ -23,12 +23,15 @@ public:
     // True when something changed, the queue overflowed, or inotify is unavailable (then
     // every ask says "changed", so a cache built on it degrades to no cache, never to stale).
     bool changedSinceLastCheck();
-    bool isActive() const { return m_fd >= 0; }
+    // False when inotify is unavailable or a path that exists could not be watched (watch
+    // limit reached, no permission): then a cache must not rely on this watch.
+    bool isActive() const { return m_fd >= 0 && m_complete; }
 
 private:
     std::vector<std::filesystem::path> m_paths;
     std::vector<int> m_descriptors; // -1 while not watched
     int m_fd = -1;
+    bool m_complete = true;
 };
 
 } // namespace vigil::posture

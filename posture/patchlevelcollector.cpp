@@ -101,13 +101,9 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
         m_watch =
             std::make_unique<ChangeWatch>(hostPaths(context, packageWatchPaths(context, manager)));
         m_watchKey = key;
-        // ChangeWatch says "changed" at every ask when inotify is unavailable, and also when
-        // a path exists but can't be watched (watch limit reached, no permission) — it can't
-        // tell that from a change. A watch that reports one the instant it is made is such a
-        // watch (or a change racing in, which the TTL covers as well): a cache built on it
-        // would never be used, so the TTL decides instead until the next rebuild.
-        m_watchWorking = m_detection == ChangeDetection::Inotify && m_watch->isActive() &&
-                         !m_watch->changedSinceLastCheck();
+        // Without a working watch (no inotify, a path that can't be watched) a cache built on
+        // it could go stale unnoticed: the TTL decides instead until the next rebuild.
+        m_watchWorking = m_detection == ChangeDetection::Inotify && m_watch->isActive();
         m_cache.reset();
         // A query still running was asked before the change. It is not abandoned (that would
         // leave it running beside a new one, and one per collection while changes keep

@@ -3,6 +3,7 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <unistd.h>
 
 using vigil::posture::ChangeWatch;
 
@@ -52,6 +53,19 @@ private Q_SLOTS:
         QVERIFY(!watch.changedSinceLastCheck());
         vigil::test::writeFile(m_root, "/lists/status", "newer");
         QVERIFY(watch.changedSinceLastCheck());
+    }
+
+    void unwatchablePathMakesTheWatchInactive()
+    {
+        if (::geteuid() == 0)
+            QSKIP("root may watch any directory; covered when run as a user");
+        std::filesystem::create_directories(m_root / "locked/inner");
+        std::filesystem::permissions(m_root / "locked", std::filesystem::perms::none);
+        ChangeWatch watch({m_root / "lists", m_root / "locked/inner"});
+        QVERIFY(!watch.isActive());
+        std::filesystem::permissions(m_root / "locked", std::filesystem::perms::owner_all);
+        ChangeWatch missingIsFine({m_root / "lists", m_root / "not-yet"});
+        QVERIFY(missingIsFine.isActive());
     }
 
     void pathAppearingLaterCountsAsChange()
