@@ -18,5 +18,6 @@ for source in tests/fuzz/fuzz_*.cpp; do
     mkdir -p "$work" "$crashes"
     echo "== $name for ${seconds}s"
     "build/fuzz/tests/fuzz/$name" -max_total_time="$seconds" -artifact_prefix="$crashes/" \
-        -print_final_stats=1 "$work" "tests/fuzz/corpus/$target"
+        -print_final_stats=1 "$work" "tests/fuzz/corpus/$target" 2>&1 |
+        { grep -vE '^#[0-9]+' || true; } # progress lines; crashes and final stats remain
 done
