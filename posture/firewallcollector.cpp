@@ -1,5 +1,6 @@
 #include "firewallcollector.h"
 
+#include "filtergraph.h"
 #include "iptablesrules.h"
 #include "nftruleset.h"
 
@@ -26,7 +27,22 @@ struct Source
     State state = State::Absent;
     bool filtered = false;
     std::string reason; // for Unknown
+    // Interface-wide accepts in otherwise denying chains, as reported in details.
+    std::vector<json> broadAccepts;
 };
+
+json broadAcceptJson(const std::string &family, const std::string &source,
+                     const FilterGraph::BroadAccept &accept, const std::string &table = {})
+{
+    json entry = {{"family", family}, {"source", source}};
+    if (!table.empty())
+        entry["table"] = table;
+    entry["chain"] = accept.chain;
+    entry["interface"] = accept.interface;
+    if (!accept.via.empty())
+        entry["via"] = accept.via;
+    return entry;
+}
 
 bool deniedPermission(const CommandResult &result)
 {
@@ -127,12 +143,21 @@ NftResult readNftables(const CollectContext &context)
             out.ruleset = std::move(parsed.ruleset);
     }
     if (!out.ruleset) {
-        out.ipv4 = out.ipv6 = {Source::State::Unknown, false, problem};
+        out.ipv4 = out.ipv6 = {Source::State::Unknown, false, problem, {}};
         out.details = {{"status", "unknown"}, {"reason", problem}};
         return out;
     }
-    out.ipv4 = {Source::State::Read, out.ruleset->ipv4Filtered, {}};
-    out.ipv6 = {Source::State::Read, out.ruleset->ipv6Filtered, {}};
+    out.ipv4 = {Source::State::Read, out.ruleset->ipv4Filtered, {}, {}};
+    out.ipv6 = {Source::State::Read, out.ruleset->ipv6Filtered, {}, {}};
+    for (const auto &chain : out.ruleset->inputChains) {
+        for (const auto &accept : chain.broadAccepts) {
+            const auto table = chain.family + " " + chain.table;
+            if (chain.family != "ip6")
+                out.ipv4.broadAccepts.push_back(broadAcceptJson("ipv4", "nftables", accept, table));
+            if (chain.family != "ip")
+                out.ipv6.broadAccepts.push_back(broadAcceptJson("ipv6", "nftables", accept, table));
+        }
+    }
     out.details = {{"status", "read"},
                    {"tables", out.ruleset->tables},
                    {"input_chains", chainsJson(*out.ruleset)}};
@@ -157,7 +182,7 @@ Source readLegacy(const CollectContext &context, bool ipv6, json &details)
                                 ? "reading " + namesPath + " needs root"
                                 : "cannot read " + namesPath + ": " + names.errorText();
         details = {{"status", "unknown"}, {"reason", reason}};
-        return {Source::State::Unknown, false, reason};
+        return {Source::State::Unknown, false, reason, {}};
     }
     bool hasFilter = false;
     for (std::size_t start = 0; start < names.data.size();) {
@@ -179,7 +204,7 @@ Source readLegacy(const CollectContext &context, bool ipv6, json &details)
         const auto reason = "a legacy " + prefix + "tables filter table is loaded but " + prefix +
                             "tables-legacy-save is not installed";
         details = {{"status", "unknown"}, {"reason", reason}};
-        return {Source::State::Unknown, false, reason};
+        return {Source::State::Unknown, false, reason, {}};
     }
     const Command command{*program, {"-t", "filter"}, FirewallCollector::commandTimeout};
     const auto result = context.run(command);
@@ -196,12 +221,16 @@ Source readLegacy(const CollectContext &context, bool ipv6, json &details)
                        {"conditional_drop_rules", parsed.rules->conditionalDropRules}};
             if (!parsed.rules->notes.empty())
                 details["notes"] = parsed.rules->notes;
-            return {Source::State::Read, parsed.rules->inputFiltered, {}};
+            Source source{Source::State::Read, parsed.rules->inputFiltered, {}, {}};
+            for (const auto &accept : parsed.rules->broadAccepts)
+                source.broadAccepts.push_back(
+                    broadAcceptJson(ipv6 ? "ipv6" : "ipv4", "legacy iptables", accept));
+            return source;
         }
         reason = "unparsable output of " + command.toString() + ": " + parsed.error;
     }
     details = {{"status", "unknown"}, {"reason", reason}};
-    return {Source::State::Unknown, false, reason};
+    return {Source::State::Unknown, false, reason, {}};
 }
 
 struct Family
@@ -297,6 +326,13 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
 
     const auto ipv4 = combine({{"nftables", &nft.ipv4}, {"legacy iptables", &legacy4}});
     const auto ipv6 = combine({{"nftables", &nft.ipv6}, {"legacy iptables", &legacy6}});
+    json broadAccepts = json::array();
+    for (const auto *source :
+         std::initializer_list<const Source *>{&nft.ipv4, &legacy4, &nft.ipv6, &legacy6})
+        for (const auto &entry : source->broadAccepts)
+            broadAccepts.push_back(entry);
+    if (!broadAccepts.empty())
+        details["broad_accepts"] = broadAccepts;
     details["ipv4_filtered"] = optionalBool(ipv4.filtered);
     details["ipv6_filtered"] = optionalBool(ipv6.filtered);
 
@@ -341,9 +377,47 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
     }
 
     const auto families = joined(open, " and ");
+    // Interfaces accepted wholesale in an open family: the reason a denying ruleset is open.
+    std::vector<std::string> wideOpen;
+    bool everyOpenFamilyWideOpen = true;
+    const auto collectWideOpen = [&](bool familyOpen,
+                                     std::initializer_list<const Source *> sources) {
+        if (!familyOpen)
+            return;
+        bool any = false;
+        for (const auto *source : sources)
+            for (const auto &entry : source->broadAccepts) {
+                any = true;
+                const auto interface = entry["interface"].get<std::string>();
+                if (std::find(wideOpen.begin(), wideOpen.end(), interface) == wideOpen.end())
+                    wideOpen.push_back(interface);
+            }
+        everyOpenFamilyWideOpen = everyOpenFamilyWideOpen && any;
+    };
+    collectWideOpen(ipv4.filtered == false, {&nft.ipv4, &legacy4});
+    collectWideOpen(ipv6.filtered == false && !ipv6Disabled, {&nft.ipv6, &legacy6});
     std::string summary;
     std::string remediation;
-    if (ufwEnabled == true) {
+    if (!wideOpen.empty()) {
+        const auto interfaces = joined(wideOpen, ", ");
+        const auto example = wideOpen.size() == 1 ? wideOpen.front() : std::string("IFACE");
+        summary = "Inbound " + families + " traffic is not filtered: everything arriving on " +
+                  interfaces + " is accepted" + frontendNote;
+        remediation = firewalldActive == true
+                          ? "Move " + interfaces +
+                                " to a filtering zone (the trusted zone accepts everything): `sudo "
+                                "firewall-cmd --permanent --zone=public --change-interface=" +
+                                example +
+                                " && sudo firewall-cmd --reload`, or remove the rule that accepts "
+                                "all its traffic."
+                          : "Remove the rule that accepts all traffic arriving on " + interfaces +
+                                " (e.g. `iifname \"" + example + "\" accept`, `-A INPUT -i " +
+                                example + " -j ACCEPT`, `ufw allow in on " + example +
+                                "`) and allow only the ports that must be reachable.";
+        if (!everyOpenFamilyWideOpen)
+            remediation += " Also turn on a host firewall that drops unsolicited inbound traffic "
+                           "for the other address family.";
+    } else if (ufwEnabled == true) {
         summary = "ufw is enabled in /etc/ufw/ufw.conf but the running ruleset does not filter "
                   "inbound " +
                   families + " traffic";

@@ -30,16 +30,16 @@ FilterGraph::Verdict targetVerdict(const std::string &target, const std::set<std
 {
     using Kind = FilterGraph::Verdict::Kind;
     if (target == "ACCEPT")
-        return {Kind::Accept, {}};
+        return {Kind::Accept, {}, {}};
     if (target == "DROP" || target == "REJECT")
-        return {Kind::Drop, {}};
+        return {Kind::Drop, {}, {}};
     if (target == "RETURN")
-        return {Kind::Return, {}};
+        return {Kind::Return, {}, {}};
     if (target == "QUEUE" || target == "NFQUEUE")
-        return {Kind::Terminal, {}};
+        return {Kind::Terminal, {}, {}};
     if (chains.count(target))
-        return {isGoto ? Kind::Goto : Kind::Jump, target};
-    return {Kind::Continue, {}}; // LOG, MARK, … and other non-terminal extensions
+        return {isGoto ? Kind::Goto : Kind::Jump, target, {}};
+    return {Kind::Continue, {}, {}}; // LOG, MARK, … and other non-terminal extensions
 }
 
 } // namespace
@@ -143,6 +143,9 @@ IptablesRulesParse parseIptablesSave(std::string_view text, bool legacyOnly)
         }
         FilterGraph::Rule rule;
         std::optional<FilterGraph::Verdict> verdict;
+        // Whether the rule's conditions are the input interface alone (see FilterGraph).
+        std::set<std::string> interfaces;
+        bool narrowed = false;
         for (std::size_t i = 0; i < words.size(); ++i) {
             const auto &word = words[i];
             if ((word == "-j" || word == "--jump" || word == "-g" || word == "--goto") &&
@@ -157,7 +160,14 @@ IptablesRulesParse parseIptablesSave(std::string_view text, bool legacyOnly)
                 continue;
             }
             rule.conditional = true;
+            if ((word == "-i" || word == "--in-interface") && i + 1 < words.size()) {
+                interfaces.insert(words[++i]);
+                continue;
+            }
+            narrowed = true; // any other match, and "!" negating the next one
         }
+        if (!narrowed && interfaces.size() == 1)
+            rule.inputInterface = *interfaces.begin();
         if (verdict)
             rule.verdicts.push_back(*verdict);
         graph.addRule(chain, std::move(rule));
@@ -166,8 +176,9 @@ IptablesRulesParse parseIptablesSave(std::string_view text, bool legacyOnly)
     IptablesRules rules;
     rules.inputPolicy = policies["INPUT"];
     const auto evaluation = graph.evaluate("INPUT", rules.inputPolicy == "DROP");
-    rules.inputFiltered = evaluation.denies;
+    rules.inputFiltered = evaluation.denies && evaluation.broadAccepts.empty();
     rules.conditionalDropRules = evaluation.conditionalDropRules;
+    rules.broadAccepts = evaluation.broadAccepts;
     rules.notes = evaluation.notes;
     if (unknownChains)
         rules.notes.push_back(std::to_string(unknownChains) + " rules in undeclared chains");

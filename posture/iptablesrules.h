@@ -1,5 +1,7 @@
 #pragma once
 
+#include "filtergraph.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,9 +15,12 @@ struct IptablesRules
 {
     std::string inputPolicy; // "ACCEPT", "DROP"
     // Policy DROP, or every packet no rule accepts meets an unconditional DROP/REJECT (following
-    // jumps and gotos to user chains); a conditional DROP alone does not count.
+    // jumps and gotos to user chains); a conditional DROP alone does not count. An ACCEPT of
+    // everything on one interface other than lo (`-A INPUT -i eth0 -j ACCEPT`, or a jump to a
+    // chain ending in ACCEPT) leaves INPUT unfiltered: see FilterGraph::BroadAccept.
     bool inputFiltered = false;
     int conditionalDropRules = 0;
+    std::vector<FilterGraph::BroadAccept> broadAccepts;
     std::vector<std::string> notes;
 };
 

@@ -12,6 +12,15 @@ namespace {
 
 using nlohmann::json;
 
+// Never throws, unlike json::value() on a field of another type.
+std::string stringField(const json &object, const char *name)
+{
+    if (!object.is_object())
+        return {};
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // Statements that neither match packets nor end evaluation: a rule made of these and a
 // verdict applies to every packet reaching it.
 bool isPassiveStatement(const std::string &key, const json &value)
@@ -19,8 +28,8 @@ bool isPassiveStatement(const std::string &key, const json &value)
     static const std::set<std::string> passive = {"counter", "log", "mangle", "notrack"};
     if (key == "xt") {
         // iptables-nft keeps "-m comment" and non-terminal targets (LOG, MARK) as xt blobs.
-        const auto type = value.is_object() ? value.value("type", std::string()) : std::string();
-        const auto name = value.is_object() ? value.value("name", std::string()) : std::string();
+        const auto type = stringField(value, "type");
+        const auto name = stringField(value, "name");
         return (type == "match" && name == "comment") || (type == "target" && name != "REJECT");
     }
     return passive.count(key) != 0;
@@ -30,23 +39,23 @@ std::optional<FilterGraph::Verdict> verdictOf(const std::string &key, const json
 {
     using Kind = FilterGraph::Verdict::Kind;
     if (key == "accept")
-        return FilterGraph::Verdict{Kind::Accept, {}};
+        return FilterGraph::Verdict{Kind::Accept, {}, {}};
     if (key == "drop" || key == "reject")
-        return FilterGraph::Verdict{Kind::Drop, {}};
+        return FilterGraph::Verdict{Kind::Drop, {}, {}};
     if (key == "return")
-        return FilterGraph::Verdict{Kind::Return, {}};
+        return FilterGraph::Verdict{Kind::Return, {}, {}};
     if (key == "queue")
-        return FilterGraph::Verdict{Kind::Terminal, {}};
+        return FilterGraph::Verdict{Kind::Terminal, {}, {}};
     if (key == "continue")
-        return FilterGraph::Verdict{Kind::Continue, {}};
-    if (key == "xt" && value.is_object() && value.value("type", std::string()) == "target" &&
-        value.value("name", std::string()) == "REJECT")
-        return FilterGraph::Verdict{Kind::Drop, {}};
+        return FilterGraph::Verdict{Kind::Continue, {}, {}};
+    if (key == "xt" && stringField(value, "type") == "target" &&
+        stringField(value, "name") == "REJECT")
+        return FilterGraph::Verdict{Kind::Drop, {}, {}};
     if ((key == "jump" || key == "goto") && value.is_object()) {
         const auto target = value.find("target");
         if (target != value.end() && target->is_string())
-            return FilterGraph::Verdict{key == "jump" ? Kind::Jump : Kind::Goto,
-                                        target->get<std::string>()};
+            return FilterGraph::Verdict{
+                key == "jump" ? Kind::Jump : Kind::Goto, target->get<std::string>(), {}};
     }
     return std::nullopt;
 }
@@ -66,10 +75,49 @@ void collectMapVerdicts(const json &elements, std::vector<FilterGraph::Verdict> 
         return;
     for (const auto &element : elements) {
         if (element.is_array() && element.size() == 2) {
-            if (auto verdict = verdictOfObject(element[1]))
+            if (auto verdict = verdictOfObject(element[1])) {
+                // Kept only when the map is keyed on the input interface (see the rule).
+                const auto *key = &element[0];
+                if (key->is_object() && key->contains("elem") && (*key)["elem"].is_object() &&
+                    (*key)["elem"].contains("val"))
+                    key = &(*key)["elem"]["val"];
+                if (key->is_string())
+                    verdict->inputInterface = key->get<std::string>();
                 out.push_back(*verdict);
+            }
         }
     }
+}
+
+// {"meta": {"key": "iifname"}} or "iif": the input interface.
+bool isInputInterface(const json &expression)
+{
+    if (!expression.is_object())
+        return false;
+    const auto meta = expression.find("meta");
+    if (meta == expression.end() || !meta->is_object())
+        return false;
+    const auto key = stringField(*meta, "key");
+    return key == "iifname" || key == "iif";
+}
+
+// `iifname "eth0"`: the interface name; nullopt for any other match (negations, sets too).
+std::optional<std::string> inputInterfaceMatch(const json &match)
+{
+    if (stringField(match, "op") != "==")
+        return std::nullopt;
+    const auto left = match.find("left");
+    const auto right = match.find("right");
+    if (left == match.end() || right == match.end() || !isInputInterface(*left) ||
+        !right->is_string() || right->get<std::string>().empty())
+        return std::nullopt;
+    return right->get<std::string>();
+}
+
+void clearInterfaces(std::vector<FilterGraph::Verdict> &verdicts, std::size_t from = 0)
+{
+    for (auto i = from; i < verdicts.size(); ++i)
+        verdicts[i].inputInterface.clear();
 }
 
 struct TableKey
@@ -78,12 +126,6 @@ struct TableKey
     std::string name;
     auto operator<=>(const TableKey &) const = default;
 };
-
-std::string stringField(const json &object, const char *name)
-{
-    const auto it = object.find(name);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 bool isDormant(const json &table)
 {
@@ -140,6 +182,8 @@ NftRulesetParse parseNftRuleset(std::string_view text)
         std::string chain;
         FilterGraph::Rule rule;
         std::vector<std::string> mapNames;
+        // The rule's only condition is a verdict map keyed on the input interface.
+        bool interfaceMap = false;
     };
     std::vector<PendingRule> rules;
 
@@ -184,8 +228,12 @@ NftRulesetParse parseNftRuleset(std::string_view text)
             const auto expr = body.find("expr");
             if (chain.empty() || expr == body.end() || !expr->is_array())
                 return {std::nullopt, "rule without chain or expressions"};
-            PendingRule pending{table, chain, {}, {}};
+            PendingRule pending{table, chain, {}, {}, false};
             std::vector<FilterGraph::Verdict> verdicts;
+            // Whether the rule's conditions are the input interface alone (see FilterGraph).
+            std::set<std::string> interfaces;
+            bool narrowed = false;
+            bool hasMap = false;
             for (const auto &statement : *expr) {
                 if (!statement.is_object() || statement.size() != 1)
                     return {std::nullopt, "malformed statement in a rule of chain " + chain};
@@ -193,6 +241,10 @@ NftRulesetParse parseNftRuleset(std::string_view text)
                 const auto &value = statement.begin().value();
                 if (key == "vmap") {
                     pending.rule.conditional = true;
+                    const auto mapKey = value.is_object() ? value.find("key") : value.end();
+                    narrowed =
+                        narrowed || hasMap || mapKey == value.end() || !isInputInterface(*mapKey);
+                    hasMap = true;
                     const auto data = value.is_object() ? value.find("data") : value.end();
                     if (data == value.end())
                         continue;
@@ -204,8 +256,19 @@ NftRulesetParse parseNftRuleset(std::string_view text)
                     verdicts.push_back(*verdict);
                 } else if (!isPassiveStatement(key, value)) {
                     pending.rule.conditional = true;
+                    const auto interface =
+                        key == "match" ? inputInterfaceMatch(value) : std::nullopt;
+                    if (interface)
+                        interfaces.insert(*interface);
+                    else
+                        narrowed = true;
                 }
             }
+            if (!narrowed && !hasMap && interfaces.size() == 1)
+                pending.rule.inputInterface = *interfaces.begin();
+            pending.interfaceMap = hasMap && !narrowed && interfaces.empty();
+            if (!pending.interfaceMap)
+                clearInterfaces(verdicts);
             pending.rule.verdicts = std::move(verdicts);
             rules.push_back(std::move(pending));
         }
@@ -217,9 +280,13 @@ NftRulesetParse parseNftRuleset(std::string_view text)
     for (auto &pending : rules) {
         for (const auto &name : pending.mapNames) {
             const auto &maps = namedMaps[pending.table];
-            if (const auto it = maps.find(name); it != maps.end())
+            if (const auto it = maps.find(name); it != maps.end()) {
+                const auto from = pending.rule.verdicts.size();
                 pending.rule.verdicts.insert(pending.rule.verdicts.end(), it->second.begin(),
                                              it->second.end());
+                if (!pending.interfaceMap)
+                    clearInterfaces(pending.rule.verdicts, from);
+            }
         }
         graphs[pending.table].addRule(pending.chain, std::move(pending.rule));
     }
@@ -228,9 +295,13 @@ NftRulesetParse parseNftRuleset(std::string_view text)
         if (dormant.count(base.table))
             continue;
         const auto evaluation = graphs[base.table].evaluate(base.name, base.policy == "drop");
-        NftRuleset::InputChain chain{base.table.family, base.table.name,
-                                     base.name,         base.policy,
-                                     evaluation.denies, evaluation.conditionalDropRules};
+        NftRuleset::InputChain chain{base.table.family,
+                                     base.table.name,
+                                     base.name,
+                                     base.policy,
+                                     evaluation.denies && evaluation.broadAccepts.empty(),
+                                     evaluation.conditionalDropRules,
+                                     evaluation.broadAccepts};
         for (const auto &note : evaluation.notes)
             ruleset.notes.push_back(base.table.family + " " + base.table.name + ": " + note);
         if (chain.filtered) {

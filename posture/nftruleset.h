@@ -1,5 +1,7 @@
 #pragma once
 
+#include "filtergraph.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +19,10 @@ struct NftRuleset
         std::string table;
         std::string chain;
         std::string policy; // "accept" or "drop"
+        // Denies by default and accepts no whole non-loopback interface.
         bool filtered = false;
         int conditionalDropRules = 0;
+        std::vector<FilterGraph::BroadAccept> broadAccepts;
     };
 
     std::vector<std::string> tables; // "inet firewalld", "ip filter"
@@ -41,6 +45,9 @@ struct NftRulesetParse
 // Parses the JSON of `nft -j list ruleset` (schema 1, nft ≥ 0.9). An input chain counts as
 // filtered when its policy is drop or every packet no rule accepts meets an unconditional drop
 // or reject, following jump, goto and verdict maps; a conditional drop alone does not count.
+// An accept of everything arriving on one interface other than "lo" (`iifname "eth0" accept`,
+// a goto to a chain ending in accept such as firewalld's trusted zone, or an iifname verdict map
+// element) leaves the chain unfiltered: see FilterGraph::BroadAccept.
 // Dormant tables are ignored. Any input is accepted; malformed input gives an error.
 NftRulesetParse parseNftRuleset(std::string_view json);
 

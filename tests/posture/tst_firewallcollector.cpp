@@ -3,6 +3,8 @@
 
 #include <QTemporaryDir>
 #include <QTest>
+#include <fstream>
+#include <sstream>
 
 using namespace vigil::posture;
 using nlohmann::json;
@@ -56,6 +58,14 @@ std::string inputPolicies(const std::vector<std::pair<std::string, std::string>>
                                                  {{"accept", nullptr}}})}}}});
     }
     return json({{"nftables", items}}).dump();
+}
+
+std::string readFixture(const std::string &relative)
+{
+    std::ifstream in(vigil::test::fixturesDir() / relative, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
 }
 
 // A machine with nft installed and IPv6 on (or off).
@@ -197,6 +207,77 @@ private Q_SLOTS:
         const auto result = collectOn(machine.fixture);
         QCOMPARE(result.status, CheckStatus::Fail);
         QCOMPARE(result.summary, std::string("Inbound IPv4 and IPv6 traffic is not filtered"));
+    }
+
+    void interfaceWideAcceptFails_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<bool>("firewalld");
+        QTest::addColumn<QByteArray>("entry"); // the ipv4 broad_accepts entry
+        QTest::newRow("firewalld trusted zone")
+            << "firewall/firewalld-trusted.json" << true
+            << QByteArray(R"({"family":"ipv4","source":"nftables","table":"inet firewalld",
+                "chain":"filter_INPUT_ZONES","interface":"eth0","via":"filter_IN_trusted"})");
+        QTest::newRow("iifname accept")
+            << "firewall/iifname-accept.json" << false
+            << QByteArray(R"({"family":"ipv4","source":"nftables","table":"inet filter",
+                "chain":"input","interface":"eth0"})");
+    }
+    void interfaceWideAcceptFails()
+    {
+        QFETCH(QString, file);
+        QFETCH(bool, firewalld);
+        QFETCH(QByteArray, entry);
+        Machine machine;
+        if (firewalld)
+            writeFile(machine.root(), "/usr/sbin/firewalld", "");
+        machine.fixture.commands->add(nftList, exited(0, readFixture(file.toStdString())));
+        const auto result = collectOn(machine.fixture);
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QCOMPARE(result.summary,
+                 std::string("Inbound IPv4 and IPv6 traffic is not filtered: everything arriving "
+                             "on eth0 is accepted") +
+                     (firewalld ? " (firewalld active)" : ""));
+        auto ipv6 = json::parse(entry.toStdString());
+        ipv6["family"] = "ipv6";
+        QCOMPARE(result.details["broad_accepts"],
+                 json::array({json::parse(entry.toStdString()), ipv6}));
+        QCOMPARE(result.details["ipv4_filtered"], json(false));
+        QCOMPARE(result.details["nftables"]["input_chains"][0]["filtered"], json(false));
+        QVERIFY(result.remediation.find(firewalld
+                                            ? "--change-interface=eth0"
+                                            : "iifname \"eth0\" accept") != std::string::npos);
+    }
+
+    void narrowAcceptsPass()
+    {
+        Machine machine;
+        machine.fixture.commands->add(nftList,
+                                      exited(0, readFixture("firewall/narrow-accepts.json")));
+        const auto result = collectOn(machine.fixture);
+        QCOMPARE(result.status, CheckStatus::Pass);
+        QVERIFY(!result.details.contains("broad_accepts"));
+    }
+
+    void legacyInterfaceAcceptFails()
+    {
+        Machine machine(false);
+        std::filesystem::remove(machine.root() / "usr/sbin/nft");
+        writeFile(machine.root(), "/proc/net/ip_tables_names", "filter\n");
+        writeFile(machine.root(), "/usr/sbin/iptables-legacy-save", "");
+        machine.fixture.commands->add(
+            {"/usr/sbin/iptables-legacy-save", {"-t", "filter"}},
+            exited(0, readFixture("firewall/iface-accept-legacy-iptables-save.txt")));
+        const auto result = collectOn(machine.fixture);
+        QCOMPARE(result.status, CheckStatus::Fail);
+        QCOMPARE(result.summary, std::string("Inbound IPv4 traffic is not filtered: everything "
+                                             "arriving on eth0 is accepted"));
+        QCOMPARE(result.details["broad_accepts"], json::array({{{"family", "ipv4"},
+                                                                {"source", "legacy iptables"},
+                                                                {"chain", "INPUT"},
+                                                                {"interface", "eth0"}}}));
+        QCOMPARE(result.details["iptables_legacy"]["ipv4"]["filtered"], json(false));
+        QVERIFY(result.remediation.find("-A INPUT -i eth0 -j ACCEPT") != std::string::npos);
     }
 
     void emptyRulesetFails()

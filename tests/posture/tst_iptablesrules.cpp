@@ -47,6 +47,8 @@ private Q_SLOTS:
             << "firewall/ufw-legacy-ip6tables-save.txt" << true << "DROP" << 1;
         QTest::newRow("tailscale only")
             << "firewall/tailscale-legacy-iptables-save.txt" << false << "ACCEPT" << 1;
+        QTest::newRow("-i eth0 -j ACCEPT under policy DROP")
+            << "firewall/iface-accept-legacy-iptables-save.txt" << false << "DROP" << 0;
     }
     void captures()
     {
@@ -125,6 +127,83 @@ private Q_SLOTS:
                                          << "[0:0] -A INPUT -j DROP\n"
                                          << true << 0;
     }
+    void interfaceAccepts_data()
+    {
+        QTest::addColumn<QString>("policy");
+        QTest::addColumn<QString>("chains");
+        QTest::addColumn<QString>("rules");
+        QTest::addColumn<bool>("filtered");
+        QTest::addColumn<QString>("broad"); // "chain interface via", "|"-joined
+        QTest::newRow("interface accept") << "DROP"
+                                          << ""
+                                          << "-A INPUT -i eth0 -j ACCEPT\n"
+                                          << false << "INPUT eth0 ";
+        QTest::newRow("long option and comment")
+            << "DROP"
+            << ""
+            << "-A INPUT --in-interface wlan0 -m comment --comment \"home\" -j ACCEPT\n"
+            << false << "INPUT wlan0 ";
+        QTest::newRow("ufw allow in on eth0")
+            << "DROP"
+            << ":ufw-user-input - [0:0]\n"
+            << "-A INPUT -j ufw-user-input\n-A ufw-user-input -i eth0 -j ACCEPT\n"
+            << false << "ufw-user-input eth0 ";
+        QTest::newRow("jump to an accepting chain")
+            << "ACCEPT"
+            << ":trusted - [0:0]\n"
+            << "-A INPUT -i eth0 -j trusted\n-A INPUT -j DROP\n-A trusted -j ACCEPT\n"
+            << false << "INPUT eth0 trusted";
+        QTest::newRow("loopback") << "DROP"
+                                  << ""
+                                  << "-A INPUT -i lo -j ACCEPT\n"
+                                  << true << "";
+        QTest::newRow("negated") << "DROP"
+                                 << ""
+                                 << "-A INPUT ! -i eth0 -j ACCEPT\n"
+                                 << true << "";
+        QTest::newRow("ssh on the interface")
+            << "DROP"
+            << ""
+            << "-A INPUT -i eth0 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+            << true << "";
+        QTest::newRow("established") << "DROP"
+                                     << ""
+                                     << "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j "
+                                        "ACCEPT\n"
+                                     << true << "";
+        QTest::newRow("source address") << "DROP"
+                                        << ""
+                                        << "-A INPUT -s 10.0.0.0/8 -i eth0 -j ACCEPT\n"
+                                        << true << "";
+    }
+    void interfaceAccepts()
+    {
+        QFETCH(QString, policy);
+        QFETCH(QString, chains);
+        QFETCH(QString, rules);
+        QFETCH(bool, filtered);
+        QFETCH(QString, broad);
+        const auto result = parseIptablesSave(
+            table(policy.toStdString(), chains.toStdString(), rules.toStdString()));
+        QVERIFY2(result.rules, result.error.c_str());
+        QCOMPARE(result.rules->inputFiltered, filtered);
+        QStringList found;
+        for (const auto &accept : result.rules->broadAccepts)
+            found << QString::fromStdString(accept.chain + " " + accept.interface + " " +
+                                            accept.via);
+        QCOMPARE(found.join(QLatin1Char('|')), broad);
+    }
+
+    void capturedNarrowRulesAreNotBroad()
+    {
+        for (const auto *file :
+             {"firewall/ufw-legacy-iptables-save.txt", "firewall/ufw-legacy-ip6tables-save.txt"}) {
+            const auto result = parseIptablesSave(readFixture(file));
+            QVERIFY2(result.rules, result.error.c_str());
+            QVERIFY2(result.rules->broadAccepts.empty(), file);
+        }
+    }
+
     void semantics()
     {
         QFETCH(QString, policy);

@@ -48,6 +48,14 @@ const json counter = {{"counter", {{"packets", 0}, {"bytes", 0}}}};
 const json acceptV = {{"accept", nullptr}};
 const json dropV = {{"drop", nullptr}};
 const json returnV = {{"return", nullptr}};
+const json ctEstablished = {{"match",
+                             {{"op", "in"},
+                              {"left", {{"ct", {{"key", "state"}}}}},
+                              {"right", json::array({"established", "related"})}}}};
+json iif(const std::string &name, const std::string &key = "iifname", const std::string &op = "==")
+{
+    return {{"match", {{"op", op}, {"left", {{"meta", {{"key", key}}}}}, {"right", name}}}};
+}
 json jump(const std::string &target)
 {
     return {{"jump", {{"target", target}}}};
@@ -90,6 +98,12 @@ private Q_SLOTS:
         QTest::newRow("tailscale only")
             << "firewall/tailscale-nft.json" << false << false << 1 << 1;
         QTest::newRow("vmaps and a final drop") << "firewall/vmap.json" << true << true << 1 << 1;
+        QTest::newRow("firewalld trusted zone on eth0")
+            << "firewall/firewalld-trusted.json" << false << false << 1 << 1;
+        QTest::newRow("iifname eth0 accept under policy drop")
+            << "firewall/iifname-accept.json" << false << false << 1 << 1;
+        QTest::newRow("ct state, lo and ssh accepts under policy drop")
+            << "firewall/narrow-accepts.json" << true << true << 1 << 1;
     }
     void capturedRulesets()
     {
@@ -123,6 +137,50 @@ private Q_SLOTS:
         QCOMPARE(chain.chain, std::string("filter_INPUT"));
         QCOMPARE(chain.policy, std::string("accept"));
         QVERIFY(chain.filtered);
+    }
+
+    void capturedBroadAccepts_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("chain");
+        QTest::addColumn<QString>("interface");
+        QTest::addColumn<QString>("via");
+        QTest::newRow("firewalld trusted zone") << "firewall/firewalld-trusted.json"
+                                                << "filter_INPUT_ZONES"
+                                                << "eth0"
+                                                << "filter_IN_trusted";
+        QTest::newRow("iifname accept") << "firewall/iifname-accept.json"
+                                        << "input"
+                                        << "eth0"
+                                        << "";
+    }
+    void capturedBroadAccepts()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, chain);
+        QFETCH(QString, interface);
+        QFETCH(QString, via);
+        const auto result = parseNftRuleset(readFixture(file.toStdString()));
+        QVERIFY2(result.ruleset, result.error.c_str());
+        const auto &input = result.ruleset->inputChains.at(0);
+        QVERIFY(!input.filtered);
+        QCOMPARE(input.broadAccepts.size(), std::size_t(1));
+        QCOMPARE(QString::fromStdString(input.broadAccepts[0].chain), chain);
+        QCOMPARE(QString::fromStdString(input.broadAccepts[0].interface), interface);
+        QCOMPARE(QString::fromStdString(input.broadAccepts[0].via), via);
+    }
+
+    void narrowAcceptsAreNotBroad()
+    {
+        for (const auto *file : {"firewall/narrow-accepts.json", "firewall/vmap.json",
+                                 "hosts/debian12/commands/firewall/nft-ruleset.json",
+                                 "hosts/ubuntu2404/commands/firewall/nft-ruleset.json",
+                                 "hosts/fedora41/commands/firewall/nft-ruleset.json"}) {
+            const auto result = parseNftRuleset(readFixture(file));
+            QVERIFY2(result.ruleset, result.error.c_str());
+            for (const auto &chain : result.ruleset->inputChains)
+                QVERIFY2(chain.broadAccepts.empty(), file);
+        }
     }
 
     void ubuntuChainsPerFamily()
@@ -233,6 +291,122 @@ private Q_SLOTS:
              {"z", {json::array({tcp22, dropV})}}},
             false, 1);
     }
+    void interfaceAccepts_data()
+    {
+        QTest::addColumn<QString>("policy");
+        QTest::addColumn<QByteArray>("chains"); // JSON: [[name, [rules…]], …]
+        QTest::addColumn<bool>("filtered");
+        QTest::addColumn<QString>("broad"); // "chain interface via" of each broad accept, "|"
+        const auto row = [](const char *name, const char *policy,
+                            const std::vector<std::pair<std::string, std::vector<json>>> &chains,
+                            bool filtered, const char *broad) {
+            QTest::newRow(name) << QString::fromLatin1(policy)
+                                << QByteArray::fromStdString(json(chains).dump()) << filtered
+                                << QString::fromLatin1(broad);
+        };
+        row("iifname accept", "drop", {{"input", {json::array({iif("eth0"), acceptV})}}}, false,
+            "input eth0 ");
+        row("iif accept with a counter", "drop",
+            {{"input", {json::array({iif("eth0", "iif"), counter, acceptV})}}}, false,
+            "input eth0 ");
+        row("wildcard interface", "drop", {{"input", {json::array({iif("eth*"), acceptV})}}}, false,
+            "input eth* ");
+        row("loopback accept", "drop", {{"input", {json::array({iif("lo"), acceptV})}}}, true, "");
+        row("interface and port", "drop", {{"input", {json::array({iif("eth0"), tcp22, acceptV})}}},
+            true, "");
+        row("ct state established", "drop", {{"input", {json::array({ctEstablished, acceptV})}}},
+            true, "");
+        row("negated interface", "drop",
+            {{"input", {json::array({iif("eth0", "iifname", "!="), acceptV})}}}, true, "");
+        row("two different interfaces", "drop",
+            {{"input", {json::array({iif("eth0"), iif("eth1"), acceptV})}}}, true, "");
+        row("interface set", "drop",
+            {{"input",
+              {json::array({{{"match",
+                              {{"op", "=="},
+                               {"left", {{"meta", {{"key", "iifname"}}}}},
+                               {"right", {{"set", json::array({"eth0", "eth1"})}}}}}},
+                            acceptV})}}},
+            true, "");
+        row("goto a chain ending in accept", "accept",
+            {{"input", {json::array({iif("eth0"), goTo("trusted")}), json::array({dropV})}},
+             {"trusted", {json::array({jump("allow")}), json::array({acceptV})}},
+             {"allow", {json::array({tcp22, acceptV})}}},
+            false, "input eth0 trusted");
+        row("goto a chain ending in a conditional accept", "drop",
+            {{"input", {json::array({iif("eth0"), goTo("public")}), json::array({dropV})}},
+             {"public", {json::array({tcp22, acceptV})}}},
+            true, "");
+        row("accept inside a chain jumped to for one interface", "drop",
+            {{"input", {json::array({iif("eth0"), jump("zone")})}},
+             {"zone", {json::array({tcp22, dropV}), json::array({counter, acceptV})}}},
+            false, "input eth0 zone");
+        row("interface accept inside an unconditionally jumped chain", "drop",
+            {{"input", {json::array({jump("zones")})}},
+             {"zones", {json::array({iif("wlan0"), acceptV})}}},
+            false, "zones wlan0 ");
+        row("interface accept inside a port-specific jump", "drop",
+            {{"input", {json::array({tcp22, jump("zones")})}},
+             {"zones", {json::array({iif("wlan0"), acceptV})}}},
+            true, "");
+        row("other interface inside an interface jump", "drop",
+            {{"input", {json::array({iif("eth0"), jump("zones")})}},
+             {"zones", {json::array({iif("wlan0"), acceptV})}}},
+            true, "");
+        row("interface dropped first", "drop",
+            {{"input", {json::array({iif("eth0"), dropV}), json::array({iif("eth0"), acceptV})}}},
+            true, "");
+        row("after an unconditional drop", "accept",
+            {{"input", {json::array({dropV}), json::array({iif("eth0"), acceptV})}}}, true, "");
+        row("vmap element accept", "drop",
+            {{"input",
+              {json::array(
+                  {{{"vmap",
+                     {{"key", {{"meta", {{"key", "iifname"}}}}},
+                      {"data",
+                       {{"set", json::array({json::array({"lo", acceptV}),
+                                             json::array({"eth0", goTo("trusted")}),
+                                             json::array({"wlan0", goTo("public")})})}}}}}}})}},
+             {"trusted", {json::array({acceptV})}},
+             {"public", {json::array({tcp22, acceptV})}}},
+            false, "input eth0 trusted");
+        row("vmap keyed on a port", "drop",
+            {{"input",
+              {json::array(
+                  {{{"vmap",
+                     {{"key", {{"payload", {{"protocol", "tcp"}, {"field", "dport"}}}}},
+                      {"data", {{"set", json::array({json::array({22, acceptV})})}}}}}}})}}},
+            true, "");
+        row("vmap beside another match", "drop",
+            {{"input",
+              {json::array(
+                  {tcp22,
+                   {{"vmap",
+                     {{"key", {{"meta", {{"key", "iifname"}}}}},
+                      {"data", {{"set", json::array({json::array({"eth0", acceptV})})}}}}}}})}}},
+            true, "");
+        row("open chain reports nothing", "accept",
+            {{"input", {json::array({iif("eth0"), acceptV})}}}, false, "");
+    }
+    void interfaceAccepts()
+    {
+        QFETCH(QString, policy);
+        QFETCH(QByteArray, chains);
+        QFETCH(bool, filtered);
+        QFETCH(QString, broad);
+        const auto spec = json::parse(chains.toStdString())
+                              .get<std::vector<std::pair<std::string, std::vector<json>>>>();
+        const auto r = parsed(ruleset("inet", policy.toStdString(), spec));
+        QCOMPARE(r.inputChains.at(0).filtered, filtered);
+        QCOMPARE(r.ipv6Filtered, filtered);
+        QStringList found;
+        for (const auto &accept : r.inputChains[0].broadAccepts)
+            found << QString::fromStdString(accept.chain + " " + accept.interface + " " +
+                                            accept.via);
+        QCOMPARE(found.join(QLatin1Char('|')), broad);
+        QVERIFY(r.notes.empty());
+    }
+
     void chainSemantics()
     {
         QFETCH(QString, policy);
