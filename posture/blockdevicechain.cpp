@@ -1,6 +1,7 @@
 #include "blockdevicechain.h"
 
 #include "luksheader.h"
+#include "text.h"
 
 #include <algorithm>
 
@@ -10,19 +11,6 @@ namespace {
 
 constexpr int maxChainDepth = 16;
 constexpr int maxChainNodes = 256;
-
-bool startsWith(std::string_view text, std::string_view prefix)
-{
-    return text.substr(0, prefix.size()) == prefix;
-}
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
-    return text;
-}
 
 std::string baseName(std::string_view path)
 {
@@ -139,9 +127,9 @@ BlockDeviceChain BlockDeviceChainResolver::walk(const std::string &name, int dep
     for (const auto &slave : m_fs.listDirectory(base + "/slaves"))
         slaveNames.push_back(slave);
     // zram with writeback stores pages on its backing device, which is no sysfs slave.
-    if (startsWith(name, "zram")) {
+    if (name.starts_with("zram")) {
         const auto backing = read(base + "/backing_dev");
-        if (backing && startsWith(*backing, "/dev/"))
+        if (backing && backing->starts_with("/dev/"))
             slaveNames.push_back(baseName(m_fs.canonicalPath(*backing).value_or(*backing)));
     }
     std::vector<BlockDeviceChain> slaves;
@@ -187,7 +175,7 @@ BlockDeviceChainResolver::describeBlockDevice(const std::string &name, const std
         label = name + " (md " + level.value_or("raid") + ")";
     } else if (m_fs.isDirectory(base + "/loop")) {
         label = name + " (loop)";
-    } else if (startsWith(name, "zram")) {
+    } else if (name.starts_with("zram")) {
         label = name + " (zram)";
     } else {
         label = name + " (disk)";
@@ -212,10 +200,10 @@ BlockDeviceChain BlockDeviceChainResolver::describeDeviceMapper(
     // VERITY and INTEGRITY ones that protect integrity but encrypt nothing, and SUBDEV (the
     // integrity device under an authenticated LUKS2 mapping). Only these types encrypt.
     const auto cryptType = [&]() -> std::string {
-        if (!uuid || !startsWith(*uuid, "CRYPT-"))
+        if (!uuid || !uuid->starts_with("CRYPT-"))
             return {};
         const auto rest = uuid->substr(6);
-        const auto type = lower(rest.substr(0, rest.find('-')));
+        const auto type = asciiLower(rest.substr(0, rest.find('-')));
         for (const char *encrypting : {"luks1", "luks2", "plain", "tcrypt", "bitlk"})
             if (type == encrypting)
                 return type;
@@ -227,7 +215,7 @@ BlockDeviceChain BlockDeviceChainResolver::describeDeviceMapper(
         layer = describeCrypt(name, mapName, type, *uuid, slaveNames);
         result.protection = Protection::Encrypted;
         const auto cipher = layer->value("cipher", nlohmann::json());
-        if (cipher.is_string() && startsWith(cipher.get<std::string>(), "cipher_null")) {
+        if (cipher.is_string() && cipher.get<std::string>().starts_with("cipher_null")) {
             result.protection = Protection::Unencrypted;
             result.reason = name + " uses cipher_null, which does not encrypt";
         }
@@ -235,13 +223,13 @@ BlockDeviceChain BlockDeviceChainResolver::describeDeviceMapper(
     }
     std::string kind = "dm";
     if (uuid && !uuid->empty()) {
-        kind = lower(uuid->substr(0, uuid->find('-')));
-        if (startsWith(kind, "part"))
+        kind = asciiLower(uuid->substr(0, uuid->find('-')));
+        if (kind.starts_with("part"))
             kind = "partition";
-        else if (startsWith(*uuid, "CRYPT-SUBDEV-"))
+        else if (uuid->starts_with("CRYPT-SUBDEV-"))
             kind = "integrity";
-        else if (startsWith(*uuid, "CRYPT-"))
-            kind = lower(uuid->substr(6, uuid->find('-', 6) - 6)); // verity, integrity
+        else if (uuid->starts_with("CRYPT-"))
+            kind = asciiLower(uuid->substr(6, uuid->find('-', 6) - 6)); // verity, integrity
     }
     label = name + " (" + kind + (mapName.empty() ? "" : " " + mapName) + ")";
     if (slaves.empty()) {
@@ -312,10 +300,10 @@ nlohmann::json BlockDeviceChainResolver::describeCrypt(const std::string &name,
                              std::to_string(luksVersion) + " (detached header?)");
     // The mapping's uuid embeds the LUKS uuid without dashes; a header that disagrees
     // belongs to another volume (a detached header lives elsewhere).
-    std::string headerUuid = lower(header.uuid);
+    std::string headerUuid = asciiLower(header.uuid);
     headerUuid.erase(std::remove(headerUuid.begin(), headerUuid.end(), '-'), headerUuid.end());
     const auto prefixLength = std::string("CRYPT-LUKS1-").size();
-    const auto mappedUuid = lower(uuid.substr(prefixLength, headerUuid.size()));
+    const auto mappedUuid = asciiLower(uuid.substr(prefixLength, headerUuid.size()));
     if (headerUuid.empty() || mappedUuid != headerUuid)
         return unknownCipher("header on " + devicePath + " has uuid " + header.uuid +
                              ", which is not the mapping's (detached header?)");
@@ -335,15 +323,15 @@ nlohmann::json BlockDeviceChainResolver::describeCrypt(const std::string &name,
 std::optional<std::string> transientDeviceReason(const FileSystem &fs, const std::string &name)
 {
     const std::string base = "/sys/class/block/" + name;
-    if (startsWith(name, "zram")) {
+    if (name.starts_with("zram")) {
         const auto backing = fs.readTrimmed(base + "/backing_dev");
         if (!backing || *backing == "none" || backing->empty())
             return "compressed RAM device (zram): nothing reaches persistent storage";
         return std::nullopt;
     }
-    if (startsWith(name, "ram") && !fs.isDirectory(base + "/slaves"))
+    if (name.starts_with("ram") && !fs.isDirectory(base + "/slaves"))
         return "RAM disk: nothing reaches persistent storage";
-    if (startsWith(name, "loop")) {
+    if (name.starts_with("loop")) {
         const auto backing = fs.readTrimmed(base + "/loop/backing_file");
         return "loop device over the image file " + validUtf8(backing.value_or("(unknown)")) +
                ", which lives on another filesystem";
@@ -364,7 +352,7 @@ MountDevice blockDeviceOfMount(const FileSystem &fs, const MountInfoEntry &mount
     // btrfs (and other multi-device filesystems) report an anonymous 0:N device; the mount
     // source names the block device.
     const auto resolved = fs.canonicalPath(mount.source);
-    if (!resolved || !startsWith(*resolved, "/dev/"))
+    if (!resolved || !resolved->starts_with("/dev/"))
         return {std::nullopt, "cannot resolve " + validUtf8(mount.source) + " to a block device"};
     return {baseName(*resolved), {}};
 }
@@ -372,10 +360,10 @@ MountDevice blockDeviceOfMount(const FileSystem &fs, const MountInfoEntry &mount
 std::optional<std::string> blockDeviceOfSwap(const FileSystem &fs, const std::string &filename)
 {
     if (const auto resolved = fs.canonicalPath(filename);
-        resolved && startsWith(*resolved, "/dev/"))
+        resolved && resolved->starts_with("/dev/"))
         return baseName(*resolved);
     // Device nodes need not exist under a test root; /proc/swaps names them /dev/<kernel name>.
-    if (startsWith(filename, "/dev/") && filename.find('/', 5) == std::string::npos &&
+    if (filename.starts_with("/dev/") && filename.find('/', 5) == std::string::npos &&
         filename.size() > 5)
         return filename.substr(5);
     return std::nullopt;

@@ -13,11 +13,6 @@ namespace {
 
 constexpr std::string_view checkId = "disk_encryption";
 
-bool startsWith(std::string_view text, std::string_view prefix)
-{
-    return text.substr(0, prefix.size()) == prefix;
-}
-
 std::string baseName(std::string_view path)
 {
     const auto slash = path.rfind('/');
@@ -71,12 +66,12 @@ MountClass classifyFilesystem(const MountInfoEntry &mount)
         return {MountKind::Skipped, "read-only image"};
     if (type == "overlay")
         return {MountKind::Skipped, "overlay of directories on other filesystems"};
-    if (startsWith(type, "fuse") && type != "fuseblk")
+    if (type.starts_with("fuse") && type != "fuseblk")
         return {MountKind::Skipped, "FUSE filesystem: its storage is provided by a program"};
     if (type == "zfs")
         return {MountKind::Unmappable,
                 "ZFS native encryption is not visible through sysfs (zfs get encryption)"};
-    if (mount.major == 0 && !startsWith(mount.source, "/dev/"))
+    if (mount.major == 0 && !mount.source.starts_with("/dev/"))
         return {MountKind::Skipped, "not backed by a block device"};
     return {};
 }
@@ -97,7 +92,7 @@ struct Volume
     std::string describe() const
     {
         return joined(mountPoints, ", ") + " (" +
-               (startsWith(device, "/dev/") ? baseName(device) : device) + ")";
+               (device.starts_with("/dev/") ? baseName(device) : device) + ")";
     }
 };
 
@@ -138,8 +133,8 @@ void addMountPoint(Volume &volume, const std::string &mountPoint)
 bool pathUnder(const std::string &path, const std::string &mountPoint)
 {
     if (mountPoint == "/")
-        return startsWith(path, "/");
-    return path == mountPoint || startsWith(path, mountPoint + "/");
+        return path.starts_with("/");
+    return path == mountPoint || path.starts_with(mountPoint + "/");
 }
 
 nlohmann::json skippedItem(const char *key, const std::string &where, const std::string &fsType,

@@ -1,5 +1,7 @@
 #include "filesystem.h"
 
+#include "text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
@@ -9,15 +11,6 @@
 namespace vigil::posture {
 
 namespace {
-
-std::string trimmed(std::string_view text)
-{
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos)
-        return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
-}
 
 std::vector<std::string> splitPath(std::string_view path)
 {
@@ -110,7 +103,7 @@ std::optional<std::string> FileSystem::readTrimmed(std::string_view path) const
     auto result = readFile(path, 64 * 1024);
     if (!result.ok())
         return std::nullopt;
-    return trimmed(result.data);
+    return std::string(trimmedView(result.data));
 }
 
 bool FileSystem::exists(std::string_view path) const

@@ -3,6 +3,7 @@
 #include "filtergraph.h"
 #include "iptablesrules.h"
 #include "nftruleset.h"
+#include "text.h"
 
 #include <algorithm>
 #include <map>
@@ -92,13 +93,6 @@ std::map<std::string, std::string> parseAssignments(std::string_view text)
         values[key] = unquote(value);
     }
     return values;
-}
-
-std::string lower(std::string text)
-{
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
 }
 
 json chainsJson(const NftRuleset &ruleset)
@@ -298,7 +292,7 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
     if (const auto conf = fs.readFile("/etc/ufw/ufw.conf", 64 * 1024); conf.ok()) {
         const auto values = parseAssignments(conf.data);
         if (const auto it = values.find("ENABLED"); it != values.end())
-            ufwEnabled = lower(it->second) == "yes";
+            ufwEnabled = asciiLower(it->second) == "yes";
     }
     ufw["enabled"] = optionalBool(ufwEnabled);
     if (const auto defaults = fs.readFile("/etc/default/ufw", 64 * 1024); defaults.ok()) {

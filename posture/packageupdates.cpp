@@ -28,11 +28,6 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
-bool startsWith(std::string_view s, std::string_view prefix)
-{
-    return s.substr(0, prefix.size()) == prefix;
-}
-
 // Printable excerpt of an offending line for an error text: control bytes and non-ASCII are
 // replaced so a reason never carries terminal escapes or invalid UTF-8 into JSON.
 std::string quote(std::string_view line)
@@ -155,7 +150,7 @@ bool isAptSummary(std::string_view line)
     std::size_t i = 0;
     while (i < line.size() && isDigit(line[i]))
         ++i;
-    return i > 0 && startsWith(line.substr(i), " upgraded, ") &&
+    return i > 0 && line.substr(i).starts_with(" upgraded, ") &&
            line.find(" newly installed") != std::string_view::npos;
 }
 
@@ -211,14 +206,14 @@ UpdateList parseAptSimulation(std::string_view output)
             summary = true;
             return true;
         }
-        if (!startsWith(line, "Inst "))
+        if (!line.starts_with("Inst "))
             return true;
         std::string_view rest = trim(line.substr(5));
         PackageUpdate update;
         const auto nameEnd = rest.find(' ');
         update.name = std::string(rest.substr(0, nameEnd));
         rest = nameEnd == std::string_view::npos ? std::string_view() : trim(rest.substr(nameEnd));
-        if (startsWith(rest, "[")) {
+        if (rest.starts_with("[")) {
             const auto close = rest.find(']');
             if (close == std::string_view::npos) {
                 list.error = "unterminated current version in " + quote(line);
@@ -228,7 +223,7 @@ UpdateList parseAptSimulation(std::string_view output)
             rest = trim(rest.substr(close + 1));
         }
         const auto close = rest.find(')');
-        if (update.name.empty() || !startsWith(rest, "(") || close == std::string_view::npos ||
+        if (update.name.empty() || !rest.starts_with("(") || close == std::string_view::npos ||
             !parseAptCandidate(rest.substr(1, close - 1), update)) {
             list.error = "unrecognised apt line " + quote(line);
             return false;
@@ -257,7 +252,7 @@ UpdateList parseDnfUpdateTable(std::string_view output)
         for (std::string_view info :
              {"Last metadata expiration check", "No security updates needed",
               "Updating and loading repositories", "Repositories loaded"}) {
-            if (startsWith(trimmed, info))
+            if (trimmed.starts_with(info))
                 return true;
         }
         const auto parts = tokens(trimmed);
@@ -378,7 +373,7 @@ std::optional<LogTimestamp> lastDpkgUpgrade(std::string_view log)
     forEachLine(log, [&](std::string_view line) {
         std::size_t used = 0;
         const auto time = parseDateTime(line, true, &used);
-        if (time && used == 19 && startsWith(line.substr(used), " upgrade "))
+        if (time && used == 19 && line.substr(used).starts_with(" upgrade "))
             last = time;
         return true;
     });
@@ -389,7 +384,7 @@ std::optional<LogTimestamp> lastPacmanUpgrade(std::string_view log)
 {
     std::optional<LogTimestamp> last;
     forEachLine(log, [&](std::string_view line) {
-        if (!startsWith(line, "[") || line.find("] [ALPM] upgraded ") == std::string_view::npos)
+        if (!line.starts_with("[") || line.find("] [ALPM] upgraded ") == std::string_view::npos)
             return true;
         const auto close = line.find(']');
         const auto stamp = line.substr(1, close - 1);
@@ -421,7 +416,7 @@ std::optional<LogTimestamp> lastZyppInstall(std::string_view log)
     forEachLine(log, [&](std::string_view line) {
         std::size_t used = 0;
         const auto time = parseDateTime(line, true, &used);
-        if (time && used == 19 && startsWith(line.substr(used), "|install|"))
+        if (time && used == 19 && line.substr(used).starts_with("|install|"))
             last = time;
         return true;
     });

@@ -1,27 +1,16 @@
 #include "screenlocksettings.h"
 
+#include "text.h"
+
 #include <QXmlStreamReader>
 #include <charconv>
 #include <vector>
 
 namespace vigil::posture {
 
-namespace {
-
-std::string_view trimmed(std::string_view text)
-{
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos)
-        return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-} // namespace
-
 std::optional<bool> parseGVariantBoolean(std::string_view text)
 {
-    const auto value = trimmed(text);
+    const auto value = trimmedView(text);
     if (value == "true")
         return true;
     if (value == "false")
@@ -31,7 +20,7 @@ std::optional<bool> parseGVariantBoolean(std::string_view text)
 
 std::optional<std::uint32_t> parseGVariantUint32(std::string_view text)
 {
-    auto value = trimmed(text);
+    auto value = trimmedView(text);
     if (value.starts_with("uint32 "))
         value.remove_prefix(7);
     if (value.empty() || value.size() > 10)
@@ -49,7 +38,7 @@ std::map<std::string, std::string> parseKConfig(std::string_view text)
     std::string group;
     while (!text.empty()) {
         const auto end = text.find('\n');
-        const auto line = trimmed(text.substr(0, end));
+        const auto line = trimmedView(text.substr(0, end));
         text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
         if (line.empty() || line.front() == '#')
             continue;
@@ -62,19 +51,19 @@ std::map<std::string, std::string> parseKConfig(std::string_view text)
         const auto eq = line.find('=');
         if (eq == std::string_view::npos || group.empty())
             continue;
-        auto key = trimmed(line.substr(0, eq));
+        auto key = trimmedView(line.substr(0, eq));
         if (const auto flags = key.find('['); flags != std::string_view::npos)
-            key = trimmed(key.substr(0, flags));
+            key = trimmedView(key.substr(0, flags));
         if (key.empty())
             continue;
-        values[group + "/" + std::string(key)] = std::string(trimmed(line.substr(eq + 1)));
+        values[group + "/" + std::string(key)] = std::string(trimmedView(line.substr(eq + 1)));
     }
     return values;
 }
 
 std::optional<bool> parseKConfigBoolean(std::string_view text)
 {
-    std::string value(trimmed(text));
+    std::string value(trimmedView(text));
     for (auto &c : value)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (value == "true" || value == "1" || value == "yes" || value == "on")
