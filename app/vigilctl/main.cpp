@@ -24,7 +24,7 @@ Options:
   -h, --help         Show this help.
   --version          Show the version.
 
-Exit status: 0 on success, 2 on a usage error.
+Exit status: 0 on success, 1 if the output could not be written, 2 on a usage error.
 )";
 
 int runPosture(bool json)
