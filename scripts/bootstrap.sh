@@ -8,6 +8,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools
     nlohmann-json3-dev libssl-dev
     clang-format clang libclang-rt-14-dev
+    libtss2-dev swtpm swtpm-tools tpm2-tools
 )
 
 missing=()

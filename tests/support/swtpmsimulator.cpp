@@ -1,0 +1,229 @@
+#include "swtpmsimulator.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace vigil::test {
+
+namespace {
+
+std::string readAll(const std::filesystem::path &path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void writeText(const std::filesystem::path &path, const std::string &text)
+{
+    std::ofstream out(path);
+    out << text;
+    if (!out)
+        throw std::runtime_error("swtpm fixture: cannot write " + path.string());
+}
+
+// Runs a program to completion with stdout and stderr appended to logFile.
+int runProgram(const std::vector<std::string> &argv, const std::filesystem::path &logFile)
+{
+    const pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        const int log = open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (log >= 0) {
+            dup2(log, STDOUT_FILENO);
+            dup2(log, STDERR_FILENO);
+        }
+        std::vector<char *> args;
+        for (const std::string &a : argv)
+            args.push_back(const_cast<char *>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+sockaddr_in loopback(unsigned short port)
+{
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    return address;
+}
+
+// Binds port (0 = any) on loopback and returns the port, or 0.
+unsigned short bindLoopback(unsigned short port)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    sockaddr_in address = loopback(port);
+    socklen_t length = sizeof address;
+    unsigned short bound = 0;
+    if (bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+        bound = ntohs(address.sin_port);
+    close(fd);
+    return bound;
+}
+
+unsigned short freePortPair()
+{
+    const unsigned short port = bindLoopback(0);
+    if (port == 0 || port == 65535 || bindLoopback(static_cast<unsigned short>(port + 1)) == 0)
+        return 0;
+    return port;
+}
+
+bool acceptsConnections(unsigned short port)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    const sockaddr_in address = loopback(port);
+    const bool connected =
+        connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0;
+    close(fd);
+    return connected;
+}
+
+} // namespace
+
+SwtpmSimulator::SwtpmSimulator()
+{
+    const char *tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/vigil-swtpm-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+        throw std::runtime_error("swtpm fixture: mkdtemp failed");
+    m_directory = pattern;
+    std::filesystem::create_directories(m_directory / "state");
+    std::filesystem::create_directories(m_directory / "ca");
+    std::filesystem::create_directories(scratchDirectory());
+
+    const auto ca = caDirectory();
+    writeText(m_directory / "localca.conf",
+              "statedir = " + ca.string() + "\nsigningkey = " + (ca / "signkey.pem").string() +
+                  "\nissuercert = " + (ca / "issuercert.pem").string() +
+                  "\ncertserial = " + (ca / "certserial").string() + "\n");
+    writeText(m_directory / "localca.options",
+              "--platform-manufacturer Vigil\n--platform-version 2.1\n--platform-model Test\n");
+    writeText(m_directory / "setup.conf",
+              "create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = " +
+                  (m_directory / "localca.conf").string() + "\ncreate_certs_tool_options = " +
+                  (m_directory / "localca.options").string() + "\nactive_pcr_banks = sha256\n");
+
+    const auto log = m_directory / "setup.log";
+    const int rc =
+        runProgram({"swtpm_setup", "--tpm2", "--tpmstate", (m_directory / "state").string(),
+                    "--create-ek-cert", "--create-platform-cert", "--overwrite", "--config",
+                    (m_directory / "setup.conf").string()},
+                   log);
+    if (rc != 0) {
+        const std::string output = readAll(log);
+        std::filesystem::remove_all(m_directory);
+        throw std::runtime_error("swtpm_setup failed (exit " + std::to_string(rc) +
+                                 "; is swtpm-tools "
+                                 "installed? scripts/bootstrap.sh installs it):\n" +
+                                 output);
+    }
+
+    // The swtpm TCTI expects the control channel on port + 1. A port found free here can be
+    // taken by someone else before swtpm binds it, so a failed start tries other ports.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        m_port = freePortPair();
+        if (m_port != 0 && startOnce())
+            return;
+    }
+    const std::string output = readAll(m_directory / "swtpm.log");
+    std::filesystem::remove_all(m_directory);
+    throw std::runtime_error("swtpm did not start on a loopback port:\n" + output);
+}
+
+SwtpmSimulator::~SwtpmSimulator()
+{
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(m_directory, ignored);
+}
+
+std::string SwtpmSimulator::tcti() const
+{
+    return "swtpm:host=127.0.0.1,port=" + std::to_string(m_port);
+}
+
+void SwtpmSimulator::start()
+{
+    if (m_pid <= 0 && !startOnce())
+        throw std::runtime_error("swtpm did not restart on port " + std::to_string(m_port) + ":\n" +
+                                 readAll(m_directory / "swtpm.log"));
+}
+
+bool SwtpmSimulator::startOnce()
+{
+    const std::string state = "dir=" + (m_directory / "state").string();
+    const std::string server = "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(m_port);
+    const std::string control = "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(m_port + 1);
+    const std::string log = "file=" + (m_directory / "swtpm.log").string();
+    const pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state.c_str(), "--server",
+               server.c_str(), "--ctrl", control.c_str(), "--flags", "not-need-init,startup-clear",
+               "--log", log.c_str(), static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    // Ready once the control port answers; gone if swtpm exited (port taken, bad state).
+    for (int i = 0; i < 500; ++i) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return false;
+        if (acceptsConnections(static_cast<unsigned short>(m_port + 1))) {
+            m_pid = pid;
+            return true;
+        }
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return false;
+}
+
+void SwtpmSimulator::stop()
+{
+    if (m_pid <= 0)
+        return;
+    kill(m_pid, SIGTERM);
+    int status = 0;
+    while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    m_pid = -1;
+}
+
+void SwtpmSimulator::restart()
+{
+    stop();
+    start();
+}
+
+} // namespace vigil::test
