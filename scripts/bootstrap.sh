@@ -9,6 +9,7 @@ packages=(
     nlohmann-json3-dev libssl-dev
     clang-format clang libclang-rt-14-dev
     libtss2-dev swtpm swtpm-tools tpm2-tools
+    python3-jwcrypto
 )
 
 missing=()
