@@ -1,0 +1,606 @@
+#include "tpm.h"
+
+#include "esyshandle.h"
+#include "tpmerror.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <openssl/evp.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_tctildr.h>
+#include <unistd.h>
+
+namespace vigil::attestation {
+
+namespace {
+
+constexpr const char *kernelResourceManager = "/dev/tpmrm0";
+constexpr int quoteAttempts = 3;
+
+template <typename Tpm2b> Bytes bytesOf(const Tpm2b &value)
+{
+    return Bytes(value.buffer, value.buffer + value.size);
+}
+
+Bytes bytesOf(const TPM2B_ATTEST &value)
+{
+    return Bytes(value.attestationData, value.attestationData + value.size);
+}
+
+template <typename Tpm2b> Tpm2b tpm2bFrom(std::span<const std::uint8_t> bytes, const char *what)
+{
+    Tpm2b value{};
+    if (bytes.size() > sizeof value.buffer)
+        throw TpmError(TpmError::Kind::Other, std::string(what) +
+                                                  " is longer than the TPM accepts (" +
+                                                  std::to_string(bytes.size()) + " > " +
+                                                  std::to_string(sizeof value.buffer) + " bytes)");
+    value.size = static_cast<UINT16>(bytes.size());
+    std::copy(bytes.begin(), bytes.end(), value.buffer);
+    return value;
+}
+
+// Checks that the device node can be opened before tss2 tries, because tss2's own message for
+// EACCES does not say what to do about it.
+void probeDevice(const std::string &path)
+{
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return;
+    }
+    const int error = errno;
+    if (error == ENOENT || error == ENODEV || error == ENXIO)
+        throw TpmError(TpmError::Kind::NoTpm,
+                       "no TPM: " + path +
+                           " does not exist (no TPM 2.0 in this machine, TPM "
+                           "disabled in the firmware setup, or its driver is not "
+                           "loaded)");
+    if (error == EACCES || error == EPERM)
+        throw TpmError(TpmError::Kind::PermissionDenied,
+                       "permission denied opening " + path +
+                           ": add this user to the 'tss' group (usermod -aG tss <user>, then log "
+                           "in again) or run as root");
+    if (error == EBUSY)
+        throw TpmError(TpmError::Kind::Other,
+                       path + " is in use by another program; use the resource manager "
+                              "device:/dev/tpmrm0");
+    throw TpmError(TpmError::Kind::Other, "cannot open " + path + ": " + std::strerror(error));
+}
+
+std::string resolveTcti(const std::string &tcti)
+{
+    if (tcti == "auto" || tcti.empty()) {
+        probeDevice(kernelResourceManager);
+        return std::string("device:") + kernelResourceManager;
+    }
+    if (tcti.starts_with("device:")) {
+        std::string path = tcti.substr(7);
+        probeDevice(path.empty() ? std::string("/dev/tpm0") : path);
+    } else if (tcti == "device") {
+        probeDevice("/dev/tpm0");
+    }
+    return tcti;
+}
+
+std::string fourChars(std::uint32_t value)
+{
+    std::string text;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        const char c = static_cast<char>(value >> shift & 0xff);
+        if (c >= 0x20 && c < 0x7f)
+            text.push_back(c);
+    }
+    while (!text.empty() && text.back() == ' ')
+        text.pop_back();
+    return text;
+}
+
+std::string hashAlgorithmName(TPM2_ALG_ID algorithm)
+{
+    switch (algorithm) {
+    case TPM2_ALG_SHA1:
+        return "sha1";
+    case TPM2_ALG_SHA256:
+        return "sha256";
+    case TPM2_ALG_SHA384:
+        return "sha384";
+    case TPM2_ALG_SHA512:
+        return "sha512";
+    case TPM2_ALG_SM3_256:
+        return "sm3_256";
+    case TPM2_ALG_SHA3_256:
+        return "sha3_256";
+    case TPM2_ALG_SHA3_384:
+        return "sha3_384";
+    case TPM2_ALG_SHA3_512:
+        return "sha3_512";
+    default: {
+        char text[16];
+        std::snprintf(text, sizeof text, "0x%04x", algorithm);
+        return text;
+    }
+    }
+}
+
+TPML_PCR_SELECTION sha256Selection(const std::vector<unsigned> &pcrs)
+{
+    TPML_PCR_SELECTION selection{};
+    selection.count = 1;
+    selection.pcrSelections[0].hash = TPM2_ALG_SHA256;
+    selection.pcrSelections[0].sizeofSelect = 3;
+    for (unsigned pcr : pcrs) {
+        if (pcr > 23)
+            throw TpmError(TpmError::Kind::Other,
+                           "PCR " + std::to_string(pcr) + " does not exist (PCRs are 0-23)");
+        selection.pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<BYTE>(1u << (pcr % 8));
+    }
+    return selection;
+}
+
+Bytes sha256(const Bytes &data)
+{
+    Bytes digest(32);
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
+        throw TpmError(TpmError::Kind::Other, "SHA-256 failed");
+    return digest;
+}
+
+Bytes marshalSignature(const TPMT_SIGNATURE &signature)
+{
+    Bytes bytes(sizeof(TPMT_SIGNATURE));
+    size_t offset = 0;
+    checkRc("marshal TPMT_SIGNATURE",
+            Tss2_MU_TPMT_SIGNATURE_Marshal(&signature, bytes.data(), bytes.size(), &offset));
+    bytes.resize(offset);
+    return bytes;
+}
+
+// r and s are minimal-length integers in TPM responses; ES256 wants each as 32 bytes.
+void appendPadded(Bytes &out, const TPM2B_ECC_PARAMETER &value)
+{
+    if (value.size > 32)
+        throw TpmError(TpmError::Kind::Other, "ECDSA signature component longer than 32 bytes");
+    out.insert(out.end(), 32 - value.size, 0);
+    out.insert(out.end(), value.buffer, value.buffer + value.size);
+}
+
+template <typename T>
+T unmarshalExactly(const Bytes &bytes, TSS2_RC (*unmarshal)(const uint8_t *, size_t, size_t *, T *),
+                   const char *what)
+{
+    T value{};
+    size_t offset = 0;
+    if (unmarshal(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
+        offset != bytes.size())
+        throw TpmError(TpmError::Kind::BadState, std::string(what) + " is malformed (" +
+                                                     std::to_string(bytes.size()) + " bytes)");
+    return value;
+}
+
+} // namespace
+
+Bytes marshalPublic(const TPM2B_PUBLIC &publicArea)
+{
+    Bytes bytes(sizeof(TPM2B_PUBLIC));
+    size_t offset = 0;
+    checkRc("marshal TPM2B_PUBLIC",
+            Tss2_MU_TPM2B_PUBLIC_Marshal(&publicArea, bytes.data(), bytes.size(), &offset));
+    bytes.resize(offset);
+    return bytes;
+}
+
+TPM2B_PUBLIC unmarshalPublic(const Bytes &bytes)
+{
+    return unmarshalExactly<TPM2B_PUBLIC>(bytes, Tss2_MU_TPM2B_PUBLIC_Unmarshal, "TPM2B_PUBLIC");
+}
+
+TpmObject::TpmObject(Tpm *tpm, ESYS_TR handle, Bytes publicArea)
+    : m_tpm(tpm), m_handle(handle), m_publicArea(std::move(publicArea))
+{
+}
+
+TpmObject::~TpmObject()
+{
+    if (m_tpm && m_handle != ESYS_TR_NONE)
+        m_tpm->flush(m_handle);
+}
+
+TpmObject::TpmObject(TpmObject &&other) noexcept
+{
+    *this = std::move(other);
+}
+
+TpmObject &TpmObject::operator=(TpmObject &&other) noexcept
+{
+    if (this != &other) {
+        if (m_tpm && m_handle != ESYS_TR_NONE)
+            m_tpm->flush(m_handle);
+        m_tpm = std::exchange(other.m_tpm, nullptr);
+        m_handle = std::exchange(other.m_handle, ESYS_TR_NONE);
+        m_publicArea = std::move(other.m_publicArea);
+    }
+    return *this;
+}
+
+Tpm::Tpm(const std::string &tcti)
+{
+    // tss2 logs every failure to stderr on its own; Vigil's errors already carry the decoded
+    // cause, so its log stays quiet unless someone asks for it with TSS2_LOG.
+    setenv("TSS2_LOG", "all+NONE", 0);
+    m_tcti = resolveTcti(tcti);
+    checkRc("open TCTI \"" + m_tcti + "\"",
+            Tss2_TctiLdr_Initialize(m_tcti.c_str(), &m_tctiContext));
+    const TSS2_RC rc = Esys_Initialize(&m_context, m_tctiContext, nullptr);
+    if (rc != TSS2_RC_SUCCESS) {
+        Tss2_TctiLdr_Finalize(&m_tctiContext);
+        throw TpmError::fromRc("initialize ESYS on \"" + m_tcti + "\"", rc);
+    }
+    // A kernel device is started by the firmware; a simulator may need TPM2_Startup.
+    if (!m_tcti.starts_with("device")) {
+        const TSS2_RC startup = Esys_Startup(m_context, TPM2_SU_CLEAR);
+        if (startup != TSS2_RC_SUCCESS && tpmResponseCode(startup) != TPM2_RC_INITIALIZE) {
+            Esys_Finalize(&m_context);
+            Tss2_TctiLdr_Finalize(&m_tctiContext);
+            throw TpmError::fromRc("TPM2_Startup on \"" + m_tcti + "\"", startup);
+        }
+    }
+}
+
+Tpm::~Tpm()
+{
+    Esys_Finalize(&m_context);
+    Tss2_TctiLdr_Finalize(&m_tctiContext);
+}
+
+void Tpm::flush(ESYS_TR handle)
+{
+    std::lock_guard lock(m_mutex);
+    Esys_FlushContext(m_context, handle);
+}
+
+TpmInfo Tpm::info()
+{
+    std::lock_guard lock(m_mutex);
+    std::map<TPM2_PT, std::uint32_t> properties;
+    for (TPM2_PT group : {TPM2_PT_FIXED, TPM2_PT_VAR}) {
+        TPM2_PT next = group;
+        TPMI_YES_NO more = TPM2_YES;
+        while (more == TPM2_YES) {
+            EsysPtr<TPMS_CAPABILITY_DATA> data;
+            checkRc("read TPM properties",
+                    Esys_GetCapability(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                       TPM2_CAP_TPM_PROPERTIES, next, TPM2_MAX_TPM_PROPERTIES,
+                                       &more, out(data)));
+            const auto &list = data->data.tpmProperties;
+            if (list.count == 0)
+                break;
+            for (UINT32 i = 0; i < list.count; ++i)
+                properties[list.tpmProperty[i].property] = list.tpmProperty[i].value;
+            next = list.tpmProperty[list.count - 1].property + 1;
+            if (next >= group + TPM2_PT_GROUP)
+                break;
+        }
+    }
+    const auto property = [&](TPM2_PT pt) {
+        const auto it = properties.find(pt);
+        return it == properties.end() ? 0u : it->second;
+    };
+
+    TpmInfo info;
+    info.manufacturer = fourChars(property(TPM2_PT_MANUFACTURER));
+    for (TPM2_PT pt = TPM2_PT_VENDOR_STRING_1; pt <= TPM2_PT_VENDOR_STRING_4; ++pt)
+        info.vendorString += fourChars(property(pt));
+    const std::uint32_t firmware1 = property(TPM2_PT_FIRMWARE_VERSION_1);
+    const std::uint32_t firmware2 = property(TPM2_PT_FIRMWARE_VERSION_2);
+    info.firmwareVersion =
+        std::to_string(firmware1 >> 16) + "." + std::to_string(firmware1 & 0xffff) + "." +
+        std::to_string(firmware2 >> 16) + "." + std::to_string(firmware2 & 0xffff);
+    const std::uint32_t revision = property(TPM2_PT_REVISION);
+    info.specification = fourChars(property(TPM2_PT_FAMILY_INDICATOR)) + " level " +
+                         std::to_string(property(TPM2_PT_LEVEL)) + " revision " +
+                         std::to_string(revision / 100) + "." + (revision % 100 < 10 ? "0" : "") +
+                         std::to_string(revision % 100) + " (" +
+                         std::to_string(property(TPM2_PT_YEAR)) + ")";
+    info.inLockout = (property(TPM2_PT_PERMANENT) & TPMA_PERMANENT_INLOCKOUT) != 0;
+    info.lockoutCounter = property(TPM2_PT_LOCKOUT_COUNTER);
+    info.maxAuthFail = property(TPM2_PT_MAX_AUTH_FAIL);
+    info.lockoutInterval = property(TPM2_PT_LOCKOUT_INTERVAL);
+    info.lockoutRecovery = property(TPM2_PT_LOCKOUT_RECOVERY);
+
+    EsysPtr<TPMS_CAPABILITY_DATA> banks;
+    TPMI_YES_NO more = TPM2_NO;
+    checkRc("read PCR banks",
+            Esys_GetCapability(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
+                               0, 1, &more, out(banks)));
+    const auto &assigned = banks->data.assignedPCR;
+    for (UINT32 i = 0; i < assigned.count && i < TPM2_NUM_PCR_BANKS; ++i) {
+        const auto &bank = assigned.pcrSelections[i];
+        const bool any = std::any_of(bank.pcrSelect, bank.pcrSelect + bank.sizeofSelect,
+                                     [](BYTE b) { return b != 0; });
+        if (any)
+            info.pcrBanks.push_back(hashAlgorithmName(bank.hash));
+    }
+    return info;
+}
+
+std::optional<Bytes> Tpm::readNv(TPM2_HANDLE index)
+{
+    std::lock_guard lock(m_mutex);
+    ESYS_TR raw = ESYS_TR_NONE;
+    const TSS2_RC rc =
+        Esys_TR_FromTPMPublic(m_context, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw);
+    if (tpmResponseCode(rc) == TPM2_RC_HANDLE)
+        return std::nullopt;
+    checkRc("open NV index", rc);
+    EsysHandle nv(m_context, raw, EsysHandle::Release::Close);
+
+    EsysPtr<TPM2B_NV_PUBLIC> nvPublic;
+    checkRc("read NV index public area",
+            Esys_NV_ReadPublic(m_context, nv.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               out(nvPublic), nullptr));
+    const TPMA_NV attributes = nvPublic->nvPublic.attributes;
+    ESYS_TR authorization = nv.get();
+    if (!(attributes & TPMA_NV_AUTHREAD)) {
+        if (!(attributes & TPMA_NV_OWNERREAD))
+            throw TpmError(TpmError::Kind::Other, "NV index is not readable with owner or "
+                                                  "index authorization");
+        authorization = ESYS_TR_RH_OWNER;
+    }
+    if (!(attributes & TPMA_NV_WRITTEN))
+        return Bytes{};
+
+    // TPM_PT_NV_BUFFER_MAX is at least 512 on every TPM; reading in 512-byte pieces avoids
+    // another capability round trip.
+    constexpr UINT16 chunk = 512;
+    const UINT16 size = nvPublic->nvPublic.dataSize;
+    Bytes contents;
+    contents.reserve(size);
+    for (UINT16 offset = 0; offset < size;) {
+        const UINT16 length = std::min<UINT16>(chunk, static_cast<UINT16>(size - offset));
+        EsysPtr<TPM2B_MAX_NV_BUFFER> data;
+        checkRc("read NV index",
+                Esys_NV_Read(m_context, authorization, nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                             ESYS_TR_NONE, length, offset, out(data)));
+        contents.insert(contents.end(), data->buffer, data->buffer + data->size);
+        offset = static_cast<UINT16>(offset + length);
+    }
+    return contents;
+}
+
+std::size_t Tpm::loadedTransientObjects()
+{
+    std::lock_guard lock(m_mutex);
+    EsysPtr<TPMS_CAPABILITY_DATA> data;
+    TPMI_YES_NO more = TPM2_NO;
+    checkRc("list transient objects",
+            Esys_GetCapability(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               TPM2_CAP_HANDLES, TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES, &more,
+                               out(data)));
+    return data->data.handles.count;
+}
+
+TpmObject Tpm::createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate, const char *what)
+{
+    std::lock_guard lock(m_mutex);
+    const TPM2B_SENSITIVE_CREATE sensitive{};
+    const TPM2B_DATA outsideInfo{};
+    const TPML_PCR_SELECTION creationPcrs{};
+    ESYS_TR handle = ESYS_TR_NONE;
+    EsysPtr<TPM2B_PUBLIC> publicArea;
+    checkRc(what,
+            Esys_CreatePrimary(m_context, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                               &sensitive, &keyTemplate, &outsideInfo, &creationPcrs, &handle,
+                               out(publicArea), nullptr, nullptr, nullptr));
+    return TpmObject(this, handle, marshalPublic(*publicArea));
+}
+
+TpmObject Tpm::createEndorsementKey(EkType type)
+{
+    return createPrimary(ESYS_TR_RH_ENDORSEMENT, endorsementKeyTemplate(type),
+                         "create the endorsement key");
+}
+
+TpmObject Tpm::createStorageRootKey()
+{
+    return createPrimary(ESYS_TR_RH_OWNER, storageRootKeyTemplate(), "create the storage root key");
+}
+
+TpmKeyBlobs Tpm::createKey(const TpmObject &parent, const TPM2B_PUBLIC &keyTemplate)
+{
+    std::lock_guard lock(m_mutex);
+    const TPM2B_SENSITIVE_CREATE sensitive{};
+    const TPM2B_DATA outsideInfo{};
+    const TPML_PCR_SELECTION creationPcrs{};
+    EsysPtr<TPM2B_PRIVATE> privateArea;
+    EsysPtr<TPM2B_PUBLIC> publicArea;
+    checkRc("create key",
+            Esys_Create(m_context, parent.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                        &sensitive, &keyTemplate, &outsideInfo, &creationPcrs, out(privateArea),
+                        out(publicArea), nullptr, nullptr, nullptr));
+    Bytes privateBytes(sizeof(TPM2B_PRIVATE));
+    size_t offset = 0;
+    checkRc("marshal TPM2B_PRIVATE",
+            Tss2_MU_TPM2B_PRIVATE_Marshal(privateArea.get(), privateBytes.data(),
+                                          privateBytes.size(), &offset));
+    privateBytes.resize(offset);
+    return TpmKeyBlobs{marshalPublic(*publicArea), std::move(privateBytes)};
+}
+
+TpmObject Tpm::loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs)
+{
+    const TPM2B_PUBLIC publicArea = unmarshalPublic(blobs.publicArea);
+    const TPM2B_PRIVATE privateArea = unmarshalExactly<TPM2B_PRIVATE>(
+        blobs.privateArea, Tss2_MU_TPM2B_PRIVATE_Unmarshal, "TPM2B_PRIVATE");
+    std::lock_guard lock(m_mutex);
+    ESYS_TR handle = ESYS_TR_NONE;
+    checkRc("load key", Esys_Load(m_context, parent.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &privateArea, &publicArea, &handle));
+    return TpmObject(this, handle, blobs.publicArea);
+}
+
+PcrValues Tpm::readPcrs(const std::vector<unsigned> &pcrs)
+{
+    std::lock_guard lock(m_mutex);
+    return readPcrsLocked(pcrs);
+}
+
+PcrValues Tpm::readPcrsLocked(const std::vector<unsigned> &pcrs)
+{
+    TPML_PCR_SELECTION remaining = sha256Selection(pcrs);
+    PcrValues values;
+    // TPM2_PCR_Read returns at most 8 digests per call and says which ones it returned.
+    for (int round = 0; round < 24; ++round) {
+        const auto &wanted = remaining.pcrSelections[0].pcrSelect;
+        if (!(wanted[0] | wanted[1] | wanted[2]))
+            return values;
+        EsysPtr<TPML_PCR_SELECTION> returned;
+        EsysPtr<TPML_DIGEST> digests;
+        checkRc("read PCRs", Esys_PCR_Read(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                           &remaining, nullptr, out(returned), out(digests)));
+        std::size_t next = 0;
+        bool progress = false;
+        for (UINT32 bank = 0; bank < returned->count; ++bank) {
+            const auto &selection = returned->pcrSelections[bank];
+            for (unsigned pcr = 0; pcr < 8u * selection.sizeofSelect && pcr < 24; ++pcr) {
+                if (!(selection.pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+                    continue;
+                if (next >= digests->count)
+                    throw TpmError(TpmError::Kind::Other, "TPM2_PCR_Read returned fewer digests "
+                                                          "than its selection names");
+                if (selection.hash == TPM2_ALG_SHA256) {
+                    values[pcr] = bytesOf(digests->digests[next]);
+                    remaining.pcrSelections[0].pcrSelect[pcr / 8] &=
+                        static_cast<BYTE>(~(1u << (pcr % 8)));
+                    progress = true;
+                }
+                ++next;
+            }
+        }
+        if (!progress) {
+            std::string missing;
+            for (unsigned pcr = 0; pcr < 24; ++pcr)
+                if (wanted[pcr / 8] & (1u << (pcr % 8)))
+                    missing += (missing.empty() ? "" : ",") + std::to_string(pcr);
+            throw TpmError(TpmError::Kind::Other,
+                           "the TPM's SHA-256 bank does not have PCR " + missing +
+                               " allocated (tpm2_pcrallocate can enable the bank)");
+        }
+    }
+    return values;
+}
+
+QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
+                         const std::vector<unsigned> &pcrs)
+{
+    if (pcrs.empty())
+        throw TpmError(TpmError::Kind::Other, "a quote needs at least one PCR");
+    const TPM2B_DATA qualifyingData = tpm2bFrom<TPM2B_DATA>(nonce, "the quote nonce");
+    const TPML_PCR_SELECTION selection = sha256Selection(pcrs);
+    const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};
+
+    std::lock_guard lock(m_mutex);
+    for (int attempt = 0; attempt < quoteAttempts; ++attempt) {
+        PcrValues values = readPcrsLocked(pcrs);
+        EsysPtr<TPM2B_ATTEST> quoted;
+        EsysPtr<TPMT_SIGNATURE> signature;
+        checkRc("quote", Esys_Quote(m_context, attestationKey.handle(), ESYS_TR_PASSWORD,
+                                    ESYS_TR_NONE, ESYS_TR_NONE, &qualifyingData, &scheme,
+                                    &selection, out(quoted), out(signature)));
+        QuoteEvidence evidence{bytesOf(*quoted), marshalSignature(*signature), std::move(values)};
+
+        TPMS_ATTEST attest{};
+        size_t offset = 0;
+        checkRc("read the quote",
+                Tss2_MU_TPMS_ATTEST_Unmarshal(evidence.attest.data(), evidence.attest.size(),
+                                              &offset, &attest));
+        Bytes concatenated;
+        for (const auto &[pcr, value] : evidence.pcrs)
+            concatenated.insert(concatenated.end(), value.begin(), value.end());
+        // A PCR extended between the read and the quote would make the pair inconsistent.
+        if (bytesOf(attest.attested.quote.pcrDigest) == sha256(concatenated))
+            return evidence;
+    }
+    throw TpmError(TpmError::Kind::Other, "PCRs kept changing while quoting (" +
+                                              std::to_string(quoteAttempts) + " attempts)");
+}
+
+CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestationKey,
+                             std::span<const std::uint8_t> qualifyingData)
+{
+    const TPM2B_DATA qualifying = tpm2bFrom<TPM2B_DATA>(qualifyingData, "the qualifying data");
+    const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};
+    std::lock_guard lock(m_mutex);
+    EsysPtr<TPM2B_ATTEST> certified;
+    EsysPtr<TPMT_SIGNATURE> signature;
+    checkRc("certify", Esys_Certify(m_context, object.handle(), attestationKey.handle(),
+                                    ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying,
+                                    &scheme, out(certified), out(signature)));
+    return CertifyEvidence{bytesOf(*certified), marshalSignature(*signature)};
+}
+
+Bytes Tpm::activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
+                              const CredentialChallenge &challenge)
+{
+    const auto credentialBlob = unmarshalExactly<TPM2B_ID_OBJECT>(
+        challenge.credentialBlob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal, "credential blob");
+    const auto secret = unmarshalExactly<TPM2B_ENCRYPTED_SECRET>(
+        challenge.encryptedSecret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "encrypted secret");
+
+    std::lock_guard lock(m_mutex);
+    const TPMT_SYM_DEF noEncryption{.algorithm = TPM2_ALG_NULL, .keyBits = {}, .mode = {}};
+    ESYS_TR rawSession = ESYS_TR_NONE;
+    checkRc("start the endorsement policy session",
+            Esys_StartAuthSession(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &noEncryption,
+                                  TPM2_ALG_SHA256, &rawSession));
+    EsysHandle session(m_context, rawSession, EsysHandle::Release::Flush);
+    EsysPtr<TPM2B_TIMEOUT> timeout;
+    EsysPtr<TPMT_TK_AUTH> ticket;
+    checkRc("PolicySecret(endorsement)",
+            Esys_PolicySecret(m_context, ESYS_TR_RH_ENDORSEMENT, session.get(), ESYS_TR_PASSWORD,
+                              ESYS_TR_NONE, ESYS_TR_NONE, nullptr, nullptr, nullptr, 0,
+                              out(timeout), out(ticket)));
+    EsysPtr<TPM2B_DIGEST> certInfo;
+    checkRc("activate credential",
+            Esys_ActivateCredential(m_context, credentialKey.handle(), endorsementKey.handle(),
+                                    ESYS_TR_PASSWORD, session.get(), ESYS_TR_NONE, &credentialBlob,
+                                    &secret, out(certInfo)));
+    Bytes recovered = bytesOf(*certInfo);
+    OPENSSL_cleanse(certInfo->buffer, certInfo->size);
+    return recovered;
+}
+
+Bytes Tpm::sign(const TpmObject &key, std::span<const std::uint8_t> digest)
+{
+    if (digest.size() != 32)
+        throw TpmError(TpmError::Kind::Other, "ES256 signs a 32-byte SHA-256 digest, got " +
+                                                  std::to_string(digest.size()) + " bytes");
+    const TPM2B_DIGEST toSign = tpm2bFrom<TPM2B_DIGEST>(digest, "the digest");
+    TPMT_SIG_SCHEME scheme{};
+    scheme.scheme = TPM2_ALG_ECDSA;
+    scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+    // A non-restricted key signs any digest; the null ticket says so.
+    TPMT_TK_HASHCHECK validation{};
+    validation.tag = TPM2_ST_HASHCHECK;
+    validation.hierarchy = TPM2_RH_NULL;
+
+    std::lock_guard lock(m_mutex);
+    EsysPtr<TPMT_SIGNATURE> signature;
+    checkRc("sign", Esys_Sign(m_context, key.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                              &toSign, &scheme, &validation, out(signature)));
+    if (signature->sigAlg != TPM2_ALG_ECDSA)
+        throw TpmError(TpmError::Kind::Other, "the TPM returned a non-ECDSA signature");
+    Bytes raw;
+    raw.reserve(64);
+    appendPadded(raw, signature->signature.ecdsa.signatureR);
+    appendPadded(raw, signature->signature.ecdsa.signatureS);
+    return raw;
+}
+
+} // namespace vigil::attestation

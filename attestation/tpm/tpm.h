@@ -1,0 +1,118 @@
+#pragma once
+
+#include "evidence.h"
+#include "tpmtemplates.h"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <tss2/tss2_esys.h>
+#include <vector>
+
+namespace vigil::attestation {
+
+class Tpm;
+
+// What `vigilctl tpm info` shows.
+struct TpmInfo
+{
+    std::string manufacturer;    // TPM_PT_MANUFACTURER as its four ASCII characters, e.g. "IBM"
+    std::string vendorString;    // TPM_PT_VENDOR_STRING_1..4
+    std::string firmwareVersion; // e.g. "20191023.0.0.0" / "7.85.4555.0"
+    std::string specification;   // e.g. "2.0 rev 1.64 (2019)"
+    std::vector<std::string> pcrBanks; // banks with at least one PCR allocated, e.g. "sha256"
+    bool inLockout = false;
+    std::uint32_t lockoutCounter = 0;
+    std::uint32_t maxAuthFail = 0;
+    std::uint32_t lockoutInterval = 0; // seconds
+    std::uint32_t lockoutRecovery = 0; // seconds
+};
+
+// A key's blobs as TPM2_Create returns them; the private part is encrypted by its parent and
+// only usable inside the TPM that created it. Same byte format as tpm2-tools' -u/-r files.
+struct TpmKeyBlobs
+{
+    Bytes publicArea;  // marshalled TPM2B_PUBLIC
+    Bytes privateArea; // marshalled TPM2B_PRIVATE
+};
+
+// A transient object loaded in the TPM, flushed when this goes away. Must not outlive its Tpm.
+class TpmObject
+{
+public:
+    TpmObject() = default;
+    TpmObject(Tpm *tpm, ESYS_TR handle, Bytes publicArea);
+    ~TpmObject();
+    TpmObject(TpmObject &&other) noexcept;
+    TpmObject &operator=(TpmObject &&other) noexcept;
+
+    ESYS_TR handle() const { return m_handle; }
+    const Bytes &publicArea() const { return m_publicArea; } // marshalled TPM2B_PUBLIC
+    explicit operator bool() const { return m_handle != ESYS_TR_NONE; }
+
+private:
+    Tpm *m_tpm = nullptr;
+    ESYS_TR m_handle = ESYS_TR_NONE;
+    Bytes m_publicArea;
+};
+
+// One ESYS context on one TCTI. Every operation is serialised by an internal mutex, so one
+// Tpm can be shared between threads; objects and sessions it creates are always flushed.
+class Tpm
+{
+public:
+    // tcti: "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321", "mssim:…", or "auto"
+    // (the kernel resource manager /dev/tpmrm0). Throws TpmError: NoTpm, PermissionDenied (with
+    // the tss-group fix), Failure, Other.
+    explicit Tpm(const std::string &tcti = "auto");
+    ~Tpm();
+    Tpm(const Tpm &) = delete;
+    Tpm &operator=(const Tpm &) = delete;
+
+    const std::string &tcti() const { return m_tcti; }
+
+    TpmInfo info();
+    // NV index contents; nullopt when the index is not defined.
+    std::optional<Bytes> readNv(TPM2_HANDLE index);
+    // Number of transient objects currently loaded (all clients, if there is no resource
+    // manager): lets tests and diagnostics prove nothing leaks.
+    std::size_t loadedTransientObjects();
+
+    TpmObject createEndorsementKey(EkType type);
+    TpmObject createStorageRootKey();
+    TpmKeyBlobs createKey(const TpmObject &parent, const TPM2B_PUBLIC &keyTemplate);
+    TpmObject loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs);
+
+    // SHA-256 bank; any PCRs 0-23, read in as many TPM2_PCR_Read calls as needed.
+    PcrValues readPcrs(const std::vector<unsigned> &pcrs);
+    // TPM2_Quote by a restricted signing key with the nonce as qualifying data, and the PCR
+    // values that produced its digest (re-read if a PCR was extended in between).
+    QuoteEvidence quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
+                        const std::vector<unsigned> &pcrs);
+    CertifyEvidence certify(const TpmObject &object, const TpmObject &attestationKey,
+                            std::span<const std::uint8_t> qualifyingData);
+    // TPM2_ActivateCredential with the EK authorized by PolicySecret(TPM_RH_ENDORSEMENT).
+    Bytes activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
+                             const CredentialChallenge &challenge);
+    // ECDSA over a 32-byte digest with a non-restricted key; raw r||s, each 32 bytes.
+    Bytes sign(const TpmObject &key, std::span<const std::uint8_t> digest);
+
+private:
+    friend class TpmObject;
+    void flush(ESYS_TR handle);
+    TpmObject createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate, const char *what);
+    PcrValues readPcrsLocked(const std::vector<unsigned> &pcrs);
+
+    std::mutex m_mutex;
+    std::string m_tcti;
+    TSS2_TCTI_CONTEXT *m_tctiContext = nullptr;
+    ESYS_CONTEXT *m_context = nullptr;
+};
+
+// Marshalling helpers shared by the TPM code.
+Bytes marshalPublic(const TPM2B_PUBLIC &publicArea);
+TPM2B_PUBLIC unmarshalPublic(const Bytes &bytes); // throws TpmError(BadState) if malformed
+
+} // namespace vigil::attestation

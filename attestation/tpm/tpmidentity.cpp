@@ -1,0 +1,96 @@
+#include "tpmidentity.h"
+
+#include "privatefile.h"
+#include "tpmerror.h"
+
+namespace vigil::attestation {
+
+TpmIdentity::TpmIdentity(std::shared_ptr<Tpm> tpm, const std::filesystem::path &directory)
+    : m_tpm(std::move(tpm))
+{
+    // The SRK is only needed to load (or create) the two keys; flushing it right after keeps
+    // within the three transient slots a TPM without resource manager guarantees.
+    const TpmObject storageRootKey = m_tpm->createStorageRootKey();
+    m_attestationKey = loadOrCreate(storageRootKey, directory, "ak", attestationKeyTemplate());
+    m_deviceKey = loadOrCreate(storageRootKey, directory, "devicekey", signingKeyTemplate());
+}
+
+TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
+                                    const std::filesystem::path &directory, const std::string &name,
+                                    const TPM2B_PUBLIC &keyTemplate)
+{
+    const auto publicPath = directory / (name + ".pub");
+    const auto privatePath = directory / (name + ".priv");
+    std::error_code error;
+    const bool hasPublic =
+        std::filesystem::exists(std::filesystem::symlink_status(publicPath, error));
+    const bool hasPrivate =
+        std::filesystem::exists(std::filesystem::symlink_status(privatePath, error));
+
+    if (!hasPublic && !hasPrivate) {
+        const TpmKeyBlobs blobs = m_tpm->createKey(storageRootKey, keyTemplate);
+        writePrivateFile(privatePath, blobs.privateArea);
+        writePrivateFile(publicPath, blobs.publicArea);
+        m_createdKeys = true;
+        return m_tpm->loadKey(storageRootKey, blobs);
+    }
+    if (!hasPublic || !hasPrivate)
+        throw TpmError(TpmError::Kind::BadState,
+                       "incomplete TPM key in " + directory.string() + ": " +
+                           (hasPublic ? privatePath : publicPath).string() +
+                           " is missing; remove " +
+                           (hasPublic ? publicPath : privatePath).string() +
+                           " to create a new key (the device then has to enroll again)");
+    TpmKeyBlobs blobs;
+    try {
+        blobs.publicArea = readPrivateFile(publicPath);
+        blobs.privateArea = readPrivateFile(privatePath);
+    } catch (const TpmError &) {
+        throw;
+    } catch (const KeyError &e) {
+        throw TpmError(TpmError::Kind::BadState, e.what());
+    }
+    try {
+        return m_tpm->loadKey(storageRootKey, blobs);
+    } catch (const TpmError &e) {
+        if (e.kind() != TpmError::Kind::Other && e.kind() != TpmError::Kind::BadState)
+            throw;
+        throw TpmError(TpmError::Kind::BadState,
+                       "the TPM key in " + publicPath.string() +
+                           " does not load into this TPM (it was made by another TPM, or this "
+                           "TPM was cleared); remove " +
+                           name + ".pub and " + name +
+                           ".priv to create a new key and enroll again. " + e.what(),
+                       e.rc());
+    }
+}
+
+QuoteEvidence TpmIdentity::quote(std::span<const std::uint8_t> nonce,
+                                 const std::vector<unsigned> &pcrs)
+{
+    return m_tpm->quote(m_attestationKey, nonce, pcrs);
+}
+
+CertifyEvidence TpmIdentity::certifyDeviceKey(std::span<const std::uint8_t> qualifyingData)
+{
+    return m_tpm->certify(m_deviceKey, m_attestationKey, qualifyingData);
+}
+
+CertifyEvidence TpmIdentity::certify(const TpmObject &object,
+                                     std::span<const std::uint8_t> qualifyingData)
+{
+    return m_tpm->certify(object, m_attestationKey, qualifyingData);
+}
+
+Bytes TpmIdentity::activateCredential(EkType endorsementKey, const CredentialChallenge &challenge)
+{
+    const TpmObject ek = m_tpm->createEndorsementKey(endorsementKey);
+    return m_tpm->activateCredential(m_attestationKey, ek, challenge);
+}
+
+Bytes TpmIdentity::signWithDeviceKey(std::span<const std::uint8_t> digest)
+{
+    return m_tpm->sign(m_deviceKey, digest);
+}
+
+} // namespace vigil::attestation
