@@ -53,7 +53,13 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
     try {
         return m_tpm->loadKey(storageRootKey, blobs);
     } catch (const TpmError &e) {
-        if (e.kind() != TpmError::Kind::Other && e.kind() != TpmError::Kind::BadState)
+        if (e.kind() == TpmError::Kind::BadState)
+            throw TpmError(TpmError::Kind::BadState, "the TPM key files " + name +
+                                                         ".pub/.priv in " + directory.string() +
+                                                         " are corrupt (" + e.what() +
+                                                         "); remove both to create a new "
+                                                         "key and enroll again");
+        if (e.kind() != TpmError::Kind::Other)
             throw;
         throw TpmError(TpmError::Kind::BadState,
                        "the TPM key in " + publicPath.string() +
