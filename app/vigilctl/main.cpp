@@ -1,31 +1,50 @@
-// vigilctl: Vigil's command-line client. For now it runs the posture collectors in-process;
-// once vigild exists it will ask the daemon over local IPC instead.
+// vigilctl: Vigil's command-line client. For now it runs the posture collectors and the TPM
+// in-process; once vigild exists it will ask the daemon over local IPC instead.
+#include "bytes.h"
 #include "host.h"
 #include "postureengine.h"
 #include "posturetable.h"
 #include "standardcollectors.h"
+#include "tpmcommands.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <string>
 #include <string_view>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
 constexpr const char *usage = R"(Usage: vigilctl <command> [options]
 
 Commands:
-  posture [--json]   Collect and print this machine's security posture.
+  posture [--json]          Collect and print this machine's security posture.
+  tpm info [--json]         Show the TPM: manufacturer, firmware, PCR banks, lockout state.
+  tpm quote --nonce HEX --pcrs LIST --out DIR [--json]
+                            Quote SHA-256 PCRs (e.g. 0,1,7 or 0-7) with the device's
+                            attestation key and write files tpm2_checkquote accepts.
 
 Options:
-  --json             Print machine-readable JSON instead of a table.
-  -h, --help         Show this help.
-  --version          Show the version.
+  --json                    Print machine-readable JSON.
+  --tcti TCTI               TPM to use: auto (default, /dev/tpmrm0), device:PATH,
+                            swtpm:host=H,port=P or mssim:host=H,port=P. Also $VIGIL_TCTI.
+  --state-dir DIR           Where the device's TPM keys live (default $STATE_DIRECTORY
+                            or /var/lib/vigil).
+  -h, --help                Show this help.
+  --version                 Show the version.
 
-Exit status: 0 on success, 1 if the output could not be written, 2 on a usage error.
+Exit status: 0 on success, 1 if the command failed (reason on stderr), 2 on a usage error.
 )";
+
+int usageError(const std::string &message)
+{
+    std::cerr << "vigilctl: " << message << "\n\n" << usage;
+    return 2;
+}
 
 int runPosture(bool json)
 {
@@ -46,7 +65,8 @@ int runPosture(bool json)
 
 int main(int argc, char **argv)
 {
-    std::string_view command;
+    std::vector<std::string_view> words;
+    std::map<std::string_view, std::string_view> values; // --option VALUE
     bool json = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -60,23 +80,73 @@ int main(int argc, char **argv)
         }
         if (arg == "--json") {
             json = true;
-        } else if (command.empty() && !arg.starts_with('-')) {
-            command = arg;
+        } else if (arg == "--tcti" || arg == "--state-dir" || arg == "--nonce" || arg == "--pcrs" ||
+                   arg == "--out") {
+            if (i + 1 >= argc)
+                return usageError("option " + std::string(arg) + " needs a value");
+            values[arg] = argv[++i];
+        } else if (!arg.starts_with('-')) {
+            words.push_back(arg);
         } else {
-            std::cerr << "vigilctl: unexpected argument '" << arg << "'\n\n" << usage;
-            return 2;
+            return usageError("unexpected argument '" + std::string(arg) + "'");
         }
     }
-    if (command == "posture") {
+    const auto value = [&values](std::string_view option) -> std::string_view {
+        const auto it = values.find(option);
+        return it == values.end() ? std::string_view() : it->second;
+    };
+    const auto allowOnly = [&values](std::initializer_list<std::string_view> allowed) {
+        for (const auto &[option, ignored] : values)
+            if (std::find(allowed.begin(), allowed.end(), option) == allowed.end())
+                return std::string(option);
+        return std::string();
+    };
+
+    if (words.empty())
+        return usageError("no command given");
+    if (words[0] == "posture" && words.size() == 1) {
+        if (const auto extra = allowOnly({}); !extra.empty())
+            return usageError("posture does not take " + extra);
         const int status = runPosture(json);
         // A slow check may still be finishing on a detached thread (a package-manager query
         // runs on past the report). Leave without running static destructors under it.
         std::cout.flush();
         std::_Exit(status);
     }
-    if (command.empty())
-        std::cerr << "vigilctl: no command given\n\n" << usage;
-    else
-        std::cerr << "vigilctl: unknown command '" << command << "'\n\n" << usage;
-    return 2;
+    if (words[0] == "tpm" && words.size() == 2) {
+        vigil::app::TpmCommandOptions options;
+        options.json = json;
+        if (!value("--tcti").empty())
+            options.tcti = value("--tcti");
+        else if (const char *tcti = std::getenv("VIGIL_TCTI"); tcti && *tcti)
+            options.tcti = tcti;
+        options.stateDirectory = value("--state-dir").empty()
+                                     ? vigil::app::defaultStateDirectory()
+                                     : std::filesystem::path(value("--state-dir"));
+        if (words[1] == "info") {
+            if (const auto extra = allowOnly({"--tcti"}); !extra.empty())
+                return usageError("tpm info does not take " + extra);
+            return vigil::app::runTpmInfo(options, std::cout, std::cerr);
+        }
+        if (words[1] == "quote") {
+            if (const auto extra =
+                    allowOnly({"--tcti", "--state-dir", "--nonce", "--pcrs", "--out"});
+                !extra.empty())
+                return usageError("tpm quote does not take " + extra);
+            const auto nonce = vigil::attestation::fromHex(value("--nonce"));
+            if (!nonce || nonce->empty() || nonce->size() > 64)
+                return usageError("--nonce needs 1 to 64 bytes as hex digits");
+            const auto pcrs = vigil::app::parsePcrList(value("--pcrs"));
+            if (!pcrs)
+                return usageError("--pcrs needs PCR numbers 0-23 such as 0,1,7 or 0-7");
+            if (value("--out").empty())
+                return usageError("tpm quote needs --out DIR");
+            return vigil::app::runTpmQuote(options, *nonce, *pcrs, value("--out"), std::cout,
+                                           std::cerr);
+        }
+    }
+    std::string command;
+    for (auto word : words)
+        command += (command.empty() ? "" : " ") + std::string(word);
+    return usageError("unknown command '" + command + "'");
 }
