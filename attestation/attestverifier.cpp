@@ -85,6 +85,8 @@ TPMI_ALG_SIG_SCHEME schemeAlg(const TPMT_PUBLIC &area)
 TPMS_ATTEST parseAttest(std::span<const std::uint8_t> attest)
 {
     TPMS_ATTEST parsed{};
+    if (attest.empty()) // tss2-mu logs a warning for an empty buffer
+        fail(EvidenceError::Malformed, "empty TPMS_ATTEST");
     std::size_t offset = 0;
     if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest.data(), attest.size(), &offset, &parsed) !=
         TSS2_RC_SUCCESS)

@@ -96,6 +96,8 @@ EvpPkeyPtr rsaKey(const TPMT_PUBLIC &area)
 TpmPublic TpmPublic::parse(std::span<const std::uint8_t> marshalled)
 {
     TPM2B_PUBLIC parsed{};
+    if (marshalled.empty()) // tss2-mu logs a warning for an empty buffer
+        fail(EvidenceError::Malformed, "empty TPM2B_PUBLIC");
     std::size_t offset = 0;
     const TSS2_RC rc =
         Tss2_MU_TPM2B_PUBLIC_Unmarshal(marshalled.data(), marshalled.size(), &offset, &parsed);

@@ -44,6 +44,8 @@ Bytes ecdsaDer(const TPMS_SIGNATURE_ECC &ecc, EVP_PKEY *key)
 TpmSignature TpmSignature::parse(std::span<const std::uint8_t> marshalled)
 {
     TpmSignature result;
+    if (marshalled.empty()) // tss2-mu logs a warning for an empty buffer
+        fail(EvidenceError::Malformed, "empty TPMT_SIGNATURE");
     std::size_t offset = 0;
     if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(marshalled.data(), marshalled.size(), &offset,
                                          &result.m_signature) != TSS2_RC_SUCCESS)
