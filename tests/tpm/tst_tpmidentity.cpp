@@ -1,8 +1,11 @@
+#include "attestverifier.h"
 #include "ecdsasignature.h"
+#include "makecredential.h"
 #include "swtpmsimulator.h"
 #include "tpmdevicekey.h"
 #include "tpmerror.h"
 #include "tpmidentity.h"
+#include "tpmpublic.h"
 
 #include <QTest>
 #include <fstream>
@@ -99,6 +102,67 @@ private Q_SLOTS:
         other[0] ^= 1;
         QVERIFY(!verifyEs256(key.publicKey(), other, key.sign(digest)));
         QVERIFY_THROWS_EXCEPTION(KeyError, key.sign(Bytes(20)));
+    }
+
+    // The evidence the TPM produces verifies with the verifier's own code; a TPM reset in
+    // between shows in the clock info that the verifier's rollback check reads.
+    void quoteAndCertifyVerify()
+    {
+        const Bytes nonce(32, 0x17);
+        VerifiedAttest first;
+        {
+            TpmIdentity identity(std::make_shared<Tpm>(m_sim->tcti()), stateDirectory());
+            const QuoteEvidence quote = identity.quote(nonce, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+            first = verifyQuote(quote, identity.attestationKeyPublic(), nonce);
+            const CertifyEvidence certify = identity.certifyDeviceKey(nonce);
+            verifyCertify(certify, identity.attestationKeyPublic(), identity.deviceKeyPublic(),
+                          nonce);
+            QVERIFY_THROWS_EXCEPTION(EvidenceException,
+                                     verifyCertify(certify, identity.attestationKeyPublic(),
+                                                   identity.attestationKeyPublic(), nonce));
+        }
+        m_sim->restart();
+        TpmIdentity identity(std::make_shared<Tpm>(m_sim->tcti()), stateDirectory());
+        const VerifiedAttest second =
+            verifyQuote(identity.quote(nonce, {7}), identity.attestationKeyPublic(), nonce);
+        QCOMPARE(second.clockInfo.resetCount, first.clockInfo.resetCount + 1);
+        // swtpm was stopped without TPM2_Shutdown, like a power loss: the TPM can no longer
+        // vouch that its clock never went back, and says so.
+        QVERIFY(!second.clockInfo.safe);
+        QVERIFY(second.clockInfo.clock > 0);
+    }
+
+    // The verifier's software MakeCredential, answered by this TPM's EK and AK.
+    void activatesACredentialMadeInSoftware_data()
+    {
+        QTest::addColumn<int>("ekType");
+        QTest::newRow("rsa 2048 EK") << int(EkType::Rsa2048);
+        QTest::newRow("ecc p-256 EK") << int(EkType::EccP256);
+    }
+
+    void activatesACredentialMadeInSoftware()
+    {
+        QFETCH(int, ekType);
+        const auto type = static_cast<EkType>(ekType);
+        TpmIdentity identity(std::make_shared<Tpm>(m_sim->tcti()), stateDirectory());
+        const Bytes ekPublic = identity.tpm().createEndorsementKey(type).publicArea();
+        const Bytes secret =
+            *fromHex("6a1f0c9b2e7d4a58b3c6e0f19d2a7b4c5e8f01a2b3c4d5e6f708192a3b4c5d6e");
+
+        const auto challenge =
+            makeCredential(ekPublic, tpmName(identity.attestationKeyPublic()), secret);
+        QVERIFY(identity.activateCredential(type, challenge) == secret);
+
+        // Made for another key (the device key): the TPM refuses to release the secret.
+        const auto forOtherKey =
+            makeCredential(ekPublic, tpmName(identity.deviceKeyPublic()), secret);
+        QVERIFY_THROWS_EXCEPTION(TpmError, identity.activateCredential(type, forOtherKey));
+        // Truncated on the way: refused before it reaches the TPM.
+        auto truncated = challenge;
+        truncated.credentialBlob.pop_back();
+        QVERIFY_THROWS_EXCEPTION(TpmError, identity.activateCredential(type, truncated));
+        // Nothing stays loaded after any of these (EK and session flushed).
+        QCOMPARE(identity.tpm().loadedTransientObjects(), std::size_t(2));
     }
 
     void halfAKeyIsAClearError()
