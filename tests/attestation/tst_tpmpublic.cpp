@@ -1,3 +1,4 @@
+#include "evidencetesthelpers.h"
 #include "tpm2tools.h"
 #include "tpmpublic.h"
 
@@ -8,15 +9,12 @@
 #include <tss2/tss2_mu.h>
 
 using namespace vigil::attestation;
+using vigil::attestation::test::errorOf;
+using vigil::attestation::test::toBytes;
 using vigil::test::SwtpmSimulator;
 using vigil::test::Tpm2Tools;
 
 namespace {
-
-Bytes toBytes(const QByteArray &data)
-{
-    return Bytes(data.begin(), data.end());
-}
 
 // Offset of objectAttributes in a marshalled TPM2B_PUBLIC: size, type, nameAlg.
 constexpr std::size_t attributesOffset = 2 + 2 + 2;
@@ -41,25 +39,6 @@ std::size_t eccSchemeHashOffset(const Bytes &pub)
     const std::size_t policySize = std::size_t(pub[policy]) << 8 | pub[policy + 1];
     return policy + 2 + policySize + 2 + 2;
 }
-
-EvidenceError errorOf(const std::function<void()> &call, std::string *message = nullptr)
-{
-    try {
-        call();
-    } catch (const EvidenceException &e) {
-        if (message)
-            *message = e.what();
-        return e.error();
-    }
-    throw std::runtime_error("expected an EvidenceException");
-}
-
-#define QCOMPARE_ERROR(call, expected)                                                             \
-    do {                                                                                           \
-        std::string message_;                                                                      \
-        const EvidenceError error_ = errorOf([&] { call; }, &message_);                            \
-        QVERIFY2(error_ == (expected), message_.c_str());                                          \
-    } while (false)
 
 EvpPkeyPtr pemKey(const QByteArray &pem)
 {
