@@ -100,8 +100,6 @@ int noPassword(char *, int, int, void *)
     return -1;
 }
 
-using BufMemPtr = BUF_MEM *;
-
 // Creates dir and any missing ancestors with mode 0700; directories that exist are left as they
 // are (they may be shared system directories).
 void makeDirectory(const fs::path &dir)
@@ -197,7 +195,7 @@ EvpPkeyPtr createKeyFile(const fs::path &path)
     if (!pem ||
         PEM_write_bio_PrivateKey(pem.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
         throw KeyError("cannot encode the device key as PKCS#8: " + openSslError());
-    BufMemPtr text = nullptr;
+    BUF_MEM *text = nullptr;
     BIO_get_mem_ptr(pem.get(), &text);
     if (!text || text->length == 0)
         throw KeyError("cannot encode the device key as PKCS#8: empty output");
