@@ -1,6 +1,8 @@
 #include "tpmcommands.h"
 
 #include "attestverifier.h"
+#include "ekcertificate.h"
+#include "endorsementkey.h"
 #include "tpm.h"
 #include "tpmerror.h"
 #include "tpmidentity.h"
@@ -131,8 +133,30 @@ int runTpmInfo(const TpmCommandOptions &options, std::ostream &out, std::ostream
     try {
         attestation::Tpm tpm(options.tcti);
         const attestation::TpmInfo info = tpm.info();
-        const auto rsaCertificate = tpm.readNv(attestation::ekCertificateIndexRsa2048);
-        const auto eccCertificate = tpm.readNv(attestation::ekCertificateIndexEccP256);
+        // An EK problem is part of the answer, not a reason to show nothing.
+        nlohmann::json ek = {{"certificate", nullptr}};
+        std::string ekText;
+        try {
+            const attestation::EndorsementKey key = attestation::readEndorsementKey(tpm);
+            ek["type"] = key.type == attestation::EkType::Rsa2048 ? "RSA 2048" : "ECC P-256";
+            ekText = ek["type"].get<std::string>();
+            if (key.certificate) {
+                const auto certificate = attestation::EkCertificate::parse(*key.certificate).info();
+                ek["certificate"] = {{"subject", certificate.subject},
+                                     {"issuer", certificate.issuer},
+                                     {"serial", certificate.serialNumber},
+                                     {"not_before", certificate.notBeforeText},
+                                     {"not_after", certificate.notAfterText}};
+                ekText += ", certificate issued by " + certificate.issuer + " (subject \"" + certificate.subject +
+                          "\", serial " + certificate.serialNumber + ", valid " + certificate.notBeforeText +
+                          " to " + certificate.notAfterText + ")";
+            } else {
+                ekText += ", no EK certificate in the TPM";
+            }
+        } catch (const attestation::TpmError &e) {
+            ek["error"] = e.what();
+            ekText = std::string("unusable: ") + e.what();
+        }
         if (options.json) {
             nlohmann::json json = {
                 {"tcti", tpm.tcti()},
@@ -147,6 +171,7 @@ int runTpmInfo(const TpmCommandOptions &options, std::ostream &out, std::ostream
                   {"max_auth_fail", info.maxAuthFail},
                   {"interval_s", info.lockoutInterval},
                   {"recovery_s", info.lockoutRecovery}}},
+                {"endorsement_key", ek},
             };
             out << json.dump(2) << "\n";
         } else {
@@ -155,7 +180,8 @@ int runTpmInfo(const TpmCommandOptions &options, std::ostream &out, std::ostream
                 << "Firmware         " << info.firmwareVersion << "\n"
                 << "Specification    " << info.specification << "\n"
                 << "PCR banks        " << joined(info.pcrBanks) << "\n"
-                << "Lockout          " << lockoutText(info) << "\n";
+                << "Lockout          " << lockoutText(info) << "\n"
+                << "Endorsement key  " << ekText << "\n";
         }
         return out.good() ? 0 : 1;
     } catch (const attestation::TpmError &e) {

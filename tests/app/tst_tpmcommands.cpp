@@ -102,6 +102,9 @@ private Q_SLOTS:
         QVERIFY(run.out.contains("Manufacturer     IBM"));
         QVERIFY(run.out.contains("PCR banks        sha256"));
         QVERIFY(run.out.contains("Lockout          not locked out (0 of "));
+        QVERIFY2(
+            run.out.contains("Endorsement key  RSA 2048, certificate issued by CN=swtpm-localca"),
+            run.out.constData());
 
         const auto json = vigilctl({QStringLiteral("tpm"), QStringLiteral("info"),
                                     QStringLiteral("--json"), QStringLiteral("--tcti"), m_tcti});
@@ -109,6 +112,9 @@ private Q_SLOTS:
         const auto info = nlohmann::json::parse(json.out.toStdString());
         QCOMPARE(info.at("manufacturer").get<std::string>(), std::string("IBM"));
         QCOMPARE(info.at("lockout").at("in_lockout").get<bool>(), false);
+        QCOMPARE(info.at("endorsement_key").at("type").get<std::string>(), std::string("RSA 2048"));
+        QCOMPARE(info.at("endorsement_key").at("certificate").at("issuer").get<std::string>(),
+                 std::string("CN=swtpm-localca"));
     }
 
     // The acceptance test of the file formats: tpm2-tools' own checker takes them unchanged,
