@@ -80,6 +80,33 @@ TPMI_ALG_SIG_SCHEME schemeAlg(const TPMT_PUBLIC &area)
                                      : area.parameters.rsaDetail.scheme.scheme;
 }
 
+struct SignedAttest
+{
+    TPMS_ATTEST attest;
+    TPMI_ALG_HASH hashAlg; // the AK's, which the signature used
+};
+
+SignedAttest verifySigned(std::span<const std::uint8_t> attest,
+                          std::span<const std::uint8_t> signature,
+                          std::span<const std::uint8_t> akPublic)
+{
+    const TPMS_ATTEST parsed = parseAttest(attest);
+    const TpmSignature sig = TpmSignature::parse(signature);
+    const TpmPublic ak = TpmPublic::parse(akPublic);
+    // Only a restricted key guarantees that the TPM itself produced what starts with
+    // TPM_GENERATED_VALUE; any other key signs whatever it is given.
+    checkAttestationKey(ak);
+    if (sig.scheme() != schemeAlg(ak.area()) || sig.hashAlg() != schemeHash(ak.area()))
+        fail(EvidenceError::BadSignature, "signature scheme " + tpmAlgorithmName(sig.scheme()) +
+                                              "/" + tpmAlgorithmName(sig.hashAlg()) +
+                                              " is not the attestation key's " +
+                                              tpmAlgorithmName(schemeAlg(ak.area())) + "/" +
+                                              tpmAlgorithmName(schemeHash(ak.area())));
+    const EvpPkeyPtr key = ak.publicKey();
+    verifyTpmSignature(sig, key.get(), attest);
+    return {parsed, sig.hashAlg()};
+}
+
 } // namespace
 
 TPMS_ATTEST parseAttest(std::span<const std::uint8_t> attest)
@@ -105,27 +132,14 @@ TPMS_ATTEST verifySignedAttest(std::span<const std::uint8_t> attest,
                                std::span<const std::uint8_t> signature,
                                std::span<const std::uint8_t> akPublic)
 {
-    const TPMS_ATTEST parsed = parseAttest(attest);
-    const TpmSignature sig = TpmSignature::parse(signature);
-    const TpmPublic ak = TpmPublic::parse(akPublic);
-    // Only a restricted key guarantees that the TPM itself produced what starts with
-    // TPM_GENERATED_VALUE; any other key signs whatever it is given.
-    checkAttestationKey(ak);
-    if (sig.scheme() != schemeAlg(ak.area()) || sig.hashAlg() != schemeHash(ak.area()))
-        fail(EvidenceError::BadSignature, "signature scheme " + tpmAlgorithmName(sig.scheme()) +
-                                              "/" + tpmAlgorithmName(sig.hashAlg()) +
-                                              " is not the attestation key's " +
-                                              tpmAlgorithmName(schemeAlg(ak.area())) + "/" +
-                                              tpmAlgorithmName(schemeHash(ak.area())));
-    const EvpPkeyPtr key = ak.publicKey();
-    verifyTpmSignature(sig, key.get(), attest);
-    return parsed;
+    return verifySigned(attest, signature, akPublic).attest;
 }
 
 VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
                            std::span<const std::uint8_t> expectedNonce)
 {
-    const TPMS_ATTEST attest = verifySignedAttest(evidence.attest, evidence.signature, akPublic);
+    const SignedAttest signedAttest = verifySigned(evidence.attest, evidence.signature, akPublic);
+    const TPMS_ATTEST &attest = signedAttest.attest;
     expectType(attest, TPM2_ST_ATTEST_QUOTE);
     expectExtraData(attest, expectedNonce, "nonce");
 
@@ -163,13 +177,11 @@ VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::u
              "quoted PCRs {" + quoted + "} are not the supplied PCRs {" + given + "}");
     }
 
-    // The TPM hashes the PCR values with the signing scheme's hash, which
-    // verifySignedAttest() has tied to the AK.
+    // The TPM hashes the PCR values with the signing scheme's hash, not the bank's.
     Bytes concatenated;
     for (const auto &entry : evidence.pcrs)
         concatenated.insert(concatenated.end(), entry.second.begin(), entry.second.end());
-    const Bytes digest =
-        tpmHash(tpmHashFunction(schemeHash(TpmPublic::parse(akPublic).area())), concatenated);
+    const Bytes digest = tpmHash(tpmHashFunction(signedAttest.hashAlg), concatenated);
     const std::span<const std::uint8_t> quoted(quote.pcrDigest.buffer, quote.pcrDigest.size);
     if (!std::ranges::equal(quoted, digest))
         fail(EvidenceError::PcrDigestMismatch,
@@ -182,7 +194,7 @@ VerifiedAttest verifyCertify(const CertifyEvidence &evidence,
                              std::span<const std::uint8_t> certifiedPublic,
                              std::span<const std::uint8_t> expectedQualifyingData)
 {
-    const TPMS_ATTEST attest = verifySignedAttest(evidence.attest, evidence.signature, akPublic);
+    const TPMS_ATTEST attest = verifySigned(evidence.attest, evidence.signature, akPublic).attest;
     expectType(attest, TPM2_ST_ATTEST_CERTIFY);
     expectExtraData(attest, expectedQualifyingData, "qualifying data");
     const Bytes name = tpmName(certifiedPublic);
