@@ -27,11 +27,6 @@ QString yamlField(const QByteArray &yaml, const QString &key)
     return match.hasMatch() ? match.captured(1) : QString();
 }
 
-std::string text(const QString &s)
-{
-    return s.toStdString();
-}
-
 } // namespace
 
 class TestAttestVerifier : public QObject
