@@ -1,6 +1,7 @@
 #include "tpm.h"
 
 #include "esyshandle.h"
+#include "tpmalgorithm.h"
 #include "tpmerror.h"
 
 #include <algorithm>
@@ -100,33 +101,6 @@ std::string fourChars(std::uint32_t value)
     return text;
 }
 
-std::string hashAlgorithmName(TPM2_ALG_ID algorithm)
-{
-    switch (algorithm) {
-    case TPM2_ALG_SHA1:
-        return "sha1";
-    case TPM2_ALG_SHA256:
-        return "sha256";
-    case TPM2_ALG_SHA384:
-        return "sha384";
-    case TPM2_ALG_SHA512:
-        return "sha512";
-    case TPM2_ALG_SM3_256:
-        return "sm3_256";
-    case TPM2_ALG_SHA3_256:
-        return "sha3_256";
-    case TPM2_ALG_SHA3_384:
-        return "sha3_384";
-    case TPM2_ALG_SHA3_512:
-        return "sha3_512";
-    default: {
-        char text[16];
-        std::snprintf(text, sizeof text, "0x%04x", algorithm);
-        return text;
-    }
-    }
-}
-
 TPML_PCR_SELECTION sha256Selection(const std::vector<unsigned> &pcrs)
 {
     TPML_PCR_SELECTION selection{};
@@ -140,15 +114,6 @@ TPML_PCR_SELECTION sha256Selection(const std::vector<unsigned> &pcrs)
         selection.pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<BYTE>(1u << (pcr % 8));
     }
     return selection;
-}
-
-Bytes sha256(const Bytes &data)
-{
-    Bytes digest(32);
-    unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
-        throw TpmError(TpmError::Kind::Other, "SHA-256 failed");
-    return digest;
 }
 
 Bytes marshalSignature(const TPMT_SIGNATURE &signature)
@@ -324,7 +289,7 @@ TpmInfo Tpm::info()
         const bool any = std::any_of(bank.pcrSelect, bank.pcrSelect + bank.sizeofSelect,
                                      [](BYTE b) { return b != 0; });
         if (any)
-            info.pcrBanks.push_back(hashAlgorithmName(bank.hash));
+            info.pcrBanks.push_back(tpmAlgorithmName(bank.hash));
     }
     return info;
 }
@@ -523,7 +488,7 @@ QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::u
         for (const auto &[pcr, value] : evidence.pcrs)
             concatenated.insert(concatenated.end(), value.begin(), value.end());
         // A PCR extended between the read and the quote would make the pair inconsistent.
-        if (bytesOf(attest.attested.quote.pcrDigest) == sha256(concatenated))
+        if (bytesOf(attest.attested.quote.pcrDigest) == tpmHash(EVP_sha256(), concatenated))
             return evidence;
     }
     throw TpmError(TpmError::Kind::Other, "PCRs kept changing while quoting (" +
