@@ -882,9 +882,9 @@ private Q_SLOTS:
 
         QCOMPARE(readEventLogFile(base).status, EventLogFileStatus::ReadError);
 
-        // securityfs makes the file root-only; the same mode on a plain file stands in for it.
-        // Root passes permission checks, so it looks through an unprivileged effective uid.
-        QVERIFY(::chmod(copy.c_str(), 0600) == 0);
+        // securityfs makes the file root-only; an unreadable plain file stands in for it. Root
+        // passes permission checks, so it looks through an unprivileged effective uid.
+        QVERIFY(::chmod(copy.c_str(), 0000) == 0);
         const bool root = ::geteuid() == 0;
         if (root)
             QVERIFY(::seteuid(65534) == 0);
