@@ -22,7 +22,10 @@ struct ClockInfo
     bool safe = false;
 };
 
-// What a verified TPMS_ATTEST says about the TPM, for rollback and firmware checks.
+// What a verified TPMS_ATTEST says about the TPM, for rollback and firmware checks. The values
+// are as signed: for an AK outside the endorsement and platform hierarchies (e.g. under the
+// owner's SRK) the TPM adds a per-key offset to resetCount, restartCount and firmwareVersion,
+// so compare them only with earlier values from the same AK (and with wraparound in mind).
 struct VerifiedAttest
 {
     ClockInfo clockInfo;

@@ -210,6 +210,31 @@ private Q_SLOTS:
         QCOMPARE(result.qualifiedSigner.size(), std::size_t(34));
     }
 
+    // The TPM adds a per-key offset to resetCount, restartCount and firmwareVersion in what an
+    // AK outside the endorsement and platform hierarchies signs; verifyQuote() returns the
+    // values as signed, so rollback checks must compare values from the same AK only.
+    void countersObfuscatedOutsideEndorsementHierarchy()
+    {
+        const QByteArray caps =
+            m_tools->run(QStringLiteral("tpm2_getcap"), {QStringLiteral("properties-fixed")});
+        const QRegularExpression re(
+            QStringLiteral("TPM2_PT_FIRMWARE_VERSION_(\\d):\\s*raw: 0x([0-9a-fA-F]+)"));
+        std::uint64_t firmware = 0;
+        int found = 0;
+        for (auto it = re.globalMatch(QString::fromUtf8(caps)); it.hasNext(); ++found) {
+            const auto match = it.next();
+            const std::uint64_t part = match.captured(2).toULongLong(nullptr, 16);
+            firmware |= match.captured(1) == QLatin1String("1") ? part << 32 : part;
+        }
+        QCOMPARE(found, 2);
+        const VerifiedAttest endorsement = verifyQuote(quoteEvidence(QStringLiteral("rsassa")),
+                                                       pub(QStringLiteral("rsassaak")), m_nonce);
+        QCOMPARE(endorsement.firmwareVersion, firmware);
+        const VerifiedAttest owner =
+            verifyQuote(quoteEvidence(QStringLiteral("quote")), pub(QStringLiteral("ak")), m_nonce);
+        QVERIFY(owner.firmwareVersion != firmware);
+    }
+
     void checkquoteAgrees_data()
     {
         QTest::addColumn<QString>("name");
