@@ -5,6 +5,15 @@
 
 namespace vigil::attestation {
 
+namespace {
+
+// For messages: "TPM key file '<dir>/ak.priv' has mode 0644, ...".
+constexpr std::string_view keyFileWhat = "TPM key";
+// Marshalled TPM2B_PUBLIC/TPM2B_PRIVATE are a few hundred bytes.
+constexpr std::size_t tpmKeyFileMaxSize = 64 * 1024;
+
+} // namespace
+
 TpmIdentity::TpmIdentity(std::shared_ptr<Tpm> tpm, const std::filesystem::path &directory)
     : m_tpm(std::move(tpm))
 {
@@ -29,8 +38,8 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
 
     if (!hasPublic && !hasPrivate) {
         const TpmKeyBlobs blobs = m_tpm->createKey(storageRootKey, keyTemplate);
-        writePrivateFile(privatePath, blobs.privateArea);
-        writePrivateFile(publicPath, blobs.publicArea);
+        writePrivateFile(privatePath, blobs.privateArea, Replace::Allowed, keyFileWhat);
+        writePrivateFile(publicPath, blobs.publicArea, Replace::Allowed, keyFileWhat);
         m_createdKeys = true;
         return m_tpm->loadKey(storageRootKey, blobs);
     }
@@ -43,8 +52,8 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
                            " to create a new key (the device then has to enroll again)");
     TpmKeyBlobs blobs;
     try {
-        blobs.publicArea = readPrivateFile(publicPath);
-        blobs.privateArea = readPrivateFile(privatePath);
+        blobs.publicArea = readPrivateFile(publicPath, tpmKeyFileMaxSize, keyFileWhat);
+        blobs.privateArea = readPrivateFile(privatePath, tpmKeyFileMaxSize, keyFileWhat);
     } catch (const TpmError &) {
         throw;
     } catch (const KeyError &e) {
