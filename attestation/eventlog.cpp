@@ -1,38 +1,16 @@
 #include "eventlog.h"
 
-#include "opensslptr.h"
+#include "eventlogdetail.h"
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <openssl/evp.h>
-#include <unistd.h>
 
 namespace vigil::attestation {
 
+namespace eventlogdetail {
+
 namespace {
-
-// Both signatures are 16 bytes including their terminating NUL.
-constexpr std::array<std::uint8_t, 16> specIdSignature{'S', 'p', 'e', 'c', ' ', 'I', 'D', ' ',
-                                                       'E', 'v', 'e', 'n', 't', '0', '3', 0};
-constexpr std::array<std::uint8_t, 16> startupLocalitySignature{
-    'S', 't', 'a', 'r', 't', 'u', 'p', 'L', 'o', 'c', 'a', 'l', 'i', 't', 'y', 0};
-
-constexpr std::size_t sha1Size = 20;
-// TPMU_HA's largest member; an algorithm the Spec ID declares with a larger digest is not a hash
-// any TPM implements, and bounding it keeps digest parsing cheap.
-constexpr std::size_t maxDigestSize = 64;
-
-struct KnownAlgorithm
-{
-    std::uint16_t id;
-    const char *name;
-    std::size_t digestSize;
-    const char *openSslName;
-};
 
 constexpr KnownAlgorithm knownAlgorithms[] = {
     {tpmAlgSha1, "sha1", 20, "SHA1"},
@@ -45,6 +23,8 @@ constexpr KnownAlgorithm knownAlgorithms[] = {
     {tpmAlgSha3_512, "sha3_512", 64, "SHA3-512"},
 };
 
+} // namespace
+
 const KnownAlgorithm *knownAlgorithm(std::uint16_t id)
 {
     for (const auto &algorithm : knownAlgorithms) {
@@ -53,6 +33,23 @@ const KnownAlgorithm *knownAlgorithm(std::uint16_t id)
     }
     return nullptr;
 }
+
+} // namespace eventlogdetail
+
+namespace {
+
+using eventlogdetail::knownAlgorithm;
+using eventlogdetail::readLe16;
+using eventlogdetail::readLe32;
+
+// The signature is 16 bytes including its terminating NUL.
+constexpr std::array<std::uint8_t, 16> specIdSignature{'S', 'p', 'e', 'c', ' ', 'I', 'D', ' ',
+                                                       'E', 'v', 'e', 'n', 't', '0', '3', 0};
+
+constexpr std::size_t sha1Size = 20;
+// TPMU_HA's largest member; an algorithm the Spec ID declares with a larger digest is not a hash
+// any TPM implements, and bounding it keeps digest parsing cheap.
+constexpr std::size_t maxDigestSize = 64;
 
 struct EventTypeName
 {
@@ -101,27 +98,6 @@ constexpr EventTypeName eventTypeNames[] = {
     {0x800000E3, "EV_EFI_SPDM_DEVICE_POLICY"},
     {0x800000E4, "EV_EFI_SPDM_DEVICE_AUTHORITY"},
 };
-
-// Types whose data is a string for a person (possibly UCS-2, possibly NUL-terminated).
-constexpr std::uint32_t textEventTypes[] = {
-    0x00000001, // EV_POST_CODE
-    0x00000005, // EV_ACTION
-    0x00000008, // EV_S_CRTM_VERSION
-    0x0000000D, // EV_IPL
-    0x00000012, // EV_OMIT_BOOT_DEVICE_EVENTS
-    0x80000007, // EV_EFI_ACTION
-};
-
-std::uint32_t readLe32(const std::uint8_t *p)
-{
-    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
-           std::uint32_t(p[3]) << 24;
-}
-
-std::uint16_t readLe16(const std::uint8_t *p)
-{
-    return static_cast<std::uint16_t>(p[0] | p[1] << 8);
-}
 
 class Parser
 {
@@ -399,68 +375,6 @@ private:
     EventLogParse m_result;
 };
 
-using EvpMdPtr = std::unique_ptr<EVP_MD, OpenSslDeleter<EVP_MD_free>>;
-
-EvpMdPtr fetchDigest(std::uint16_t algorithm)
-{
-    const auto *known = knownAlgorithm(algorithm);
-    if (!known)
-        return nullptr;
-    return EvpMdPtr(EVP_MD_fetch(nullptr, known->openSslName, nullptr));
-}
-
-// H(value || digest); nullopt only if OpenSSL fails.
-std::optional<Bytes> extend(const EVP_MD *md, const Bytes &value, const Bytes &digest)
-{
-    EvpMdCtxPtr context(EVP_MD_CTX_new());
-    Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
-    unsigned int size = 0;
-    if (!context || EVP_DigestInit_ex(context.get(), md, nullptr) != 1 ||
-        EVP_DigestUpdate(context.get(), value.data(), value.size()) != 1 ||
-        EVP_DigestUpdate(context.get(), digest.data(), digest.size()) != 1 ||
-        EVP_DigestFinal_ex(context.get(), out.data(), &size) != 1 || size != out.size())
-        return std::nullopt;
-    return out;
-}
-
-bool isStartupLocality(const EventLogEvent &event)
-{
-    return event.type == evNoAction && event.pcrIndex == 0 &&
-           event.data.size() == startupLocalitySignature.size() + 1 &&
-           std::equal(startupLocalitySignature.begin(), startupLocalitySignature.end(),
-                      event.data.begin());
-}
-
-bool printable(std::uint32_t c)
-{
-    return (c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n' || c == '\r';
-}
-
-// ASCII text, NUL-terminated or not, as one byte per character or as UCS-2. Anything else
-// (including non-ASCII) stays hex, which also keeps the JSON valid UTF-8 whatever the log holds.
-std::optional<std::string> decodeText(const Bytes &data)
-{
-    std::size_t end = data.size();
-    while (end > 0 && data[end - 1] == 0)
-        --end;
-    if (std::all_of(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(end), printable))
-        return std::string(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(end));
-
-    if (data.size() % 2 != 0)
-        return std::nullopt;
-    std::size_t units = data.size() / 2;
-    while (units > 0 && readLe16(data.data() + 2 * (units - 1)) == 0)
-        --units;
-    std::string text;
-    for (std::size_t i = 0; i < units; ++i) {
-        const std::uint16_t unit = readLe16(data.data() + 2 * i);
-        if (!printable(unit))
-            return std::nullopt;
-        text.push_back(static_cast<char>(unit));
-    }
-    return text;
-}
-
 } // namespace
 
 std::string_view eventLogErrorName(EventLogError error)
@@ -511,157 +425,6 @@ std::string eventLogAlgorithmName(std::uint16_t algorithm)
     char text[8];
     std::snprintf(text, sizeof text, "0x%04x", algorithm);
     return text;
-}
-
-EventLogPcrBanks replayEventLog(const EventLog &log)
-{
-    std::map<std::uint16_t, EvpMdPtr> digests;
-    EventLogPcrBanks banks;
-    for (const auto &algorithm : log.algorithms) {
-        if (auto md = fetchDigest(algorithm.id)) {
-            digests.emplace(algorithm.id, std::move(md));
-            banks[algorithm.id];
-        }
-    }
-
-    bool pcr0Measured = false;
-    for (const auto &event : log.events) {
-        if (event.type == evNoAction) {
-            // The locality TPM2_Startup came from is PCR 0's starting value; it is only
-            // meaningful before anything was measured into PCR 0.
-            if (isStartupLocality(event) && !pcr0Measured) {
-                for (auto &[id, bank] : banks) {
-                    Bytes initial(static_cast<std::size_t>(EVP_MD_get_size(digests.at(id).get())));
-                    initial.back() = event.data.back();
-                    bank[0] = std::move(initial);
-                }
-            }
-            continue;
-        }
-        for (const auto &digest : event.digests) {
-            const auto md = digests.find(digest.algorithm);
-            if (md == digests.end())
-                continue;
-            auto &bank = banks[digest.algorithm];
-            auto value = bank.find(event.pcrIndex);
-            if (value == bank.end()) {
-                value =
-                    bank.emplace(event.pcrIndex,
-                                 Bytes(static_cast<std::size_t>(EVP_MD_get_size(md->second.get()))))
-                        .first;
-            }
-            if (auto next = extend(md->second.get(), value->second, digest.digest))
-                value->second = std::move(*next);
-        }
-        if (event.pcrIndex == 0)
-            pcr0Measured = true;
-    }
-    return banks;
-}
-
-PcrValues replaySha256(const EventLog &log)
-{
-    auto banks = replayEventLog(log);
-    const auto sha256 = banks.find(tpmAlgSha256);
-    return sha256 == banks.end() ? PcrValues{} : std::move(sha256->second);
-}
-
-nlohmann::json eventLogToJson(const EventLog &log)
-{
-    nlohmann::json json;
-    json["format"] = log.format == EventLogFormat::CryptoAgile ? "crypto_agile" : "sha1_legacy";
-    if (log.specId) {
-        const auto &spec = *log.specId;
-        nlohmann::json algorithms = nlohmann::json::array();
-        for (const auto &algorithm : spec.algorithms) {
-            algorithms.push_back({{"algorithm", eventLogAlgorithmName(algorithm.id)},
-                                  {"digest_size", algorithm.digestSize}});
-        }
-        json["spec_id"] = {{"platform_class", spec.platformClass},
-                           {"spec_version_major", spec.specVersionMajor},
-                           {"spec_version_minor", spec.specVersionMinor},
-                           {"spec_errata", spec.specErrata},
-                           {"uintn_size", spec.uintnSize},
-                           {"algorithms", algorithms},
-                           {"vendor_info", toHex(spec.vendorInfo)}};
-    }
-    nlohmann::json events = nlohmann::json::array();
-    for (const auto &event : log.events) {
-        nlohmann::json entry{{"pcr", event.pcrIndex}, {"type", eventTypeName(event.type)}};
-        nlohmann::json digests = nlohmann::json::object();
-        for (const auto &digest : event.digests)
-            digests[eventLogAlgorithmName(digest.algorithm)] = toHex(digest.digest);
-        entry["digests"] = std::move(digests);
-        std::optional<std::string> text;
-        if (std::find(std::begin(textEventTypes), std::end(textEventTypes), event.type) !=
-            std::end(textEventTypes))
-            text = decodeText(event.data);
-        if (text)
-            entry["text"] = std::move(*text);
-        else
-            entry["data"] = toHex(event.data);
-        events.push_back(std::move(entry));
-    }
-    json["events"] = std::move(events);
-    return json;
-}
-
-EventLogFile readEventLogFile(const std::filesystem::path &path, std::size_t maxSize)
-{
-    EventLogFile file;
-    const std::string name = path.string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        const int error = errno;
-        if (error == ENOENT || error == ENOTDIR || error == ENODEV || error == ENXIO) {
-            file.status = EventLogFileStatus::NotPresent;
-            file.error = name + " does not exist: there is no TPM, the firmware does not hand "
-                                "its event log to the kernel, or securityfs is not mounted";
-        } else if (error == EACCES || error == EPERM) {
-            file.status = EventLogFileStatus::PermissionDenied;
-            file.error = "permission denied reading " + name +
-                         ": the TPM event log in securityfs is readable by root only";
-        } else {
-            file.status = EventLogFileStatus::ReadError;
-            file.error = "cannot open " + name + ": " + std::strerror(error);
-        }
-        return file;
-    }
-
-    std::array<std::uint8_t, 64 * 1024> chunk;
-    for (;;) {
-        const ssize_t got = ::read(fd, chunk.data(), chunk.size());
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            const int error = errno;
-            ::close(fd);
-            file.status = error == EACCES || error == EPERM ? EventLogFileStatus::PermissionDenied
-                                                            : EventLogFileStatus::ReadError;
-            file.error = "cannot read " + name + ": " + std::strerror(error);
-            file.bytes.clear();
-            return file;
-        }
-        if (got == 0)
-            break;
-        if (file.bytes.size() + static_cast<std::size_t>(got) > maxSize) {
-            ::close(fd);
-            file.status = EventLogFileStatus::TooLarge;
-            file.error = name + " is larger than " + std::to_string(maxSize) +
-                         " bytes, more than any boot event log";
-            file.bytes.clear();
-            return file;
-        }
-        file.bytes.insert(file.bytes.end(), chunk.begin(), chunk.begin() + got);
-    }
-    ::close(fd);
-    if (file.bytes.empty()) {
-        file.status = EventLogFileStatus::Empty;
-        file.error = name + " is empty: the firmware recorded no boot events";
-        return file;
-    }
-    file.status = EventLogFileStatus::Ok;
-    return file;
 }
 
 } // namespace vigil::attestation

@@ -1,20 +1,18 @@
 #pragma once
 
 // The TPM boot event log as firmware hands it to the kernel (TCG PC Client Platform Firmware
-// Profile): parsing, PCR replay and a JSON form for reports. Pure functions over bytes, so the
-// verifier can appraise a log it received without any TPM.
+// Profile): its types and the parser. Pure functions over bytes, so the verifier can appraise a
+// log it received without any TPM. PCR replay: eventlogreplay.h; JSON form for reports:
+// eventlogjson.h; reading it from securityfs: eventlogfile.h.
 
 #include "bytes.h"
-#include "evidence.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::attestation {
@@ -127,44 +125,5 @@ EventLogParse parseEventLog(std::span<const std::uint8_t> bytes);
 std::string eventTypeName(std::uint32_t type);
 // "sha256"; an undefined algorithm as "0x1234".
 std::string eventLogAlgorithmName(std::uint16_t algorithm);
-
-// Algorithm id -> PCR index -> value, for every bank of the log whose hash OpenSSL provides. Each
-// PCR starts at zero and is extended with every digest of that bank in log order; EV_NO_ACTION
-// events are not extended, except that a StartupLocality event before any PCR 0 measurement
-// puts the locality into the last byte of PCR 0's starting value. PCRs no event touches are
-// absent: their value is not the log's to say.
-using EventLogPcrBanks = std::map<std::uint16_t, std::map<unsigned, Bytes>>;
-EventLogPcrBanks replayEventLog(const EventLog &log);
-// The SHA-256 bank of replayEventLog(); empty when the log has no SHA-256 bank.
-PcrValues replaySha256(const EventLog &log);
-
-// {"format", "spec_id" (crypto-agile only), "events": [{"pcr", "type", "digests": {"sha256":
-// hex,...}, then "text" for text-carrying types whose data is printable ASCII (EV_POST_CODE,
-// EV_EFI_ACTION, EV_IPL, EV_S_CRTM_VERSION, ...; UTF-16 or NUL-terminated forms decoded) or
-// "data" as hex otherwise}]}. Deterministic: same log, same JSON.
-nlohmann::json eventLogToJson(const EventLog &log);
-
-inline constexpr char defaultEventLogPath[] = "/sys/kernel/security/tpm0/binary_bios_measurements";
-
-enum class EventLogFileStatus
-{
-    Ok,
-    NotPresent,       // no TPM, firmware exposes no log, or securityfs not mounted
-    PermissionDenied, // securityfs files are readable by root only
-    Empty,
-    TooLarge,
-    ReadError,
-};
-
-struct EventLogFile
-{
-    EventLogFileStatus status = EventLogFileStatus::ReadError;
-    Bytes bytes;
-    std::string error; // for a person, with the cause and what to do; empty when Ok
-};
-
-// Reads the whole log (securityfs reports size 0, so it reads until end of file) up to maxSize.
-EventLogFile readEventLogFile(const std::filesystem::path &path = defaultEventLogPath,
-                              std::size_t maxSize = eventLogMaxFileSize);
 
 } // namespace vigil::attestation

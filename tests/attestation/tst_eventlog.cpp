@@ -1,4 +1,7 @@
 #include "eventlog.h"
+#include "eventlogfile.h"
+#include "eventlogjson.h"
+#include "eventlogreplay.h"
 #include "fixturehost.h"
 #include "testprinters.h"
 

@@ -1,4 +1,6 @@
 #include "eventlog.h"
+#include "eventlogjson.h"
+#include "eventlogreplay.h"
 
 #include <cstdint>
 #include <cstdlib>
