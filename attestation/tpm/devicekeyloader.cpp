@@ -1,0 +1,26 @@
+#include "devicekeyloader.h"
+
+#include "softwaredevicekey.h"
+#include "tpmdevicekey.h"
+#include "tpmerror.h"
+#include "tpmidentity.h"
+
+namespace vigil::attestation {
+
+LoadedDeviceKey loadDeviceKey(const std::string &tcti, const std::filesystem::path &stateDirectory)
+{
+    std::shared_ptr<Tpm> tpm;
+    try {
+        tpm = std::make_shared<Tpm>(tcti);
+    } catch (const TpmError &e) {
+        if (e.kind() != TpmError::Kind::NoTpm)
+            throw;
+        return LoadedDeviceKey{
+            SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
+            e.what()};
+    }
+    auto identity = std::make_shared<TpmIdentity>(std::move(tpm), stateDirectory / "tpm");
+    return LoadedDeviceKey{std::make_unique<TpmDeviceKey>(identity), identity, {}};
+}
+
+} // namespace vigil::attestation
