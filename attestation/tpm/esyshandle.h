@@ -66,6 +66,8 @@ public:
     EsysHandle &operator=(const EsysHandle &) = delete;
 
     ESYS_TR get() const { return m_handle; }
+    // Gives up ownership, e.g. to a TpmObject once nothing can throw any more.
+    ESYS_TR release() { return std::exchange(m_handle, ESYS_TR_NONE); }
     explicit operator bool() const { return m_handle != ESYS_TR_NONE; }
 
     void reset()

@@ -362,7 +362,10 @@ TpmObject Tpm::createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate,
             Esys_CreatePrimary(m_context, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                &sensitive, &keyTemplate, &outsideInfo, &creationPcrs, &handle,
                                out(publicArea), nullptr, nullptr, nullptr));
-    return TpmObject(this, handle, marshalPublic(*publicArea));
+    // Until the TpmObject owns it, a throw must flush the handle without taking the lock again.
+    EsysHandle owner(m_context, handle, EsysHandle::Release::Flush);
+    Bytes marshalled = marshalPublic(*publicArea);
+    return TpmObject(this, owner.release(), std::move(marshalled));
 }
 
 TpmObject Tpm::createEndorsementKey(EkType type)
@@ -406,7 +409,9 @@ TpmObject Tpm::loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs)
     ESYS_TR handle = ESYS_TR_NONE;
     checkRc("load key", Esys_Load(m_context, parent.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                   ESYS_TR_NONE, &privateArea, &publicArea, &handle));
-    return TpmObject(this, handle, blobs.publicArea);
+    EsysHandle owner(m_context, handle, EsysHandle::Release::Flush);
+    Bytes marshalled = blobs.publicArea;
+    return TpmObject(this, owner.release(), std::move(marshalled));
 }
 
 PcrValues Tpm::readPcrs(const std::vector<unsigned> &pcrs)

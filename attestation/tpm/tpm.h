@@ -38,7 +38,8 @@ struct TpmKeyBlobs
     Bytes privateArea; // marshalled TPM2B_PRIVATE
 };
 
-// A transient object loaded in the TPM, flushed when this goes away. Must not outlive its Tpm.
+// A transient object loaded in the TPM, flushed when this goes away. Must not outlive its Tpm,
+// and must not be destroyed inside a Tpm method that holds its lock (flush() takes it).
 class TpmObject
 {
 public:
