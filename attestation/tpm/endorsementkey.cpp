@@ -3,20 +3,20 @@
 #include "ekcertificate.h"
 #include "tpmerror.h"
 
+#include <cstdio>
+
 namespace vigil::attestation {
 
 EndorsementKey readEndorsementKey(Tpm &tpm)
 {
     for (const auto &[type, index] : {std::pair{EkType::Rsa2048, ekCertificateIndexRsa2048},
-                                     std::pair{EkType::EccP256, ekCertificateIndexEccP256}}) {
+                                      std::pair{EkType::EccP256, ekCertificateIndexEccP256}}) {
         const auto stored = tpm.readNv(index);
         if (!stored)
             continue;
-        const std::string where = "the EK certificate in NV index 0x0" + [index] {
-            char hex[16];
-            std::snprintf(hex, sizeof hex, "%x", index);
-            return std::string(hex);
-        }();
+        char indexText[16];
+        std::snprintf(indexText, sizeof indexText, "0x%08x", index);
+        const std::string where = std::string("the EK certificate in NV index ") + indexText;
         try {
             const EkCertificate certificate = EkCertificate::parse(*stored);
             const TpmObject ek = tpm.createEndorsementKey(type);

@@ -285,7 +285,10 @@ private Q_SLOTS:
 
         const EventLogPcrBanks banks = replayEventLog(log);
         QCOMPARE(banks.size(), expected["pcrs"].size());
-        for (const auto &[bankName, values] : expected["pcrs"].items()) {
+        for (const auto &item : expected["pcrs"].items()) {
+            // Named copies: clang 14 cannot capture structured bindings in a lambda.
+            const std::string bankName = item.key();
+            const auto &values = item.value();
             const auto bank = std::find_if(banks.begin(), banks.end(), [&](const auto &entry) {
                 return eventLogAlgorithmName(entry.first) == bankName;
             });
