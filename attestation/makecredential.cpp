@@ -130,12 +130,13 @@ Bytes rsaEncryptSeed(EVP_PKEY *ek, const EVP_MD *md, std::span<const std::uint8_
         OPENSSL_free(ownedLabel);
         openSslFailure("OAEP label");
     }
+    // The key came from a client: a failure here is about the key, not about OpenSSL.
     std::size_t length = 0;
     if (EVP_PKEY_encrypt(ctx.get(), nullptr, &length, seed.data(), seed.size()) != 1)
-        openSslFailure("RSA-OAEP");
+        fail(EvidenceError::Malformed, "RSA-OAEP with this key failed: " + openSslError());
     Bytes encrypted(length);
     if (EVP_PKEY_encrypt(ctx.get(), encrypted.data(), &length, seed.data(), seed.size()) != 1)
-        openSslFailure("RSA-OAEP");
+        fail(EvidenceError::Malformed, "RSA-OAEP with this key failed: " + openSslError());
     encrypted.resize(length);
     return encrypted;
 }

@@ -28,7 +28,15 @@ EvpPkeyPtr keyFromParams(const char *type, OSSL_PARAM_BLD *builder, const std::s
     EVP_PKEY *raw = nullptr;
     if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
         fail(EvidenceError::Malformed, what + ": " + openSslError());
-    return EvpPkeyPtr(raw);
+    EvpPkeyPtr key(raw);
+    // Import accepts any numbers; a key from a client must also be a usable key (RSA: odd
+    // modulus without small factors, sane exponent; EC: a point of the right order), or
+    // OpenSSL fails later, mid-operation, with an internal-looking error (fuzzing found an
+    // even modulus that broke RSA-OAEP in MakeCredential).
+    const EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+    if (!check || EVP_PKEY_public_check(check.get()) != 1)
+        fail(EvidenceError::Malformed, what + ": " + openSslError());
+    return key;
 }
 
 EvpPkeyPtr eccKey(const TPMT_PUBLIC &area)
