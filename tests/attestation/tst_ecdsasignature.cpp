@@ -1,49 +1,15 @@
 #include "ecdsasignature.h"
+#include "independentpython.h"
 #include "jwk.h"
 
-#include <QProcess>
 #include <QTest>
 #include <openssl/rand.h>
 
 using namespace vigil::attestation;
+using vigil::test::runPython;
+using vigil::test::thrownMessage;
 
 namespace {
-
-template <typename E, typename F> QByteArray thrownMessage(F f)
-{
-    try {
-        f();
-    } catch (const E &e) {
-        return QByteArray(e.what());
-    } catch (const std::exception &e) {
-        return "<other exception: " + QByteArray(e.what()) + ">";
-    }
-    return "<no exception>";
-}
-
-// An independent implementation: /usr/bin/python3 with python3-cryptography.
-bool runPython(const char *script, const QByteArray &input, QByteArray &output, QByteArray &error)
-{
-    QProcess python;
-    python.start(QStringLiteral("/usr/bin/python3"),
-                 {QStringLiteral("-c"), QString::fromUtf8(script)});
-    if (!python.waitForStarted(10000)) {
-        error = "cannot start /usr/bin/python3: " + python.errorString().toUtf8();
-        return false;
-    }
-    python.write(input);
-    python.closeWriteChannel();
-    if (!python.waitForFinished(60000)) {
-        error = "python3 did not finish";
-        return false;
-    }
-    output = python.readAllStandardOutput();
-    if (python.exitStatus() != QProcess::NormalExit || python.exitCode() != 0) {
-        error = "python3 failed: " + python.readAllStandardError();
-        return false;
-    }
-    return true;
-}
 
 Bytes hex(const char *text)
 {

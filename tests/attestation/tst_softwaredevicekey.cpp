@@ -1,10 +1,10 @@
 #include "ecdsasignature.h"
+#include "independentpython.h"
 #include "jwk.h"
 #include "softwaredevicekey.h"
 
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 #include <openssl/pem.h>
@@ -13,47 +13,11 @@
 #include <unistd.h>
 
 using namespace vigil::attestation;
+using vigil::test::runPython;
+using vigil::test::thrownMessage;
 namespace fs = std::filesystem;
 
 namespace {
-
-template <typename E, typename F> QByteArray thrownMessage(F f)
-{
-    try {
-        f();
-    } catch (const E &e) {
-        return QByteArray(e.what());
-    } catch (const std::exception &e) {
-        return "<other exception: " + QByteArray(e.what()) + ">";
-    }
-    return "<no exception>";
-}
-
-// An independent implementation: /usr/bin/python3 with python3-cryptography. Scripts use only
-// single quotes (moc mis-tokenises raw strings with an odd number of double quotes).
-bool runPython(const char *script, const QStringList &arguments, const QByteArray &input,
-               QByteArray &output, QByteArray &error)
-{
-    QProcess python;
-    python.start(QStringLiteral("/usr/bin/python3"),
-                 QStringList{QStringLiteral("-c"), QString::fromUtf8(script)} + arguments);
-    if (!python.waitForStarted(10000)) {
-        error = "cannot start /usr/bin/python3: " + python.errorString().toUtf8();
-        return false;
-    }
-    python.write(input);
-    python.closeWriteChannel();
-    if (!python.waitForFinished(60000)) {
-        error = "python3 did not finish";
-        return false;
-    }
-    output = python.readAllStandardOutput();
-    if (python.exitStatus() != QProcess::NormalExit || python.exitCode() != 0) {
-        error = "python3 failed: " + python.readAllStandardError();
-        return false;
-    }
-    return true;
-}
 
 QByteArray quoted(const fs::path &path)
 {
