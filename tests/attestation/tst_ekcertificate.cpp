@@ -1,7 +1,7 @@
 #include "ekcertificate.h"
 #include "swtpmsimulator.h"
+#include "tpm2tools.h"
 
-#include <QProcess>
 #include <QTest>
 #include <fstream>
 #include <functional>
@@ -9,6 +9,7 @@
 
 using namespace vigil::attestation;
 using vigil::test::SwtpmSimulator;
+using vigil::test::Tpm2Tools;
 using namespace std::chrono_literals;
 using Clock = std::chrono::system_clock;
 
@@ -60,17 +61,9 @@ class TestEkCertificate : public QObject
         QStringList arguments;
         for (const std::string &a : argv)
             arguments << QString::fromStdString(a);
-        QProcess process;
-        auto environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("TPM2TOOLS_TCTI"), QString::fromStdString(m_sim->tcti()));
-        process.setProcessEnvironment(environment);
-        process.setWorkingDirectory(QString::fromStdString(m_dir.string()));
-        process.start(QString::fromStdString(program), arguments);
-        if (!process.waitForFinished(30000))
-            qFatal("%s did not finish", program.c_str());
-        if (standardError)
-            *standardError = process.readAllStandardError();
-        return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        const Tpm2Tools tools(*m_sim, Tpm2Tools::Flush::Never);
+        return tools.runUnchecked(QString::fromStdString(program), arguments, nullptr,
+                                  standardError);
     }
 
     void mustRun(const std::string &program, const std::vector<std::string> &arguments)

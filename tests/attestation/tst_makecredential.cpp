@@ -1,8 +1,8 @@
 #include "evidenceerror.h"
 #include "makecredential.h"
 #include "swtpmsimulator.h"
+#include "tpm2tools.h"
 
-#include <QProcess>
 #include <QTest>
 #include <fstream>
 #include <memory>
@@ -11,6 +11,7 @@
 
 using namespace vigil::attestation;
 using vigil::test::SwtpmSimulator;
+using vigil::test::Tpm2Tools;
 
 namespace {
 
@@ -98,16 +99,12 @@ class TestMakeCredential : public QObject
         QStringList arguments;
         for (const std::string &a : argv)
             arguments << QString::fromStdString(a);
-        QProcess process;
-        auto environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("TPM2TOOLS_TCTI"), QString::fromStdString(m_sim->tcti()));
-        process.setProcessEnvironment(environment);
-        process.setWorkingDirectory(QString::fromStdString(m_dir.string()));
-        process.start(QString::fromStdString(program), arguments);
-        if (!process.waitForFinished(30000))
-            qFatal("%s did not finish", program.c_str());
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                process.readAllStandardError()};
+        // Sessions and EKs must outlive a single tool here, so nothing is flushed behind our back.
+        const Tpm2Tools tools(*m_sim, Tpm2Tools::Flush::Never);
+        QByteArray standardError;
+        const int exitCode =
+            tools.runUnchecked(QString::fromStdString(program), arguments, nullptr, &standardError);
+        return {exitCode, standardError};
     }
 
     void mustRun(const std::string &program, const std::vector<std::string> &arguments)

@@ -7,8 +7,8 @@
 
 namespace vigil::test {
 
-Tpm2Tools::Tpm2Tools(const SwtpmSimulator &simulator)
-    : m_tcti(QString::fromStdString(simulator.tcti())),
+Tpm2Tools::Tpm2Tools(const SwtpmSimulator &simulator, Flush flush)
+    : m_flush(flush), m_tcti(QString::fromStdString(simulator.tcti())),
       m_directory(QString::fromStdString(simulator.scratchDirectory().string()))
 {
     QDir().mkpath(m_directory);
@@ -40,6 +40,8 @@ int Tpm2Tools::execute(const QString &tool, const QStringList &args, QByteArray 
 
 void Tpm2Tools::flush() const
 {
+    if (m_flush == Flush::Never)
+        return;
     for (const char *kind : {"-t", "-s"}) {
         QByteArray err;
         if (execute(QStringLiteral("tpm2_flushcontext"), {QString::fromLatin1(kind)}, nullptr,
@@ -62,10 +64,11 @@ QByteArray Tpm2Tools::run(const QString &tool, const QStringList &args) const
     return out;
 }
 
-int Tpm2Tools::runUnchecked(const QString &tool, const QStringList &args, QByteArray *output) const
+int Tpm2Tools::runUnchecked(const QString &tool, const QStringList &args, QByteArray *output,
+                            QByteArray *error) const
 {
     QByteArray err;
-    const int code = execute(tool, args, output, &err);
+    const int code = execute(tool, args, output, error ? error : &err);
     flush();
     return code;
 }

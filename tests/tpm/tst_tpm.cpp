@@ -1,8 +1,8 @@
 #include "swtpmsimulator.h"
 #include "tpm.h"
+#include "tpm2tools.h"
 #include "tpmerror.h"
 
-#include <QProcess>
 #include <QTest>
 #include <fstream>
 #include <openssl/evp.h>
@@ -12,22 +12,9 @@
 
 using namespace vigil::attestation;
 using vigil::test::SwtpmSimulator;
+using vigil::test::Tpm2Tools;
 
 namespace {
-
-// Runs a tpm2-tools command against the simulator (an independent TPM client).
-QByteArray tpm2Tool(const SwtpmSimulator &sim, const QString &tool, const QStringList &arguments)
-{
-    QProcess process;
-    auto environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("TPM2TOOLS_TCTI"), QString::fromStdString(sim.tcti()));
-    process.setProcessEnvironment(environment);
-    process.setWorkingDirectory(QString::fromStdString(sim.scratchDirectory().string()));
-    process.start(tool, arguments);
-    if (!process.waitForFinished(30000) || process.exitCode() != 0)
-        qFatal("%s failed: %s", qPrintable(tool), process.readAllStandardError().constData());
-    return process.readAllStandardOutput();
-}
 
 Bytes readFile(const std::filesystem::path &path)
 {
@@ -66,6 +53,8 @@ private Q_SLOTS:
     {
         m_sim = std::make_unique<SwtpmSimulator>();
         m_tpm = std::make_unique<Tpm>(m_sim->tcti());
+        // Never flush everything: that would unload the keys these tests hold in the TPM.
+        m_tools = std::make_unique<Tpm2Tools>(*m_sim, Tpm2Tools::Flush::Never);
     }
 
     void info()
@@ -86,8 +75,9 @@ private Q_SLOTS:
         QVERIFY(certificate);
         QVERIFY(certificate->size() > 500);
         QCOMPARE((*certificate)[0], std::uint8_t(0x30)); // DER SEQUENCE
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_nvread"),
-                 {QStringLiteral("0x01c00002"), QStringLiteral("-o"), QStringLiteral("ek.der")});
+        m_tools->run(
+            QStringLiteral("tpm2_nvread"),
+            {QStringLiteral("0x01c00002"), QStringLiteral("-o"), QStringLiteral("ek.der")});
         QVERIFY(*certificate == readFile(m_sim->scratchDirectory() / "ek.der"));
     }
 
@@ -112,23 +102,23 @@ private Q_SLOTS:
         QFETCH(int, type);
         QFETCH(QString, algorithm);
         const TpmObject ek = m_tpm->createEndorsementKey(static_cast<EkType>(type));
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_createek"),
-                 {QStringLiteral("-c"), QStringLiteral("-"), QStringLiteral("-G"), algorithm,
-                  QStringLiteral("-u"), QStringLiteral("ek.pub")});
+        m_tools->run(QStringLiteral("tpm2_createek"),
+                     {QStringLiteral("-c"), QStringLiteral("-"), QStringLiteral("-G"), algorithm,
+                      QStringLiteral("-u"), QStringLiteral("ek.pub")});
         QVERIFY(ek.publicArea() == readFile(m_sim->scratchDirectory() / "ek.pub"));
     }
 
     // More than eight PCRs take several TPM2_PCR_Read calls; values match tpm2_pcrread.
     void readsAnyPcrSelection()
     {
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_pcrextend"),
-                 {QStringLiteral("9:sha256=") + QString(64, QLatin1Char('a'))});
+        m_tools->run(QStringLiteral("tpm2_pcrextend"),
+                     {QStringLiteral("9:sha256=") + QString(64, QLatin1Char('a'))});
         std::vector<unsigned> all(24);
         std::iota(all.begin(), all.end(), 0u);
         const PcrValues values = m_tpm->readPcrs(all);
         QCOMPARE(values.size(), std::size_t(24));
-        tpm2Tool(
-            *m_sim, QStringLiteral("tpm2_pcrread"),
+        m_tools->run(
+            QStringLiteral("tpm2_pcrread"),
             {QStringLiteral("sha256:0,9,23"), QStringLiteral("-o"), QStringLiteral("pcrs.bin")});
         const Bytes expected = readFile(m_sim->scratchDirectory() / "pcrs.bin");
         Bytes ours = values.at(0);
@@ -251,30 +241,25 @@ private Q_SLOTS:
     // noDA) are refused, and the error says so. Runs last: it leaves this TPM locked out.
     void lockoutIsNamed()
     {
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_dictionarylockout"),
-                 {QStringLiteral("-s"), QStringLiteral("-n"), QStringLiteral("1"),
-                  QStringLiteral("-t"), QStringLiteral("600"), QStringLiteral("-l"),
-                  QStringLiteral("600")});
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_createprimary"),
-                 {QStringLiteral("-C"), QStringLiteral("o"), QStringLiteral("-c"),
-                  QStringLiteral("primary.ctx")});
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_flushcontext"), {QStringLiteral("-t")});
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_create"),
-                 {QStringLiteral("-C"), QStringLiteral("primary.ctx"), QStringLiteral("-p"),
-                  QStringLiteral("right"), QStringLiteral("-c"), QStringLiteral("secret.ctx"),
-                  QStringLiteral("-G"), QStringLiteral("ecc")});
-        QProcess wrongAuth; // expected to fail: that failure is what trips the lockout
-        auto environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("TPM2TOOLS_TCTI"), QString::fromStdString(m_sim->tcti()));
-        wrongAuth.setProcessEnvironment(environment);
-        wrongAuth.setWorkingDirectory(QString::fromStdString(m_sim->scratchDirectory().string()));
-        wrongAuth.start(QStringLiteral("tpm2_sign"),
-                        {QStringLiteral("-c"), QStringLiteral("secret.ctx"), QStringLiteral("-p"),
-                         QStringLiteral("wrong"), QStringLiteral("-o"), QStringLiteral("sig"),
-                         QStringLiteral("/etc/hostname")});
-        QVERIFY(wrongAuth.waitForFinished(30000));
-        QVERIFY(wrongAuth.exitCode() != 0);
-        tpm2Tool(*m_sim, QStringLiteral("tpm2_flushcontext"), {QStringLiteral("-t")});
+        m_tools->run(QStringLiteral("tpm2_dictionarylockout"),
+                     {QStringLiteral("-s"), QStringLiteral("-n"), QStringLiteral("1"),
+                      QStringLiteral("-t"), QStringLiteral("600"), QStringLiteral("-l"),
+                      QStringLiteral("600")});
+        m_tools->run(QStringLiteral("tpm2_createprimary"),
+                     {QStringLiteral("-C"), QStringLiteral("o"), QStringLiteral("-c"),
+                      QStringLiteral("primary.ctx")});
+        m_tools->run(QStringLiteral("tpm2_flushcontext"), {QStringLiteral("-t")});
+        m_tools->run(QStringLiteral("tpm2_create"),
+                     {QStringLiteral("-C"), QStringLiteral("primary.ctx"), QStringLiteral("-p"),
+                      QStringLiteral("right"), QStringLiteral("-c"), QStringLiteral("secret.ctx"),
+                      QStringLiteral("-G"), QStringLiteral("ecc")});
+        // Expected to fail: that failure is what trips the lockout.
+        QVERIFY(m_tools->runUnchecked(QStringLiteral("tpm2_sign"),
+                                      {QStringLiteral("-c"), QStringLiteral("secret.ctx"),
+                                       QStringLiteral("-p"), QStringLiteral("wrong"),
+                                       QStringLiteral("-o"), QStringLiteral("sig"),
+                                       QStringLiteral("/etc/hostname")}) != 0);
+        m_tools->run(QStringLiteral("tpm2_flushcontext"), {QStringLiteral("-t")});
 
         QVERIFY(m_tpm->info().inLockout);
         // Creating and loading under the SRK still works (noDA); using the AK does not.
@@ -288,6 +273,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
+        m_tools.reset();
         m_tpm.reset();
         m_sim.reset();
     }
@@ -295,6 +281,7 @@ private Q_SLOTS:
 private:
     std::unique_ptr<SwtpmSimulator> m_sim;
     std::unique_ptr<Tpm> m_tpm;
+    std::unique_ptr<Tpm2Tools> m_tools;
 };
 
 QTEST_APPLESS_MAIN(TestTpm)
