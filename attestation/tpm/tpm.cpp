@@ -116,23 +116,16 @@ TPML_PCR_SELECTION sha256Selection(const std::vector<unsigned> &pcrs)
     return selection;
 }
 
-Bytes marshalSignature(const TPMT_SIGNATURE &signature)
+// The TPM wire form of value; sizeof(T) always suffices, marshalled forms are never larger.
+template <typename T>
+Bytes marshalled(const T &value, TSS2_RC (*marshal)(const T *, uint8_t *, size_t, size_t *),
+                 const char *what)
 {
-    Bytes bytes(sizeof(TPMT_SIGNATURE));
+    Bytes bytes(sizeof(T));
     size_t offset = 0;
-    checkRc("marshal TPMT_SIGNATURE",
-            Tss2_MU_TPMT_SIGNATURE_Marshal(&signature, bytes.data(), bytes.size(), &offset));
+    checkRc(std::string("marshal ") + what, marshal(&value, bytes.data(), bytes.size(), &offset));
     bytes.resize(offset);
     return bytes;
-}
-
-// r and s are minimal-length integers in TPM responses; ES256 wants each as 32 bytes.
-void appendPadded(Bytes &out, const TPM2B_ECC_PARAMETER &value)
-{
-    if (value.size > 32)
-        throw TpmError(TpmError::Kind::Other, "ECDSA signature component longer than 32 bytes");
-    out.insert(out.end(), 32 - value.size, 0);
-    out.insert(out.end(), value.buffer, value.buffer + value.size);
 }
 
 template <typename T>
@@ -152,12 +145,18 @@ T unmarshalExactly(const Bytes &bytes, TSS2_RC (*unmarshal)(const uint8_t *, siz
 
 Bytes marshalPublic(const TPM2B_PUBLIC &publicArea)
 {
-    Bytes bytes(sizeof(TPM2B_PUBLIC));
-    size_t offset = 0;
-    checkRc("marshal TPM2B_PUBLIC",
-            Tss2_MU_TPM2B_PUBLIC_Marshal(&publicArea, bytes.data(), bytes.size(), &offset));
-    bytes.resize(offset);
-    return bytes;
+    return marshalled(publicArea, Tss2_MU_TPM2B_PUBLIC_Marshal, "TPM2B_PUBLIC");
+}
+
+Bytes p256Coordinate(const TPM2B_ECC_PARAMETER &value, const char *what, TpmError::Kind kind)
+{
+    // The TPM returns minimal-length integers; JOSE wants each P-256 value as exactly 32 bytes.
+    if (value.size > 32)
+        throw TpmError(kind, std::string(what) + " is longer than a P-256 value (" +
+                                 std::to_string(value.size) + " bytes)");
+    Bytes padded(32 - value.size, 0);
+    padded.insert(padded.end(), value.buffer, value.buffer + value.size);
+    return padded;
 }
 
 TPM2B_PUBLIC unmarshalPublic(const Bytes &bytes)
@@ -391,13 +390,8 @@ TpmKeyBlobs Tpm::createKey(const TpmObject &parent, const TPM2B_PUBLIC &keyTempl
             Esys_Create(m_context, parent.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                         &sensitive, &keyTemplate, &outsideInfo, &creationPcrs, out(privateArea),
                         out(publicArea), nullptr, nullptr, nullptr));
-    Bytes privateBytes(sizeof(TPM2B_PRIVATE));
-    size_t offset = 0;
-    checkRc("marshal TPM2B_PRIVATE",
-            Tss2_MU_TPM2B_PRIVATE_Marshal(privateArea.get(), privateBytes.data(),
-                                          privateBytes.size(), &offset));
-    privateBytes.resize(offset);
-    return TpmKeyBlobs{marshalPublic(*publicArea), std::move(privateBytes)};
+    return TpmKeyBlobs{marshalPublic(*publicArea),
+                       marshalled(*privateArea, Tss2_MU_TPM2B_PRIVATE_Marshal, "TPM2B_PRIVATE")};
 }
 
 TpmObject Tpm::loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs)
@@ -482,7 +476,10 @@ QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::u
         checkRc("quote", Esys_Quote(m_context, attestationKey.handle(), ESYS_TR_PASSWORD,
                                     ESYS_TR_NONE, ESYS_TR_NONE, &qualifyingData, &scheme,
                                     &selection, out(quoted), out(signature)));
-        QuoteEvidence evidence{bytesOf(*quoted), marshalSignature(*signature), std::move(values)};
+        QuoteEvidence evidence{
+            bytesOf(*quoted),
+            marshalled(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE"),
+            std::move(values)};
 
         TPMS_ATTEST attest{};
         size_t offset = 0;
@@ -511,7 +508,9 @@ CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestati
     checkRc("certify", Esys_Certify(m_context, object.handle(), attestationKey.handle(),
                                     ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying,
                                     &scheme, out(certified), out(signature)));
-    return CertifyEvidence{bytesOf(*certified), marshalSignature(*signature)};
+    return CertifyEvidence{
+        bytesOf(*certified),
+        marshalled(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE")};
 }
 
 Bytes Tpm::activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
@@ -566,10 +565,9 @@ Bytes Tpm::sign(const TpmObject &key, std::span<const std::uint8_t> digest)
                               &toSign, &scheme, &validation, out(signature)));
     if (signature->sigAlg != TPM2_ALG_ECDSA)
         throw TpmError(TpmError::Kind::Other, "the TPM returned a non-ECDSA signature");
-    Bytes raw;
-    raw.reserve(64);
-    appendPadded(raw, signature->signature.ecdsa.signatureR);
-    appendPadded(raw, signature->signature.ecdsa.signatureS);
+    Bytes raw = p256Coordinate(signature->signature.ecdsa.signatureR, "ECDSA r");
+    const Bytes s = p256Coordinate(signature->signature.ecdsa.signatureS, "ECDSA s");
+    raw.insert(raw.end(), s.begin(), s.end());
     return raw;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "evidence.h"
+#include "tpmerror.h"
 #include "tpmtemplates.h"
 
 #include <cstdint>
@@ -115,5 +116,9 @@ private:
 // Marshalling helpers shared by the TPM code.
 Bytes marshalPublic(const TPM2B_PUBLIC &publicArea);
 TPM2B_PUBLIC unmarshalPublic(const Bytes &bytes); // throws TpmError(BadState) if malformed
+// An ECC coordinate or ECDSA component left-padded to the 32 bytes JOSE uses for P-256; throws
+// TpmError of the given kind naming `what` if it is longer.
+Bytes p256Coordinate(const TPM2B_ECC_PARAMETER &value, const char *what,
+                     TpmError::Kind kind = TpmError::Kind::Other);
 
 } // namespace vigil::attestation
