@@ -23,7 +23,8 @@ constexpr const char *usage = R"(Usage: vigilctl <command> [options]
 
 Commands:
   posture [--json]          Collect and print this machine's security posture.
-  tpm info [--json]         Show the TPM: manufacturer, firmware, PCR banks, lockout state.
+  tpm info [--json]         Show the TPM: manufacturer, firmware, PCR banks, lockout
+                            state, endorsement key and its certificate.
   tpm quote --nonce HEX --pcrs LIST --out DIR [--json]
                             Quote SHA-256 PCRs (e.g. 0,1,7 or 0-7) with the device's
                             attestation key and write files tpm2_checkquote accepts.
