@@ -1,0 +1,154 @@
+#pragma once
+
+// The verifier's state behind one small interface, so that a PostgreSQL backend can follow the
+// SQLite one. Every method is one transaction and is safe to call from any thread. Times are
+// stored with second precision. Failures of the database itself (corrupt file, disk full,
+// schema newer than this build) throw StorageError; expected outcomes are return values.
+
+#include "bytes.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vigil::server {
+
+using attestation::Bytes;
+using TimePoint = std::chrono::system_clock::time_point;
+
+class StorageError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct EnrollmentToken
+{
+    std::string id;   // public handle for list and revoke ("et_" + 16 hex digits)
+    Bytes secretHash; // SHA-256 of the token text; the text itself is never stored
+    std::string label;
+    int maxUses = 1;
+    int uses = 0;
+    TimePoint createdAt;
+    TimePoint expiresAt;
+    std::optional<TimePoint> revokedAt;
+};
+
+enum class TokenUse
+{
+    Consumed,  // one use taken
+    Unknown,   // no token has this hash
+    Expired,   // past expiresAt
+    Exhausted, // every use taken
+    Revoked,
+};
+
+// TPM clock state from the last accepted quote, for the no-rollback check.
+struct TpmCounters
+{
+    std::uint64_t clock = 0;
+    std::uint32_t resetCount = 0;
+    std::uint32_t restartCount = 0;
+};
+
+struct Device
+{
+    std::string id;
+    std::string jkt;          // RFC 7638 thumbprint of the device key; unique
+    std::string deviceKeyJwk; // the public JWK as JSON text
+    std::string assurance;    // "tpm" or "software"
+    std::string hostname;
+    Bytes ekPublic; // marshalled TPM2B_PUBLIC; empty for software devices
+    Bytes akPublic; // marshalled TPM2B_PUBLIC; empty for software devices
+    std::string enrollmentTokenId;
+    TimePoint enrolledAt;
+    std::optional<TimePoint> revokedAt;
+    std::string revokeReason;
+    std::optional<TpmCounters> counters;
+    // The latest appraisal, kept on the device so that token issuance reads one row.
+    std::string lastAppraisalId;
+    std::string lastVerdict; // "", "compliant", "non_compliant" or "rejected"
+    std::optional<TimePoint> lastAppraisedAt;
+};
+
+// Between the MakeCredential challenge and its answer. The device row it becomes is stored
+// whole, so activation needs nothing from the request but the secret.
+struct PendingEnrollment
+{
+    std::string id;
+    Bytes secretHash; // SHA-256 of the MakeCredential secret
+    TimePoint expiresAt;
+    Device device;
+};
+
+enum class NonceUse
+{
+    Consumed,
+    Unknown, // never issued to this device, or already used
+    Expired,
+};
+
+struct Appraisal
+{
+    std::string id;
+    std::string deviceId;
+    TimePoint appraisedAt;
+    std::string verdict;    // "compliant", "non_compliant" or "rejected"
+    std::string checksJson; // the checks as the response carried them (JSON array text)
+    std::string error;      // problem code when rejected, else empty
+    std::string reportJti;
+};
+
+class Storage
+{
+public:
+    virtual ~Storage() = default;
+
+    // Enrollment tokens.
+    virtual void addEnrollmentToken(const EnrollmentToken &token) = 0;
+    virtual std::vector<EnrollmentToken> enrollmentTokens() = 0;
+    // Whether a token with that id existed and was not already revoked.
+    virtual bool revokeEnrollmentToken(const std::string &id, TimePoint now) = 0;
+    // Takes one use of the token with this hash if it is live; fills token when it exists.
+    virtual TokenUse useEnrollmentToken(const Bytes &secretHash, TimePoint now,
+                                        EnrollmentToken *token = nullptr) = 0;
+
+    // Enrollment. addPendingEnrollment and addDevice return false when a device with the same
+    // jkt is already enrolled (a device key enrolls once).
+    virtual bool addPendingEnrollment(const PendingEnrollment &pending) = 0;
+    // Removes and returns the pending enrollment: one activation attempt each.
+    virtual std::optional<PendingEnrollment> takePendingEnrollment(const std::string &id) = 0;
+    virtual bool addDevice(const Device &device) = 0;
+
+    // Devices.
+    virtual std::optional<Device> device(const std::string &id) = 0;
+    virtual std::optional<Device> deviceByJkt(const std::string &jkt) = 0;
+    virtual std::vector<Device> devices() = 0;
+    // Whether a device with that id existed and was not already revoked.
+    virtual bool revokeDevice(const std::string &id, const std::string &reason,
+                              TimePoint now) = 0;
+
+    // Nonces: single use, bound to one device.
+    virtual void addNonce(const std::string &deviceId, const std::string &nonce,
+                          TimePoint expiresAt) = 0;
+    virtual NonceUse useNonce(const std::string &deviceId, const std::string &nonce,
+                              TimePoint now) = 0;
+
+    // Appraisals. Records the appraisal in the audit table and, unless it was rejected, makes
+    // it the device's latest and stores counters (when given) — all in one transaction, and
+    // only if the device's stored counters still equal expectedCounters (a concurrent report
+    // from the same device moved them): returns false then and records nothing.
+    virtual bool recordAppraisal(const Appraisal &appraisal,
+                                 const std::optional<TpmCounters> &expectedCounters,
+                                 const std::optional<TpmCounters> &counters) = 0;
+    // Newest first.
+    virtual std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) = 0;
+
+    // Deletes expired nonces, pending enrollments and (past retention) nothing else.
+    virtual void purgeExpired(TimePoint now) = 0;
+};
+
+} // namespace vigil::server
