@@ -1,0 +1,99 @@
+#pragma once
+
+// The verifier's data directory: its own CA, the TLS server certificate that CA signs, the
+// access-token signing key and the trusted TPM manufacturer CAs. `vigil-verifier init` creates
+// it once; every later start opens it and refuses a directory whose keys others could read or
+// replace.
+//
+//   DIR/                     0700, owned by the verifier's user
+//     ca.pem                 0644  self-signed EC P-256 CA (what agents pin)
+//     ca-key.pem             0600
+//     tls.pem                0644  EC P-256 server certificate for the given names
+//     tls-key.pem            0600
+//     token-signing-key.pem  0600  ES256 key for access tokens (a SoftwareDeviceKey file)
+//     ek-cas/                0755  trusted TPM manufacturer CA certificates
+//       README.txt           0644
+//     verifier.db, policy.json   written by the caller after initialise()
+//
+// Every failure throws DataDirectoryError with a message that names the path and the fix, and
+// never contains key material.
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vigil::server {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class DataDirectoryError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct InitResult
+{
+    // "sha256:" + lower-case hex SHA-256 of ca.pem's DER: what agents pin.
+    std::string caFingerprint;
+};
+
+class DataDirectory
+{
+public:
+    static constexpr std::chrono::days caValidity{3652}; // ten years, leap days included
+    // The CA/Browser Forum's limit is 398 days; one day less leaves room for clock skew.
+    static constexpr std::chrono::days tlsValidity{397};
+    // notBefore lies this far before `now`, so an agent whose clock lags a little accepts a
+    // certificate made moments ago.
+    static constexpr std::chrono::hours backdating{1};
+
+    // Creates dir (0700; missing parents are created too) or takes over an existing empty
+    // directory owned by this user, and writes the CA, TLS and token-signing keys and
+    // certificates. serverNames are what agents connect to: each becomes a subjectAltName, an IP
+    // address (v4, v6, or v6 in brackets) when it parses as one, else a DNS name (lower-cased;
+    // a leading "*." wildcard label is allowed). Refuses an empty name list, an invalid name, and
+    // an existing directory that is not empty (it may hold a CA agents already pin). On failure
+    // the files written so far, and dir if it was created here, are removed again.
+    static InitResult initialise(const std::filesystem::path &dir,
+                                 const std::vector<std::string> &serverNames, TimePoint now);
+
+    // Checks dir before the verifier uses it: a directory owned by the effective user and not
+    // writable by group or others; the key files regular files (not symbolic links) owned by the
+    // effective user with no group or other permission bits; the certificates readable; each
+    // key matching its certificate, the TLS certificate signed by the CA, the token key EC P-256;
+    // ek-cas/ a directory. Does not look at the database or the policy.
+    static DataDirectory open(const std::filesystem::path &dir);
+
+    const std::filesystem::path &directory() const { return m_dir; }
+    std::filesystem::path caCertificate() const { return m_dir / caCertificateName; }
+    std::filesystem::path caKey() const { return m_dir / caKeyName; }
+    std::filesystem::path tlsCertificate() const { return m_dir / tlsCertificateName; }
+    std::filesystem::path tlsKey() const { return m_dir / tlsKeyName; }
+    std::filesystem::path tokenSigningKey() const { return m_dir / tokenSigningKeyName; }
+    std::filesystem::path ekCaDirectory() const { return m_dir / ekCaDirectoryName; }
+    std::filesystem::path database() const { return m_dir / databaseName; }
+    std::filesystem::path policy() const { return m_dir / policyName; }
+
+    static constexpr const char *caCertificateName = "ca.pem";
+    static constexpr const char *caKeyName = "ca-key.pem";
+    static constexpr const char *tlsCertificateName = "tls.pem";
+    static constexpr const char *tlsKeyName = "tls-key.pem";
+    static constexpr const char *tokenSigningKeyName = "token-signing-key.pem";
+    static constexpr const char *ekCaDirectoryName = "ek-cas";
+    static constexpr const char *databaseName = "verifier.db";
+    static constexpr const char *policyName = "policy.json";
+
+private:
+    explicit DataDirectory(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+
+    std::filesystem::path m_dir;
+};
+
+// "sha256:" + lower-case hex SHA-256 over the DER of the first certificate in a PEM file.
+// Throws DataDirectoryError naming the file when it cannot be read or holds no certificate.
+std::string certificateFingerprint(const std::filesystem::path &pem);
+
+} // namespace vigil::server

@@ -1,0 +1,66 @@
+#pragma once
+
+// HTTPS front end of the verifier on cpp-httplib: TLS 1.2+ with OpenSSL, a fixed thread pool,
+// request size and time limits. It only moves requests to a handler and responses back; every
+// decision is the handler's. docs/architecture.md says why this library.
+
+#include "httpmessage.h"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace httplib {
+class SSLServer;
+}
+
+namespace vigil::server {
+
+struct HttpsServerOptions
+{
+    std::string address = "127.0.0.1";
+    int port = 8443; // 0 picks a free port
+    std::filesystem::path certificate; // PEM, the server certificate (then any intermediates)
+    std::filesystem::path privateKey;  // PEM
+    int threads = 16;                  // concurrent connections served
+    std::size_t maxBodyBytes = 1024 * 1024;
+    // A client that sends nothing for this long in the middle of a request is disconnected.
+    std::chrono::seconds readTimeout{10};
+    std::chrono::seconds writeTimeout{10};
+    // An idle keep-alive connection is closed after this long.
+    std::chrono::seconds keepAliveTimeout{15};
+    std::size_t keepAliveMaxRequests = 10000;
+};
+
+using RequestHandler = std::function<HttpResponse(const HttpRequest &)>;
+// Called once per request after the response is ready: method, path, status, duration. Never
+// given headers or bodies, which carry tokens and proofs.
+using AccessLogger = std::function<void(const std::string &method, const std::string &path,
+                                        int status, std::chrono::microseconds duration,
+                                        const std::string &peerAddress)>;
+
+class HttpsServer
+{
+public:
+    // Loads the certificate and key and binds the address. Throws std::runtime_error naming
+    // the file or address that failed.
+    HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
+                AccessLogger logger = {});
+    ~HttpsServer();
+    HttpsServer(const HttpsServer &) = delete;
+    HttpsServer &operator=(const HttpsServer &) = delete;
+
+    int port() const { return m_port; }
+    // Serves until stop(); returns false if the listener failed.
+    bool serve();
+    // From any thread (or a signal-watching thread): stops accepting and returns from serve().
+    void stop();
+
+private:
+    std::unique_ptr<httplib::SSLServer> m_server;
+    int m_port = 0;
+};
+
+} // namespace vigil::server
