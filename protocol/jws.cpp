@@ -1,0 +1,186 @@
+#include "jws.h"
+
+#include "ecdsasignature.h"
+#include "tpmalgorithm.h"
+
+#include <set>
+#include <vector>
+
+namespace vigil::protocol {
+
+namespace {
+
+using attestation::Bytes;
+
+constexpr std::size_t signatureSize = 64;
+
+// Thrown from inside the nlohmann parser callback and turned into a JoseError by
+// parseJsonObject, so that the parser unwinds as soon as a problem is seen.
+struct JsonShapeError
+{
+    std::string reason;
+};
+
+// A short, printable rendering of an attacker-chosen string for an error message.
+std::string printable(std::string_view value)
+{
+    constexpr std::size_t maxShown = 32;
+    if (value.size() > maxShown)
+        return "(" + std::to_string(value.size()) + " bytes)";
+    for (char c : value)
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            return "(unprintable)";
+    return "\"" + std::string(value) + "\"";
+}
+
+std::string encode(std::string_view text)
+{
+    return attestation::base64UrlEncode(
+        std::span(reinterpret_cast<const std::uint8_t *>(text.data()), text.size()));
+}
+
+Bytes digestOf(std::string_view text)
+{
+    return attestation::tpmHash(
+        EVP_sha256(), std::span(reinterpret_cast<const std::uint8_t *>(text.data()), text.size()));
+}
+
+Bytes decodePart(std::string_view part, const char *name)
+{
+    auto decoded = attestation::base64UrlDecode(part);
+    if (!decoded)
+        throw JoseError(std::string("JWS ") + name + " is not unpadded base64url");
+    return std::move(*decoded);
+}
+
+} // namespace
+
+nlohmann::json parseJsonObject(std::string_view text, std::string_view what)
+{
+    const std::string prefix(what);
+    if (text.starts_with("\xEF\xBB\xBF"))
+        throw JoseError(prefix + " starts with a byte order mark");
+    // One set of member names per object being parsed: nlohmann keeps the last of duplicate
+    // members, which would let two parsers of one token disagree on its meaning.
+    std::vector<std::set<std::string>> open;
+    int depth = 0;
+    const nlohmann::json::parser_callback_t callback = [&](int, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json &parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        switch (event) {
+        case Event::object_start:
+        case Event::array_start:
+            if (++depth > maxJsonDepth)
+                throw JsonShapeError{"nests deeper than " + std::to_string(maxJsonDepth) +
+                                     " levels"};
+            if (event == Event::object_start)
+                open.emplace_back();
+            break;
+        case Event::object_end:
+        case Event::array_end:
+            --depth;
+            if (event == Event::object_end)
+                open.pop_back();
+            break;
+        case Event::key:
+            if (!open.back().insert(parsed.get<std::string>()).second)
+                throw JsonShapeError{"has the member name " +
+                                     printable(parsed.get_ref<const std::string &>()) +
+                                     " more than once"};
+            break;
+        case Event::value:
+            break;
+        }
+        return true;
+    };
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(text.begin(), text.end(), callback, false);
+    } catch (const JsonShapeError &e) {
+        throw JoseError(prefix + " " + e.reason);
+    }
+    if (json.is_discarded())
+        throw JoseError(prefix + " is not valid UTF-8 JSON");
+    if (!json.is_object())
+        throw JoseError(prefix + " is not a JSON object");
+    return json;
+}
+
+std::string signJws(nlohmann::json header, std::string_view payload, attestation::DeviceKey &signer)
+{
+    if (!header.is_object())
+        throw JoseError("JWS header is not a JSON object");
+    if (header.contains("crit"))
+        throw JoseError("JWS header has \"crit\"; no JWS extension is understood");
+    header["alg"] = "ES256";
+    std::string headerText;
+    try {
+        headerText = header.dump();
+    } catch (const nlohmann::json::exception &) {
+        throw JoseError("JWS header is not valid UTF-8 JSON");
+    }
+    std::string signingInput = encode(headerText) + "." + encode(payload);
+    const Bytes signature = signer.sign(digestOf(signingInput));
+    if (signature.size() != signatureSize)
+        throw attestation::KeyError("the signer returned a " + std::to_string(signature.size()) +
+                                    "-byte signature; ES256 needs 64 bytes r||s");
+    return signingInput + "." + attestation::base64UrlEncode(signature);
+}
+
+Jws parseJws(std::string_view compact, std::size_t maxLength)
+{
+    if (compact.size() > maxLength)
+        throw JoseError("JWS is " + std::to_string(compact.size()) + " bytes; the limit is " +
+                        std::to_string(maxLength));
+    const auto first = compact.find('.');
+    const auto second = first == std::string_view::npos ? first : compact.find('.', first + 1);
+    if (second == std::string_view::npos || compact.find('.', second + 1) != std::string_view::npos)
+        throw JoseError("JWS compact serialisation must have exactly 3 parts separated by '.'");
+
+    const std::string_view headerPart = compact.substr(0, first);
+    const std::string_view payloadPart = compact.substr(first + 1, second - first - 1);
+    const std::string_view signaturePart = compact.substr(second + 1);
+
+    const Bytes headerBytes = decodePart(headerPart, "header");
+    Jws jws;
+    jws.header = parseJsonObject(
+        std::string_view(reinterpret_cast<const char *>(headerBytes.data()), headerBytes.size()),
+        "JWS header");
+
+    // The algorithm is decided before anything else is looked at, and only ES256 passes.
+    const auto alg = jws.header.find("alg");
+    if (alg == jws.header.end())
+        throw JoseError("JWS header has no \"alg\"");
+    if (!alg->is_string())
+        throw JoseError("JWS header \"alg\" is not a string");
+    if (alg->get_ref<const std::string &>() != "ES256")
+        throw JoseError("JWS algorithm " + printable(alg->get_ref<const std::string &>()) +
+                        " is not accepted; only \"ES256\" is");
+    if (jws.header.contains("crit"))
+        throw JoseError("JWS header has \"crit\"; no JWS extension is understood");
+    for (const char *name : {"typ", "cty", "kid"}) {
+        const auto it = jws.header.find(name);
+        if (it != jws.header.end() && !it->is_string())
+            throw JoseError(std::string("JWS header \"") + name + "\" is not a string");
+    }
+
+    const Bytes payloadBytes = decodePart(payloadPart, "payload");
+    jws.payload.assign(payloadBytes.begin(), payloadBytes.end());
+    jws.signature = decodePart(signaturePart, "signature");
+    if (jws.signature.size() != signatureSize)
+        throw JoseError("JWS signature is " + std::to_string(jws.signature.size()) +
+                        " bytes; ES256 needs 64 bytes r||s");
+    jws.signingInput = std::string(compact.substr(0, second));
+    return jws;
+}
+
+bool verifyJws(const Jws &jws, const attestation::EcPublicKey &key)
+{
+    const auto alg = jws.header.find("alg");
+    if (!jws.header.is_object() || alg == jws.header.end() || *alg != "ES256" ||
+        jws.header.contains("crit") || jws.signature.size() != signatureSize)
+        return false;
+    return attestation::verifyEs256(key, digestOf(jws.signingInput), jws.signature);
+}
+
+} // namespace vigil::protocol
