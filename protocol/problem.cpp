@@ -23,7 +23,8 @@ const std::vector<ProblemType> &problemTypes()
 {
     // Statuses follow HTTP semantics: 400 the body is wrong, 401 the DPoP proof or access token
     // does not authenticate the caller (sent with WWW-Authenticate: DPoP), 403 the caller is
-    // known but refused, 404/405 routing, 413 size, 429 rate, 500 our fault.
+    // known but refused, 404/405 routing, 409 a state conflict, 413 size, 429 rate, 500 our fault,
+    // 503 the verifier is not set up for the request.
     static const std::vector<ProblemType> types = {
         {"malformed_request", 400, "Malformed request"},
         {"unsupported_version", 400, "Unsupported protocol version"},
@@ -33,6 +34,8 @@ const std::vector<ProblemType> &problemTypes()
         {"assurance_not_allowed", 403, "Assurance level not allowed"},
         {"unknown_enrollment", 404, "Unknown enrollment"},
         {"activation_failed", 403, "Credential activation failed"},
+        {"already_enrolled", 409, "Device key already enrolled"},
+        {"ek_trust_unconfigured", 503, "TPM enrollment not configured"},
         {"invalid_dpop_proof", 401, "Invalid DPoP proof"},
         {"use_dpop_nonce", 401, "DPoP nonce required"},
         {"unknown_device", 403, "Unknown device"},
@@ -42,6 +45,7 @@ const std::vector<ProblemType> &problemTypes()
         {"not_compliant", 403, "Device not compliant"},
         {"report_stale", 403, "Posture report stale"},
         {"invalid_token", 401, "Invalid access token"},
+        {"conflict", 409, "Concurrent report"},
         {"rate_limited", 429, "Too many requests"},
         {"not_found", 404, "Not found"},
         {"method_not_allowed", 405, "Method not allowed"},

@@ -1,7 +1,8 @@
 #pragma once
 
 // An API failure on its way to becoming an RFC 9457 problem response. Handlers throw it; the
-// service turns it into problem+json in one place.
+// service turns it into problem+json in one place, with the status and title that
+// protocol::problemTypes() gives the code.
 
 #include <stdexcept>
 #include <string>
@@ -11,22 +12,21 @@ namespace vigil::server {
 class ApiError : public std::runtime_error
 {
 public:
-    ApiError(int status, std::string code, const std::string &detail, std::string field = {},
+    ApiError(std::string code, const std::string &detail, std::string field = {},
              std::string evidenceError = {})
-        : std::runtime_error(detail), m_status(status), m_code(std::move(code)),
-          m_field(std::move(field)), m_evidenceError(std::move(evidenceError))
+        : std::runtime_error(detail), m_code(std::move(code)), m_field(std::move(field)),
+          m_evidenceError(std::move(evidenceError))
     {
     }
 
-    int status() const { return m_status; }
     const std::string &code() const { return m_code; }
     const std::string &field() const { return m_field; }
     const std::string &evidenceError() const { return m_evidenceError; }
+
     // Seconds for a Retry-After header (rate limiting), 0 for none.
-    int retryAfter = 0;
+    int retryAfterSeconds = 0;
 
 private:
-    int m_status;
     std::string m_code;
     std::string m_field;
     std::string m_evidenceError;

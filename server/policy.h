@@ -58,18 +58,21 @@ namespace vigil::server {
 using TimePoint = std::chrono::system_clock::time_point;
 
 // what(): "<pointer>: <problem>", or just the problem when it concerns the whole document
-// (not JSON, unreadable file).
+// (not JSON); loadPolicy puts "<file>: " in front.
 class PolicyError : public std::runtime_error
 {
 public:
-    PolicyError(std::string pointer, const std::string &problem);
+    PolicyError(std::string pointer, const std::string &problem, const std::string &file = {});
 
     // RFC 6901 pointer to the bad entry ("/screen_lock/max_idle_seconds"); "" for the whole
     // document.
     const std::string &pointer() const { return m_pointer; }
+    // What is wrong there, without pointer or file.
+    const std::string &problem() const { return m_problem; }
 
 private:
     std::string m_pointer;
+    std::string m_problem;
 };
 
 struct Policy

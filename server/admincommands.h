@@ -1,0 +1,45 @@
+#pragma once
+
+// vigil-verifier's administrative commands, as functions over streams so that tests run them
+// in-process: init, enrollment tokens, devices, policy check. Each returns the exit status
+// (0 done, 1 failed with the reason on err).
+
+#include "storage.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::server {
+
+int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::string> &names,
+                      TimePoint now, std::ostream &out, std::ostream &err);
+
+struct TokenOptions
+{
+    int uses = 1;
+    std::chrono::seconds ttl{24 * 3600};
+    std::string label;
+};
+// Prints the token text (shown once; only its hash is stored) and its id.
+int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,
+                          bool json, std::ostream &out);
+int listEnrollmentTokens(Storage &storage, TimePoint now, bool json, std::ostream &out);
+int revokeEnrollmentToken(Storage &storage, const std::string &id, TimePoint now,
+                          std::ostream &out, std::ostream &err);
+
+int listDevices(Storage &storage, bool json, std::ostream &out);
+int showDevice(Storage &storage, const std::string &id, bool json, std::ostream &out,
+               std::ostream &err);
+int revokeDevice(Storage &storage, const std::string &id, const std::string &reason,
+                 TimePoint now, std::ostream &out, std::ostream &err);
+
+int checkPolicy(const std::filesystem::path &file, std::ostream &out, std::ostream &err);
+
+// "30m", "24h", "7d", "90s" or plain seconds; nullopt for anything else or zero.
+std::optional<std::chrono::seconds> parseDuration(std::string_view text);
+
+} // namespace vigil::server

@@ -1,0 +1,232 @@
+#include "reporthandler.h"
+
+#include "appraisal.h"
+#include "attestverifier.h"
+#include "jwk.h"
+#include "jws.h"
+#include "jwt.h"
+#include "messages.h"
+#include "policy.h"
+#include "posturereport.h"
+#include "posturesnapshot.h"
+#include "randomid.h"
+#include "servicecontext.h"
+
+namespace vigil::server {
+
+namespace {
+
+std::string pcrList(const std::vector<unsigned> &pcrs)
+{
+    std::string text;
+    for (unsigned pcr : pcrs)
+        text += (text.empty() ? "" : ",") + std::to_string(pcr);
+    return text;
+}
+
+// The quote must cover exactly what the policy asks devices to quote.
+void requireQuotedSelection(const attestation::PcrValues &quoted, const Policy &policy)
+{
+    std::vector<unsigned> indexes;
+    for (const auto &entry : quoted)
+        indexes.push_back(entry.first);
+    if (indexes != policy.quotePcrs)
+        throw ApiError("evidence_rejected",
+                       "/submods/tpm/pcrs: the quote covers PCRs " + pcrList(indexes) +
+                           " but the policy asks for " + pcrList(policy.quotePcrs),
+                       "/submods/tpm/pcrs", "pcr_selection_mismatch");
+}
+
+bool stale(const protocol::JwtError &error)
+{
+    return error.claim() == "exp" || error.claim() == "iat" || error.claim() == "nbf";
+}
+
+} // namespace
+
+std::string counterRollback(const TpmCounters &previous, const TpmCounters &current)
+{
+    // Differences mod 2^32 below 2^31 count as forward.
+    const auto forward = [](std::uint32_t from, std::uint32_t to) {
+        return static_cast<std::uint32_t>(to - from) < 0x80000000u;
+    };
+    if (current.resetCount != previous.resetCount) {
+        if (!forward(previous.resetCount, current.resetCount))
+            return "resetCount went back";
+        return {};
+    }
+    if (current.restartCount != previous.restartCount &&
+        !forward(previous.restartCount, current.restartCount))
+        return "restartCount went back";
+    if (current.clock < previous.clock)
+        return "the TPM clock went back from " + std::to_string(previous.clock) + " to " +
+               std::to_string(current.clock) + " ms without a reset";
+    return {};
+}
+
+ReportHandler::ReportHandler(ServiceContext &context) : m_context(context) {}
+
+HttpResponse ReportHandler::nonce(const HttpRequest &request)
+{
+    protocol::parseBody<protocol::NonceRequest>(request.body);
+    const auto proof = m_context.requireDpop(request);
+    const Device device = m_context.requireDevice(proof.jkt);
+    const auto policy = m_context.policy();
+    protocol::NonceResponse response;
+    std::tie(response.nonce, response.nonceExpiresAt) = m_context.issueNonce(device.id, *policy);
+    response.pcrs = policy->quotePcrs;
+    return jsonResponse(200, response.toJson());
+}
+
+HttpResponse ReportHandler::report(const HttpRequest &request)
+{
+    const auto body = protocol::parseBody<protocol::ReportRequest>(request.body);
+    protocol::Jws jws;
+    try {
+        jws = protocol::parseJws(body.report, protocol::limits::maxReport);
+    } catch (const protocol::JoseError &e) {
+        throw ApiError("invalid_report", e.what(), "/report");
+    }
+    const auto kid = jws.header.find("kid");
+    if (kid == jws.header.end() || !kid->is_string())
+        throw ApiError("invalid_report",
+                       "the report's JWS header has no kid naming the device", "/report");
+    auto found = m_context.storage.device(kid->get<std::string>());
+    if (!found)
+        throw ApiError("unknown_device", "no device " + kid->get<std::string>() + " is enrolled");
+    const Device device = *found;
+    m_context.limitDevice(device.id);
+    if (device.revokedAt)
+        throw ApiError("device_revoked", "device " + device.id + " was revoked");
+    const auto deviceKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
+    if (!protocol::verifyJws(jws, deviceKey))
+        throw ApiError("invalid_report",
+                       "the report's signature does not verify with the key device " +
+                           device.id + " enrolled",
+                       "/report");
+
+    // From here on the report is the device's own word: whatever happens is audited.
+    const TimePoint now = m_context.now();
+    const auto policy = m_context.policy();
+    Appraisal audit;
+    audit.id = randomUuid();
+    audit.deviceId = device.id;
+    audit.appraisedAt = now;
+    try {
+        nlohmann::json claims;
+        try {
+            protocol::JwtExpectations expect;
+            expect.typ = "eat+jwt";
+            expect.leeway = m_context.options.clockLeeway;
+            expect.maxAge = m_context.options.reportMaxAge;
+            claims = protocol::validateJwt(jws, expect, now);
+        } catch (const protocol::JwtError &e) {
+            throw ApiError(stale(e) ? "report_stale" : "invalid_report", e.what(),
+                           e.claim().empty() ? "/report" : "/report/" + e.claim());
+        }
+        protocol::PostureReport report;
+        try {
+            report = protocol::PostureReport::fromClaims(claims);
+        } catch (const protocol::MessageError &e) {
+            throw ApiError("invalid_report", e.what(), e.field());
+        }
+        audit.reportJti = report.jti;
+        if (report.ueid != protocol::ueidForKey(deviceKey))
+            throw ApiError("invalid_report", "/ueid: not the UEID of the enrolled device key",
+                           "/ueid");
+
+        switch (m_context.storage.useNonce(device.id, report.nonce, now)) {
+        case NonceUse::Consumed:
+            break;
+        case NonceUse::Unknown:
+            throw ApiError("invalid_nonce",
+                           "eat_nonce was not issued to this device or was already used: ask "
+                           "for a new nonce (POST /v1/nonces)",
+                           "/eat_nonce");
+        case NonceUse::Expired:
+            throw ApiError("invalid_nonce",
+                           "eat_nonce expired before the report arrived: ask for a new nonce "
+                           "(POST /v1/nonces)",
+                           "/eat_nonce");
+        }
+
+        posture::PostureSnapshot snapshot;
+        try {
+            snapshot = posture::PostureSnapshot::fromJson(report.posture);
+        } catch (const std::exception &e) {
+            throw ApiError("invalid_report", std::string("/posture: ") + e.what(), "/posture");
+        }
+
+        std::optional<TpmCounters> counters;
+        const attestation::PcrValues *pcrs = nullptr;
+        if (device.assurance == "tpm") {
+            if (!report.tpm)
+                throw ApiError("invalid_report",
+                               "/submods/tpm: a TPM device's report must carry its quote",
+                               "/submods/tpm");
+            const auto nonceBytes = attestation::base64UrlDecode(report.nonce);
+            attestation::VerifiedAttest verified;
+            try {
+                verified = attestation::verifyQuote(report.tpm->quote, device.akPublic,
+                                                    *nonceBytes);
+            } catch (const attestation::EvidenceException &e) {
+                throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
+                               "/submods/tpm",
+                               std::string(attestation::evidenceErrorName(e.error())));
+            }
+            requireQuotedSelection(report.tpm->quote.pcrs, *policy);
+            counters = TpmCounters{verified.clockInfo.clock, verified.clockInfo.resetCount,
+                                   verified.clockInfo.restartCount};
+            if (device.counters) {
+                if (const auto rollback = counterRollback(*device.counters, *counters);
+                    !rollback.empty())
+                    throw ApiError("evidence_rejected",
+                                   "/submods/tpm/quote: " + rollback +
+                                       " since this device's last accepted report",
+                                   "/submods/tpm/quote", "counter_rollback");
+            }
+            pcrs = &report.tpm->quote.pcrs;
+        } else if (report.tpm) {
+            throw ApiError("invalid_report",
+                           "/submods/tpm: this device enrolled without a TPM, so it has no "
+                           "attestation key to check a quote with",
+                           "/submods/tpm");
+        }
+
+        const PolicyVerdict verdict = appraise(*policy, snapshot, pcrs, device.assurance, now);
+        protocol::Appraisal response;
+        response.appraisalId = audit.id;
+        response.verdict =
+            verdict.compliant ? protocol::Verdict::Compliant : protocol::Verdict::NonCompliant;
+        response.appraisedAt = now;
+        for (const auto &check : verdict.checks)
+            response.checks.push_back(
+                {check.id, check.pass ? protocol::CheckOutcome::Pass : protocol::CheckOutcome::Fail,
+                 check.summary, check.remediation});
+        audit.verdict = std::string(protocol::verdictName(response.verdict));
+        nlohmann::json checks = nlohmann::json::array();
+        for (const auto &check : response.checks)
+            checks.push_back(check.toJson());
+        audit.checksJson = checks.dump();
+        if (!m_context.storage.recordAppraisal(audit, device.counters, counters))
+            throw ApiError("conflict",
+                           "another report from this device was appraised at the same moment; "
+                           "ask for a new nonce and report again");
+
+        std::tie(response.nextNonce, response.nextNonceExpiresAt) =
+            m_context.issueNonce(device.id, *policy);
+        response.nextReportAt = now + policy->reportInterval;
+        response.pcrs = policy->quotePcrs;
+        return jsonResponse(200, response.toJson());
+    } catch (const ApiError &e) {
+        if (e.code() != "conflict") {
+            audit.verdict = "rejected";
+            audit.error = e.code();
+            audit.checksJson = "[]";
+            m_context.storage.recordAppraisal(audit, std::nullopt, std::nullopt);
+        }
+        throw;
+    }
+}
+
+} // namespace vigil::server

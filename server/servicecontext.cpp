@@ -1,0 +1,113 @@
+#include "servicecontext.h"
+
+#include "bytes.h"
+#include "clock.h"
+#include "policy.h"
+#include "policystore.h"
+#include "randomid.h"
+
+namespace vigil::server {
+
+namespace {
+
+// 32 bytes, the floor the protocol sets for nonces.
+constexpr std::size_t nonceBytes = 32;
+
+} // namespace
+
+ServiceContext::ServiceContext(Storage &storage_, PolicyStore &policies_,
+                               attestation::DeviceKey &tokenKey_, const posture::Clock &clock_,
+                               VerifierOptions options_)
+    : storage(storage_), policies(policies_), tokenKey(tokenKey_), clock(clock_),
+      options(std::move(options_)), dpop(protocol::DpopValidatorOptions{options.dpopWindow}),
+      deviceLimiter(options.deviceRequestsPerSecond, options.deviceBurst),
+      peerLimiter(options.peerRequestsPerSecond, options.peerBurst)
+{
+}
+
+TimePoint ServiceContext::now() const
+{
+    return clock.now();
+}
+
+std::shared_ptr<const Policy> ServiceContext::policy() const
+{
+    return policies.current();
+}
+
+std::string ServiceContext::urlFor(const std::string &path) const
+{
+    return options.publicUrl + path;
+}
+
+protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
+                                                    const std::optional<std::string> &accessToken)
+{
+    if (request.headers.contains("dpop:repeated"))
+        throw ApiError("invalid_dpop_proof", "the request carries more than one DPoP header");
+    const std::string proof = request.header("dpop");
+    if (proof.empty())
+        throw ApiError("invalid_dpop_proof",
+                       "this endpoint needs a DPoP proof signed by the device key (header DPoP)");
+    try {
+        return dpop.validate(proof, request.method, urlFor(request.path), now(), accessToken);
+    } catch (const protocol::DpopError &e) {
+        throw ApiError(std::string(e.code()), e.what());
+    }
+}
+
+Device ServiceContext::requireDevice(const std::string &jkt)
+{
+    auto device = storage.deviceByJkt(jkt);
+    if (!device)
+        throw ApiError("unknown_device", "no enrolled device holds the key that signed this "
+                                         "request: enroll the device first");
+    limitDevice(device->id);
+    if (device->revokedAt)
+        throw ApiError("device_revoked", "device " + device->id + " was revoked" +
+                                             (device->revokeReason.empty()
+                                                  ? std::string()
+                                                  : " (" + device->revokeReason + ")"));
+    return *device;
+}
+
+void ServiceContext::limitDevice(const std::string &deviceId)
+{
+    const auto wait = deviceLimiter.acquire("device:" + deviceId, std::chrono::steady_clock::now());
+    if (wait.count() > 0) {
+        ApiError error("rate_limited", "device " + deviceId + " sends requests faster than " +
+                                           "this verifier allows; retry later");
+        error.retryAfterSeconds = static_cast<int>((wait.count() + 999) / 1000);
+        throw error;
+    }
+}
+
+void ServiceContext::limitPeer(const std::string &peerAddress)
+{
+    const auto wait = peerLimiter.acquire("peer:" + peerAddress, std::chrono::steady_clock::now());
+    if (wait.count() > 0) {
+        ApiError error("rate_limited",
+                       "too many enrollment requests from this address; retry later");
+        error.retryAfterSeconds = static_cast<int>((wait.count() + 999) / 1000);
+        throw error;
+    }
+}
+
+std::pair<std::string, TimePoint> ServiceContext::issueNonce(const std::string &deviceId,
+                                                             const Policy &policy)
+{
+    const std::string nonce = attestation::base64UrlEncode(randomBytes(nonceBytes));
+    const TimePoint expiresAt = now() + policy.nonceTtl;
+    storage.addNonce(deviceId, nonce, expiresAt);
+    return {nonce, expiresAt};
+}
+
+HttpResponse jsonResponse(int status, const nlohmann::json &body)
+{
+    HttpResponse response;
+    response.status = status;
+    response.body = body.dump();
+    return response;
+}
+
+} // namespace vigil::server

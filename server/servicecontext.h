@@ -1,0 +1,58 @@
+#pragma once
+
+// What every handler of the verifier shares: storage, policy, clock, the DPoP replay cache, the
+// rate limiters, and the small steps several endpoints take (DPoP proof, device lookup, nonce
+// issue, JSON responses).
+
+#include "apierror.h"
+#include "dpop.h"
+#include "httpmessage.h"
+#include "ratelimiter.h"
+#include "storage.h"
+#include "verifierservice.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace vigil::server {
+
+struct Policy;
+
+struct ServiceContext
+{
+    ServiceContext(Storage &storage, PolicyStore &policies, attestation::DeviceKey &tokenKey,
+                   const posture::Clock &clock, VerifierOptions options);
+
+    Storage &storage;
+    PolicyStore &policies;
+    attestation::DeviceKey &tokenKey;
+    const posture::Clock &clock;
+    const VerifierOptions options;
+    protocol::DpopValidator dpop;
+    RateLimiter deviceLimiter;
+    RateLimiter peerLimiter;
+
+    TimePoint now() const;
+    std::shared_ptr<const Policy> policy() const;
+    // publicUrl + path: the htu a proof for this request must carry.
+    std::string urlFor(const std::string &path) const;
+
+    // The request's single DPoP proof for this method and path (and access token, when given).
+    // Throws ApiError invalid_dpop_proof.
+    protocol::ValidatedDpop requireDpop(const HttpRequest &request,
+                                        const std::optional<std::string> &accessToken = {});
+    // The enrolled, unrevoked device holding the key with this thumbprint, after its rate
+    // limit. Throws ApiError unknown_device, device_revoked, rate_limited.
+    Device requireDevice(const std::string &jkt);
+    void limitDevice(const std::string &deviceId);
+    void limitPeer(const std::string &peerAddress);
+
+    // A fresh single-use nonce for the device; returns its text and expiry.
+    std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId,
+                                                 const Policy &policy);
+};
+
+HttpResponse jsonResponse(int status, const nlohmann::json &body);
+
+} // namespace vigil::server

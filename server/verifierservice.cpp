@@ -1,0 +1,115 @@
+#include "verifierservice.h"
+
+#include "enrollmenthandler.h"
+#include "messages.h"
+#include "problem.h"
+#include "reporthandler.h"
+#include "servicecontext.h"
+#include "tokenhandler.h"
+
+#include <QLoggingCategory>
+#include <regex>
+
+Q_LOGGING_CATEGORY(lcVerifier, "vigil.verifier")
+
+namespace vigil::server {
+
+namespace {
+
+HttpResponse problemResponse(const protocol::Problem &problem)
+{
+    HttpResponse response;
+    response.status = problem.status;
+    response.contentType = std::string(protocol::problemContentType);
+    response.body = problem.toJson().dump();
+    // RFC 9449 section 7.1: a resource server's 401 names the scheme and the algorithms.
+    if (problem.status == 401 && (problem.code == "invalid_token" ||
+                                  problem.code == "invalid_dpop_proof" ||
+                                  problem.code == "use_dpop_nonce"))
+        response.headers.emplace_back("WWW-Authenticate",
+                                      "DPoP error=\"" + problem.code + "\", algs=\"ES256\"");
+    return response;
+}
+
+HttpResponse problemResponse(const ApiError &error)
+{
+    protocol::Problem problem = protocol::makeProblem(error.code(), error.what(), error.field());
+    problem.evidenceError = error.evidenceError();
+    HttpResponse response = problemResponse(problem);
+    if (error.retryAfterSeconds > 0)
+        response.headers.emplace_back("Retry-After", std::to_string(error.retryAfterSeconds));
+    return response;
+}
+
+HttpResponse methodNotAllowed(const std::string &allowed)
+{
+    HttpResponse response = problemResponse(
+        ApiError("method_not_allowed", "this resource allows " + allowed + " only"));
+    response.headers.emplace_back("Allow", allowed);
+    return response;
+}
+
+} // namespace
+
+VerifierService::VerifierService(Storage &storage, PolicyStore &policies,
+                                 attestation::DeviceKey &tokenKey, const posture::Clock &clock,
+                                 VerifierOptions options)
+    : m_context(std::make_unique<ServiceContext>(storage, policies, tokenKey, clock,
+                                                 std::move(options))),
+      m_enrollment(std::make_unique<EnrollmentHandler>(*m_context)),
+      m_reports(std::make_unique<ReportHandler>(*m_context)),
+      m_tokens(std::make_unique<TokenHandler>(*m_context))
+{
+}
+
+VerifierService::~VerifierService() = default;
+
+HttpResponse VerifierService::handle(const HttpRequest &request)
+{
+    try {
+        return route(request);
+    } catch (const ApiError &e) {
+        return problemResponse(e);
+    } catch (const protocol::MessageError &e) {
+        return problemResponse(protocol::problemFor(e));
+    } catch (const StorageError &e) {
+        qCCritical(lcVerifier) << "storage failed:" << e.what();
+        return problemResponse(ApiError("internal_error", "the verifier's database failed"));
+    } catch (const std::exception &e) {
+        qCCritical(lcVerifier) << request.method.c_str() << request.path.c_str()
+                               << "failed:" << e.what();
+        return problemResponse(ApiError("internal_error", "the verifier failed; see its log"));
+    }
+}
+
+HttpResponse VerifierService::route(const HttpRequest &request)
+{
+    const std::string &path = request.path;
+    const std::string &method = request.method;
+    const auto only = [&](const char *allowed) { return method == allowed; };
+
+    if (path == "/v1/reports")
+        return only("POST") ? m_reports->report(request) : methodNotAllowed("POST");
+    if (path == "/v1/nonces")
+        return only("POST") ? m_reports->nonce(request) : methodNotAllowed("POST");
+    if (path == "/v1/tokens")
+        return only("POST") ? m_tokens->token(request) : methodNotAllowed("POST");
+    if (path == "/v1/whoami")
+        return only("GET") ? m_tokens->whoami(request) : methodNotAllowed("GET");
+    if (path == "/.well-known/jwks.json")
+        return only("GET") ? m_tokens->jwks() : methodNotAllowed("GET");
+    if (path == "/v1/health")
+        return only("GET") ? jsonResponse(200, protocol::Health{}.toJson())
+                           : methodNotAllowed("GET");
+    if (path == "/v1/enrollments")
+        return only("POST") ? m_enrollment->enroll(request) : methodNotAllowed("POST");
+
+    static const std::regex activation("/v1/enrollments/([0-9a-f-]{36})/activation");
+    std::smatch match;
+    if (std::regex_match(path, match, activation))
+        return only("POST") ? m_enrollment->activate(request, match[1].str())
+                            : methodNotAllowed("POST");
+    throw ApiError("not_found", "no resource " + path + " on this verifier");
+}
+
+} // namespace vigil::server

@@ -1,0 +1,330 @@
+// vigil-verifier: the reference verifier — enrollment, posture appraisal and access tokens over
+// HTTPS, plus the administrative commands that manage its data directory.
+#include "admincommands.h"
+#include "clock.h"
+#include "datadirectory.h"
+#include "httpsserver.h"
+#include "policystore.h"
+#include "softwaredevicekey.h"
+#include "sqlitestorage.h"
+#include "verifierservice.h"
+
+#include <QLoggingCategory>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+Q_LOGGING_CATEGORY(lcServe, "vigil.verifier.serve")
+
+namespace {
+
+using namespace vigil::server;
+
+constexpr const char *usage = R"(Usage: vigil-verifier <command> [options]
+
+Commands:
+  init --data DIR --name NAME [--name NAME ...]
+                         Create the data directory: a CA, a TLS certificate for the
+                         names agents connect to, the token-signing key, an empty
+                         database and the default policy. Prints the CA fingerprint.
+  serve --data DIR [--listen ADDR:PORT] [--public-url URL] [--threads N]
+        [--device-rate PER_SECOND] [--device-burst N]
+                         Serve the API over HTTPS (default 127.0.0.1:8443).
+  token create --data DIR [--uses N] [--ttl DURATION] [--label TEXT] [--json]
+                         Create an enrollment token (default: single use, 24h).
+  token list --data DIR [--json]
+  token revoke --data DIR ID
+  devices list --data DIR [--json]
+  devices show --data DIR ID [--json]
+  devices revoke --data DIR ID [--reason TEXT]
+                         A revoked device gets no token from that moment.
+  policy check FILE      Validate a policy file; errors point at the bad entry.
+
+Options:
+  --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).
+  --json                 Print machine-readable JSON.
+  -h, --help             Show this help.
+  --version              Show the version.
+
+DURATION is seconds or a number with s, m, h or d (e.g. 30m, 24h, 7d).
+Exit status: 0 on success, 1 if the command failed (reason on stderr), 2 on a usage error.
+)";
+
+int usageError(const std::string &message)
+{
+    std::cerr << "vigil-verifier: " << message << "\n\n" << usage;
+    return 2;
+}
+
+struct Arguments
+{
+    std::vector<std::string> words;
+    std::map<std::string, std::vector<std::string>> values;
+    bool json = false;
+
+    std::string value(const std::string &option) const
+    {
+        const auto it = values.find(option);
+        return it == values.end() ? std::string() : it->second.back();
+    }
+};
+
+const std::vector<std::string> valueOptions = {"--data",   "--name",        "--listen",
+                                               "--public-url", "--threads", "--uses",
+                                               "--ttl",    "--label",       "--reason",
+                                               "--device-rate", "--device-burst"};
+
+std::filesystem::path dataDirectory(const Arguments &arguments)
+{
+    std::string dir = arguments.value("--data");
+    if (dir.empty())
+        if (const char *env = std::getenv("VIGIL_VERIFIER_DATA"))
+            dir = env;
+    return dir;
+}
+
+std::unique_ptr<SqliteStorage> openStorage(const std::filesystem::path &dir)
+{
+    return SqliteStorage::open(DataDirectory::open(dir).database());
+}
+
+// Blocks SIGINT and SIGTERM in every thread (call before starting any) and waits for either
+// on its own thread, so shutdown never runs inside a signal handler.
+class ShutdownSignals
+{
+public:
+    ShutdownSignals()
+    {
+        sigemptyset(&m_set);
+        sigaddset(&m_set, SIGINT);
+        sigaddset(&m_set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &m_set, nullptr);
+    }
+    std::thread watch(std::function<void()> onSignal)
+    {
+        return std::thread([this, onSignal = std::move(onSignal)] {
+            int signal = 0;
+            sigwait(&m_set, &signal);
+            onSignal();
+        });
+    }
+
+private:
+    sigset_t m_set{};
+};
+
+int serve(const Arguments &arguments)
+{
+    const auto dir = dataDirectory(arguments);
+    std::string address = "127.0.0.1";
+    int port = 8443;
+    if (const std::string listen = arguments.value("--listen"); !listen.empty()) {
+        const auto colon = listen.rfind(':');
+        if (colon == std::string::npos)
+            return usageError("--listen needs ADDRESS:PORT");
+        address = listen.substr(0, colon);
+        if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+            address = address.substr(1, address.size() - 2);
+        try {
+            port = std::stoi(listen.substr(colon + 1));
+        } catch (const std::exception &) {
+            port = -1;
+        }
+        if (port < 0 || port > 65535)
+            return usageError("--listen needs a port from 0 to 65535");
+    }
+    std::string publicUrl = arguments.value("--public-url");
+    if (publicUrl.empty() && (address == "0.0.0.0" || address == "::"))
+        return usageError("listening on every address needs --public-url (the URL devices "
+                          "use, e.g. https://verifier.example.com:8443)");
+
+    ShutdownSignals signals;
+    try {
+        const DataDirectory data = DataDirectory::open(dir);
+        auto storage = SqliteStorage::open(data.database());
+        PolicyStore policies(
+            data.policy(),
+            [&data](const std::shared_ptr<const Policy> &) {
+                qCInfo(lcServe) << "policy reloaded from" << data.policy().c_str();
+            },
+            [](const std::string &error) {
+                qCWarning(lcServe) << "policy change rejected, the previous policy stays:"
+                                   << error.c_str();
+            });
+        auto tokenKey = vigil::attestation::SoftwareDeviceKey::load(data.tokenSigningKey());
+        vigil::posture::SystemClock clock;
+
+        HttpsServerOptions https;
+        https.address = address;
+        https.port = port;
+        https.certificate = data.tlsCertificate();
+        https.privateKey = data.tlsKey();
+        if (const auto threads = arguments.value("--threads"); !threads.empty())
+            https.threads = std::stoi(threads);
+        std::unique_ptr<VerifierService> service;
+        HttpsServer server(
+            https, [&service](const HttpRequest &request) { return service->handle(request); },
+            [](const std::string &method, const std::string &path, int status,
+               std::chrono::microseconds duration, const std::string &peer) {
+                qCInfo(lcServe).noquote()
+                    << peer.c_str() << method.c_str() << path.c_str() << status
+                    << QString::number(double(duration.count()) / 1000.0, 'f', 1) + QStringLiteral(" ms");
+            });
+
+        VerifierOptions options;
+        options.publicUrl = publicUrl.empty() ? "https://" +
+                                                    (address.find(':') != std::string::npos
+                                                         ? "[" + address + "]"
+                                                         : address) +
+                                                    ":" + std::to_string(server.port())
+                                              : publicUrl;
+        options.ekCaDirectory = data.ekCaDirectory().string();
+        if (const auto rate = arguments.value("--device-rate"); !rate.empty())
+            options.deviceRequestsPerSecond = std::stod(rate);
+        if (const auto burst = arguments.value("--device-burst"); !burst.empty())
+            options.deviceBurst = std::stod(burst);
+        service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
+
+        // Expired nonces and enrollments go on a timer, not on request paths.
+        std::mutex mutex;
+        std::condition_variable stopped;
+        bool stopping = false;
+        std::thread purger([&] {
+            std::unique_lock lock(mutex);
+            while (!stopping) {
+                lock.unlock();
+                try {
+                    storage->purgeExpired(clock.now());
+                } catch (const std::exception &e) {
+                    qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
+                }
+                lock.lock();
+                stopped.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; });
+            }
+        });
+        std::thread watcher = signals.watch([&] {
+            qCInfo(lcServe) << "stopping";
+            server.stop();
+        });
+
+        std::cout << "vigil-verifier: serving " << options.publicUrl << " on " << address << ":"
+                  << server.port() << std::endl;
+        const bool ok = server.serve();
+        {
+            const std::lock_guard lock(mutex);
+            stopping = true;
+        }
+        stopped.notify_all();
+        purger.join();
+        // The signal thread is still waiting when serve() ended on its own (listener failure).
+        pthread_kill(watcher.native_handle(), SIGTERM);
+        watcher.join();
+        return ok ? 0 : 1;
+    } catch (const std::exception &e) {
+        std::cerr << "vigil-verifier: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int run(const Arguments &arguments)
+{
+    const auto &words = arguments.words;
+    const auto now = std::chrono::system_clock::now();
+    const bool json = arguments.json;
+    if (words[0] == "init" && words.size() == 1) {
+        if (arguments.values.count("--name") == 0)
+            return usageError("init needs at least one --name (what agents connect to)");
+        return initDataDirectory(dataDirectory(arguments), arguments.values.at("--name"), now,
+                                 std::cout, std::cerr);
+    }
+    if (words[0] == "serve" && words.size() == 1)
+        return serve(arguments);
+    if (words[0] == "policy" && words.size() == 3 && words[1] == "check")
+        return checkPolicy(words[2], std::cout, std::cerr);
+
+    if (words[0] == "token" && words.size() >= 2) {
+        auto storage = openStorage(dataDirectory(arguments));
+        if (words[1] == "create" && words.size() == 2) {
+            TokenOptions options;
+            if (const auto uses = arguments.value("--uses"); !uses.empty()) {
+                options.uses = std::atoi(uses.c_str());
+                if (options.uses < 1 || options.uses > 1000000)
+                    return usageError("--uses needs a number from 1 to 1000000");
+            }
+            if (const auto ttl = arguments.value("--ttl"); !ttl.empty()) {
+                const auto parsed = parseDuration(ttl);
+                if (!parsed)
+                    return usageError("--ttl needs a duration such as 30m, 24h or 7d");
+                options.ttl = *parsed;
+            }
+            options.label = arguments.value("--label");
+            return createEnrollmentToken(*storage, options, now, json, std::cout);
+        }
+        if (words[1] == "list" && words.size() == 2)
+            return listEnrollmentTokens(*storage, now, json, std::cout);
+        if (words[1] == "revoke" && words.size() == 3)
+            return revokeEnrollmentToken(*storage, words[2], now, std::cout, std::cerr);
+    }
+    if (words[0] == "devices" && words.size() >= 2) {
+        auto storage = openStorage(dataDirectory(arguments));
+        if (words[1] == "list" && words.size() == 2)
+            return listDevices(*storage, json, std::cout);
+        if (words[1] == "show" && words.size() == 3)
+            return showDevice(*storage, words[2], json, std::cout, std::cerr);
+        if (words[1] == "revoke" && words.size() == 3)
+            return revokeDevice(*storage, words[2], arguments.value("--reason"), now, std::cout,
+                                std::cerr);
+    }
+    std::string command;
+    for (const auto &word : words)
+        command += (command.empty() ? "" : " ") + word;
+    return usageError("unknown command '" + command + "'");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{type} %{category}: %{message}"));
+    // tss2-mu logs malformed input it is handed; hostile input must not flood the log.
+    setenv("TSS2_LOG", "all+NONE", 1);
+
+    Arguments arguments;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help") {
+            std::cout << usage;
+            return 0;
+        }
+        if (arg == "--version") {
+            std::cout << "vigil-verifier " VIGIL_VERSION "\n";
+            return 0;
+        }
+        if (arg == "--json") {
+            arguments.json = true;
+        } else if (std::find(valueOptions.begin(), valueOptions.end(), arg) !=
+                   valueOptions.end()) {
+            if (i + 1 >= argc)
+                return usageError("option " + arg + " needs a value");
+            arguments.values[arg].push_back(argv[++i]);
+        } else if (!arg.starts_with('-')) {
+            arguments.words.push_back(arg);
+        } else {
+            return usageError("unexpected argument '" + arg + "'");
+        }
+    }
+    if (arguments.words.empty())
+        return usageError("no command given");
+    try {
+        return run(arguments);
+    } catch (const std::exception &e) {
+        std::cerr << "vigil-verifier: " << e.what() << "\n";
+        return 1;
+    }
+}
