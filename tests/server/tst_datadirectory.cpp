@@ -1,0 +1,728 @@
+#include "datadirectory.h"
+#include "httpsclient.h"
+#include "independentpython.h"
+#include "softwaredevicekey.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+#include <algorithm>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace vigil::server;
+using vigil::test::HttpsClient;
+using vigil::test::runPython;
+using vigil::test::thrownMessage;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> defaultNames = {"localhost", "127.0.0.1", "::1"};
+
+// Certificates start at a whole second; anything finer would be lost in them anyway.
+TimePoint nowSeconds()
+{
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+fs::path pathOf(const QTemporaryDir &dir, const char *name)
+{
+    return fs::path(dir.path().toStdString()) / name;
+}
+
+QByteArray q(const std::string &text)
+{
+    return QByteArray::fromStdString(text);
+}
+
+mode_t modeOf(const fs::path &path)
+{
+    struct stat st
+    {
+    };
+    if (::lstat(path.c_str(), &st) != 0)
+        return 0;
+    return st.st_mode & 07777;
+}
+
+QByteArray octal(mode_t mode)
+{
+    return QByteArray::number(uint(mode), 8).rightJustified(4, '0');
+}
+
+// "name kind mode" for each entry below dir, sorted: the whole layout in one comparable value.
+QByteArrayList layoutOf(const fs::path &dir)
+{
+    QByteArrayList entries;
+    for (const fs::directory_entry &entry : fs::recursive_directory_iterator(dir)) {
+        const QByteArray kind = entry.is_symlink() ? "link" : entry.is_directory() ? "dir" : "file";
+        entries << q(fs::relative(entry.path(), dir).string()) + " " + kind + " " +
+                       octal(modeOf(entry.path()));
+    }
+    std::sort(entries.begin(), entries.end());
+    return entries;
+}
+
+QByteArray readAll(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return QByteArray::fromStdString(std::string(std::istreambuf_iterator<char>(in), {}));
+}
+
+void writeText(const fs::path &path, const QByteArray &text)
+{
+    std::ofstream(path, std::ios::binary) << text.toStdString();
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Run run(const QString &program, const QStringList &arguments)
+{
+    QProcess process;
+    process.start(program, arguments);
+    Run result;
+    if (!process.waitForStarted(10000) || !process.waitForFinished(60000)) {
+        result.err = "did not run: " + process.errorString().toUtf8();
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
+}
+
+QString qs(const fs::path &path)
+{
+    return QString::fromStdString(path.string());
+}
+
+// `openssl s_server -www` on a free loopback port: answers "GET /" with a status page, one
+// connection at a time. Killed with the object.
+class OpenSslServer
+{
+public:
+    OpenSslServer(const fs::path &certificate, const fs::path &key)
+    {
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
+        m_process.start(QStringLiteral("openssl"),
+                        {QStringLiteral("s_server"), QStringLiteral("-accept"),
+                         QStringLiteral("127.0.0.1:0"), QStringLiteral("-cert"), qs(certificate),
+                         QStringLiteral("-key"), qs(key), QStringLiteral("-www")});
+        // It prints the port it bound once it listens.
+        static const QRegularExpression accept(QStringLiteral("ACCEPT 127\\.0\\.0\\.1:(\\d+)"));
+        QByteArray output;
+        while (m_process.waitForReadyRead(10000)) {
+            output += m_process.readAll();
+            const QRegularExpressionMatch match = accept.match(QString::fromUtf8(output));
+            if (match.hasMatch()) {
+                m_port = match.captured(1).toInt();
+                return;
+            }
+        }
+        throw std::runtime_error("openssl s_server did not start: " + output.toStdString());
+    }
+    ~OpenSslServer()
+    {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+
+    std::string url(const std::string &host) const
+    {
+        return "https://" + host + ":" + std::to_string(m_port) + "/";
+    }
+
+private:
+    QProcess m_process;
+    int m_port = 0;
+};
+
+// Sets the umask for one scope.
+class Umask
+{
+public:
+    explicit Umask(mode_t mask) : m_previous(::umask(mask)) {}
+    ~Umask() { ::umask(m_previous); }
+
+private:
+    mode_t m_previous;
+};
+
+// Reads both certificates and the keys with python3-cryptography and prints what a verifier's
+// certificate profile is made of: every extension with its criticality, validity relative to
+// the `now` given to initialise, the signatures and the key pairs.
+const char *const profileScript = R"(
+import datetime, re, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d = sys.argv[1]
+now = int(sys.argv[2])
+def read(n):
+    return open(d + '/' + n, 'rb').read()
+ca = x509.load_pem_x509_certificate(read('ca.pem'))
+tls = x509.load_pem_x509_certificate(read('tls.pem'))
+def ts(t):
+    return int(t.replace(tzinfo=datetime.timezone.utc).timestamp())
+usages = ['digital_signature', 'content_commitment', 'key_encipherment', 'data_encipherment',
+          'key_agreement', 'key_cert_sign', 'crl_sign']
+out = []
+for label, c in (('ca', ca), ('tls', tls)):
+    p = label + ' '
+    out.append(p + 'version ' + c.version.name)
+    out.append(p + 'subject ' + re.sub('CA [0-9a-f]{8}$', 'CA <8 hex>', c.subject.rfc4514_string()))
+    out.append(p + 'issuer ' + re.sub('CA [0-9a-f]{8}$', 'CA <8 hex>', c.issuer.rfc4514_string()))
+    out.append(p + 'key ' + c.public_key().curve.name)
+    out.append(p + 'signature ' + c.signature_algorithm_oid._name)
+    out.append(p + 'serial bits ' + str(c.serial_number.bit_length()))
+    out.append(p + 'not before now' + '%+d' % (ts(c.not_valid_before) - now))
+    out.append(p + 'not after now' + '%+d' % (ts(c.not_valid_after) - now))
+    for e in c.extensions:
+        v = e.value
+        crit = ' critical' if e.critical else ''
+        if isinstance(v, x509.BasicConstraints):
+            out.append(p + 'basicConstraints' + crit + ' ca=' + str(v.ca) + ' pathlen=' + str(v.path_length))
+        elif isinstance(v, x509.KeyUsage):
+            out.append(p + 'keyUsage' + crit + ' ' + ','.join(u for u in usages if getattr(v, u)))
+        elif isinstance(v, x509.ExtendedKeyUsage):
+            out.append(p + 'extendedKeyUsage' + crit + ' ' + ','.join(o._name for o in v))
+        elif isinstance(v, x509.SubjectAlternativeName):
+            out.append(p + 'subjectAltName' + crit + ' dns=' + ','.join(v.get_values_for_type(x509.DNSName)) + ' ip=' + ','.join(str(a) for a in v.get_values_for_type(x509.IPAddress)))
+        elif isinstance(v, x509.SubjectKeyIdentifier):
+            ok = v.digest == x509.SubjectKeyIdentifier.from_public_key(c.public_key()).digest
+            out.append(p + 'subjectKeyIdentifier' + crit + (' of its key' if ok else ' WRONG'))
+        elif isinstance(v, x509.AuthorityKeyIdentifier):
+            ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+            out.append(p + 'authorityKeyIdentifier' + crit + (' of the CA' if v.key_identifier == ski else ' WRONG'))
+        else:
+            out.append(p + 'UNEXPECTED ' + e.oid.dotted_string)
+for label, c in (('ca', ca), ('tls', tls)):
+    ca.public_key().verify(c.signature, c.tbs_certificate_bytes, ec.ECDSA(c.signature_hash_algorithm))
+    out.append(label + ' signed by the CA key')
+for label, c, n in (('ca', ca, 'ca-key.pem'), ('tls', tls, 'tls-key.pem')):
+    k = serialization.load_pem_private_key(read(n), None)
+    same = k.public_key().public_numbers() == c.public_key().public_numbers()
+    out.append(label + (' key matches its certificate' if same else ' key DIFFERS'))
+token = serialization.load_pem_private_key(read('token-signing-key.pem'), None)
+out.append('token key ' + token.curve.name)
+print('\n'.join(out))
+)";
+
+} // namespace
+
+class TestDataDirectory : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initialiseWritesExactlyTheLayout_data()
+    {
+        QTest::addColumn<int>("umask");
+        QTest::newRow("umask 022") << 022;
+        QTest::newRow("umask 077") << 077;
+        QTest::newRow("umask 000") << 0;
+    }
+
+    // Modes are exact whatever the umask; missing parents are created; nothing else is left
+    // behind (no temporary files).
+    void initialiseWritesExactlyTheLayout()
+    {
+        QFETCH(int, umask);
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "parent/data");
+        {
+            const Umask mask(mode_t(umask & 0777));
+            DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        }
+        QCOMPARE(octal(modeOf(dir)), QByteArray("0700"));
+        QCOMPARE(layoutOf(dir), (QByteArrayList{
+                                    "ca-key.pem file 0600",
+                                    "ca.pem file 0644",
+                                    "ek-cas dir 0755",
+                                    "ek-cas/README.txt file 0644",
+                                    "tls-key.pem file 0600",
+                                    "tls.pem file 0644",
+                                    "token-signing-key.pem file 0600",
+                                }));
+        QVERIFY(readAll(dir / "ek-cas" / "README.txt").contains("*.pem, *.crt, *.cer or *.der"));
+        // The token key is a software key file the verifier can load as it is.
+        QCOMPARE(vigil::attestation::SoftwareDeviceKey::load(dir / "token-signing-key.pem")
+                     ->publicKey()
+                     .x.size(),
+                 std::size_t(32));
+    }
+
+    void initialiseTakesOverAnEmptyDirectory()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        QCOMPARE(::mkdir(dir.c_str(), 0755), 0);
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        QCOMPARE(octal(modeOf(dir)), QByteArray("0700"));
+        QCOMPARE(layoutOf(dir).size(), 7);
+    }
+
+    // A second init must never replace a CA that agents pin: the directory is left untouched.
+    void initialiseRefusesANonEmptyDirectory()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArray caBefore = readAll(dir / "ca.pem");
+        const QByteArrayList layoutBefore = layoutOf(dir);
+
+        QCOMPARE(thrownMessage<DataDirectoryError>(
+                     [&] { DataDirectory::initialise(dir, defaultNames, nowSeconds()); }),
+                 "data directory '" + q(dir.string()) +
+                     "' is not empty; refusing to initialise over it, which would replace a CA "
+                     "that agents may already pin. Choose a new or empty directory (remove this "
+                     "one only if nothing uses its CA).");
+        QCOMPARE(readAll(dir / "ca.pem"), caBefore);
+        QCOMPARE(layoutOf(dir), layoutBefore);
+
+        // Any file at all counts.
+        const fs::path other = pathOf(tmp, "other");
+        fs::create_directory(other);
+        writeText(other / "notes.txt", "keep me");
+        QVERIFY(thrownMessage<DataDirectoryError>([&] {
+                    DataDirectory::initialise(other, defaultNames, nowSeconds());
+                }).contains("is not empty; refusing to initialise over it"));
+        QCOMPARE(layoutOf(other),
+                 QByteArrayList{"notes.txt file " + octal(modeOf(other / "notes.txt"))});
+    }
+
+    void initialiseRefusesAFile()
+    {
+        QTemporaryDir tmp;
+        const fs::path file = pathOf(tmp, "file");
+        writeText(file, "x");
+        QCOMPARE(thrownMessage<DataDirectoryError>(
+                     [&] { DataDirectory::initialise(file, defaultNames, nowSeconds()); }),
+                 "data directory '" + q(file.string()) +
+                     "' exists and is not a directory; choose another path");
+    }
+
+    void initialiseRefusesBadServerNames_data()
+    {
+        QTest::addColumn<QStringList>("names");
+        QTest::addColumn<QByteArray>("message");
+        const QByteArray neither = "' is neither an IP address nor a valid DNS name: ";
+        QTest::newRow("no names") << QStringList{}
+                                  << QByteArray("no server name given: the TLS certificate needs "
+                                                "at least one DNS name or IP address that agents "
+                                                "connect to");
+        QTest::newRow("empty") << QStringList{QString()}
+                               << "server name '" + neither + "it has an empty label";
+        QTest::newRow("space") << QStringList{QStringLiteral("ok.example"),
+                                              QStringLiteral("bad name")}
+                               << "server name 'bad name" + neither +
+                                      "label 'bad name' has a character other than letters, "
+                                      "digits and '-'";
+        QTest::newRow("underscore")
+            << QStringList{QStringLiteral("under_score.example")}
+            << "server name 'under_score.example" + neither +
+                   "label 'under_score' has a character other than letters, digits and '-'";
+        QTest::newRow("empty label")
+            << QStringList{QStringLiteral("a..example")}
+            << "server name 'a..example" + neither + "it has an empty label";
+        QTest::newRow("trailing dot")
+            << QStringList{QStringLiteral("example.org.")}
+            << "server name 'example.org." + neither + "it has an empty label";
+        QTest::newRow("leading hyphen")
+            << QStringList{QStringLiteral("-x.example")}
+            << "server name '-x.example" + neither + "label '-x' starts or ends with '-'";
+        const QString longLabel(64, QLatin1Char('a'));
+        QTest::newRow("64-character label")
+            << QStringList{longLabel + QStringLiteral(".example")}
+            << "server name '" + longLabel.toLatin1() + ".example" + neither + "label '" +
+                   longLabel.toLatin1() + "' is longer than 63 characters";
+        QString longName;
+        for (int i = 0; i < 3; ++i)
+            longName += QString(63, QLatin1Char('b')) + QLatin1Char('.');
+        longName += QString(62, QLatin1Char('c'));
+        QTest::newRow("254 characters")
+            << QStringList{longName}
+            << "server name '" + longName.toLatin1() + neither + "longer than 253 characters";
+        QTest::newRow("bare wildcard") << QStringList{QStringLiteral("*.example")}
+                                       << "server name '*.example" + neither +
+                                              "a wildcard needs at least two labels after '*'";
+        QTest::newRow("inner wildcard")
+            << QStringList{QStringLiteral("a.*.example.org")}
+            << "server name 'a.*.example.org" + neither +
+                   "label '*' has a character other than letters, digits and '-'";
+        QTest::newRow("IPv6 zone") << QStringList{QStringLiteral("fe80::1%eth0")}
+                                   << "server name 'fe80::1%eth0" + neither +
+                                          "label 'fe80::1%eth0' has a character other than "
+                                          "letters, digits and '-'";
+        QTest::newRow("URL") << QStringList{QStringLiteral("https://verifier.example")}
+                             << "server name 'https://verifier.example" + neither +
+                                    "label 'https://verifier' has a character other than "
+                                    "letters, digits and '-'";
+        QTest::newRow("config syntax")
+            << QStringList{QStringLiteral("a.example,DNS:evil.example")}
+            << "server name 'a.example,DNS:evil.example" + neither +
+                   "label 'example,dns:evil' has a character other than letters, digits and '-'";
+    }
+
+    // Nothing is created for a refused name.
+    void initialiseRefusesBadServerNames()
+    {
+        QFETCH(QStringList, names);
+        QFETCH(QByteArray, message);
+        std::vector<std::string> list;
+        for (const QString &name : names)
+            list.push_back(name.toStdString());
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        QCOMPARE(thrownMessage<DataDirectoryError>(
+                     [&] { DataDirectory::initialise(dir, list, nowSeconds()); }),
+                 message);
+        QVERIFY(!fs::exists(dir));
+    }
+
+    // The profile as python3-cryptography reads it: an independent parser of every field.
+    void certificatesHaveTheProfile()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const TimePoint now = nowSeconds();
+        DataDirectory::initialise(dir,
+                                  {"Verifier.Example.org", "localhost", "*.agents.example.org",
+                                   "127.0.0.1", "::1", "[fd00::5]", "localhost", "10.1.2.3"},
+                                  now);
+        QByteArray output, error;
+        const QByteArray nowText =
+            QByteArray::number(qlonglong(std::chrono::system_clock::to_time_t(now)));
+        QVERIFY2(
+            runPython(profileScript, {qs(dir), QString::fromLatin1(nowText)}, {}, output, error),
+            error.constData());
+        const QByteArray caValidity = QByteArray::number(3652 * 86400);
+        const QByteArray tlsValidity = QByteArray::number(397 * 86400);
+        QCOMPARE(output.split('\n'),
+                 (QByteArrayList{
+                     "ca version v3",
+                     "ca subject CN=Vigil verifier CA <8 hex>",
+                     "ca issuer CN=Vigil verifier CA <8 hex>",
+                     "ca key secp256r1",
+                     "ca signature ecdsa-with-SHA256",
+                     "ca serial bits 127",
+                     "ca not before now-3600",
+                     "ca not after now+" + caValidity,
+                     "ca basicConstraints critical ca=True pathlen=0",
+                     "ca keyUsage critical key_cert_sign,crl_sign",
+                     "ca subjectKeyIdentifier of its key",
+                     "tls version v3",
+                     "tls subject CN=Verifier.Example.org",
+                     "tls issuer CN=Vigil verifier CA <8 hex>",
+                     "tls key secp256r1",
+                     "tls signature ecdsa-with-SHA256",
+                     "tls serial bits 127",
+                     "tls not before now-3600",
+                     "tls not after now+" + tlsValidity,
+                     "tls basicConstraints critical ca=False pathlen=None",
+                     "tls keyUsage critical digital_signature",
+                     "tls extendedKeyUsage serverAuth",
+                     "tls subjectKeyIdentifier of its key",
+                     "tls authorityKeyIdentifier of the CA",
+                     "tls subjectAltName dns=verifier.example.org,localhost,*.agents.example.org "
+                     "ip=127.0.0.1,::1,fd00::5,10.1.2.3",
+                     "ca signed by the CA key",
+                     "tls signed by the CA key",
+                     "ca key matches its certificate",
+                     "tls key matches its certificate",
+                     "token key secp256r1",
+                     "",
+                 }));
+        // Each initialisation is a new CA.
+        const fs::path second = pathOf(tmp, "second");
+        DataDirectory::initialise(second, defaultNames, now);
+        QVERIFY(readAll(second / "ca.pem") != readAll(dir / "ca.pem"));
+    }
+
+    // OpenSSL's own command-line verifier: the chain, the server purpose (EKU and key usage)
+    // under strict X.509 rules, and the extensions as it prints them.
+    void tlsCertificateVerifiesWithTheOpenSslCli()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, {"verifier.example", "192.0.2.7", "2001:db8::1"},
+                                  nowSeconds());
+        const Run verify =
+            run(QStringLiteral("openssl"),
+                {QStringLiteral("verify"), QStringLiteral("-x509_strict"),
+                 QStringLiteral("-purpose"), QStringLiteral("sslserver"), QStringLiteral("-CAfile"),
+                 qs(dir / "ca.pem"), qs(dir / "tls.pem")});
+        QCOMPARE(verify.err, QByteArray());
+        QCOMPARE(verify.out, q((dir / "tls.pem").string()) + ": OK\n");
+        QCOMPARE(verify.exitCode, 0);
+
+        const Run show =
+            run(QStringLiteral("openssl"),
+                {QStringLiteral("x509"), QStringLiteral("-noout"), QStringLiteral("-ext"),
+                 QStringLiteral("subjectAltName,extendedKeyUsage"), QStringLiteral("-in"),
+                 qs(dir / "tls.pem")});
+        QCOMPARE(show.exitCode, 0);
+        QCOMPARE(show.out, QByteArray("X509v3 Extended Key Usage: \n"
+                                      "    TLS Web Server Authentication\n"
+                                      "X509v3 Subject Alternative Name: \n"
+                                      "    DNS:verifier.example, IP Address:192.0.2.7, IP "
+                                      "Address:2001:DB8:0:0:0:0:0:1\n"));
+
+        // Another directory's CA does not vouch for this certificate.
+        const fs::path other = pathOf(tmp, "other");
+        DataDirectory::initialise(other, defaultNames, nowSeconds());
+        const Run foreign =
+            run(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"),
+                                            qs(other / "ca.pem"), qs(dir / "tls.pem")});
+        QCOMPARE(foreign.exitCode, 2);
+        QVERIFY2(foreign.err.contains("unable to get local issuer certificate"),
+                 foreign.err.constData());
+    }
+
+    void fingerprintMatchesTheOpenSslCli()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const InitResult result = DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const Run openssl =
+            run(QStringLiteral("openssl"),
+                {QStringLiteral("x509"), QStringLiteral("-fingerprint"), QStringLiteral("-sha256"),
+                 QStringLiteral("-noout"), QStringLiteral("-in"), qs(dir / "ca.pem")});
+        QCOMPARE(openssl.exitCode, 0);
+        // "sha256 Fingerprint=AB:CD:…" -> "sha256:abcd…"
+        QByteArray expected = openssl.out.trimmed();
+        QVERIFY2(expected.startsWith("sha256 Fingerprint="), expected.constData());
+        expected = "sha256:" + expected.mid(expected.indexOf('=') + 1).replace(":", "").toLower();
+        QCOMPARE(expected.size(), 7 + 64);
+        QCOMPARE(q(result.caFingerprint), expected);
+        QCOMPARE(q(certificateFingerprint(dir / "ca.pem")), expected);
+        QVERIFY(q(certificateFingerprint(dir / "tls.pem")) != expected);
+    }
+
+    void fingerprintRefusesWhatIsNotACertificate()
+    {
+        QTemporaryDir tmp;
+        const fs::path missing = pathOf(tmp, "missing.pem");
+        QCOMPARE(thrownMessage<DataDirectoryError>([&] { certificateFingerprint(missing); }),
+                 "certificate file '" + q(missing.string()) +
+                     "' is missing; give the path of a PEM certificate file");
+        const fs::path text = pathOf(tmp, "text.pem");
+        writeText(text, "not a certificate\n");
+        QVERIFY(thrownMessage<DataDirectoryError>([&] { certificateFingerprint(text); })
+                    .startsWith("certificate file '" + q(text.string()) +
+                                "' does not hold a PEM certificate ("));
+        QCOMPARE(thrownMessage<DataDirectoryError>(
+                     [&] { certificateFingerprint(fs::path(tmp.path().toStdString())); }),
+                 "certificate file '" + q(tmp.path().toStdString()) +
+                     "' is not a regular file; give the path of a PEM certificate file");
+    }
+
+    void openAcceptsAFreshDirectory()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const DataDirectory data = DataDirectory::open(dir);
+        QCOMPARE(data.directory(), dir);
+        QCOMPARE(data.caCertificate(), dir / "ca.pem");
+        QCOMPARE(data.caKey(), dir / "ca-key.pem");
+        QCOMPARE(data.tlsCertificate(), dir / "tls.pem");
+        QCOMPARE(data.tlsKey(), dir / "tls-key.pem");
+        QCOMPARE(data.tokenSigningKey(), dir / "token-signing-key.pem");
+        QCOMPARE(data.ekCaDirectory(), dir / "ek-cas");
+        QCOMPARE(data.database(), dir / "verifier.db");
+        QCOMPARE(data.policy(), dir / "policy.json");
+        // What the caller adds later does not matter to open(), nor do CA certificates.
+        writeText(data.policy(), "{}");
+        fs::copy_file(pathOf(tmp, "data/ca.pem"), data.ekCaDirectory() / "some-ca.pem");
+        DataDirectory::open(dir);
+    }
+
+    void openRefuses_data()
+    {
+        QTest::addColumn<QByteArray>("damage");
+        QTest::addColumn<QByteArray>("message"); // %D is the data directory
+        const QByteArray fix = "; restore the data directory from a backup, or create a new one "
+                               "with `vigil-verifier init --data DIR`";
+        QTest::newRow("key mode 0644")
+            << QByteArray("chmod 644 tls-key.pem")
+            << QByteArray("TLS key file '%D/tls-key.pem' has mode 0644, which lets group or "
+                          "others access it; fix: chmod 600 '%D/tls-key.pem'");
+        QTest::newRow("key mode 0640")
+            << QByteArray("chmod 640 ca-key.pem")
+            << QByteArray("CA key file '%D/ca-key.pem' has mode 0640, which lets group or "
+                          "others access it; fix: chmod 600 '%D/ca-key.pem'");
+        QTest::newRow("symlinked key")
+            << QByteArray("symlink token-signing-key.pem")
+            << QByteArray("token signing key file '%D/token-signing-key.pem' is a symbolic "
+                          "link; refusing to follow it. Replace the link with the key file "
+                          "itself.");
+        QTest::newRow("key owned by another user")
+            << QByteArray("chown tls-key.pem")
+            << QByteArray("TLS key file '%D/tls-key.pem' is owned by uid 65534, not by this "
+                          "process's user (uid 0); fix: chown 0 '%D/tls-key.pem' (or remove it)");
+        QTest::newRow("missing CA certificate")
+            << QByteArray("remove ca.pem") << "CA certificate file '%D/ca.pem' is missing" + fix;
+        QTest::newRow("missing CA key")
+            << QByteArray("remove ca-key.pem") << "CA key file '%D/ca-key.pem' is missing" + fix;
+        QTest::newRow("missing TLS key")
+            << QByteArray("remove tls-key.pem") << "TLS key file '%D/tls-key.pem' is missing" + fix;
+        QTest::newRow("missing token key")
+            << QByteArray("remove token-signing-key.pem")
+            << "token signing key file '%D/token-signing-key.pem' is missing" + fix;
+        QTest::newRow("group-writable directory")
+            << QByteArray("chmod 770 .")
+            << QByteArray("data directory '%D' has mode 0770, which lets group or others "
+                          "replace its files; fix: chmod 700 '%D'");
+        QTest::newRow("other-writable directory")
+            << QByteArray("chmod 703 .")
+            << QByteArray("data directory '%D' has mode 0703, which lets group or others "
+                          "replace its files; fix: chmod 700 '%D'");
+        QTest::newRow("directory owned by another user")
+            << QByteArray("chown .")
+            << QByteArray("data directory '%D' is owned by uid 65534, not by this process's "
+                          "user (uid 0); fix: run vigil-verifier as its owner, or chown -R 0 "
+                          "'%D'");
+        QTest::newRow("missing directory")
+            << QByteArray("remove .")
+            << QByteArray("data directory '%D' does not exist; create it with `vigil-verifier "
+                          "init --data '%D'`");
+        QTest::newRow("TLS key of another directory")
+            << QByteArray("foreign tls-key.pem")
+            << "the key in '%D/tls-key.pem' does not belong to the certificate in '%D/tls.pem'" +
+                   fix;
+        QTest::newRow("CA key of another directory")
+            << QByteArray("foreign ca-key.pem")
+            << "the key in '%D/ca-key.pem' does not belong to the certificate in '%D/ca.pem'" + fix;
+        QTest::newRow("TLS pair of another CA")
+            << QByteArray("foreign tls.pem tls-key.pem")
+            << "TLS certificate '%D/tls.pem' is not signed by the CA in '%D/ca.pem'" + fix;
+        QTest::newRow("token key on P-384")
+            << QByteArray("p384 token-signing-key.pem")
+            << "token signing key file '%D/token-signing-key.pem' does not hold an EC P-256 key "
+               "(EC key is on curve secp384r1, expected P-256 (prime256v1))" +
+                   fix;
+        QTest::newRow("missing ek-cas")
+            << QByteArray("remove ek-cas")
+            << QByteArray("trusted EK CA directory '%D/ek-cas' is missing or not a directory; "
+                          "fix: mkdir -m 755 '%D/ek-cas' and put the TPM manufacturers' CA "
+                          "certificates in it");
+    }
+
+    void openRefuses()
+    {
+        QFETCH(QByteArray, damage);
+        QFETCH(QByteArray, message);
+        if (damage.startsWith("chown") && ::geteuid() != 0)
+            QSKIP("changing a file's owner needs root");
+
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArrayList words = damage.split(' ');
+        const QByteArray action = words.at(0);
+        const QByteArray name = words.last();
+        const fs::path target = name == "." ? dir : dir / name.toStdString();
+        if (action == "chmod") {
+            QCOMPARE(::chmod(target.c_str(), mode_t(words.at(1).toUInt(nullptr, 8))), 0);
+        } else if (action == "chown") {
+            QCOMPARE(::chown(target.c_str(), 65534, 65534), 0);
+        } else if (action == "symlink") {
+            const fs::path real = pathOf(tmp, "elsewhere.pem");
+            fs::rename(target, real);
+            fs::create_symlink(real, target);
+        } else if (action == "remove") {
+            fs::remove_all(target);
+        } else if (action == "foreign") {
+            const fs::path other = pathOf(tmp, "other");
+            DataDirectory::initialise(other, defaultNames, nowSeconds());
+            for (qsizetype i = 1; i < words.size(); ++i) {
+                const std::string file = words.at(i).toStdString();
+                fs::copy_file(other / file, dir / file, fs::copy_options::overwrite_existing);
+            }
+        } else if (action == "p384") {
+            const Run keygen =
+                run(QStringLiteral("openssl"),
+                    {QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"),
+                     QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-384")});
+            QCOMPARE(keygen.exitCode, 0);
+            writeText(target, keygen.out);
+            QCOMPARE(::chmod(target.c_str(), 0600), 0);
+        } else {
+            QFAIL("unknown damage");
+        }
+        QCOMPARE(thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); }),
+                 QByteArray(message).replace("%D", q(dir.string())));
+    }
+
+    // The client against an independent TLS server (openssl s_server) serving the initialised
+    // directory's certificate: the pinned CA is trusted, the DNS name and the IP address match.
+    void httpsClientFetchesWithThePinnedCa()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const OpenSslServer server(dir / "tls.pem", dir / "tls-key.pem");
+        HttpsClient client(dir / "ca.pem");
+        for (const std::string host : {"127.0.0.1", "localhost"}) {
+            const vigil::test::HttpResponse response = client.get(server.url(host));
+            QCOMPARE(response.status, 200L);
+            QCOMPARE(q(response.contentType), QByteArray("text/html"));
+            QCOMPARE(q(response.headers.at("content-type")), QByteArray("text/html"));
+            QVERIFY2(q(response.body).contains("s_server -accept 127.0.0.1:0"),
+                     response.body.c_str());
+            QVERIFY(q(response.body).contains("Ciphers supported in s_server binary"));
+        }
+        // s_server -www closes every connection after its answer.
+        QCOMPARE(client.connectionsOpened(), 2L);
+    }
+
+    void httpsClientRefusesAnotherCa()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const fs::path other = pathOf(tmp, "other");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        DataDirectory::initialise(other, defaultNames, nowSeconds());
+        const OpenSslServer server(dir / "tls.pem", dir / "tls-key.pem");
+        HttpsClient client(other / "ca.pem");
+        const std::string url = server.url("127.0.0.1");
+        QCOMPARE(thrownMessage<std::runtime_error>([&] { client.get(url); }),
+                 "GET " + q(url) +
+                     ": SSL certificate problem: unable to get local issuer certificate");
+    }
+
+    void httpsClientRefusesANameTheCertificateDoesNotHold()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, {"verifier.example", "10.9.8.7"}, nowSeconds());
+        const OpenSslServer server(dir / "tls.pem", dir / "tls-key.pem");
+        HttpsClient client(dir / "ca.pem");
+        const std::string url = server.url("127.0.0.1");
+        QCOMPARE(thrownMessage<std::runtime_error>(
+                     [&] { client.request("POST", url, {"Content-Type: text/plain"}, "x"); }),
+                 "POST " + q(url) +
+                     ": SSL: no alternative certificate subject name matches target host name "
+                     "'127.0.0.1'");
+    }
+
+    void httpsClientNeedsAReadableCaFile()
+    {
+        QTemporaryDir tmp;
+        const fs::path missing = pathOf(tmp, "missing.pem");
+        QCOMPARE(thrownMessage<std::runtime_error>([&] { HttpsClient client(missing); }),
+                 "cannot read CA file '" + q(missing.string()) + "': No such file or directory");
+    }
+};
+
+QTEST_APPLESS_MAIN(TestDataDirectory)
+#include "tst_datadirectory.moc"
