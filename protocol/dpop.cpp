@@ -310,7 +310,7 @@ ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view h
 
     nlohmann::json claims;
     try {
-        claims = parseJsonObject(jws.payload, "DPoP proof claims");
+        claims = parseJsonObject(jws.payload, "DPoP proof claim set");
     } catch (const JoseError &e) {
         throw invalid(e.what());
     }

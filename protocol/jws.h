@@ -43,7 +43,7 @@ bool verifyJws(const Jws &jws, const attestation::EcPublicKey &key);
 // The JSON object that text holds, parsed as JOSE requires of headers and claim sets
 // (RFC 7515 section 4, RFC 7519 section 4): UTF-8 without a byte order mark, a top-level
 // object, no duplicate member name in any object, at most maxJsonDepth levels of nesting.
-// Throws JoseError whose message starts with what ("JWS header", "JWT claims"…).
+// Throws JoseError whose message starts with what ("JWS header", "JWT claim set"…).
 inline constexpr int maxJsonDepth = 32;
 nlohmann::json parseJsonObject(std::string_view text, std::string_view what);
 

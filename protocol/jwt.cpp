@@ -109,7 +109,7 @@ nlohmann::json validateJwt(const Jws &jws, const JwtExpectations &expectations,
 
     nlohmann::json claims;
     try {
-        claims = parseJsonObject(jws.payload, "JWT claims");
+        claims = parseJsonObject(jws.payload, "JWT claim set");
     } catch (const JwtError &) {
         throw;
     } catch (const JoseError &e) {
