@@ -182,6 +182,7 @@ EnrollmentRequest EnrollmentRequest::fromJson(const nlohmann::json &json)
         if (c < 0x20 || c == 0x7f)
             reader.fail("hostname", "contains a control character");
     const auto &jwk = reader.value("device_key");
+    reader.object("device_key");
     try {
         // Normalised to the RFC 7638 members, so nothing else the client sent is kept.
         request.deviceKey = attestation::ecPublicJwk(attestation::parseEcPublicJwk(jwk));

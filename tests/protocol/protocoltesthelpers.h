@@ -1,0 +1,87 @@
+#pragma once
+
+// Shared by the protocol message tests: the example bodies in tests/fixtures/protocol/ (which
+// docs/protocol.md quotes), one-member mutations of them, and the MessageError they cause.
+
+#include "problem.h"
+#include "testprinters.h"
+
+#include <QByteArray>
+#include <QTest>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace vigil::protocol::test {
+
+inline std::string fixtureText(const std::string &name)
+{
+    const std::string path = std::string(VIGIL_FIXTURES_DIR) + "/protocol/" + name + ".json";
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw std::runtime_error("cannot read " + path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+inline nlohmann::json fixture(const std::string &name)
+{
+    return nlohmann::json::parse(fixtureText(name));
+}
+
+// body with the member at pointer removed (value nullopt) or set to value (replaced, or added
+// when absent).
+inline nlohmann::json mutated(const nlohmann::json &body, const std::string &pointer,
+                              const std::optional<nlohmann::json> &value)
+{
+    const nlohmann::json::json_pointer at(pointer);
+    nlohmann::json operation = {{"path", pointer}};
+    if (!value)
+        operation["op"] = "remove";
+    else
+        operation.update({{"op", body.contains(at) ? "replace" : "add"}, {"value", *value}});
+    return body.patch(nlohmann::json::array({operation}));
+}
+
+struct Rejection
+{
+    bool thrown = false;
+    std::string field;
+    std::string message;
+    MessageError::Kind kind = MessageError::Kind::Malformed;
+    std::string other; // another exception's message
+};
+
+inline Rejection rejectionOf(const std::function<void()> &call)
+{
+    Rejection rejection;
+    try {
+        call();
+    } catch (const MessageError &e) {
+        rejection.thrown = true;
+        rejection.field = e.field();
+        rejection.message = e.what();
+        rejection.kind = e.kind();
+    } catch (const std::exception &e) {
+        rejection.other = e.what();
+    }
+    return rejection;
+}
+
+} // namespace vigil::protocol::test
+
+// The call must throw MessageError with exactly this field and message.
+#define QCOMPARE_REJECTION(call, expectedField, expectedMessage)                                   \
+    do {                                                                                           \
+        const auto rejection_ = vigil::protocol::test::rejectionOf([&] { (void)(call); });         \
+        QVERIFY2(rejection_.thrown, rejection_.other.empty()                                       \
+                                        ? "no exception"                                           \
+                                        : ("other exception: " + rejection_.other).c_str());       \
+        QCOMPARE(QByteArray::fromStdString(rejection_.field), QByteArray(expectedField));          \
+        QCOMPARE(QByteArray::fromStdString(rejection_.message), QByteArray(expectedMessage));      \
+    } while (false)
