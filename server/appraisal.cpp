@@ -1,6 +1,7 @@
 #include "appraisal.h"
 
 #include "packagemanager.h"
+#include "rfc3339.h"
 #include "versioncompare.h"
 
 #include <algorithm>
@@ -125,35 +126,6 @@ std::optional<std::string> text(const json *value)
     if (!value || !value->is_string())
         return std::nullopt;
     return value->get<std::string>();
-}
-
-// Exactly "YYYY-MM-DDTHH:MM:SSZ", the form every snapshot timestamp has.
-std::optional<TimePoint> parseUtcTime(std::string_view text)
-{
-    if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-        text[13] != ':' || text[16] != ':' || text[19] != 'Z')
-        return std::nullopt;
-    auto number = [&](std::size_t at, std::size_t length) -> std::optional<int> {
-        int n = 0;
-        for (std::size_t i = at; i < at + length; ++i) {
-            if (text[i] < '0' || text[i] > '9')
-                return std::nullopt;
-            n = n * 10 + (text[i] - '0');
-        }
-        return n;
-    };
-    const auto year = number(0, 4), month = number(5, 2), day = number(8, 2);
-    const auto hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
-    if (!year || !month || !day || !hour || !minute || !second || *hour > 23 || *minute > 59 ||
-        *second > 60)
-        return std::nullopt;
-    const std::chrono::year_month_day date{std::chrono::year(*year),
-                                           std::chrono::month(unsigned(*month)),
-                                           std::chrono::day(unsigned(*day))};
-    if (!date.ok())
-        return std::nullopt;
-    return std::chrono::sys_days(date) + std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
-           std::chrono::seconds(*second);
 }
 
 long long daysSince(TimePoint then, TimePoint now)
@@ -303,7 +275,7 @@ PolicyCheck securityUpdatesCheck(const Policy &policy, const posture::PostureSna
                       "When the package lists were last refreshed is unknown on the device; "
                       "pending security updates may be missing",
                       "Refresh the package lists: " + refreshCommand(patch));
-    const auto refreshed = parseUtcTime(refresh->get<std::string>());
+    const auto refreshed = protocol::parseRfc3339(refresh->get<std::string>());
     if (!refreshed)
         return malformedDetails(id, patch, "last_refresh", "an RFC 3339 UTC time or null");
     const auto age = daysSince(*refreshed, now);
@@ -334,7 +306,7 @@ PolicyCheck updateAgeCheck(const Policy &policy, const posture::PostureSnapshot 
             summary += ": " + clip(*note);
         return failed(id, summary, "Install the available updates: " + upgradeCommand(patch));
     }
-    const auto upgraded = parseUtcTime(last->get<std::string>());
+    const auto upgraded = protocol::parseRfc3339(last->get<std::string>());
     if (!upgraded)
         return malformedDetails(id, patch, "last_upgrade", "an RFC 3339 UTC time or null");
     const auto days = daysSince(*upgraded, now);

@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t maxPolicySize = 1024 * 1024;
-constexpr int maxDepth = 16;
+constexpr std::size_t maxDepth = 16;
 constexpr unsigned pcrCount = 24;
 constexpr std::size_t maxReferenceValues = 256;
 constexpr std::size_t maxVersionLength = 64;
@@ -90,7 +90,7 @@ std::optional<long long> integerValue(const json &value, long long low, long lon
 {
     if (value.is_number_unsigned()) {
         const auto n = value.get<std::uint64_t>();
-        if (n > static_cast<std::uint64_t>(high))
+        if (n > static_cast<std::uint64_t>(high) || static_cast<long long>(n) < low)
             return std::nullopt;
         return static_cast<long long>(n);
     }
@@ -326,12 +326,12 @@ json parseStrictJson(std::string_view text)
         if (!frames.empty() && !frames.back().object)
             ++frames.back().index;
     };
-    const json::parser_callback_t callback = [&](int depth, json::parse_event_t event,
+    const json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event,
                                                  json &parsed) {
         switch (event) {
         case json::parse_event_t::object_start:
         case json::parse_event_t::array_start:
-            if (depth >= maxDepth)
+            if (frames.size() >= maxDepth)
                 fail(pointerOf(frames.size()),
                      "nested deeper than " + std::to_string(maxDepth) + " levels");
             frames.push_back({event == json::parse_event_t::object_start, {}, {}, 0});
@@ -361,7 +361,21 @@ json parseStrictJson(std::string_view text)
         std::string message = e.what();
         if (const auto bracket = message.find("] "); bracket != std::string::npos)
             message.erase(0, bracket + 2);
-        fail("", "not valid JSON: " + message);
+        // nlohmann quotes the bytes it last read, which may be invalid UTF-8 or control
+        // characters: escaped, so the message is safe for any log.
+        std::string safe;
+        for (const char c : message) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte < 0x20 || byte >= 0x7f) {
+                static constexpr char digits[] = "0123456789abcdef";
+                safe += "\\x";
+                safe += digits[byte >> 4];
+                safe += digits[byte & 0xf];
+            } else {
+                safe += c;
+            }
+        }
+        fail("", "not valid JSON: " + safe);
     }
 }
 
@@ -437,6 +451,14 @@ Policy parsePolicy(std::string_view jsonText)
 Policy loadPolicy(const std::filesystem::path &file)
 {
     const auto name = file.string();
+    // Checked before opening: opening a FIFO would block, and a directory opens but reads as
+    // an error.
+    std::error_code error;
+    const auto status = std::filesystem::status(file, error);
+    if (error)
+        throw PolicyError("", "cannot open: " + error.message(), name);
+    if (!std::filesystem::is_regular_file(status))
+        throw PolicyError("", "not a regular file", name);
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw PolicyError("", std::string("cannot open: ") + std::strerror(errno), name);
