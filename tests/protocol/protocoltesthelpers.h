@@ -18,15 +18,21 @@
 
 namespace vigil::protocol::test {
 
-inline std::string fixtureText(const std::string &name)
+// tests/fixtures/protocol/<fileName>, as it is.
+inline std::string fileText(const std::string &fileName)
 {
-    const std::string path = std::string(VIGIL_FIXTURES_DIR) + "/protocol/" + name + ".json";
+    const std::string path = std::string(VIGIL_FIXTURES_DIR) + "/protocol/" + fileName;
     std::ifstream file(path, std::ios::binary);
     if (!file)
         throw std::runtime_error("cannot read " + path);
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
+}
+
+inline std::string fixtureText(const std::string &name)
+{
+    return fileText(name + ".json");
 }
 
 inline nlohmann::json fixture(const std::string &name)

@@ -1,7 +1,9 @@
 #include "independentpython.h"
 #include "jwk.h"
 #include "jws.h"
+#include "jwt.h"
 #include "posturereport.h"
+#include "posturesnapshot.h"
 #include "protocoltesthelpers.h"
 #include "rfc3339.h"
 #include "softwaredevicekey.h"
@@ -123,6 +125,35 @@ private Q_SLOTS:
         // The example's ueid is the RFC 7515 A.3 key's, the device key of the enrollment example.
         QVERIFY(report.ueid ==
                 ueidForKey(EcPublicKey{*base64UrlDecode(ecKeyX), *base64UrlDecode(ecKeyY)}));
+    }
+
+    // The example's posture is a snapshot the verifier's full parser accepts.
+    void examplePostureIsASnapshot()
+    {
+        const PostureReport report = PostureReport::fromClaims(fixture("posture-report-claims"));
+        const auto snapshot = vigil::posture::PostureSnapshot::fromJson(report.posture);
+        QCOMPARE(snapshot.checks.size(), std::size_t(3));
+        QCOMPARE(snapshot.toJson(), report.posture);
+    }
+
+    // Independent implementation the other way: the example EAT, signed by jwcrypto with the
+    // RFC 7515 A.3 key (generate-eat.py), verifies here and holds the example claims.
+    void jwcryptoSignedExampleVerifies()
+    {
+        std::string compact = fileText("posture-report.jws");
+        while (!compact.empty() && compact.back() == '\n')
+            compact.pop_back();
+        QCOMPARE(fixture("report-request")["report"], json(compact));
+        const Jws jws = parseJws(compact, limits::maxReport);
+        QCOMPARE(jws.header, json({{"alg", "ES256"},
+                                   {"typ", "eat+jwt"},
+                                   {"kid", "8d3b1f4a-6c2e-4e7b-a1f0-93c5d2e8b764"}}));
+        QVERIFY(verifyJws(jws, EcPublicKey{*base64UrlDecode(ecKeyX), *base64UrlDecode(ecKeyY)}));
+        JwtExpectations expect;
+        expect.typ = "eat+jwt";
+        expect.maxAge = std::chrono::seconds(600);
+        const json claims = validateJwt(jws, expect, *parseRfc3339("2026-11-24T16:05:10Z"));
+        QCOMPARE(PostureReport::fromClaims(claims).toClaims(), fixture("posture-report-claims"));
     }
 
     // RFC 7515 A.3's key has the jwcrypto thumbprint oKIywvGU… (tst_jwk).
