@@ -5,6 +5,7 @@
 #include "jwk.h"
 #include "opensslptr.h"
 #include "privatefile.h"
+#include "randomid.h"
 #include "softwaredevicekey.h"
 
 #include <arpa/inet.h>
@@ -15,7 +16,6 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <optional>
 #include <string_view>
@@ -73,14 +73,6 @@ std::string octalMode(mode_t mode)
     char text[8];
     std::snprintf(text, sizeof text, "%04o", unsigned(mode & 07777));
     return text;
-}
-
-Bytes randomBytes(std::size_t count)
-{
-    Bytes bytes(count);
-    if (RAND_bytes(bytes.data(), int(count)) != 1)
-        throw DataDirectoryError("cannot draw random bytes: " + openSslError());
-    return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------
