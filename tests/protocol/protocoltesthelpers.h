@@ -30,6 +30,13 @@ inline std::string fileText(const std::string &fileName)
     return text.str();
 }
 
+inline std::string trimmed(std::string text)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    return text;
+}
+
 inline std::string fixtureText(const std::string &name)
 {
     return fileText(name + ".json");

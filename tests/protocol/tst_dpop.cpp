@@ -525,12 +525,19 @@ private Q_SLOTS:
             std::string("eq-3"));
     }
 
-    void invalidExpectedHtuIsACallerBug()
+    // The request URI comes from the client's request target: a bad one refuses the proof.
+    void invalidRequestUriRefusesTheProof()
     {
         DpopValidator validator;
-        QCOMPARE(thrownMessage<std::invalid_argument>(
-                     [&] { validator.validate(created("j"), "POST", "/v1/tokens", now); }),
-                 QByteArray("expected DPoP htu: URI has no scheme"));
+        QCOMPARE(dpopFailure([&] { validator.validate(created("j"), "POST", "/v1/tokens", now); }),
+                 QByteArray("invalid_dpop_proof: DPoP request URI: URI has no scheme"));
+        QCOMPARE(dpopFailure([&] {
+                     validator.validate(created("j"), "POST", "https://verifier.example/v1/a b",
+                                        now);
+                 }),
+                 QByteArray("invalid_dpop_proof: DPoP request URI: URI has a space, control or "
+                            "non-ASCII character"));
+        QCOMPARE(validator.cachedJtis(now), std::size_t(0));
     }
 
     void replayIsRefused()

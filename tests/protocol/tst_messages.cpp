@@ -1,4 +1,7 @@
+#include "dpop.h"
 #include "jwk.h"
+#include "jws.h"
+#include "jwt.h"
 #include "messages.h"
 #include "protocoltesthelpers.h"
 #include "rfc3339.h"
@@ -53,6 +56,7 @@ const std::map<std::string, Example> &examples()
         {"nonce-response", example<NonceResponse>()},
         {"report-request", example<ReportRequest>()},
         {"appraisal", example<Appraisal>()},
+        {"appraisal-compliant", example<Appraisal>()},
         {"token-request", example<TokenRequest>()},
         {"token-response", example<TokenResponse>()},
         {"whoami", example<WhoAmI>()},
@@ -306,8 +310,8 @@ void addSpecificRows()
         "/device_key", "JWK \"x\" and \"y\" are not a point on P-256");
     row(tpm, "/device_key/d", "private key", "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI",
         "/device_key", "JWK contains the private key member \"d\"; a public JWK must not");
-    row("appraisal", "/checks/1/id", "repeated check id", "disk_encryption", "/checks/1/id",
-        "repeats check \"disk_encryption\"");
+    row("appraisal", "/checks/1/id", "repeated check id", "assurance", "/checks/1/id",
+        "repeats check \"assurance\"");
     row("appraisal", "/checks/1/id", "upper-case check id", "Patch_level", "/checks/1/id",
         "must be lower-case letters, digits and underscores");
     row("appraisal", "/checks/1/id", "check id with a dot", "patch.level", "/checks/1/id",
@@ -499,12 +503,67 @@ private Q_SLOTS:
     {
         const Appraisal appraisal = parseBody<Appraisal>(fixtureText("appraisal"));
         QCOMPARE(appraisal.verdict, Verdict::NonCompliant);
-        QCOMPARE(appraisal.checks.size(), std::size_t(3));
-        QCOMPARE(appraisal.checks[1].status, CheckOutcome::Fail);
-        QCOMPARE(appraisal.checks[1].id, std::string("patch_level"));
+        QCOMPARE(appraisal.checks.size(), std::size_t(9));
+        QCOMPARE(appraisal.checks[6].id, std::string("firewall"));
+        QCOMPARE(appraisal.checks[6].status, CheckOutcome::Fail);
+        QVERIFY(appraisal.checks[6].remediation.starts_with("Turn on a host firewall"));
+        QCOMPARE(appraisal.checks[0].status, CheckOutcome::Pass);
         QCOMPARE(appraisal.checks[0].remediation, std::string());
         QCOMPARE(formatRfc3339(appraisal.nextReportAt), std::string("2026-11-24T16:20:01Z"));
         QCOMPARE(appraisal.pcrs, (std::vector<unsigned>{0, 1, 2, 3, 4, 5, 6, 7}));
+        QCOMPARE(parseBody<Appraisal>(fixtureText("appraisal-compliant")).verdict,
+                 Verdict::Compliant);
+    }
+
+    // The examples tell one story (docs/protocol.md): the same device, key, nonces, appraisal
+    // and token throughout, and the signed ones (made by jwcrypto, generate.py) verify here.
+    void examplesAreConsistent()
+    {
+        const auto request = EnrollmentRequest::fromJson(fixture("enrollment-request-tpm"));
+        const auto complete = EnrollmentComplete::fromJson(fixture("enrollment-complete"));
+        const auto compliant = Appraisal::fromJson(fixture("appraisal-compliant"));
+        const auto whoAmI = WhoAmI::fromJson(fixture("whoami"));
+        const auto jwks = Jwks::fromJson(fixture("jwks"));
+        const auto token = TokenResponse::fromJson(fixture("token-response"));
+        const std::string jkt = vigil::attestation::jwkThumbprint(
+            vigil::attestation::parseEcPublicJwk(request.deviceKey));
+        QCOMPARE(whoAmI.jkt, jkt);
+        QCOMPARE(whoAmI.deviceId, complete.deviceId);
+        QCOMPARE(jwks.keys.size(), std::size_t(1));
+        QCOMPARE(jwks.keys[0].kid, vigil::attestation::jwkThumbprint(jwks.keys[0].key));
+
+        const Jws report =
+            parseJws(ReportRequest::fromJson(fixture("report-request")).report, limits::maxReport);
+        QCOMPARE(report.header["kid"], json(complete.deviceId));
+        QCOMPARE(json::parse(report.payload)["eat_nonce"], json(complete.nonce));
+
+        const Jws accessToken = parseJws(token.accessToken, limits::maxAccessToken);
+        QCOMPARE(accessToken.header["kid"], json(jwks.keys[0].kid));
+        QVERIFY(verifyJws(accessToken, jwks.keys[0].key));
+        JwtExpectations expect;
+        expect.typ = "at+jwt";
+        expect.issuer = "https://verifier.example.com:8443";
+        expect.audience = "vigil";
+        const json claims = validateJwt(accessToken, expect, *parseRfc3339("2026-11-24T16:06:33Z"));
+        QCOMPARE(claims["sub"], json(complete.deviceId));
+        QCOMPARE(claims["client_id"], json(complete.deviceId));
+        QCOMPARE(claims["cnf"]["jkt"], json(jkt));
+        QCOMPARE(claims["appraisal_id"], json(compliant.appraisalId));
+        QCOMPARE(claims["exp"].get<long long>() - claims["iat"].get<long long>(),
+                 token.expiresIn.count());
+        QCOMPARE(claims["exp"], json(toNumericDate(whoAmI.tokenExpiresAt)));
+
+        DpopValidator validator;
+        const auto enrollmentProof =
+            validator.validate(trimmed(fileText("dpop-enrollment.jws")), "POST",
+                               "https://verifier.example.com:8443/v1/enrollments",
+                               *parseRfc3339("2026-11-24T16:03:00Z"));
+        QCOMPARE(enrollmentProof.jkt, jkt);
+        const auto whoAmIProof =
+            validator.validate(trimmed(fileText("dpop-whoami.jws")), "GET",
+                               "https://verifier.example.com:8443/v1/whoami",
+                               *parseRfc3339("2026-11-24T16:06:33Z"), token.accessToken);
+        QCOMPARE(whoAmIProof.jkt, jkt);
     }
 
     void integersAtTheirLimitsAreAccepted()

@@ -117,7 +117,7 @@ private Q_SLOTS:
         QCOMPARE(formatRfc3339(report.exp), std::string("2026-11-24T16:10:00Z"));
         QCOMPARE(report.swname, std::string("vigil"));
         QCOMPARE(report.swversion, std::string("0.1.0"));
-        QCOMPARE(report.posture["checks"].size(), std::size_t(3));
+        QCOMPARE(report.posture["checks"].size(), std::size_t(7));
         QVERIFY(report.tpm);
         QCOMPARE(report.tpm->quote.pcrs.size(), std::size_t(8));
         QCOMPARE(report.tpm->quote.pcrs.at(7).size(), std::size_t(32));
@@ -132,7 +132,7 @@ private Q_SLOTS:
     {
         const PostureReport report = PostureReport::fromClaims(fixture("posture-report-claims"));
         const auto snapshot = vigil::posture::PostureSnapshot::fromJson(report.posture);
-        QCOMPARE(snapshot.checks.size(), std::size_t(3));
+        QCOMPARE(snapshot.checks.size(), std::size_t(7));
         QCOMPARE(snapshot.toJson(), report.posture);
     }
 
@@ -140,9 +140,7 @@ private Q_SLOTS:
     // RFC 7515 A.3 key (generate-eat.py), verifies here and holds the example claims.
     void jwcryptoSignedExampleVerifies()
     {
-        std::string compact = fileText("posture-report.jws");
-        while (!compact.empty() && compact.back() == '\n')
-            compact.pop_back();
+        const std::string compact = trimmed(fileText("posture-report.jws"));
         QCOMPARE(fixture("report-request")["report"], json(compact));
         const Jws jws = parseJws(compact, limits::maxReport);
         QCOMPARE(jws.header, json({{"alg", "ES256"},

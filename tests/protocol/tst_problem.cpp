@@ -19,9 +19,20 @@ private Q_SLOTS:
         const Problem problem = Problem::fromJson(example);
         QCOMPARE(problem.status, 403);
         QCOMPARE(problem.code, std::string("evidence_rejected"));
-        QCOMPARE(problem.field, std::string("/tpm/device_key_certify/signature"));
+        QCOMPARE(problem.field, std::string("/tpm/device_key_certify"));
         QCOMPARE(problem.evidenceError, std::string("bad_signature"));
         QCOMPARE(problem.toJson(), example);
+    }
+
+    void notCompliantExampleRoundTrips()
+    {
+        const json example = fixture("problem-not-compliant");
+        const Problem problem = Problem::fromJson(example);
+        QCOMPARE(problem.status, 403);
+        QCOMPARE(problem.field, std::string());
+        QCOMPARE(problem.toJson(), example);
+        const Problem made = makeProblem("not_compliant", problem.detail);
+        QCOMPARE(made.toJson(), example);
     }
 
     void toJsonOmitsEmptyFieldAndEvidenceError()
