@@ -1,11 +1,11 @@
 #include "enrollmenthandler.h"
 
+#include "attestverifier.h"
 #include "ekcertificate.h"
 #include "evidenceerror.h"
 #include "jwk.h"
 #include "makecredential.h"
 #include "messages.h"
-#include "attestverifier.h"
 #include "policy.h"
 #include "randomid.h"
 #include "servicecontext.h"
@@ -54,10 +54,18 @@ void checkDeviceKeyAttributes(const attestation::TpmPublic &key)
         throw EvidenceException(attestation::EvidenceError::KeyAttributes,
                                 "the device key lacks " + missing +
                                     ": it could leave the TPM or was not made by it");
-    if (key.area().type != TPM2_ALG_ECC || key.area().parameters.eccDetail.curveID !=
-                                               TPM2_ECC_NIST_P256)
+    if (key.area().type != TPM2_ALG_ECC ||
+        key.area().parameters.eccDetail.curveID != TPM2_ECC_NIST_P256)
         throw EvidenceException(attestation::EvidenceError::UnsupportedAlgorithm,
                                 "the device key is not an ECC NIST P-256 key");
+}
+
+ApiError alreadyEnrolled(const std::optional<Device> &device)
+{
+    std::string detail = "this device key is already enrolled";
+    if (device)
+        detail += " as device " + device->id + (device->revokedAt ? ", which was revoked" : "");
+    return ApiError("already_enrolled", detail + ": a device key enrolls once", "/device_key");
 }
 
 bool sameKey(const attestation::EcPublicKey &a, const attestation::EcPublicKey &b)
@@ -86,6 +94,10 @@ HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
         throw ApiError("assurance_not_allowed",
                        "the policy does not accept devices with assurance '" + assurance + "'",
                        "/assurance");
+    // Before the evidence and the token: a key that is enrolled already must not use up a
+    // token on its way to the refusal.
+    if (const auto enrolled = m_context.storage.deviceByJkt(jkt))
+        throw alreadyEnrolled(*enrolled);
 
     const TimePoint now = m_context.now();
     Device device;
@@ -130,7 +142,7 @@ HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
 
     if (!challenge) {
         if (!m_context.storage.addDevice(device))
-            throw ApiError("already_enrolled", "this device key is already enrolled");
+            throw alreadyEnrolled(std::nullopt);
         return jsonResponse(201, completion(device, *policy));
     }
 
@@ -140,7 +152,7 @@ HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
     pending.expiresAt = now + m_context.options.enrollmentTtl;
     pending.device = device;
     if (!m_context.storage.addPendingEnrollment(pending))
-        throw ApiError("already_enrolled", "this device key is already enrolled");
+        throw alreadyEnrolled(std::nullopt);
 
     protocol::EnrollmentChallenge response;
     response.enrollmentId = pending.id;
@@ -160,7 +172,8 @@ EnrollmentHandler::checkTpmEvidence(const protocol::TpmEnrollment &tpm,
                        "is a TPM from a trusted manufacturer",
                        "/tpm/ek_certificate", "ek_certificate_missing");
     try {
-        const auto trust = attestation::EkTrustStore::fromDirectory(m_context.options.ekCaDirectory);
+        const auto trust =
+            attestation::EkTrustStore::fromDirectory(m_context.options.ekCaDirectory);
         const auto certificate = attestation::EkCertificate::parse(*tpm.ekCertificate);
         attestation::verifyEkCertificate(certificate, trust, tpm.ekIntermediates, now);
         attestation::requireEkCertificateMatchesPublic(certificate, tpm.ekPublic);
@@ -210,9 +223,13 @@ HttpResponse EnrollmentHandler::activate(const HttpRequest &request,
                        "no enrollment " + enrollmentId +
                            " is waiting for activation (it expired, was answered already, or "
                            "never existed): enroll again");
-    if (proof.jkt != pending->device.jkt)
+    if (proof.jkt != pending->device.jkt) {
+        // Not the device's own attempt, so not its one try: put the enrollment back, or any
+        // key could cancel it.
+        m_context.storage.addPendingEnrollment(*pending);
         throw ApiError("invalid_dpop_proof",
                        "the DPoP proof is not signed by the device key being enrolled");
+    }
     // Both sides hashed, so the comparison is constant-time over equal lengths whatever the
     // device sent.
     if (!attestation::constantTimeEqual(sha256(activation.secret), pending->secretHash))
@@ -223,7 +240,7 @@ HttpResponse EnrollmentHandler::activate(const HttpRequest &request,
 
     pending->device.enrolledAt = now;
     if (!m_context.storage.addDevice(pending->device))
-        throw ApiError("already_enrolled", "this device key is already enrolled");
+        throw alreadyEnrolled(std::nullopt);
     return jsonResponse(200, completion(pending->device, *m_context.policy()));
 }
 
