@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <openssl/rand.h>
-#include <stdexcept>
 
 namespace vigil::protocol {
 
@@ -278,11 +277,12 @@ ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view h
                                       const std::optional<std::string> &accessToken,
                                       const std::optional<std::string> &expectedNonce)
 {
+    // The request URI is built from the client's request target, so it is outside input too.
     std::string expectedHtu;
     try {
         expectedHtu = normaliseHtu(htu);
     } catch (const JoseError &e) {
-        throw std::invalid_argument(std::string("expected DPoP htu: ") + e.what());
+        throw invalid(std::string("DPoP request URI: ") + e.what());
     }
 
     Jws jws;

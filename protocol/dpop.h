@@ -95,9 +95,9 @@ public:
     // one is given (ath is ignored otherwise), nonce equal to expectedNonce when one is given.
     // Only a proof that passes everything is recorded, so a refused proof uses no cache slot.
     // Throws DpopError: code "use_dpop_nonce" for a missing or wrong nonce, otherwise
-    // "invalid_dpop_proof" (also for a replay and for a replay cache full of live entries,
-    // which is refused rather than forgetting a jti inside its window). Throws
-    // std::invalid_argument when htu itself is not a valid http(s) URI (a caller bug).
+    // "invalid_dpop_proof" (also for a replay, for a replay cache full of live entries, which
+    // is refused rather than forgetting a jti inside its window, and for an htu argument that
+    // normaliseHtu refuses: it comes from the client's request target).
     ValidatedDpop validate(std::string_view proof, std::string_view htm, std::string_view htu,
                            std::chrono::system_clock::time_point now,
                            const std::optional<std::string> &accessToken = {},
