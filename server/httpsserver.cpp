@@ -2,13 +2,19 @@
 
 #include "opensslptr.h"
 
+#include <QLoggingCategory>
+#include <algorithm>
+#include <cctype>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <algorithm>
-#include <cctype>
+#include <openssl/x509.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <thread>
+
+Q_LOGGING_CATEGORY(lcHttps, "vigil.verifier.https")
 
 namespace vigil::server {
 
@@ -36,9 +42,17 @@ bool configureTls(SSL_CTX &context, const HttpsServerOptions &options, std::stri
                 openSslError();
         return false;
     }
-    if (SSL_CTX_use_PrivateKey_file(&context, options.privateKey.c_str(), SSL_FILETYPE_PEM) !=
-        1) {
-        error = "cannot load the TLS key " + options.privateKey.string() + ": " + openSslError();
+    if (SSL_CTX_use_PrivateKey_file(&context, options.privateKey.c_str(), SSL_FILETYPE_PEM) != 1) {
+        // OpenSSL checks the pair while loading: a readable key of another certificate is a
+        // configuration mistake worth its own message, not a load failure.
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            error = "the TLS key " + options.privateKey.string() + " does not belong to " +
+                    options.certificate.string();
+        } else {
+            error =
+                "cannot load the TLS key " + options.privateKey.string() + ": " + openSslError();
+        }
         return false;
     }
     if (SSL_CTX_check_private_key(&context) != 1) {
@@ -60,6 +74,26 @@ std::string problemBody(int status, const std::string &code, const std::string &
         .dump();
 }
 
+const char *const problemContentType = "application/problem+json";
+
+void setInternalError(httplib::Response &out)
+{
+    out.status = 500;
+    out.headers.clear();
+    out.set_content(
+        problemBody(500, "internal_error", "Internal error", "the verifier failed; see its log"),
+        problemContentType);
+}
+
+// cpp-httplib's default sets SO_REUSEPORT, which lets a second server (a second verifier, or any
+// program of the same user) bind the same port and silently take a share of the connections.
+// SO_REUSEADDR alone still allows a restart while old connections linger in TIME_WAIT.
+void listenerSocketOptions(int socket)
+{
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 } // namespace
 
 HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
@@ -78,6 +112,7 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
     m_server->set_write_timeout(options.writeTimeout);
     m_server->set_keep_alive_timeout(options.keepAliveTimeout.count());
     m_server->set_keep_alive_max_count(options.keepAliveMaxRequests);
+    m_server->set_socket_options(listenerSocketOptions);
 
     auto log = std::make_shared<AccessLogger>(std::move(logger));
     const auto dispatch = [handler = std::move(handler), log](const httplib::Request &in,
@@ -97,11 +132,23 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
             if (!request.headers.emplace(lower, value).second)
                 request.headers[lower + ":repeated"] = "1";
         }
-        HttpResponse response = handler(request);
-        out.status = response.status;
-        for (const auto &[name, value] : response.headers)
-            out.set_header(name, value);
-        out.set_content(std::move(response.body), response.contentType.c_str());
+        // The handler's failures are caught here rather than by cpp-httplib, whose own
+        // handling depends on its version (some put what() in a response header) and logs
+        // nothing.
+        try {
+            HttpResponse response = handler(request);
+            out.status = response.status;
+            for (const auto &[name, value] : response.headers)
+                out.set_header(name, value);
+            out.set_content(std::move(response.body), response.contentType.c_str());
+        } catch (const std::exception &e) {
+            qCCritical(lcHttps) << in.method.c_str() << in.path.c_str() << "failed:" << e.what();
+            setInternalError(out);
+        } catch (...) {
+            qCCritical(lcHttps) << in.method.c_str() << in.path.c_str()
+                                << "failed with an exception of unknown type";
+            setInternalError(out);
+        }
         if (*log)
             (*log)(in.method, in.path, out.status,
                    std::chrono::duration_cast<std::chrono::microseconds>(
@@ -118,27 +165,30 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
 
     // What cpp-httplib answers itself (body over the limit, unreadable request) still leaves as
     // problem+json.
-    m_server->set_error_handler([log](const httplib::Request &in, httplib::Response &out) {
+    const std::string tooLarge =
+        "request bodies are limited to " + std::to_string(options.maxBodyBytes) + " bytes";
+    m_server->set_error_handler([log, tooLarge](const httplib::Request &in,
+                                                httplib::Response &out) {
         if (!out.body.empty())
             return;
         if (*log)
             (*log)(in.method, in.path, out.status, std::chrono::microseconds(0), in.remote_addr);
         if (out.status == 413)
-            out.set_content(problemBody(413, "payload_too_large", "Payload too large",
-                                        "request bodies are limited to 1 MiB"),
-                            "application/problem+json");
+            out.set_content(problemBody(413, "payload_too_large", "Payload too large", tooLarge),
+                            problemContentType);
+        else if (out.status >= 500)
+            setInternalError(out);
         else
             out.set_content(problemBody(out.status, "malformed_request", "Malformed request",
                                         "the HTTP request could not be read"),
-                            "application/problem+json");
+                            problemContentType);
     });
-    m_server->set_exception_handler(
-        [](const httplib::Request &, httplib::Response &out, std::exception_ptr) {
-            out.status = 500;
-            out.set_content(problemBody(500, "internal_error", "Internal error",
-                                        "the verifier failed; see its log"),
-                            "application/problem+json");
-        });
+    // Only reached if something outside the handler throws; dispatch catches the handler's.
+    m_server->set_exception_handler([](const httplib::Request &in, httplib::Response &out,
+                                       std::exception_ptr) {
+        qCCritical(lcHttps) << in.method.c_str() << in.path.c_str() << "failed outside the handler";
+        setInternalError(out);
+    });
     if (options.port == 0) {
         m_port = m_server->bind_to_any_port(options.address);
         if (m_port <= 0)
@@ -159,13 +209,28 @@ HttpsServer::~HttpsServer()
 
 bool HttpsServer::serve()
 {
-    return m_server->listen_after_bind();
+    // With stop(): each stores its own flag before it reads the other's (sequentially
+    // consistent), so either serve() sees the stop request, or stop() sees serve() under way.
+    m_serving = true;
+    if (m_stopRequested) {
+        m_serving = false;
+        return true;
+    }
+    const bool listened = m_server->listen_after_bind();
+    m_serving = false;
+    return listened;
 }
 
 void HttpsServer::stop()
 {
-    if (m_server)
-        m_server->stop();
+    if (!m_server || m_stopRequested.exchange(true))
+        return;
+    // cpp-httplib's stop() does nothing until the server runs, so a stop() between serve()'s
+    // start and the listening loop would be lost and serve() would never return: wait for it
+    // to run (or to have finished) first. The window is a few instructions long.
+    while (m_serving && !m_server->is_running())
+        std::this_thread::yield();
+    m_server->stop();
 }
 
 } // namespace vigil::server

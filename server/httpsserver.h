@@ -6,6 +6,7 @@
 
 #include "httpmessage.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -21,7 +22,7 @@ namespace vigil::server {
 struct HttpsServerOptions
 {
     std::string address = "127.0.0.1";
-    int port = 8443; // 0 picks a free port
+    int port = 8443;                   // 0 picks a free port
     std::filesystem::path certificate; // PEM, the server certificate (then any intermediates)
     std::filesystem::path privateKey;  // PEM
     int threads = 16;                  // concurrent connections served
@@ -37,9 +38,9 @@ struct HttpsServerOptions
 using RequestHandler = std::function<HttpResponse(const HttpRequest &)>;
 // Called once per request after the response is ready: method, path, status, duration. Never
 // given headers or bodies, which carry tokens and proofs.
-using AccessLogger = std::function<void(const std::string &method, const std::string &path,
-                                        int status, std::chrono::microseconds duration,
-                                        const std::string &peerAddress)>;
+using AccessLogger =
+    std::function<void(const std::string &method, const std::string &path, int status,
+                       std::chrono::microseconds duration, const std::string &peerAddress)>;
 
 class HttpsServer
 {
@@ -53,14 +54,19 @@ public:
     HttpsServer &operator=(const HttpsServer &) = delete;
 
     int port() const { return m_port; }
-    // Serves until stop(); returns false if the listener failed.
+    // Serves until stop(); returns false if the listener failed. Returns at once (true) if
+    // stop() came first.
     bool serve();
-    // From any thread (or a signal-watching thread): stops accepting and returns from serve().
+    // From any thread (or a signal-watching thread): stops accepting and makes serve() return,
+    // also when serve() has been called but is not yet listening. Final: serve() does not start
+    // again afterwards.
     void stop();
 
 private:
     std::unique_ptr<httplib::SSLServer> m_server;
     int m_port = 0;
+    std::atomic<bool> m_stopRequested{false};
+    std::atomic<bool> m_serving{false};
 };
 
 } // namespace vigil::server

@@ -1,0 +1,463 @@
+// HttpsServer on its own, with a trivial handler: TLS versions (against the openssl CLI), the
+// body limit, keep-alive, the read timeout against a client that stalls mid-request, handler
+// failures, and the constructor's errors.
+#include "datadirectory.h"
+#include "httpsclient.h"
+#include "httpsserver.h"
+#include "independentpython.h"
+
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <arpa/inet.h>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace vigil::server;
+using vigil::test::HttpsClient;
+using vigil::test::thrownMessage;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The handler every server here runs: it echoes what it was given, and fails on request.
+HttpResponse echo(const HttpRequest &request)
+{
+    if (request.path == "/throw")
+        throw std::runtime_error("handler secret 1234 went wrong");
+    if (request.path == "/throw-other")
+        throw 42;
+    HttpResponse response;
+    response.body = json{{"method", request.method},
+                         {"path", request.path},
+                         {"body_bytes", request.body.size()},
+                         {"peer", request.peerAddress},
+                         {"dpop_repeated", request.headers.contains("dpop:repeated")}}
+                        .dump();
+    response.headers.emplace_back("X-Echo", "1");
+    return response;
+}
+
+// A server serving on its own thread until the end of the scope.
+class RunningServer
+{
+public:
+    RunningServer(const HttpsServerOptions &options, RequestHandler handler = echo)
+        : m_server(options, std::move(handler)), m_thread([this] { m_served = m_server.serve(); })
+    {
+    }
+    ~RunningServer()
+    {
+        m_server.stop();
+        m_thread.join();
+    }
+    int port() const { return m_server.port(); }
+    std::string url(const std::string &path) const
+    {
+        return "https://127.0.0.1:" + std::to_string(port()) + path;
+    }
+
+private:
+    HttpsServer m_server;
+    std::atomic<bool> m_served{false};
+    std::thread m_thread;
+};
+
+struct ProcessResult
+{
+    int exitCode = -1;
+    QByteArray output; // stdout and stderr
+};
+
+ProcessResult runOpenSsl(const QStringList &arguments)
+{
+    QProcess process;
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.start(QStringLiteral("openssl"), arguments);
+    process.closeWriteChannel();
+    if (!process.waitForFinished(20000)) {
+        process.kill();
+        process.waitForFinished();
+        return {-1, "openssl did not finish within 20 s"};
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            process.readAll()};
+}
+
+// A TCP connection to the loopback port whose reads give up after `patience`, so that a
+// server that never disconnects fails the test instead of hanging it.
+int connectTcp(int port, std::chrono::seconds patience)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    timeval timeout{};
+    timeout.tv_sec = static_cast<time_t>(patience.count());
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+} // namespace
+
+class TestHttpsServer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_data = fs::path(m_dir.path().toStdString()) / "verifier";
+        DataDirectory::initialise(m_data, {"127.0.0.1", "localhost"},
+                                  std::chrono::system_clock::now());
+        m_options.port = 0;
+        m_options.certificate = m_data / DataDirectory::tlsCertificateName;
+        m_options.privateKey = m_data / DataDirectory::tlsKeyName;
+        m_options.threads = 4;
+        m_options.readTimeout = std::chrono::seconds(1);
+        m_caFile = m_data / DataDirectory::caCertificateName;
+    }
+
+    void servesTheHandlersResponseOverHttps()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        const auto response =
+            client.postJson(server.url("/some/path?query=1"), R"({"a":1})", {"DPoP: x"});
+        QCOMPARE(response.status, 200L);
+        QCOMPARE(response.contentType, std::string("application/json"));
+        QCOMPARE(response.headers.at("x-echo"), std::string("1"));
+        const json body = json::parse(response.body);
+        QCOMPARE(body.at("method").get<std::string>(), std::string("POST"));
+        QCOMPARE(body.at("path").get<std::string>(), std::string("/some/path"));
+        QCOMPARE(body.at("body_bytes").get<int>(), 7);
+        QCOMPARE(body.at("peer").get<std::string>(), std::string("127.0.0.1"));
+        QCOMPARE(body.at("dpop_repeated").get<bool>(), false);
+    }
+
+    void aRepeatedHeaderReachesTheHandlerMarked()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        const auto response = client.get(server.url("/x"), {"DPoP: one", "DPoP: two"});
+        QCOMPARE(response.status, 200L);
+        QCOMPARE(json::parse(response.body).at("dpop_repeated").get<bool>(), true);
+    }
+
+    void speaksTls12AndTls13_data()
+    {
+        QTest::addColumn<QString>("flag");
+        QTest::addColumn<QByteArray>("protocol");
+        QTest::newRow("TLS 1.2") << QStringLiteral("-tls1_2") << QByteArray("TLSv1.2");
+        QTest::newRow("TLS 1.3") << QStringLiteral("-tls1_3") << QByteArray("TLSv1.3");
+    }
+    void speaksTls12AndTls13()
+    {
+        QFETCH(QString, flag);
+        QFETCH(QByteArray, protocol);
+        RunningServer server(m_options);
+        const auto result =
+            runOpenSsl({QStringLiteral("s_client"), QStringLiteral("-connect"),
+                        QStringLiteral("127.0.0.1:%1").arg(server.port()),
+                        QStringLiteral("-CAfile"), QString::fromStdString(m_caFile.string()),
+                        QStringLiteral("-verify_return_error"), QStringLiteral("-brief"), flag});
+        QVERIFY2(result.exitCode == 0, result.output.constData());
+        QVERIFY2(result.output.contains("Protocol version: " + protocol), result.output);
+        QVERIFY2(result.output.contains("Verification: OK"), result.output);
+    }
+
+    void refusesTls11()
+    {
+        RunningServer server(m_options);
+        // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal is the server's.
+        const auto result =
+            runOpenSsl({QStringLiteral("s_client"), QStringLiteral("-connect"),
+                        QStringLiteral("127.0.0.1:%1").arg(server.port()),
+                        QStringLiteral("-tls1_1"), QStringLiteral("-cipher"),
+                        QStringLiteral("DEFAULT:@SECLEVEL=0"), QStringLiteral("-brief")});
+        QVERIFY2(result.exitCode != 0, result.output.constData());
+        QVERIFY2(result.output.contains("alert protocol version"), result.output);
+        QVERIFY2(!result.output.contains("CONNECTION ESTABLISHED"), result.output);
+    }
+
+    void acceptsABodyOfExactlyTheLimit()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        const std::string body(1024 * 1024, 'a');
+        const auto response = client.postJson(server.url("/big"), body);
+        QCOMPARE(response.status, 200L);
+        QCOMPARE(json::parse(response.body).at("body_bytes").get<std::size_t>(), body.size());
+    }
+
+    void refusesABodyOneByteOverTheLimitWithAProblem()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        const auto response =
+            client.postJson(server.url("/big"), std::string(1024 * 1024 + 1, 'a'));
+        QCOMPARE(response.status, 413L);
+        QCOMPARE(response.contentType, std::string("application/problem+json"));
+        const json problem = json::parse(response.body);
+        QCOMPARE(problem.at("code").get<std::string>(), std::string("payload_too_large"));
+        QCOMPARE(problem.at("status").get<int>(), 413);
+        QCOMPARE(problem.at("type").get<std::string>(),
+                 std::string("https://vigil.dev/problems/payload_too_large"));
+        QCOMPARE(problem.at("detail").get<std::string>(),
+                 std::string("request bodies are limited to 1048576 bytes"));
+    }
+
+    void theBodyLimitInTheProblemIsTheConfiguredOne()
+    {
+        HttpsServerOptions options = m_options;
+        options.maxBodyBytes = 1000;
+        RunningServer server(options);
+        HttpsClient client(m_caFile);
+        QCOMPARE(client.postJson(server.url("/"), std::string(1000, 'a')).status, 200L);
+        const auto response = client.postJson(server.url("/"), std::string(1001, 'a'));
+        QCOMPARE(response.status, 413L);
+        QCOMPARE(json::parse(response.body).at("detail").get<std::string>(),
+                 std::string("request bodies are limited to 1000 bytes"));
+    }
+
+    void keepAliveServesAHundredRequestsOnOneConnection()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        for (int i = 0; i < 100; ++i) {
+            const auto response = client.get(server.url("/n/" + std::to_string(i)));
+            QCOMPARE(response.status, 200L);
+            QCOMPARE(json::parse(response.body).at("path").get<std::string>(),
+                     "/n/" + std::to_string(i));
+        }
+        QCOMPARE(client.connectionsOpened(), 1L);
+    }
+
+    void aClientStallingMidRequestIsDisconnectedAfterTheReadTimeout()
+    {
+        RunningServer server(m_options); // readTimeout 1 s
+        const int fd = connectTcp(server.port(), std::chrono::seconds(15));
+        QVERIFY(fd >= 0);
+        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_client_method()),
+                                                                  SSL_CTX_free);
+        QVERIFY(context);
+        QCOMPARE(SSL_CTX_load_verify_locations(context.get(), m_caFile.c_str(), nullptr), 1);
+        SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
+        std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.get()), SSL_free);
+        SSL_set_fd(ssl.get(), fd);
+        QCOMPARE(SSL_connect(ssl.get()), 1);
+
+        const std::string half = "GET /v1/hea";
+        QCOMPARE(SSL_write(ssl.get(), half.data(), int(half.size())), int(half.size()));
+        QElapsedTimer timer;
+        timer.start();
+        char buffer[256];
+        int read = 0;
+        // TLS 1.3 session tickets are handled inside SSL_read; what ends the loop is the server
+        // closing the connection (0 or an error), or our own 15 s receive timeout.
+        do {
+            read = SSL_read(ssl.get(), buffer, sizeof buffer);
+        } while (read > 0);
+        const qint64 elapsed = timer.elapsed();
+        const int error = SSL_get_error(ssl.get(), read);
+        const bool timedOutOurselves = error == SSL_ERROR_SYSCALL && errno == EAGAIN;
+        ERR_clear_error();
+        ::close(fd);
+        QVERIFY2(!timedOutOurselves, "the server kept the stalled connection for 15 s");
+        QVERIFY2(elapsed >= 900, QByteArray::number(elapsed) + " ms: closed before the timeout");
+        QVERIFY2(elapsed < 5000, QByteArray::number(elapsed) + " ms");
+    }
+
+    void aClientThatNeverStartsTlsIsDisconnectedAfterTheReadTimeout()
+    {
+        RunningServer server(m_options);
+        const int fd = connectTcp(server.port(), std::chrono::seconds(15));
+        QVERIFY(fd >= 0);
+        QElapsedTimer timer;
+        timer.start();
+        char byte = 0;
+        const ssize_t got = ::recv(fd, &byte, 1, 0);
+        const int error = errno;
+        const qint64 elapsed = timer.elapsed();
+        ::close(fd);
+        QVERIFY2(got == 0, got < 0 ? std::strerror(error) : "the server sent data");
+        QVERIFY2(elapsed >= 900, QByteArray::number(elapsed) + " ms");
+        QVERIFY2(elapsed < 5000, QByteArray::number(elapsed) + " ms");
+    }
+
+    void aHandlerExceptionBecomesAnInternalErrorProblem_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::newRow("std::exception") << QStringLiteral("/throw");
+        QTest::newRow("anything else") << QStringLiteral("/throw-other");
+    }
+    void aHandlerExceptionBecomesAnInternalErrorProblem()
+    {
+        QFETCH(QString, path);
+        // The exception's text goes to the log, where an operator finds it.
+        QTest::ignoreMessage(QtCriticalMsg,
+                             path == QStringLiteral("/throw")
+                                 ? "GET /throw failed: handler secret 1234 went wrong"
+                                 : "GET /throw-other failed with an exception of unknown type");
+        std::vector<int> logged;
+        std::mutex mutex;
+        HttpsServer server(m_options, echo,
+                           [&](const std::string &, const std::string &, int status,
+                               std::chrono::microseconds, const std::string &) {
+                               const std::lock_guard lock(mutex);
+                               logged.push_back(status);
+                           });
+        std::thread thread([&] { server.serve(); });
+        const std::string url =
+            "https://127.0.0.1:" + std::to_string(server.port()) + path.toStdString();
+        // The client goes before the server stops: a kept-alive connection would hold the
+        // server's worker (and so serve()) until the keep-alive timeout.
+        const auto response = HttpsClient(m_caFile).get(url);
+        server.stop();
+        thread.join();
+
+        QCOMPARE(response.status, 500L);
+        QCOMPARE(response.contentType, std::string("application/problem+json"));
+        const json problem = json::parse(response.body);
+        QCOMPARE(problem.at("code").get<std::string>(), std::string("internal_error"));
+        QCOMPARE(problem.at("status").get<int>(), 500);
+        QCOMPARE(problem.at("detail").get<std::string>(),
+                 std::string("the verifier failed; see its log"));
+        // The exception's text is for the log only, never for the client.
+        QVERIFY(response.body.find("secret") == std::string::npos);
+        for (const auto &[name, value] : response.headers)
+            QVERIFY2(value.find("secret") == std::string::npos && name != "exception_what",
+                     name.c_str());
+        // And the access log has the request.
+        const std::lock_guard lock(mutex);
+        QCOMPARE(logged, std::vector<int>{500});
+    }
+
+    void aMissingCertificateFileIsNamed()
+    {
+        HttpsServerOptions options = m_options;
+        options.certificate = m_data / "missing.pem";
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS certificate " +
+                                                              options.certificate.string() + ": ")),
+                 message);
+    }
+
+    void aMissingKeyFileIsNamed()
+    {
+        HttpsServerOptions options = m_options;
+        options.privateKey = m_data / "missing-key.pem";
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS key " +
+                                                              options.privateKey.string() + ": ")),
+                 message);
+    }
+
+    void aKeyOfAnotherCertificateIsRefused()
+    {
+        HttpsServerOptions options = m_options;
+        options.privateKey = m_data / DataDirectory::caKeyName;
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QCOMPARE(message,
+                 QByteArray::fromStdString("the TLS key " + options.privateKey.string() +
+                                           " does not belong to " + options.certificate.string()));
+    }
+
+    void aPortInUseByAnotherServerIsNamed()
+    {
+        // Two verifiers on one port would silently share its connections (SO_REUSEPORT):
+        // the second must refuse to start.
+        RunningServer first(m_options);
+        HttpsServerOptions options = m_options;
+        options.port = first.port();
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QCOMPARE(message, QByteArray("cannot listen on 127.0.0.1:") +
+                              QByteArray::number(first.port()) +
+                              " (in use, or not an address of this machine?)");
+    }
+
+    void aPortInUseByAnotherProgramIsNamed()
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        QCOMPARE(::listen(fd, 1), 0);
+        socklen_t length = sizeof address;
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
+        HttpsServerOptions options = m_options;
+        options.port = ntohs(address.sin_port);
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        ::close(fd);
+        QCOMPARE(message, QByteArray("cannot listen on 127.0.0.1:") +
+                              QByteArray::number(options.port) +
+                              " (in use, or not an address of this machine?)");
+    }
+
+    void anAddressOfAnotherMachineIsNamed()
+    {
+        HttpsServerOptions options = m_options;
+        options.address = "192.0.2.1"; // TEST-NET-1: never ours
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QCOMPARE(message, QByteArray("cannot listen on 192.0.2.1"));
+    }
+
+    void stopBeforeServeMakesServeReturn()
+    {
+        // A service may be told to stop while its serving thread is still starting; serve()
+        // must then return instead of serving forever.
+        for (int i = 0; i < 20; ++i) {
+            HttpsServer server(m_options, echo);
+            std::atomic<bool> returned{false};
+            std::thread thread([&] {
+                server.serve();
+                returned = true;
+            });
+            server.stop();
+            const bool stopped = QTest::qWaitFor([&] { return returned.load(); }, 5000);
+            if (!stopped)
+                server.stop(); // running by now: this stop reaches it
+            thread.join();
+            QVERIFY2(stopped, "serve() went on serving after stop()");
+        }
+        HttpsServer server(m_options, echo);
+        server.stop();
+        QVERIFY(server.serve());
+    }
+
+private:
+    QTemporaryDir m_dir;
+    fs::path m_data;
+    fs::path m_caFile;
+    HttpsServerOptions m_options;
+};
+
+QTEST_GUILESS_MAIN(TestHttpsServer)
+#include "tst_httpsserver.moc"
