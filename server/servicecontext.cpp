@@ -64,10 +64,10 @@ Device ServiceContext::requireDevice(const std::string &jkt)
                                          "request: enroll the device first");
     limitDevice(device->id);
     if (device->revokedAt)
-        throw ApiError("device_revoked", "device " + device->id + " was revoked" +
-                                             (device->revokeReason.empty()
-                                                  ? std::string()
-                                                  : " (" + device->revokeReason + ")"));
+        throw ApiError(
+            "device_revoked",
+            "device " + device->id + " was revoked" +
+                (device->revokeReason.empty() ? std::string() : " (" + device->revokeReason + ")"));
     return *device;
 }
 
@@ -100,6 +100,31 @@ std::pair<std::string, TimePoint> ServiceContext::issueNonce(const std::string &
     const TimePoint expiresAt = now() + policy.nonceTtl;
     storage.addNonce(deviceId, nonce, expiresAt);
     return {nonce, expiresAt};
+}
+
+HttpResponse problemResponse(const protocol::Problem &problem)
+{
+    HttpResponse response;
+    response.status = problem.status;
+    response.contentType = std::string(protocol::problemContentType);
+    response.body = problem.toJson().dump();
+    // RFC 9449 section 7.1: a resource server's 401 names the scheme and the algorithms.
+    if (problem.status == 401 &&
+        (problem.code == "invalid_token" || problem.code == "invalid_dpop_proof" ||
+         problem.code == "use_dpop_nonce"))
+        response.headers.emplace_back("WWW-Authenticate",
+                                      "DPoP error=\"" + problem.code + "\", algs=\"ES256\"");
+    return response;
+}
+
+HttpResponse problemResponse(const ApiError &error)
+{
+    protocol::Problem problem = protocol::makeProblem(error.code(), error.what(), error.field());
+    problem.evidenceError = error.evidenceError();
+    HttpResponse response = problemResponse(problem);
+    if (error.retryAfterSeconds > 0)
+        response.headers.emplace_back("Retry-After", std::to_string(error.retryAfterSeconds));
+    return response;
 }
 
 HttpResponse jsonResponse(int status, const nlohmann::json &body)

@@ -7,6 +7,7 @@
 #include "apierror.h"
 #include "dpop.h"
 #include "httpmessage.h"
+#include "problem.h"
 #include "ratelimiter.h"
 #include "storage.h"
 #include "verifierservice.h"
@@ -49,10 +50,13 @@ struct ServiceContext
     void limitPeer(const std::string &peerAddress);
 
     // A fresh single-use nonce for the device; returns its text and expiry.
-    std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId,
-                                                 const Policy &policy);
+    std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId, const Policy &policy);
 };
 
 HttpResponse jsonResponse(int status, const nlohmann::json &body);
+// The RFC 9457 problem for error, with Retry-After for rate limits and, on a 401 from the DPoP
+// family, the WWW-Authenticate challenge of RFC 9449 section 7.1.
+HttpResponse problemResponse(const ApiError &error);
+HttpResponse problemResponse(const protocol::Problem &problem);
 
 } // namespace vigil::server

@@ -44,8 +44,8 @@ HttpResponse TokenHandler::token(const HttpRequest &request)
                                             device.lastAppraisalId +
                                             ") found it non-compliant; fix the failing checks "
                                             "and report again");
-    const TimePoint freshUntil = *device.lastAppraisedAt + policy->reportInterval +
-                                 policy->gracePeriod;
+    const TimePoint freshUntil =
+        *device.lastAppraisedAt + policy->reportInterval + policy->gracePeriod;
     if (now > freshUntil)
         throw ApiError("report_stale", "device " + device.id +
                                            " missed its posture report: the latest appraisal "
@@ -65,8 +65,8 @@ HttpResponse TokenHandler::token(const HttpRequest &request)
         {"appraisal_id", device.lastAppraisalId},
     };
     protocol::TokenResponse response;
-    response.accessToken = protocol::signJws({{"typ", "at+jwt"}, {"kid", m_keyId}}, claims.dump(),
-                                             m_context.tokenKey);
+    response.accessToken =
+        protocol::signJws({{"typ", "at+jwt"}, {"kid", m_keyId}}, claims.dump(), m_context.tokenKey);
     response.expiresIn = policy->tokenTtl;
     auto out = jsonResponse(200, response.toJson());
     // RFC 6749 section 5.1: token responses are not cached.
@@ -78,6 +78,17 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
 {
     if (request.headers.contains("authorization:repeated"))
         throw ApiError("invalid_token", "the request carries more than one Authorization header");
+    if (!request.headers.contains("authorization")) {
+        // RFC 6750 section 3.1, which RFC 9449 section 7.1 follows: a request that brought no
+        // credentials gets the challenge without an error code.
+        HttpResponse response = problemResponse(
+            ApiError("invalid_token", "this resource needs 'Authorization: DPoP <access "
+                                      "token>' and a DPoP proof"));
+        for (auto &[name, value] : response.headers)
+            if (name == "WWW-Authenticate")
+                value = "DPoP algs=\"ES256\"";
+        return response;
+    }
     const std::string authorization = request.header("authorization");
     constexpr std::string_view scheme = "DPoP ";
     if (authorization.size() <= scheme.size() ||
@@ -114,6 +125,11 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
     const auto device = m_context.storage.device(claims["sub"].get<std::string>());
     if (!device || device->revokedAt)
         throw ApiError("invalid_token", "the token's device is revoked or unknown");
+    // Only this verifier signs tokens, so sub and cnf.jkt agree unless its key leaked; the
+    // check costs nothing and keeps a leaked key from binding one device's id to another key.
+    if (device->jkt != proof.jkt)
+        throw ApiError("invalid_token",
+                       "the token's key binding is not the key device " + device->id + " enrolled");
 
     protocol::WhoAmI response;
     response.deviceId = device->id;

@@ -16,31 +16,6 @@ namespace vigil::server {
 
 namespace {
 
-HttpResponse problemResponse(const protocol::Problem &problem)
-{
-    HttpResponse response;
-    response.status = problem.status;
-    response.contentType = std::string(protocol::problemContentType);
-    response.body = problem.toJson().dump();
-    // RFC 9449 section 7.1: a resource server's 401 names the scheme and the algorithms.
-    if (problem.status == 401 && (problem.code == "invalid_token" ||
-                                  problem.code == "invalid_dpop_proof" ||
-                                  problem.code == "use_dpop_nonce"))
-        response.headers.emplace_back("WWW-Authenticate",
-                                      "DPoP error=\"" + problem.code + "\", algs=\"ES256\"");
-    return response;
-}
-
-HttpResponse problemResponse(const ApiError &error)
-{
-    protocol::Problem problem = protocol::makeProblem(error.code(), error.what(), error.field());
-    problem.evidenceError = error.evidenceError();
-    HttpResponse response = problemResponse(problem);
-    if (error.retryAfterSeconds > 0)
-        response.headers.emplace_back("Retry-After", std::to_string(error.retryAfterSeconds));
-    return response;
-}
-
 HttpResponse methodNotAllowed(const std::string &allowed)
 {
     HttpResponse response = problemResponse(
@@ -54,8 +29,8 @@ HttpResponse methodNotAllowed(const std::string &allowed)
 VerifierService::VerifierService(Storage &storage, PolicyStore &policies,
                                  attestation::DeviceKey &tokenKey, const posture::Clock &clock,
                                  VerifierOptions options)
-    : m_context(std::make_unique<ServiceContext>(storage, policies, tokenKey, clock,
-                                                 std::move(options))),
+    : m_context(
+          std::make_unique<ServiceContext>(storage, policies, tokenKey, clock, std::move(options))),
       m_enrollment(std::make_unique<EnrollmentHandler>(*m_context)),
       m_reports(std::make_unique<ReportHandler>(*m_context)),
       m_tokens(std::make_unique<TokenHandler>(*m_context))
