@@ -566,6 +566,31 @@ private Q_SLOTS:
         QCOMPARE(whoAmIProof.jkt, jkt);
     }
 
+    // docs/protocol.md quotes the examples after "<!-- example: <file> -->": each quote must be
+    // the file, so the documentation cannot drift from what the code reads and writes.
+    void documentationQuotesTheExamples()
+    {
+        const std::string docs =
+            fileText("../../../docs/protocol.md"); // tests/fixtures/protocol -> the root
+        const std::string marker = "<!-- example: ";
+        std::size_t quoted = 0;
+        for (std::size_t at = docs.find(marker); at != std::string::npos;
+             at = docs.find(marker, at + 1)) {
+            const std::size_t nameEnd = docs.find(" -->", at);
+            QVERIFY(nameEnd != std::string::npos);
+            const std::string file = docs.substr(at + marker.size(), nameEnd - at - marker.size());
+            const std::size_t open = docs.find("```json\n", nameEnd);
+            QVERIFY2(open == nameEnd + 5, file.c_str()); // the block follows the marker
+            const std::size_t close = docs.find("\n```", open + 8);
+            QVERIFY(close != std::string::npos);
+            const json quote = json::parse(docs.substr(open + 8, close - open - 8));
+            QVERIFY2(quote == json::parse(fileText(file)), file.c_str());
+            ++quoted;
+        }
+        QCOMPARE(quoted, std::size_t(17));
+        QVERIFY(docs.find(trimmed(fileText("dpop-enrollment.jws"))) != std::string::npos);
+    }
+
     void integersAtTheirLimitsAreAccepted()
     {
         json complete = fixture("enrollment-complete");
