@@ -179,6 +179,12 @@ private Q_SLOTS:
         QVERIFY(!stored->revokedAt);
         QCOMPARE(m_verifier->storage().deviceByJkt(device->key().thumbprint())->id, deviceId);
         QCOMPARE(tokenRecord(token).uses, 1);
+
+        // The answered enrollment is gone: the same answer again finds nothing.
+        const auto devicesBefore = m_verifier->storage().devices().size();
+        QVERIFY_PROBLEM(postJson(url, device->activationRequest(challengeBody), device->key()), 404,
+                        "unknown_enrollment", "", "", "was answered already");
+        QCOMPARE(m_verifier->storage().devices().size(), devicesBefore);
     }
 
     // --- the enrollment token --------------------------------------------------------------
@@ -453,6 +459,33 @@ private Q_SLOTS:
         QCOMPARE(tokenRecord(token).uses, 0);
     }
 
+    void enrollmentDpopProofIsSingleUse()
+    {
+        auto device = tpmDevice("spoiler");
+        const std::string header = dpopHeader(device->key(), enrollmentUrl());
+        const std::string body = device->enrollmentRequest("never-issued-by-this-verifier").dump();
+        QVERIFY_PROBLEM(m_client->postJson(enrollmentUrl(), body, {header}), 403,
+                        "invalid_enrollment_token", "/enrollment_token", "", "not known");
+        QVERIFY_PROBLEM(m_client->postJson(enrollmentUrl(), body, {header}), 401,
+                        "invalid_dpop_proof", "", "", "has already been used (replay)");
+    }
+
+    void enrollmentDpopProofFromTheMinuteBeforeIsTooOld()
+    {
+        auto device = tpmDevice("spoiler");
+        const std::string token = m_verifier->createEnrollmentToken();
+        vigil::protocol::DpopProofRequest proof;
+        proof.htm = "POST";
+        proof.htu = enrollmentUrl();
+        // The window is 60 s; leeway for clock skew is inside it.
+        proof.iat = m_verifier->clock().now() - 61s;
+        const auto response =
+            m_client->postJson(enrollmentUrl(), device->enrollmentRequest(token).dump(),
+                               {"DPoP: " + vigil::protocol::createDpopProof(device->key(), proof)});
+        QVERIFY_PROBLEM(response, 401, "invalid_dpop_proof", "", "", "\"iat\" is too old");
+        QCOMPARE(tokenRecord(token).uses, 0);
+    }
+
     // --- activation ------------------------------------------------------------------------
 
     void wrongSecretEndsTheEnrollment()
@@ -595,6 +628,15 @@ private Q_SLOTS:
         QCOMPARE(std::count_if(devices.begin(), devices.end(),
                                [&](const auto &d) { return d.jkt == device->key().thumbprint(); }),
                  std::ptrdiff_t(1));
+
+        // Revoking the device does not free its key for another enrollment.
+        const auto enrolled = m_verifier->storage().deviceByJkt(device->key().thumbprint());
+        QVERIFY(
+            m_verifier->storage().revokeDevice(enrolled->id, "lost", m_verifier->clock().now()));
+        QVERIFY_PROBLEM(postEnrollment(device->key(), device->enrollmentRequest(token)), 409,
+                        "already_enrolled", "/device_key", "",
+                        "as device " + enrolled->id + ", which was revoked");
+        QCOMPARE(tokenRecord(token).uses, 0);
     }
 
     // --- malformed bodies ------------------------------------------------------------------
