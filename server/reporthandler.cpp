@@ -37,9 +37,47 @@ void requireQuotedSelection(const attestation::PcrValues &quoted, const Policy &
                        "/submods/tpm/pcrs", "pcr_selection_mismatch");
 }
 
-bool stale(const protocol::JwtError &error)
+// Reports that are not an enrolled device's own word are charged to the sender's address.
+void limitSender(ServiceContext &context, const HttpRequest &request)
 {
-    return error.claim() == "exp" || error.claim() == "iat" || error.claim() == "nbf";
+    try {
+        context.limitPeer(request.peerAddress);
+    } catch (const ApiError &e) {
+        ApiError error("rate_limited",
+                       "too many reports this verifier cannot attribute to an enrolled device "
+                       "from this address; retry later");
+        error.retryAfterSeconds = e.retryAfterSeconds;
+        throw error;
+    }
+}
+
+// A time claim that is present and a NumericDate but out of range for now is staleness; one
+// that is missing or mistyped is a malformed report.
+bool stale(const protocol::JwtError &error, const protocol::Jws &jws)
+{
+    const auto &claim = error.claim();
+    if (claim != "exp" && claim != "iat" && claim != "nbf")
+        return false;
+    try {
+        const auto claims = protocol::parseJsonObject(jws.payload, "JWT claim set");
+        const auto value = claims.find(claim);
+        if (value == claims.end())
+            return false;
+        protocol::numericDate(*value, claim);
+        return true;
+    } catch (const protocol::JoseError &) {
+        return false;
+    }
+}
+
+// Claims are named by their pointer in the claim set, as the claim errors of
+// PostureReport::fromClaims are; a header problem (typ) or an unparsable claim set concerns the
+// report as a whole.
+std::string jwtErrorField(const protocol::JwtError &error)
+{
+    if (error.claim().empty() || error.claim() == "typ")
+        return "/report";
+    return "/" + error.claim();
 }
 
 } // namespace
@@ -89,30 +127,55 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
     }
     const auto kid = jws.header.find("kid");
     if (kid == jws.header.end() || !kid->is_string())
-        throw ApiError("invalid_report",
-                       "the report's JWS header has no kid naming the device", "/report");
-    auto found = m_context.storage.device(kid->get<std::string>());
-    if (!found)
-        throw ApiError("unknown_device", "no device " + kid->get<std::string>() + " is enrolled");
-    const Device device = *found;
-    m_context.limitDevice(device.id);
-    if (device.revokedAt)
-        throw ApiError("device_revoked", "device " + device.id + " was revoked");
-    const auto deviceKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
-    if (!protocol::verifyJws(jws, deviceKey))
-        throw ApiError("invalid_report",
-                       "the report's signature does not verify with the key device " +
-                           device.id + " enrolled",
+        throw ApiError("invalid_report", "the report's JWS header has no kid naming the device",
                        "/report");
+    const std::string deviceId = kid->get<std::string>();
+    auto found = m_context.storage.device(deviceId);
+    if (!found) {
+        // Nobody's report: charged to the sender's address, as enrollment requests are.
+        limitSender(m_context, request);
+        throw ApiError("unknown_device", "no device " + deviceId + " is enrolled");
+    }
+    const Device device = *found;
 
-    // From here on the report is the device's own word: whatever happens is audited.
+    // Every report naming an enrolled device is audited, rejected ones included: a report
+    // forged in a device's name, or a revoked device that still reports, is what an
+    // administrator looks for.
     const TimePoint now = m_context.now();
     const auto policy = m_context.policy();
     Appraisal audit;
     audit.id = randomUuid();
     audit.deviceId = device.id;
     audit.appraisedAt = now;
+    const auto rejected = [&](const ApiError &error) {
+        audit.verdict = "rejected";
+        audit.error = error.code();
+        audit.checksJson = "[]";
+        m_context.storage.recordAppraisal(audit, std::nullopt, std::nullopt);
+    };
+
+    const auto deviceKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
+    if (!protocol::verifyJws(jws, deviceKey)) {
+        // Not the device's word, so not charged to the device (a forger who knows a device id
+        // must not use up its rate) but to the sender's address, which also bounds how many
+        // such audit rows one sender adds.
+        limitSender(m_context, request);
+        const ApiError error("invalid_report",
+                             "the report's signature does not verify with the key device " +
+                                 device.id + " enrolled",
+                             "/report");
+        rejected(error);
+        throw error;
+    }
+    m_context.limitDevice(device.id);
+
     try {
+        if (device.revokedAt)
+            throw ApiError("device_revoked",
+                           "device " + device.id + " was revoked" +
+                               (device.revokeReason.empty() ? std::string()
+                                                            : " (" + device.revokeReason + ")"));
+
         nlohmann::json claims;
         try {
             protocol::JwtExpectations expect;
@@ -121,8 +184,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             expect.maxAge = m_context.options.reportMaxAge;
             claims = protocol::validateJwt(jws, expect, now);
         } catch (const protocol::JwtError &e) {
-            throw ApiError(stale(e) ? "report_stale" : "invalid_report", e.what(),
-                           e.claim().empty() ? "/report" : "/report/" + e.claim());
+            throw ApiError(stale(e, jws) ? "report_stale" : "invalid_report", e.what(),
+                           jwtErrorField(e));
         }
         protocol::PostureReport report;
         try {
@@ -167,8 +230,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             const auto nonceBytes = attestation::base64UrlDecode(report.nonce);
             attestation::VerifiedAttest verified;
             try {
-                verified = attestation::verifyQuote(report.tpm->quote, device.akPublic,
-                                                    *nonceBytes);
+                verified =
+                    attestation::verifyQuote(report.tpm->quote, device.akPublic, *nonceBytes);
             } catch (const attestation::EvidenceException &e) {
                 throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
                                "/submods/tpm",
@@ -219,12 +282,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         response.pcrs = policy->quotePcrs;
         return jsonResponse(200, response.toJson());
     } catch (const ApiError &e) {
-        if (e.code() != "conflict") {
-            audit.verdict = "rejected";
-            audit.error = e.code();
-            audit.checksJson = "[]";
-            m_context.storage.recordAppraisal(audit, std::nullopt, std::nullopt);
-        }
+        if (e.code() != "conflict")
+            rejected(e);
         throw;
     }
 }

@@ -2,8 +2,9 @@
 
 // Protocol step 2, posture reports: nonces, and the appraisal of a report — its signature by
 // the enrolled device key, the nonce, the quote by the enrolled AK, the TPM counters, then the
-// snapshot against the policy. Every appraisal of a report from a known device is audited,
-// rejected ones included.
+// snapshot against the policy. Every report naming an enrolled device is audited, rejected ones
+// included. Reports signed by the device count against its rate limit; unsigned or forged ones
+// (and reports naming no enrolled device) against the sender's address.
 
 #include "httpmessage.h"
 #include "storage.h"
