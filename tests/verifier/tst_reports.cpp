@@ -396,6 +396,13 @@ private Q_SLOTS:
                            "\"iat\" is in the future"));
         CHECK(checkAudited(m_tpmId, before, "report_stale"));
 
+        // nbf is optional in the profile, but one that has not come is honoured.
+        auto notYet = tpmReport(freshNonce(*m_tpm)).toClaims();
+        notYet["nbf"] = protocol::toNumericDate(now + seconds(120));
+        CHECK(checkProblem(send(signClaims(notYet)), 403, "report_stale", "/nbf", {},
+                           "not valid yet"));
+        CHECK(checkAudited(m_tpmId, before + 1, "report_stale"));
+
         // A device clock 20 s ahead is within the leeway.
         auto skewed = tpmReport(freshNonce(*m_tpm));
         skewed.iat = now + seconds(20);
@@ -418,6 +425,12 @@ private Q_SLOTS:
         CHECK(checkProblem(send(signClaims(claims)), 400, "invalid_report", "/exp", {},
                            "not a NumericDate"));
         CHECK(checkAudited(m_tpmId, before + 1, "invalid_report"));
+
+        claims = tpmReport(freshNonce(*m_tpm)).toClaims();
+        claims["nbf"] = -1;
+        CHECK(checkProblem(send(signClaims(claims)), 400, "invalid_report", "/nbf", {},
+                           "not a NumericDate"));
+        CHECK(checkAudited(m_tpmId, before + 2, "invalid_report"));
     }
 
     void claimsOutsideTheProfileAreInvalid()
