@@ -31,7 +31,7 @@ struct HttpsServerOptions
     std::chrono::seconds readTimeout{10};
     std::chrono::seconds writeTimeout{10};
     // An idle keep-alive connection is closed after this long.
-    std::chrono::seconds keepAliveTimeout{15};
+    std::chrono::seconds keepAliveTimeout{5};
     std::size_t keepAliveMaxRequests = 10000;
 };
 
