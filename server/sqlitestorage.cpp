@@ -656,17 +656,28 @@ static_assert(applicationId == 1449748332);
 
 // Copies the write-ahead log back into the database file on a connection and thread of its
 // own. SQLite's automatic checkpoint would run inside the COMMIT that crosses the threshold,
-// under Private's mutex, and every request would wait for its two fsyncs. A passive checkpoint
-// takes no lock that writers need.
+// under Private's mutex, and every request would wait while it copies up to 1,000 pages and
+// syncs twice. A passive checkpoint takes no lock that writers need.
+//
+// Under steady writes a concurrent checkpoint never quite catches up (frames keep arriving
+// while it copies), and SQLite starts the log afresh only after one that copied everything:
+// left alone the log grew to 200 MB in bench_storage. So past hardLimitPages the serving
+// connection checkpoints itself, as SQLite's automatic checkpoint would, but by then only the
+// frames written since the last background pass are left to copy.
 class Checkpointer
 {
 public:
     // SQLite's default automatic checkpoint threshold: about 4 MiB of log.
     static constexpr int thresholdPages = 1000;
+    static constexpr int hardLimitPages = 10 * thresholdPages;
 
     explicit Checkpointer(const std::string &path) : m_connection(path)
     {
         configure(m_connection);
+        // A connection learns that the file is in WAL mode from its first read; until then a
+        // checkpoint request on it may do nothing.
+        Query(m_connection, "SELECT count(*) FROM sqlite_schema", "starting the checkpointer")
+            .run();
         m_thread = std::thread([this] { run(); });
     }
     ~Checkpointer()
@@ -682,11 +693,19 @@ public:
     Checkpointer &operator=(const Checkpointer &) = delete;
 
     // Installed with sqlite3_wal_hook on the serving connection (replacing its automatic
-    // checkpoint): called after each commit with the number of pages in the log.
-    static int walHook(void *self, sqlite3 *, const char *, int pages)
+    // checkpoint): called after each commit, outside the transaction, with the number of pages
+    // in the log.
+    static int walHook(void *self, sqlite3 *db, const char *name, int pages)
     {
-        if (pages >= thresholdPages)
-            static_cast<Checkpointer *>(self)->request();
+        auto *checkpointer = static_cast<Checkpointer *>(self);
+        if (pages >= hardLimitPages) {
+            // Two checkpoints cannot run at once: wait for a background pass to finish rather
+            // than fail with SQLITE_BUSY and let the log grow on.
+            std::lock_guard<std::mutex> running(checkpointer->m_running);
+            sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        } else if (pages >= thresholdPages) {
+            checkpointer->request();
+        }
         return SQLITE_OK;
     }
 
@@ -709,16 +728,20 @@ private:
                 return;
             m_wanted = false;
             lock.unlock();
-            // Failures need no handling here: SQLITE_BUSY means another process is
-            // checkpointing, and an I/O error shows up on the next write as well. The log
-            // keeps growing meanwhile, and the next commit asks again.
-            sqlite3_wal_checkpoint_v2(m_connection.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                      nullptr, nullptr);
+            {
+                std::lock_guard<std::mutex> running(m_running);
+                // Failures need no handling here: SQLITE_BUSY means another process is
+                // checkpointing, and an I/O error shows up on the next write as well. The log
+                // keeps growing meanwhile, and the next commit asks again.
+                sqlite3_wal_checkpoint_v2(m_connection.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                          nullptr, nullptr);
+            }
             lock.lock();
         }
     }
 
     Connection m_connection;
+    std::mutex m_running; // held while a checkpoint runs, in either thread
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_wanted = false;
