@@ -406,7 +406,10 @@ private Q_SLOTS:
 
     void versionErrorsAreUnsupportedVersion()
     {
-        for (const auto &[name, example] : examples()) {
+        // No structured bindings here: clang 14 cannot capture them in the lambda.
+        for (const auto &entry : examples()) {
+            const std::string &name = entry.first;
+            const Example &example = entry.second;
             if (!example.versioned)
                 continue;
             for (const std::optional<json> &version :
