@@ -49,6 +49,9 @@ struct Result
     double perSecond;
     double medianUs;
     double p99Us;
+    double p999Us;
+    double maxUs;
+    double meanUs;
     double cpuUs; // process CPU time per operation, every thread's
 };
 
@@ -59,12 +62,12 @@ double processCpuSeconds()
     return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_nsec) * 1e-9;
 }
 
-void print(const char *name, int threads, std::size_t operations, const Result &r)
+void print(const char *name, int threads, const Result &r)
 {
-    std::printf("%-26s threads=%d ops=%-6zu %7.0f /s  median=%6.1f us  p99=%8.1f us  "
-                "cpu=%6.1f us/op (%6.0f /s per core)\n",
-                name, threads, operations, r.perSecond, r.medianUs, r.p99Us, r.cpuUs,
-                1e6 / r.cpuUs);
+    std::printf("%-24s threads=%d %7.0f /s  cpu %5.1f us/op (%6.0f /s per core)  latency us: "
+                "median %5.1f mean %6.1f p99 %7.1f p99.9 %7.1f max %7.1f\n",
+                name, threads, r.perSecond, r.cpuUs, 1e6 / r.cpuUs, r.medianUs, r.meanUs, r.p99Us,
+                r.p999Us, r.maxUs);
 }
 
 // Runs body(thread, i) for i in [0, perThread) on each of `threads` threads.
@@ -94,7 +97,11 @@ template <typename F> Result run(int threads, int perThread, F body)
         all.insert(all.end(), l.begin(), l.end());
     std::sort(all.begin(), all.end());
     const auto operations = static_cast<double>(all.size());
-    return {operations / seconds, all[all.size() / 2], all[all.size() * 99 / 100],
+    double sum = 0;
+    for (double l : all)
+        sum += l;
+    return {operations / seconds,         all[all.size() / 2], all[all.size() * 99 / 100],
+            all[all.size() * 999 / 1000], all.back(),          sum / operations,
             cpu / operations * 1e6};
 }
 
@@ -113,6 +120,7 @@ int main(int argc, char **argv)
         argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path();
     const std::filesystem::path dir = parent / ("vigil-storage-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
+    std::printf("%d operations per line, database in %s\n", iterations, dir.c_str());
 
     {
         auto storage = SqliteStorage::open(dir / "verifier.db");
@@ -176,29 +184,26 @@ int main(int argc, char **argv)
                 device.nonce = nonceName(t, i);
                 storage->addNonce(id, device.nonce, now + std::chrono::minutes(5));
             });
-            print("posture (use+record+add)", threads,
-                  static_cast<std::size_t>(perThread) * threads, r);
+            print("posture (use+record+add)", threads, r);
         }
 
         for (const int threads : {1, 8}) {
-            static int round = 0;
-            ++round;
             const int perThread = iterations / threads;
-            const auto name = [&](int t, int i) {
-                return "solo-" + std::to_string(round) + "-" + std::to_string(t) + "-" +
+            const auto name = [threads](int t, int i) {
+                return "solo-" + std::to_string(threads) + "-" + std::to_string(t) + "-" +
                        std::to_string(i);
             };
             const Result add = run(threads, perThread, [&](int t, int i) {
                 storage->addNonce(deviceId((t * perThread + i) % deviceCount), name(t, i),
                                   now + std::chrono::minutes(5));
             });
-            print("addNonce", threads, static_cast<std::size_t>(perThread) * threads, add);
+            print("addNonce", threads, add);
             const Result use = run(threads, perThread, [&](int t, int i) {
                 if (storage->useNonce(deviceId((t * perThread + i) % deviceCount), name(t, i),
                                       now) != NonceUse::Consumed)
                     fail("useNonce did not consume the nonce it was given");
             });
-            print("useNonce", threads, static_cast<std::size_t>(perThread) * threads, use);
+            print("useNonce", threads, use);
         }
 
         for (const int threads : {1, 8}) {
@@ -207,7 +212,7 @@ int main(int argc, char **argv)
                 if (!storage->deviceByJkt("jkt-" + std::to_string((t * 7919 + i) % deviceCount)))
                     fail("deviceByJkt lost a device");
             });
-            print("deviceByJkt", threads, static_cast<std::size_t>(perThread) * threads, r);
+            print("deviceByJkt", threads, r);
         }
     }
     // What this machine does to a pure-CPU operation of a posture iteration's length: on a
@@ -217,7 +222,7 @@ int main(int argc, char **argv)
         while (SteadyClock::now() < until) {
         }
     });
-    print("baseline: 60 us of CPU", 1, static_cast<std::size_t>(iterations), spin);
+    print("baseline: 60 us of CPU", 1, spin);
     std::filesystem::remove_all(dir);
     return 0;
 }
