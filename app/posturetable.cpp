@@ -1,6 +1,7 @@
 #include "posturetable.h"
 
 #include "clock.h"
+#include "terminaltext.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,48 +10,6 @@
 namespace vigil::app {
 
 namespace {
-
-std::string padded(std::string text, std::size_t width)
-{
-    if (text.size() < width)
-        text.append(width - text.size(), ' ');
-    return text;
-}
-
-// Cuts at a UTF-8 character boundary so a multi-byte name is never split.
-std::string fitted(const std::string &text, std::size_t width)
-{
-    if (text.size() <= width || width < 2)
-        return text;
-    std::size_t cut = width - 1;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-        --cut;
-    return text.substr(0, cut) + "…";
-}
-
-// Text from the machine (mount points, DMI strings, command errors) reaches a terminal here:
-// control characters would let it forge rows or move the cursor, so they are shown escaped.
-std::string printable(const std::string &text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        // C1 controls are U+0080..U+009F, encoded in UTF-8 as C2 80..C2 9F.
-        const bool c1 = c == 0xC2 && i + 1 < text.size() &&
-                        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                        static_cast<unsigned char>(text[i + 1]) <= 0x9F;
-        if (c < 0x20 || c == 0x7F || c1) {
-            const unsigned value = c1 ? static_cast<unsigned char>(text[++i]) : c;
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", value);
-            out += escaped;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
 
 std::string statusText(posture::CheckStatus status, bool color)
 {
