@@ -1,11 +1,12 @@
-// vigilctl: Vigil's command-line client. For now it runs the posture collectors and the TPM
-// in-process; once vigild exists it will ask the daemon over local IPC instead.
+// vigilctl: Vigil's command-line client. For now it runs the posture collectors, the TPM and the
+// verifier client in-process; once vigild exists it will ask the daemon over local IPC instead.
 #include "bytes.h"
 #include "host.h"
 #include "postureengine.h"
 #include "posturetable.h"
 #include "standardcollectors.h"
 #include "tpmcommands.h"
+#include "verifiercommands.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,17 +29,33 @@ Commands:
   tpm quote --nonce HEX --pcrs LIST --out DIR [--json]
                             Quote SHA-256 PCRs (e.g. 0,1,7 or 0-7) with the device's
                             attestation key and write files tpm2_checkquote accepts.
+  enroll --server URL --ca-file PEM [--ca-fingerprint sha256:HEX] --token TOKEN
+         [--json]           Enroll this device with a verifier: pin its CA (checked
+                            against the fingerprint when given), prove the TPM's keys
+                            (or use the software key where there is no TPM) and save
+                            the enrollment in the state directory.
+  report [--json]           Collect the posture, answer a fresh nonce with a signed
+                            report (and a TPM quote of the PCRs the verifier asks for)
+                            and print the verdict: every check with what to fix.
+                            Exit status 0 compliant, 3 non-compliant.
+  token [--json]            Print an access token bound to the device key (refused
+                            while the device is not compliant).
+  whoami [--json]           Call the verifier's /v1/whoami with a token and a DPoP
+                            proof: the device as a protected resource sees it.
 
 Options:
   --json                    Print machine-readable JSON.
   --tcti TCTI               TPM to use: auto (default, /dev/tpmrm0), device:PATH,
                             swtpm:host=H,port=P or mssim:host=H,port=P. Also $VIGIL_TCTI.
-  --state-dir DIR           Where the device's TPM keys live (default $STATE_DIRECTORY
-                            or /var/lib/vigil).
+                            enroll/report/token/whoami fall back to a software key
+                            when there is no TPM (and say so); none forces it.
+  --state-dir DIR           Where the device's keys and enrollment live (default
+                            $STATE_DIRECTORY or /var/lib/vigil).
   -h, --help                Show this help.
   --version                 Show the version.
 
-Exit status: 0 on success, 1 if the command failed (reason on stderr), 2 on a usage error.
+Exit status: 0 on success, 1 if the command failed (reason on stderr), 2 on a usage error,
+3 when report's verdict is non-compliant.
 )";
 
 int usageError(const std::string &message)
@@ -82,7 +99,8 @@ int main(int argc, char **argv)
         if (arg == "--json") {
             json = true;
         } else if (arg == "--tcti" || arg == "--state-dir" || arg == "--nonce" || arg == "--pcrs" ||
-                   arg == "--out") {
+                   arg == "--out" || arg == "--server" || arg == "--ca-file" ||
+                   arg == "--ca-fingerprint" || arg == "--token") {
             if (i + 1 >= argc)
                 return usageError("option " + std::string(arg) + " needs a value");
             values[arg] = argv[++i];
@@ -145,6 +163,52 @@ int main(int argc, char **argv)
             return vigil::app::runTpmQuote(options, *nonce, *pcrs, value("--out"), std::cout,
                                            std::cerr);
         }
+    }
+    if ((words[0] == "enroll" || words[0] == "report" || words[0] == "token" ||
+         words[0] == "whoami") &&
+        words.size() == 1) {
+        vigil::app::VerifierCommandOptions options;
+        options.json = json;
+        options.color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+        if (!value("--tcti").empty())
+            options.tcti = value("--tcti");
+        else if (const char *tcti = std::getenv("VIGIL_TCTI"); tcti && *tcti)
+            options.tcti = tcti;
+        options.stateDirectory = value("--state-dir").empty()
+                                     ? vigil::app::defaultStateDirectory()
+                                     : std::filesystem::path(value("--state-dir"));
+        if (words[0] == "enroll") {
+            if (const auto extra = allowOnly({"--tcti", "--state-dir", "--server", "--ca-file",
+                                              "--ca-fingerprint", "--token"});
+                !extra.empty())
+                return usageError("enroll does not take " + extra);
+            for (const char *required : {"--server", "--ca-file", "--token"})
+                if (value(required).empty())
+                    return usageError(std::string("enroll needs ") + required);
+            vigil::app::EnrollOptions enroll;
+            enroll.serverUrl = value("--server");
+            enroll.caFile = std::string(value("--ca-file"));
+            if (values.contains("--ca-fingerprint"))
+                enroll.caFingerprint = std::string(value("--ca-fingerprint"));
+            enroll.enrollmentToken = value("--token");
+            return vigil::app::runEnroll(options, enroll, std::cout, std::cerr);
+        }
+        if (const auto extra = allowOnly({"--tcti", "--state-dir"}); !extra.empty())
+            return usageError(std::string(words[0]) + " does not take " + extra);
+        if (words[0] == "token")
+            return vigil::app::runToken(options, std::cout, std::cerr);
+        if (words[0] == "whoami")
+            return vigil::app::runWhoami(options, std::cout, std::cerr);
+        const auto collect = [] {
+            auto host = std::make_shared<const vigil::posture::Host>(vigil::posture::Host::local());
+            vigil::posture::PostureEngine engine(host, vigil::posture::standardCollectors());
+            return engine.collect().toJson();
+        };
+        const int status = vigil::app::runReport(options, collect, std::cout, std::cerr);
+        // As for posture: a slow check may still be running on a detached thread.
+        std::cout.flush();
+        std::cerr.flush();
+        std::_Exit(status);
     }
     std::string command;
     for (auto word : words)

@@ -1,0 +1,210 @@
+#include "verifiercommands.h"
+
+#include "appraisaltable.h"
+#include "devicekeyloader.h"
+#include "enrollmentstate.h"
+#include "rfc3339.h"
+#include "softwaredevicekey.h"
+#include "terminaltext.h"
+#include "tpmidentity.h"
+#include "verifierclient.h"
+
+#include <ostream>
+#include <unistd.h>
+
+namespace vigil::app {
+
+namespace {
+
+struct Device
+{
+    std::unique_ptr<attestation::DeviceKey> key;
+    std::shared_ptr<attestation::TpmIdentity> identity; // null for the software key
+};
+
+// The device key as loadDeviceKey finds it, saying so when it is the software one.
+Device loadDevice(const VerifierCommandOptions &options, std::ostream &err)
+{
+    const auto softwareKey = options.stateDirectory / "software" / "devicekey.pem";
+    if (options.tcti == "none") {
+        err << "vigilctl: --tcti none: using the software device key " << softwareKey.string()
+            << " (assurance software)\n";
+        return {attestation::SoftwareDeviceKey::loadOrCreate(softwareKey), nullptr};
+    }
+    attestation::LoadedDeviceKey loaded =
+        attestation::loadDeviceKey(options.tcti, options.stateDirectory);
+    if (!loaded.fallbackReason.empty())
+        err << "vigilctl: " << loaded.fallbackReason << "\nvigilctl: using the software device key "
+            << softwareKey.string() << " instead (assurance software)\n";
+    return {std::move(loaded.key), std::move(loaded.identity)};
+}
+
+std::string hostName()
+{
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
+        return "localhost";
+    return name;
+}
+
+std::string pcrText(const std::vector<unsigned> &pcrs)
+{
+    std::string text;
+    for (unsigned pcr : pcrs)
+        text += (text.empty() ? "" : ",") + std::to_string(pcr);
+    return text.empty() ? "none" : text;
+}
+
+// An enrolled device ready to talk to its verifier.
+struct Session
+{
+    EnrollmentState state;
+    Device device;
+    std::unique_ptr<VerifierClient> client;
+};
+
+Session openSession(const VerifierCommandOptions &options, std::ostream &err)
+{
+    const EnrollmentStore store(options.stateDirectory);
+    auto state = store.load();
+    if (!state)
+        throw EnrollmentStateError("this device is not enrolled (no " + store.stateFile().string() +
+                                   "); run vigilctl enroll first");
+    Session session{std::move(*state), loadDevice(options, err), nullptr};
+    const auto &device = session.device;
+    if (device.key->thumbprint() != session.state.deviceKeyThumbprint)
+        throw EnrollmentStateError(
+            "the device key here (" +
+            std::string(attestation::assuranceName(device.key->assurance())) + ", thumbprint " +
+            device.key->thumbprint() + ") is not the one enrolled as device " +
+            session.state.deviceId + " (" +
+            std::string(attestation::assuranceName(session.state.assurance)) + ", thumbprint " +
+            session.state.deviceKeyThumbprint + "); use the TPM it was enrolled with (--tcti) or " +
+            "enroll again");
+    session.client =
+        std::make_unique<VerifierClient>(session.state.serverUrl, store.caFile(), *device.key,
+                                         device.identity.get(), options.transport);
+    session.client->setDeviceId(session.state.deviceId);
+    return session;
+}
+
+// Runs body, turning every failure into a message on err and exit status 1. refusal says what
+// the verifier refused, in front of its problem.
+template <typename Body> int guarded(std::ostream &err, std::string_view refusal, Body &&body)
+{
+    try {
+        return body();
+    } catch (const VerifierError &e) {
+        err << "vigilctl: " << refusal << ": " << printable(e.what()) << "\n";
+    } catch (const std::exception &e) {
+        err << "vigilctl: " << printable(e.what()) << "\n";
+    }
+    return 1;
+}
+
+} // namespace
+
+int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
+              std::ostream &err)
+{
+    const EnrollmentStore store(options.stateDirectory);
+    const int status = guarded(err, "enrollment refused", [&] {
+        const PinnedCa ca = readCaFile(enroll.caFile, enroll.caFingerprint);
+        Device device = loadDevice(options, err);
+        const auto stagedCa = store.stageCa(ca);
+        VerifierClient client(enroll.serverUrl, stagedCa, *device.key, device.identity.get(),
+                              options.transport);
+        const std::string hostname = enroll.hostname.empty() ? hostName() : enroll.hostname;
+        const protocol::EnrollmentComplete complete =
+            client.enroll(enroll.enrollmentToken, hostname);
+
+        EnrollmentState state;
+        state.serverUrl = client.baseUrl();
+        state.deviceId = complete.deviceId;
+        state.assurance = complete.assurance;
+        state.deviceKeyThumbprint = device.key->thumbprint();
+        state.caFingerprint = ca.fingerprint;
+        state.hostname = hostname;
+        state.enrolledAt = std::chrono::system_clock::now();
+        store.commit(state);
+
+        if (options.json) {
+            nlohmann::json json = state.toJson();
+            json.erase("version");
+            json["report_interval_seconds"] = complete.reportInterval.count();
+            json["pcrs"] = complete.pcrs;
+            json["state_directory"] = options.stateDirectory.string();
+            out << json.dump(2) << "\n";
+        } else {
+            out << "Enrolled with " << state.serverUrl << " as device " << state.deviceId
+                << " (assurance " << attestation::assuranceName(state.assurance) << ")\n"
+                << "Reports every " << complete.reportInterval.count() << " s; "
+                << (state.assurance == attestation::Assurance::Tpm
+                        ? "PCRs quoted: " + pcrText(complete.pcrs)
+                        : std::string("no TPM quote (software key)"))
+                << "\n"
+                << "State in " << store.stateFile().string() << "; verifier CA "
+                << state.caFingerprint << " pinned in " << store.caFile().string() << "\n";
+        }
+        return out.good() ? 0 : 1;
+    });
+    store.discardStaged();
+    return status;
+}
+
+int runReport(const VerifierCommandOptions &options, const PostureSource &posture,
+              std::ostream &out, std::ostream &err)
+{
+    return guarded(err, "report refused", [&] {
+        Session session = openSession(options, err);
+        // Collect first: the nonce is short-lived, collection can take seconds.
+        const nlohmann::json snapshot = posture();
+        const protocol::NonceResponse nonce = session.client->nonce();
+        const protocol::Appraisal appraisal =
+            session.client->report(snapshot, nonce.nonce, nonce.pcrs);
+        if (options.json) {
+            out << appraisal.toJson().dump(2) << "\n";
+        } else {
+            TableOptions table;
+            table.color = options.color;
+            out << formatAppraisalTable(appraisal, table);
+        }
+        if (!out.good())
+            return 1;
+        return appraisal.verdict == protocol::Verdict::Compliant ? 0 : exitNonCompliant;
+    });
+}
+
+int runToken(const VerifierCommandOptions &options, std::ostream &out, std::ostream &err)
+{
+    return guarded(err, "no access token", [&] {
+        Session session = openSession(options, err);
+        const protocol::TokenResponse token = session.client->token();
+        if (options.json)
+            out << token.toJson().dump(2) << "\n";
+        else
+            out << token.accessToken << "\n";
+        return out.good() ? 0 : 1;
+    });
+}
+
+int runWhoami(const VerifierCommandOptions &options, std::ostream &out, std::ostream &err)
+{
+    return guarded(err, "refused", [&] {
+        Session session = openSession(options, err);
+        const protocol::TokenResponse token = session.client->token();
+        const protocol::WhoAmI whoami = session.client->whoami(token.accessToken);
+        if (options.json) {
+            out << whoami.toJson().dump(2) << "\n";
+        } else {
+            out << "Device           " << whoami.deviceId << "\n"
+                << "Assurance        " << attestation::assuranceName(whoami.assurance) << "\n"
+                << "Key thumbprint   " << whoami.jkt << "\n"
+                << "Token expires    " << protocol::formatRfc3339(whoami.tokenExpiresAt) << "\n"
+                << "Verifier         " << session.state.serverUrl << "\n";
+        }
+        return out.good() ? 0 : 1;
+    });
+}
+
+} // namespace vigil::app
