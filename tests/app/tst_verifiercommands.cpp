@@ -1,0 +1,371 @@
+// The built vigilctl binary enrolls, reports, gets tokens and calls whoami against the real
+// verifier (in this process, over HTTPS) with a swtpm or a software key: exit statuses, what
+// is printed, what is refused, and the state it leaves.
+#include "datadirectory.h"
+#include "jws.h"
+#include "messages.h"
+#include "softwaredevicekey.h"
+#include "swtpmsimulator.h"
+#include "testverifier.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace vigil;
+using test::SwtpmSimulator;
+using test::TestVerifier;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every rule off: any machine is compliant (only the assurance check remains).
+const char *lenientPolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {}, "other_distributions": "allow"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
+
+// No machine is compliant: no distribution is new enough, others are denied.
+const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {"debian": "999", "ubuntu": "999", "fedora": "999", "rhel": "999"},
+         "other_distributions": "deny"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
+
+struct Run
+{
+    int exitCode;
+    QByteArray out, err;
+};
+
+Run vigilctl(const QStringList &arguments)
+{
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("VIGIL_TCTI"));
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments);
+    if (!process.waitForFinished(90000))
+        qFatal("vigilctl did not finish");
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            process.readAllStandardOutput(), process.readAllStandardError()};
+}
+
+int closedPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        qFatal("cannot bind a loopback socket");
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+QString q(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+QString q(const fs::path &path)
+{
+    return QString::fromStdString(path.string());
+}
+
+QByteArray b(const std::string &text)
+{
+    return QByteArray::fromStdString(text);
+}
+
+} // namespace
+
+class TestVerifierCommands : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_swtpm = std::make_unique<SwtpmSimulator>();
+        m_verifier = std::make_unique<TestVerifier>(lenientPolicy, m_swtpm->caDirectory());
+        m_fingerprint = q(server::certificateFingerprint(m_verifier->caFile()));
+    }
+
+    void tpmDeviceEnrollsReportsAndGetsTokens()
+    {
+        const QString state = directory("tpm");
+        const auto enrolled =
+            vigilctl(enrollArguments(state, tpmOption()) +
+                     QStringList{QStringLiteral("--ca-fingerprint"), m_fingerprint});
+        QVERIFY2(enrolled.exitCode == 0, enrolled.err.constData());
+        QVERIFY2(enrolled.err.isEmpty(), enrolled.err.constData());
+        const std::string url = m_verifier->url("");
+        const std::string stateText = state.toStdString();
+        const std::string fingerprint = m_fingerprint.toStdString();
+        QVERIFY2(enrolled.out.startsWith(b("Enrolled with " + url + " as device ")),
+                 enrolled.out.constData());
+        QVERIFY(enrolled.out.contains(" (assurance tpm)\nReports every 900 s; PCRs quoted: "
+                                      "0,1,2,3,4,5,6,7\n"));
+        QVERIFY(enrolled.out.contains(
+            b("verifier CA " + fingerprint + " pinned in " + stateText + "/verifier-ca.pem")));
+        const auto saved = nlohmann::json::parse(readFile(stateText + "/enrollment.json"));
+        const std::string deviceId = saved.at("device_id");
+        QCOMPARE(saved.at("assurance").get<std::string>(), std::string("tpm"));
+        QCOMPARE(q(saved.at("ca_fingerprint").get<std::string>()), m_fingerprint);
+        QVERIFY(!fs::exists(stateText + "/verifier-ca.pem.new"));
+
+        // Non-compliant: the verdict with the failing check and what to do, exit status 3.
+        usePolicy(impossiblePolicy);
+        const auto failing = vigilctl({QStringLiteral("report"), QStringLiteral("--state-dir"),
+                                       state, QStringLiteral("--tcti"), tpmOption()});
+        QVERIFY2(failing.exitCode == 3, failing.err.constData());
+        QVERIFY2(failing.out.startsWith("Verdict: non_compliant (1 of 2 checks fail), appraised "),
+                 failing.out.constData());
+        QVERIFY(failing.out.contains("\nassurance   pass    "));
+        QVERIFY(failing.out.contains("\nos_version  fail    "));
+        QVERIFY(failing.out.contains("\nTo fix:\n  os_version: "));
+        QVERIFY(failing.out.contains("\nNext report due by "));
+
+        const auto refused = vigilctl({QStringLiteral("token"), QStringLiteral("--state-dir"),
+                                       state, QStringLiteral("--tcti"), tpmOption()});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY(refused.out.isEmpty());
+        QVERIFY2(refused.err.startsWith(("vigilctl: no access token: not_compliant: the latest "
+                                         "appraisal of device " +
+                                         deviceId + " (")
+                                            .c_str()),
+                 refused.err.constData());
+        QVERIFY(refused.err.endsWith(") found it non-compliant; fix the failing checks and "
+                                     "report again\n"));
+
+        // Compliant: exit status 0, then a token and whoami.
+        usePolicy(lenientPolicy);
+        const auto passing =
+            vigilctl({QStringLiteral("report"), QStringLiteral("--json"),
+                      QStringLiteral("--state-dir"), state, QStringLiteral("--tcti"), tpmOption()});
+        QVERIFY2(passing.exitCode == 0, passing.err.constData());
+        const auto appraisal =
+            protocol::Appraisal::fromJson(nlohmann::json::parse(passing.out.toStdString()));
+        QCOMPARE(appraisal.verdict, protocol::Verdict::Compliant);
+
+        const auto token = vigilctl({QStringLiteral("token"), QStringLiteral("--state-dir"), state,
+                                     QStringLiteral("--tcti"), tpmOption()});
+        QVERIFY2(token.exitCode == 0, token.err.constData());
+        QVERIFY(token.out.endsWith('\n'));
+        QCOMPARE(token.out.count('\n'), 1);
+        const auto jws = protocol::parseJws(token.out.trimmed().toStdString());
+        QVERIFY(protocol::verifyJws(jws, m_verifier->tokenKey().publicKey()));
+        QCOMPARE(nlohmann::json::parse(jws.payload).at("appraisal_id").get<std::string>(),
+                 appraisal.appraisalId);
+
+        const auto tokenJson =
+            vigilctl({QStringLiteral("token"), QStringLiteral("--json"),
+                      QStringLiteral("--state-dir"), state, QStringLiteral("--tcti"), tpmOption()});
+        QCOMPARE(tokenJson.exitCode, 0);
+        const auto response =
+            protocol::TokenResponse::fromJson(nlohmann::json::parse(tokenJson.out.toStdString()));
+        QCOMPARE(response.expiresIn, std::chrono::seconds(300));
+
+        const auto whoami = vigilctl({QStringLiteral("whoami"), QStringLiteral("--state-dir"),
+                                      state, QStringLiteral("--tcti"), tpmOption()});
+        QVERIFY2(whoami.exitCode == 0, whoami.err.constData());
+        QVERIFY2(whoami.out.startsWith(("Device           " + deviceId +
+                                        "\nAssurance        tpm\n"
+                                        "Key thumbprint   ")
+                                           .c_str()),
+                 whoami.out.constData());
+        QVERIFY(whoami.out.contains(b("\nVerifier         " + url + "\n")));
+        // whoami never shows the token.
+        QVERIFY(!whoami.out.contains(token.out.trimmed().left(40)));
+    }
+
+    void softwareFallbackSaysSo()
+    {
+        const QString state = directory("software");
+        const auto enrolled =
+            vigilctl(enrollArguments(state, QStringLiteral("device:/nonexistent/tpmrm0")));
+        QVERIFY2(enrolled.exitCode == 0, enrolled.err.constData());
+        QCOMPARE(enrolled.err,
+                 b("vigilctl: no TPM: /nonexistent/tpmrm0 does not exist (no TPM 2.0 in this "
+                   "machine, TPM disabled in the firmware setup, or its driver is not loaded)\n"
+                   "vigilctl: using the software device key " +
+                   state.toStdString() + "/software/devicekey.pem instead (assurance software)\n"));
+        QVERIFY(enrolled.out.contains(" (assurance software)\nReports every 900 s; no TPM quote "
+                                      "(software key)\n"));
+
+        // The enrolled software key is not the TPM's: using the TPM now is refused, by name.
+        const auto mismatch = vigilctl({QStringLiteral("report"), QStringLiteral("--state-dir"),
+                                        state, QStringLiteral("--tcti"), tpmOption()});
+        QCOMPARE(mismatch.exitCode, 1);
+        QVERIFY2(mismatch.err.contains("vigilctl: the device key here (tpm, thumbprint "),
+                 mismatch.err.constData());
+        QVERIFY(mismatch.err.contains(") is not the one enrolled as device "));
+
+        const auto report = vigilctl({QStringLiteral("report"), QStringLiteral("--state-dir"),
+                                      state, QStringLiteral("--tcti"), QStringLiteral("none")});
+        QVERIFY2(report.exitCode == 0, report.err.constData());
+        QVERIFY(report.err.startsWith("vigilctl: --tcti none: using the software device key "));
+        QVERIFY(report.out.startsWith("Verdict: compliant (0 of 1 checks fail)"));
+    }
+
+    void fingerprintMismatchIsRefused()
+    {
+        const QString state = directory("mismatch");
+        const QString wrong = QStringLiteral("sha256:") + QString(64, QLatin1Char('0'));
+        const auto run = vigilctl(enrollArguments(state, QStringLiteral("none")) +
+                                  QStringList{QStringLiteral("--ca-fingerprint"), wrong});
+        QCOMPARE(run.exitCode, 1);
+        QCOMPARE(run.err,
+                 b("vigilctl: CA file '" + m_verifier->caFile().string() + "' has fingerprint " +
+                   m_fingerprint.toStdString() + ", not the expected " + wrong.toStdString() +
+                   "; refusing to trust it (is it the right verifier's ca.pem?)\n"));
+        QVERIFY(!fs::exists(state.toStdString()));
+    }
+
+    void refusedEnrollmentLeavesNoState()
+    {
+        const QString state = directory("refused");
+        QStringList arguments = enrollArguments(state, QStringLiteral("none"));
+        arguments[arguments.indexOf(QStringLiteral("--token")) + 1] =
+            QStringLiteral("vet1.unknown");
+        const auto run = vigilctl(arguments);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.endsWith("vigilctl: enrollment refused: invalid_enrollment_token: the "
+                                  "enrollment token is not known (at /enrollment_token)\n"),
+                 run.err.constData());
+        QVERIFY(!fs::exists(state.toStdString() + "/enrollment.json"));
+        QVERIFY(!fs::exists(state.toStdString() + "/verifier-ca.pem"));
+        QVERIFY(!fs::exists(state.toStdString() + "/verifier-ca.pem.new"));
+    }
+
+    void unreachableVerifier()
+    {
+        const QString state = directory("unreachable");
+        const int port = closedPort();
+        QStringList arguments = enrollArguments(state, QStringLiteral("none"));
+        const QString url = QStringLiteral("https://127.0.0.1:") + QString::number(port);
+        arguments[arguments.indexOf(QStringLiteral("--server")) + 1] = url;
+        const auto run = vigilctl(arguments);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(b("\nvigilctl: cannot reach " + url.toStdString() +
+                                    "/v1/enrollments: Failed to connect to 127.0.0.1 port " +
+                                    std::to_string(port))),
+                 run.err.constData());
+        QVERIFY(!run.err.contains("vet1."));
+    }
+
+    void notEnrolled()
+    {
+        const QString state = directory("never");
+        for (const char *command : {"report", "token", "whoami"}) {
+            const auto run = vigilctl({QString::fromLatin1(command), QStringLiteral("--state-dir"),
+                                       state, QStringLiteral("--tcti"), QStringLiteral("none")});
+            QCOMPARE(run.exitCode, 1);
+            QCOMPARE(run.err, b("vigilctl: this device is not enrolled (no " + state.toStdString() +
+                                "/enrollment.json); run vigilctl enroll first\n"));
+        }
+    }
+
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("enroll without server")
+            << QStringList{QStringLiteral("enroll"), QStringLiteral("--ca-file"),
+                           QStringLiteral("ca.pem"), QStringLiteral("--token"), QStringLiteral("t")}
+            << "vigilctl: enroll needs --server";
+        QTest::newRow("enroll without token")
+            << QStringList{QStringLiteral("enroll"), QStringLiteral("--server"),
+                           QStringLiteral("https://x"), QStringLiteral("--ca-file"),
+                           QStringLiteral("ca.pem")}
+            << "vigilctl: enroll needs --token";
+        QTest::newRow("report with token")
+            << QStringList{QStringLiteral("report"), QStringLiteral("--token"), QStringLiteral("t")}
+            << "vigilctl: report does not take --token";
+        QTest::newRow("token with server")
+            << QStringList{QStringLiteral("token"), QStringLiteral("--server"), QStringLiteral("x")}
+            << "vigilctl: token does not take --server";
+        QTest::newRow("enroll with pcrs")
+            << QStringList{QStringLiteral("enroll"), QStringLiteral("--pcrs"), QStringLiteral("0")}
+            << "vigilctl: enroll does not take --pcrs";
+        QTest::newRow("report extra word")
+            << QStringList{QStringLiteral("report"), QStringLiteral("now")}
+            << "vigilctl: unknown command 'report now'";
+    }
+
+    void usageErrors()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, message);
+        const auto run = vigilctl(arguments);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.startsWith(message.toUtf8() + "\n"), run.err.constData());
+    }
+
+    // A test that fails half-way leaves the next one the lenient policy.
+    void init() { usePolicy(lenientPolicy); }
+
+    void cleanupTestCase()
+    {
+        m_verifier.reset();
+        m_swtpm.reset();
+    }
+
+private:
+    void usePolicy(const char *policy)
+    {
+        if (m_policy != policy)
+            m_verifier->setPolicy(policy);
+        m_policy = policy;
+    }
+
+    QString directory(const char *name) const
+    {
+        return m_state.filePath(QString::fromLatin1(name));
+    }
+    QString tpmOption() const { return q(m_swtpm->tcti()); }
+
+    QStringList enrollArguments(const QString &state, const QString &tcti)
+    {
+        return {QStringLiteral("enroll"),
+                QStringLiteral("--server"),
+                q(m_verifier->url("")),
+                QStringLiteral("--ca-file"),
+                q(m_verifier->caFile()),
+                QStringLiteral("--token"),
+                q(m_verifier->createEnrollmentToken()),
+                QStringLiteral("--state-dir"),
+                state,
+                QStringLiteral("--tcti"),
+                tcti};
+    }
+
+    static std::string readFile(const std::string &path)
+    {
+        QFile file(QString::fromStdString(path));
+        if (!file.open(QIODevice::ReadOnly))
+            qFatal("cannot read %s", path.c_str());
+        return file.readAll().toStdString();
+    }
+
+    QTemporaryDir m_state;
+    std::unique_ptr<SwtpmSimulator> m_swtpm;
+    std::unique_ptr<TestVerifier> m_verifier;
+    QString m_fingerprint;
+    const char *m_policy = lenientPolicy;
+};
+
+QTEST_GUILESS_MAIN(TestVerifierCommands)
+#include "tst_verifiercommands.moc"
