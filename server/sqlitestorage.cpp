@@ -543,9 +543,7 @@ std::string octalMode(mode_t mode)
 // who could read it learns them, one who could write it could enroll a device.
 void checkPrivate(const std::string &path, bool mustExist)
 {
-    struct stat status
-    {
-    };
+    struct stat status = {};
     if (lstat(path.c_str(), &status) != 0) {
         if (errno == ENOENT && !mustExist)
             return;
@@ -613,10 +611,10 @@ void adopt(Connection &connection)
         if (id != 0 || tables.integer(0) != 0)
             throw StorageError(connection.path() +
                                " is a SQLite database of another program, not vigil-verifier's");
-        connection.exec("PRAGMA application_id = 1449748332;"
-                        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
-                        " applied_at INTEGER NOT NULL) STRICT",
-                        "creating the schema");
+        const std::string sql = "PRAGMA application_id = " + std::to_string(applicationId) +
+                                "; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                                " applied_at INTEGER NOT NULL) STRICT";
+        connection.exec(sql.c_str(), "creating the schema");
     }
     const int version = storedVersion(connection);
     if (version > knownVersion)
@@ -653,8 +651,6 @@ void migrate(Connection &connection)
         transaction.commit();
     }
 }
-
-static_assert(applicationId == 1449748332);
 
 // Copies the write-ahead log back into the database file on a connection and thread of its
 // own. SQLite's automatic checkpoint would run inside the COMMIT that crosses the threshold,

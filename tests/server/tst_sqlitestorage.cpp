@@ -85,9 +85,7 @@ std::string rawQuery(const std::string &path, const std::string &sql)
 
 mode_t fileMode(const std::string &path)
 {
-    struct stat status
-    {
-    };
+    struct stat status = {};
     if (stat(path.c_str(), &status) != 0)
         return 0;
     return status.st_mode & 07777;
@@ -398,9 +396,7 @@ private Q_SLOTS:
             big.id = "a" + std::to_string(i);
             QVERIFY(storage->recordAppraisal(big, std::nullopt, std::nullopt));
         }
-        struct stat status
-        {
-        };
+        struct stat status = {};
         QCOMPARE(stat((path + "-wal").c_str(), &status), 0);
         QVERIFY2(status.st_size < 44 * 1024 * 1024, std::to_string(status.st_size).c_str());
         storage.reset();
