@@ -5,7 +5,6 @@
 #include "versioncompare.h"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 namespace vigil::server {
@@ -130,8 +129,11 @@ std::optional<std::string> text(const json *value)
 
 long long daysSince(TimePoint then, TimePoint now)
 {
-    // A time ahead of the verifier's clock (device clock skew) counts as "today".
-    return std::max<long long>(0, std::chrono::floor<std::chrono::days>(now - then).count());
+    // In seconds: a difference of nanosecond time points near both ends of their range
+    // overflows. A time ahead of the verifier's clock (device clock skew) counts as "today".
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch() -
+                         std::chrono::floor<std::chrono::seconds>(then).time_since_epoch();
+    return std::max<long long>(0, std::chrono::floor<std::chrono::days>(seconds).count());
 }
 
 // The package manager the device names, if it is one we know the commands of. Device text is

@@ -356,8 +356,9 @@ json parseStrictJson(std::string_view text)
     };
     try {
         return json::parse(text.begin(), text.end(), callback);
-    } catch (const json::parse_error &e) {
-        // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+    } catch (const json::exception &e) {
+        // parse_error, or out_of_range for a number beyond double ("1e400"). Drop nlohmann's
+        // "[json.exception.parse_error.101] " prefix.
         std::string message = e.what();
         if (const auto bracket = message.find("] "); bracket != std::string::npos)
             message.erase(0, bracket + 2);

@@ -183,6 +183,8 @@ private Q_SLOTS:
             "not valid JSON: parse error at line 1, column 36: syntax error while parsing "
             "object key - invalid string: ill-formed UTF-8 byte; last read: '\"\\xff'; expected "
             "string literal");
+        row("number beyond double", withVersion("\"grace_period_seconds\":1e400"),
+            "not valid JSON: number overflow parsing '1e400'");
         row("array", "[]", "expected a JSON object, got []");
         row("empty object", "{}", "/version: required member is missing");
         row("version as string", "{\"version\":\"1\"}",
