@@ -87,27 +87,42 @@ struct SignedAttest
 };
 
 SignedAttest verifySigned(std::span<const std::uint8_t> attest,
-                          std::span<const std::uint8_t> signature,
-                          std::span<const std::uint8_t> akPublic)
+                          std::span<const std::uint8_t> signature, const AttestationKey &key)
 {
     const TPMS_ATTEST parsed = parseAttest(attest);
     const TpmSignature sig = TpmSignature::parse(signature);
-    const TpmPublic ak = TpmPublic::parse(akPublic);
-    // Only a restricted key guarantees that the TPM itself produced what starts with
-    // TPM_GENERATED_VALUE; any other key signs whatever it is given.
-    checkAttestationKey(ak);
+    const TpmPublic &ak = key.publicArea();
     if (sig.scheme() != schemeAlg(ak.area()) || sig.hashAlg() != schemeHash(ak.area()))
         fail(EvidenceError::BadSignature, "signature scheme " + tpmAlgorithmName(sig.scheme()) +
                                               "/" + tpmAlgorithmName(sig.hashAlg()) +
                                               " is not the attestation key's " +
                                               tpmAlgorithmName(schemeAlg(ak.area())) + "/" +
                                               tpmAlgorithmName(schemeHash(ak.area())));
-    const EvpPkeyPtr key = ak.publicKey();
-    verifyTpmSignature(sig, key.get(), attest);
+    verifyTpmSignature(sig, key.key(), attest);
     return {parsed, sig.hashAlg()};
 }
 
+// For callers that hand over the AK as bytes: the attest and the signature are parsed before the
+// AK, so that the first error reported is the same whichever form the AK comes in.
+AttestationKey attestationKeyAfterParsing(std::span<const std::uint8_t> attest,
+                                          std::span<const std::uint8_t> signature,
+                                          std::span<const std::uint8_t> akPublic)
+{
+    parseAttest(attest);
+    TpmSignature::parse(signature);
+    return AttestationKey(akPublic);
+}
+
 } // namespace
+
+AttestationKey::AttestationKey(std::span<const std::uint8_t> akPublic)
+    : m_public(TpmPublic::parse(akPublic))
+{
+    // Only a restricted key guarantees that the TPM itself produced what starts with
+    // TPM_GENERATED_VALUE; any other key signs whatever it is given.
+    checkAttestationKey(m_public);
+    m_key = m_public.publicKey();
+}
 
 TPMS_ATTEST parseAttest(std::span<const std::uint8_t> attest)
 {
@@ -132,13 +147,22 @@ TPMS_ATTEST verifySignedAttest(std::span<const std::uint8_t> attest,
                                std::span<const std::uint8_t> signature,
                                std::span<const std::uint8_t> akPublic)
 {
-    return verifySigned(attest, signature, akPublic).attest;
+    return verifySigned(attest, signature, attestationKeyAfterParsing(attest, signature, akPublic))
+        .attest;
 }
 
 VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
                            std::span<const std::uint8_t> expectedNonce)
 {
-    const SignedAttest signedAttest = verifySigned(evidence.attest, evidence.signature, akPublic);
+    return verifyQuote(evidence,
+                       attestationKeyAfterParsing(evidence.attest, evidence.signature, akPublic),
+                       expectedNonce);
+}
+
+VerifiedAttest verifyQuote(const QuoteEvidence &evidence, const AttestationKey &ak,
+                           std::span<const std::uint8_t> expectedNonce)
+{
+    const SignedAttest signedAttest = verifySigned(evidence.attest, evidence.signature, ak);
     const TPMS_ATTEST &attest = signedAttest.attest;
     expectType(attest, TPM2_ST_ATTEST_QUOTE);
     expectExtraData(attest, expectedNonce, "nonce");
@@ -194,7 +218,10 @@ VerifiedAttest verifyCertify(const CertifyEvidence &evidence,
                              std::span<const std::uint8_t> certifiedPublic,
                              std::span<const std::uint8_t> expectedQualifyingData)
 {
-    const TPMS_ATTEST attest = verifySigned(evidence.attest, evidence.signature, akPublic).attest;
+    const TPMS_ATTEST attest =
+        verifySigned(evidence.attest, evidence.signature,
+                     attestationKeyAfterParsing(evidence.attest, evidence.signature, akPublic))
+            .attest;
     expectType(attest, TPM2_ST_ATTEST_CERTIFY);
     expectExtraData(attest, expectedQualifyingData, "qualifying data");
     const Bytes name = tpmName(certifiedPublic);

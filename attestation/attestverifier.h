@@ -7,6 +7,7 @@
 #include "bytes.h"
 #include "evidence.h"
 #include "evidenceerror.h"
+#include "tpmpublic.h"
 
 #include <cstdint>
 #include <span>
@@ -33,6 +34,24 @@ struct VerifiedAttest
     Bytes qualifiedSigner; // TPM2B_NAME contents: the AK's qualified name as the TPM saw it
 };
 
+// An attestation key checked once (checkAttestationKey) and imported into OpenSSL once, for a
+// verifier that checks many quotes by the same AK: importing a public key costs about as much
+// as verifying a signature with it.
+class AttestationKey
+{
+public:
+    // akPublic: marshalled TPM2B_PUBLIC. Throws EvidenceException: Malformed,
+    // UnsupportedAlgorithm, KeyAttributes.
+    explicit AttestationKey(std::span<const std::uint8_t> akPublic);
+
+    const TpmPublic &publicArea() const { return m_public; }
+    EVP_PKEY *key() const { return m_key.get(); }
+
+private:
+    TpmPublic m_public;
+    EvpPkeyPtr m_key;
+};
+
 // Unmarshals a TPMS_ATTEST (no size prefix) consuming every byte and checks its magic.
 // Throws Malformed, BadMagic.
 TPMS_ATTEST parseAttest(std::span<const std::uint8_t> attest);
@@ -50,6 +69,9 @@ TPMS_ATTEST verifySignedAttest(std::span<const std::uint8_t> attest,
 // verifySignedAttest() and WrongType, NonceMismatch, PcrValueMalformed, PcrSelectionMismatch,
 // PcrDigestMismatch.
 VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
+                           std::span<const std::uint8_t> expectedNonce);
+// The same with an AK checked and imported before.
+VerifiedAttest verifyQuote(const QuoteEvidence &evidence, const AttestationKey &ak,
                            std::span<const std::uint8_t> expectedNonce);
 
 // A TPM2_Certify: verifySignedAttest(), type ATTEST_CERTIFY, extraData ==

@@ -121,17 +121,22 @@ Bytes ecdsaRawToDer(std::span<const std::uint8_t> raw)
 bool verifyEs256(const EcPublicKey &key, std::span<const std::uint8_t> digest,
                  std::span<const std::uint8_t> rawSignature)
 {
+    return verifyEs256(toEvpPkey(key).get(), digest, rawSignature);
+}
+
+bool verifyEs256(EVP_PKEY *pkey, std::span<const std::uint8_t> digest,
+                 std::span<const std::uint8_t> rawSignature)
+{
     if (digest.size() != scalarSize)
         throw SignatureError("ES256 digest is " + std::to_string(digest.size()) +
                              " bytes; SHA-256 is 32");
-    const EvpPkeyPtr pkey = toEvpPkey(key);
     Bytes der;
     try {
         der = ecdsaRawToDer(rawSignature);
     } catch (const SignatureError &) {
         return false;
     }
-    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
     if (!ctx || EVP_PKEY_verify_init(ctx.get()) <= 0 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0)
         throw KeyError("cannot set up ECDSA verification: " + openSslError());

@@ -5,6 +5,7 @@
 
 #include "bytes.h"
 #include "devicekey.h"
+#include "opensslptr.h"
 
 #include <span>
 #include <stdexcept>
@@ -28,6 +29,10 @@ Bytes ecdsaRawToDer(std::span<const std::uint8_t> raw);
 // digest. A signature that is malformed or out of range is simply false. Throws KeyError if key
 // is not a P-256 point and SignatureError if digest is not 32 bytes (a caller bug).
 bool verifyEs256(const EcPublicKey &key, std::span<const std::uint8_t> digest,
+                 std::span<const std::uint8_t> rawSignature);
+// The same with a key imported before (toEvpPkey): for a verifier that checks many signatures
+// by one key, since importing a point costs about as much as the verification.
+bool verifyEs256(EVP_PKEY *key, std::span<const std::uint8_t> digest,
                  std::span<const std::uint8_t> rawSignature);
 
 } // namespace vigil::attestation

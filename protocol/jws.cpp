@@ -1,6 +1,7 @@
 #include "jws.h"
 
 #include "ecdsasignature.h"
+#include "jwk.h"
 #include "tpmalgorithm.h"
 
 #include <set>
@@ -174,13 +175,26 @@ Jws parseJws(std::string_view compact, std::size_t maxLength)
     return jws;
 }
 
-bool verifyJws(const Jws &jws, const attestation::EcPublicKey &key)
+namespace {
+
+bool stillEs256(const Jws &jws)
 {
     const auto alg = jws.header.find("alg");
-    if (!jws.header.is_object() || alg == jws.header.end() || *alg != "ES256" ||
-        jws.header.contains("crit") || jws.signature.size() != signatureSize)
-        return false;
-    return attestation::verifyEs256(key, digestOf(jws.signingInput), jws.signature);
+    return jws.header.is_object() && alg != jws.header.end() && *alg == "ES256" &&
+           !jws.header.contains("crit") && jws.signature.size() == signatureSize;
+}
+
+} // namespace
+
+bool verifyJws(const Jws &jws, const attestation::EcPublicKey &key)
+{
+    return verifyJws(jws, attestation::toEvpPkey(key).get());
+}
+
+bool verifyJws(const Jws &jws, EVP_PKEY *key)
+{
+    return stillEs256(jws) &&
+           attestation::verifyEs256(key, digestOf(jws.signingInput), jws.signature);
 }
 
 } // namespace vigil::protocol

@@ -7,6 +7,7 @@
 #include "bytes.h"
 #include "devicekey.h"
 #include "jose.h"
+#include "opensslptr.h"
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,9 @@ Jws parseJws(std::string_view compact, std::size_t maxLength = 64 * 1024);
 // Whether jws.signature is a valid ES256 signature by key over SHA-256(jws.signingInput) and
 // jws.header still says ES256. Throws attestation::KeyError if key is not a P-256 point.
 bool verifyJws(const Jws &jws, const attestation::EcPublicKey &key);
+// The same with a key imported before (attestation::toEvpPkey), for a verifier that checks
+// many JWSs by one key.
+bool verifyJws(const Jws &jws, EVP_PKEY *key);
 
 // The JSON object that text holds, parsed as JOSE requires of headers and claim sets
 // (RFC 7515 section 4, RFC 7519 section 4): UTF-8 without a byte order mark, a top-level

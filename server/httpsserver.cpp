@@ -112,6 +112,9 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
     m_server->set_write_timeout(options.writeTimeout);
     m_server->set_keep_alive_timeout(options.keepAliveTimeout.count());
     m_server->set_keep_alive_max_count(options.keepAliveMaxRequests);
+    // Responses leave in two writes (headers, body); with Nagle on, the second waits for the
+    // client's delayed ACK (~40 ms) on every keep-alive request.
+    m_server->set_tcp_nodelay(true);
     m_server->set_socket_options(listenerSocketOptions);
 
     auto log = std::make_shared<AccessLogger>(std::move(logger));

@@ -154,8 +154,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         m_context.storage.recordAppraisal(audit, std::nullopt, std::nullopt);
     };
 
-    const auto deviceKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
-    if (!protocol::verifyJws(jws, deviceKey)) {
+    const auto keys = m_context.deviceKeys.keysFor(device);
+    if (!protocol::verifyJws(jws, keys->deviceKey.get())) {
         // Not the device's word, so not charged to the device (a forger who knows a device id
         // must not use up its rate) but to the sender's address, which also bounds how many
         // such audit rows one sender adds.
@@ -194,7 +194,7 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             throw ApiError("invalid_report", e.what(), e.field());
         }
         audit.reportJti = report.jti;
-        if (report.ueid != protocol::ueidForKey(deviceKey))
+        if (report.ueid != keys->ueid)
             throw ApiError("invalid_report", "/ueid: not the UEID of the enrolled device key",
                            "/ueid");
 
@@ -227,11 +227,12 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
                 throw ApiError("invalid_report",
                                "/submods/tpm: a TPM device's report must carry its quote",
                                "/submods/tpm");
-            const auto nonceBytes = attestation::base64UrlDecode(report.nonce);
+            // Issued by this verifier (useNonce found it), so it decodes.
+            const auto nonceBytes = attestation::base64UrlDecode(report.nonce).value();
             attestation::VerifiedAttest verified;
             try {
                 verified =
-                    attestation::verifyQuote(report.tpm->quote, device.akPublic, *nonceBytes);
+                    attestation::verifyQuote(report.tpm->quote, keys->ak.value(), nonceBytes);
             } catch (const attestation::EvidenceException &e) {
                 throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
                                "/submods/tpm",

@@ -5,6 +5,7 @@
 // issue, JSON responses).
 
 #include "apierror.h"
+#include "devicekeycache.h"
 #include "dpop.h"
 #include "httpmessage.h"
 #include "problem.h"
@@ -33,6 +34,7 @@ struct ServiceContext
     protocol::DpopValidator dpop;
     RateLimiter deviceLimiter;
     RateLimiter peerLimiter;
+    DeviceKeyCache deviceKeys;
 
     TimePoint now() const;
     std::shared_ptr<const Policy> policy() const;

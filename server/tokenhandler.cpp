@@ -21,7 +21,8 @@ long long epochSeconds(TimePoint time)
 } // namespace
 
 TokenHandler::TokenHandler(ServiceContext &context)
-    : m_context(context), m_keyId(context.tokenKey.thumbprint())
+    : m_context(context), m_keyId(context.tokenKey.thumbprint()),
+      m_verifyKey(attestation::toEvpPkey(context.tokenKey.publicKey()))
 {
 }
 
@@ -102,7 +103,7 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
     nlohmann::json claims;
     try {
         const auto jws = protocol::parseJws(accessToken, protocol::limits::maxAccessToken);
-        if (!protocol::verifyJws(jws, m_context.tokenKey.publicKey()))
+        if (!protocol::verifyJws(jws, m_verifyKey.get()))
             throw ApiError("invalid_token", "the access token's signature does not verify");
         protocol::JwtExpectations expect;
         expect.typ = "at+jwt";

@@ -6,6 +6,7 @@
 // a DPoP proof from the key it is bound to.
 
 #include "httpmessage.h"
+#include "opensslptr.h"
 
 #include <string>
 
@@ -30,7 +31,8 @@ public:
 
 private:
     ServiceContext &m_context;
-    std::string m_keyId; // RFC 7638 thumbprint of the signing key
+    std::string m_keyId;                 // RFC 7638 thumbprint of the signing key
+    attestation::EvpPkeyPtr m_verifyKey; // its public half, imported once
 };
 
 } // namespace vigil::server

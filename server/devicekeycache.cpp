@@ -1,0 +1,30 @@
+#include "devicekeycache.h"
+
+#include "jwk.h"
+#include "posturereport.h"
+
+namespace vigil::server {
+
+std::shared_ptr<const DeviceKeys> DeviceKeyCache::keysFor(const Device &device)
+{
+    {
+        const std::lock_guard lock(m_mutex);
+        if (const auto it = m_keys.find(device.id); it != m_keys.end())
+            return it->second;
+    }
+    // Imported outside the lock: two threads may both import a new device's keys, and one
+    // result is kept.
+    auto keys = std::make_shared<DeviceKeys>();
+    const auto publicKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
+    keys->deviceKey = attestation::toEvpPkey(publicKey);
+    keys->ueid = protocol::ueidForKey(publicKey);
+    if (!device.akPublic.empty())
+        keys->ak.emplace(device.akPublic);
+
+    const std::lock_guard lock(m_mutex);
+    if (m_keys.size() >= m_capacity)
+        m_keys.clear(); // rebuilt on demand; cheaper than tracking recency on every hit
+    return m_keys.emplace(device.id, std::move(keys)).first->second;
+}
+
+} // namespace vigil::server

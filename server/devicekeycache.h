@@ -1,0 +1,43 @@
+#pragma once
+
+// The enrolled keys of devices, imported into OpenSSL once per device rather than once per
+// report: importing a P-256 point costs about as much as verifying a signature with it, and a
+// report needs two keys (the device key for the EAT, the AK for the quote).
+
+#include "attestverifier.h"
+#include "bytes.h"
+#include "opensslptr.h"
+#include "storage.h"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace vigil::server {
+
+struct DeviceKeys
+{
+    attestation::EvpPkeyPtr deviceKey;
+    attestation::Bytes ueid;                       // what the device's reports must carry
+    std::optional<attestation::AttestationKey> ak; // TPM devices
+};
+
+class DeviceKeyCache
+{
+public:
+    explicit DeviceKeyCache(std::size_t capacity = 100000) : m_capacity(capacity) {}
+
+    // A device's keys never change (a new key is a new enrollment, a new id), so entries need
+    // no invalidation; revocation is read from storage on every request. Throws
+    // attestation::JwkError or EvidenceException if what storage holds does not parse.
+    std::shared_ptr<const DeviceKeys> keysFor(const Device &device);
+
+private:
+    const std::size_t m_capacity;
+    std::mutex m_mutex;
+    std::unordered_map<std::string, std::shared_ptr<const DeviceKeys>> m_keys;
+};
+
+} // namespace vigil::server
