@@ -36,7 +36,14 @@ std::chrono::system_clock::time_point parseIso8601(const std::string &text)
     const char *end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
     if (!end || *end != '\0')
         throw std::invalid_argument("field 'collected_at' must be an RFC 3339 UTC time");
-    return std::chrono::system_clock::from_time_t(::timegm(&utc));
+    // system_clock counts nanoseconds in 64 bits: years before 1677 or after 2262 would
+    // overflow it (undefined behaviour), and no snapshot comes from before 1970.
+    const std::time_t seconds = ::timegm(&utc);
+    const auto latest = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::time_point::max().time_since_epoch());
+    if (seconds < 0 || seconds > latest.count())
+        throw std::invalid_argument("field 'collected_at' is outside 1970-2262");
+    return std::chrono::system_clock::from_time_t(seconds);
 }
 
 } // namespace

@@ -56,6 +56,11 @@ private Q_SLOTS:
                                       << "field 'schema_version' must be an integer";
         QTest::newRow("time") << R"({"collected_at": "yesterday"})"
                               << "field 'collected_at' must be an RFC 3339 UTC time";
+        // Found by fuzzing the verifier: beyond 2262 the conversion overflowed (UBSan).
+        QTest::newRow("far future") << R"({"collected_at": "2426-01-01T00:00:00Z"})"
+                                    << "field 'collected_at' is outside 1970-2262";
+        QTest::newRow("before 1970") << R"({"collected_at": "1969-12-31T23:59:59Z"})"
+                                     << "field 'collected_at' is outside 1970-2262";
         QTest::newRow("duration") << R"({"duration_ms": -1})"
                                   << "field 'duration_ms' must be an integer from 0 to 86400000";
         QTest::newRow("duration overflow")
