@@ -1,6 +1,7 @@
 #include "enrollmentstate.h"
 
 #include "bytes.h"
+#include "certificatefingerprint.h"
 #include "messages.h"
 #include "opensslptr.h"
 #include "privatefile.h"
@@ -129,21 +130,11 @@ std::string certificateFingerprint(std::string_view pem)
         ERR_clear_error();
         throw EnrollmentStateError("no PEM certificate in it");
     }
-    unsigned char *der = nullptr;
-    const int length = i2d_X509(certificate.get(), &der);
-    if (length <= 0) {
-        ERR_clear_error();
-        throw EnrollmentStateError("its certificate cannot be encoded");
+    try {
+        return attestation::certificateFingerprint(certificate.get());
+    } catch (const std::runtime_error &e) {
+        throw EnrollmentStateError(e.what());
     }
-    attestation::Bytes digest(EVP_MAX_MD_SIZE);
-    unsigned int digestLength = 0;
-    const int ok = EVP_Digest(der, static_cast<std::size_t>(length), digest.data(), &digestLength,
-                              EVP_sha256(), nullptr);
-    OPENSSL_free(der);
-    if (ok != 1)
-        throw EnrollmentStateError("cannot hash a certificate: " + attestation::openSslError());
-    digest.resize(digestLength);
-    return "sha256:" + attestation::toHex(digest);
 }
 
 std::optional<std::string> normaliseFingerprint(std::string_view text)

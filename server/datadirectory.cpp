@@ -1,6 +1,7 @@
 #include "datadirectory.h"
 
 #include "bytes.h"
+#include "certificatefingerprint.h"
 #include "devicekey.h"
 #include "jwk.h"
 #include "opensslptr.h"
@@ -339,12 +340,11 @@ Bytes certificateDer(X509 *certificate)
 
 std::string fingerprintOf(X509 *certificate)
 {
-    const Bytes der = certificateDer(certificate);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(der.data(), der.size(), digest, &size, EVP_sha256(), nullptr) != 1)
-        throw DataDirectoryError("cannot hash a certificate: " + openSslError());
-    return "sha256:" + attestation::toHex(std::span<const std::uint8_t>(digest, size));
+    try {
+        return attestation::certificateFingerprint(certificate);
+    } catch (const std::runtime_error &e) {
+        throw DataDirectoryError(e.what());
+    }
 }
 
 Bytes certificatePem(X509 *certificate)
