@@ -14,6 +14,7 @@
 #include "softwaredevicekey.h"
 #include "standardcollectors.h"
 #include "swtpmsimulator.h"
+#include "testdevice.h"
 #include "testverifier.h"
 #include "tpmdevicekey.h"
 #include "tpmidentity.h"
@@ -44,25 +45,7 @@ nlohmann::json snapshotJson(std::chrono::system_clock::time_point now,
                             const std::string &failing = {})
 {
     using posture::CheckResult;
-    const std::string today = protocol::formatRfc3339(now);
-    posture::PostureSnapshot snapshot;
-    snapshot.collectedAt = now;
-    snapshot.checks = {
-        CheckResult::pass("os", "Debian GNU/Linux 12",
-                          {{"id", "debian"}, {"version_id", "12"}, {"name", "Debian GNU/Linux"}}),
-        CheckResult::pass("patch_level", "up to date",
-                          {{"package_manager", "apt"},
-                           {"security_updates", 0},
-                           {"pending_updates", 0},
-                           {"last_refresh", today},
-                           {"last_upgrade", today},
-                           {"reboot_required", false}}),
-        CheckResult::pass("disk_encryption", "/ on LUKS2"),
-        CheckResult::pass("firewall", "nftables drops inbound"),
-        CheckResult::pass("screen_lock", "GNOME locks after 300 s",
-                          {{"lock_enabled", true}, {"seconds_to_lock", 300}}),
-        CheckResult::pass("secure_boot", "Secure Boot is enabled and enforcing"),
-    };
+    posture::PostureSnapshot snapshot = test::compliantSnapshot(now);
     for (auto &check : snapshot.checks)
         if (check.id == failing)
             check = CheckResult::fail(failing, "found wanting", "fix it");

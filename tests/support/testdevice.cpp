@@ -105,12 +105,12 @@ std::string TestDevice::dpopHeader(const std::string &method, const std::string 
     return "DPoP: " + protocol::createDpopProof(*m_key, proof);
 }
 
-nlohmann::json TestDevice::compliantPosture() const
+posture::PostureSnapshot compliantSnapshot(std::chrono::system_clock::time_point now)
 {
     using posture::CheckResult;
-    const std::string today = protocol::formatRfc3339(m_now());
+    const std::string today = protocol::formatRfc3339(now);
     posture::PostureSnapshot snapshot;
-    snapshot.collectedAt = m_now();
+    snapshot.collectedAt = now;
     snapshot.checks = {
         CheckResult::pass("os", "Debian GNU/Linux 12",
                           {{"id", "debian"}, {"version_id", "12"}, {"name", "Debian GNU/Linux"}}),
@@ -127,7 +127,12 @@ nlohmann::json TestDevice::compliantPosture() const
                           {{"lock_enabled", true}, {"seconds_to_lock", 300}}),
         CheckResult::pass("secure_boot", "Secure Boot is enabled and enforcing"),
     };
-    return snapshot.toJson();
+    return snapshot;
+}
+
+nlohmann::json TestDevice::compliantPosture() const
+{
+    return compliantSnapshot(m_now()).toJson();
 }
 
 std::string TestDevice::report(const std::string &deviceId, const std::string &nonce,
@@ -155,8 +160,8 @@ nlohmann::json TestDevice::enroll(HttpsClient &client, const std::string &baseUr
                                   const std::string &enrollmentToken)
 {
     const std::string url = baseUrl + "/v1/enrollments";
-    const auto response = client.postJson(url, enrollmentRequest(enrollmentToken).dump(),
-                                          {dpopHeader("POST", url)});
+    const auto response =
+        client.postJson(url, enrollmentRequest(enrollmentToken).dump(), {dpopHeader("POST", url)});
     const auto body = parseResponse(response, 201, "enrollment");
     if (!m_identity)
         return body;

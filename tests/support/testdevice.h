@@ -19,9 +19,16 @@ class TpmIdentity;
 class Tpm;
 } // namespace vigil::attestation
 
+namespace vigil::posture {
+struct PostureSnapshot;
+}
+
 namespace vigil::test {
 
 class SwtpmSimulator;
+
+// A snapshot that passes the verifier's default policy, collected at now.
+posture::PostureSnapshot compliantSnapshot(std::chrono::system_clock::time_point now);
 
 // One workstation speaking Vigil's protocol to a verifier: a software key, or keys in a real
 // swtpm (EK with certificate, AK, device key certified by the AK). It builds every request the
