@@ -18,13 +18,6 @@ namespace vigil::test {
 
 namespace {
 
-// A fixed, recent instant: certificates made by init are valid then, and tests can move on
-// from it in exact steps.
-std::chrono::system_clock::time_point startTime()
-{
-    return std::chrono::system_clock::now();
-}
-
 void writeFile(const std::filesystem::path &path, const std::string &text)
 {
     const auto temporary = path.string() + ".new";
@@ -41,7 +34,9 @@ void writeFile(const std::filesystem::path &path, const std::string &text)
 
 TestVerifier::TestVerifier(const std::string &policyJson,
                            const std::filesystem::path &ekCaDirectory)
-    : m_clock(startTime())
+    // The clock starts at the real time (the certificates init makes are valid from then) and
+    // moves only when a test moves it.
+    : m_clock(std::chrono::system_clock::now())
 {
     start(policyJson, ekCaDirectory, server::VerifierOptions{});
 }
@@ -49,7 +44,7 @@ TestVerifier::TestVerifier(const std::string &policyJson,
 TestVerifier::TestVerifier(const std::string &policyJson,
                            const std::filesystem::path &ekCaDirectory,
                            const server::VerifierOptions &options)
-    : m_clock(startTime())
+    : m_clock(std::chrono::system_clock::now())
 {
     start(policyJson, ekCaDirectory, options);
 }
