@@ -7,6 +7,7 @@
 #include "fakehttpsserver.h"
 #include "fixturehost.h"
 #include "jws.h"
+#include "loopbackport.h"
 #include "jwt.h"
 #include "postureengine.h"
 #include "posturesnapshot.h"
@@ -22,10 +23,6 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace vigil;
 using app::InvalidResponseError;
@@ -59,20 +56,6 @@ const protocol::AppraisalCheck *findCheck(const protocol::Appraisal &appraisal,
         if (check.id == id)
             return &check;
     return nullptr;
-}
-
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
-        qFatal("cannot bind a loopback socket");
-    ::close(fd);
-    return ntohs(address.sin_port);
 }
 
 server::HttpResponse answer(int status, const std::string &contentType, const std::string &body)
@@ -264,7 +247,7 @@ private Q_SLOTS:
     void closedPortIsUnreachable()
     {
         attestation::SoftwareDeviceKey &key = softwareKey("unreachable");
-        const int port = closedPort();
+        const int port = test::closedLoopbackPort();
         const std::string base = "https://127.0.0.1:" + std::to_string(port);
         VerifierClient client(base, m_verifier->caFile(), key, nullptr);
         try {

@@ -3,6 +3,7 @@
 // is printed, what is refused, and the state it leaves.
 #include "datadirectory.h"
 #include "jws.h"
+#include "loopbackport.h"
 #include "messages.h"
 #include "softwaredevicekey.h"
 #include "swtpmsimulator.h"
@@ -11,10 +12,6 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace vigil;
 using test::SwtpmSimulator;
@@ -58,20 +55,6 @@ Run vigilctl(const QStringList &arguments)
         qFatal("vigilctl did not finish");
     return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
             process.readAllStandardOutput(), process.readAllStandardError()};
-}
-
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
-        qFatal("cannot bind a loopback socket");
-    ::close(fd);
-    return ntohs(address.sin_port);
 }
 
 QString q(const std::string &text)
@@ -253,7 +236,7 @@ private Q_SLOTS:
     void unreachableVerifier()
     {
         const QString state = directory("unreachable");
-        const int port = closedPort();
+        const int port = test::closedLoopbackPort();
         QStringList arguments = enrollArguments(state, QStringLiteral("none"));
         const QString url = QStringLiteral("https://127.0.0.1:") + QString::number(port);
         arguments[arguments.indexOf(QStringLiteral("--server")) + 1] = url;
