@@ -1,8 +1,10 @@
 #pragma once
 
-// Shared by the protocol message tests: the example bodies in tests/fixtures/protocol/ (which
-// docs/protocol.md quotes), one-member mutations of them, and the MessageError they cause.
+// Shared by the protocol tests: the example bodies in tests/fixtures/protocol/ (which
+// docs/protocol.md quotes), one-member mutations of them, the MessageError they cause, and the
+// pieces of hand-built compact JWSs.
 
+#include "bytes.h"
 #include "problem.h"
 #include "testprinters.h"
 
@@ -15,8 +17,30 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace vigil::protocol::test {
+
+// base64url of text: one part of a hand-built compact JWS.
+inline std::string enc(std::string_view text)
+{
+    return attestation::base64UrlEncode(attestation::toBytes(text));
+}
+
+// A compact serialisation cut at every '.', however many parts it has.
+inline std::vector<std::string> split(const std::string &compact)
+{
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = compact.find('.', start);
+        parts.push_back(compact.substr(start, dot - start));
+        if (dot == std::string::npos)
+            return parts;
+        start = dot + 1;
+    }
+}
 
 // tests/fixtures/protocol/<fileName>, as it is.
 inline std::string fileText(const std::string &fileName)

@@ -3,6 +3,7 @@
 #include "independentpython.h"
 #include "jwk.h"
 #include "jws.h"
+#include "protocoltesthelpers.h"
 #include "softwaredevicekey.h"
 #include "testprinters.h"
 
@@ -16,6 +17,8 @@
 using namespace vigil::attestation;
 using namespace vigil::protocol;
 using namespace std::chrono_literals;
+using vigil::protocol::test::enc;
+using vigil::protocol::test::split;
 using vigil::test::runPython;
 using vigil::test::thrownMessage;
 using Clock = std::chrono::system_clock;
@@ -27,24 +30,6 @@ const Clock::time_point now{std::chrono::seconds(t0)};
 constexpr char htu[] = "https://verifier.example/v1/tokens";
 constexpr char accessToken[] = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJkZXZpY2UifQ.sig";
 constexpr char serverNonce[] = "eyJ7S_zG.eyJH0-Z.HX4w-7v";
-
-std::string enc(std::string_view text)
-{
-    return base64UrlEncode(toBytes(text));
-}
-
-std::vector<std::string> split(const std::string &compact)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const auto dot = compact.find('.', start);
-        parts.push_back(compact.substr(start, dot - start));
-        if (dot == std::string::npos)
-            return parts;
-        start = dot + 1;
-    }
-}
 
 nlohmann::json claimsFor(const std::string &jti, std::int64_t iat = t0)
 {

@@ -2,6 +2,7 @@
 #include "independentpython.h"
 #include "jwk.h"
 #include "jws.h"
+#include "protocoltesthelpers.h"
 #include "softwaredevicekey.h"
 #include "testprinters.h"
 
@@ -11,28 +12,12 @@
 
 using namespace vigil::attestation;
 using namespace vigil::protocol;
+using vigil::protocol::test::enc;
+using vigil::protocol::test::split;
 using vigil::test::runPython;
 using vigil::test::thrownMessage;
 
 namespace {
-
-std::string enc(std::string_view text)
-{
-    return base64UrlEncode(toBytes(text));
-}
-
-std::vector<std::string> split(const std::string &compact)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const auto dot = compact.find('.', start);
-        parts.push_back(compact.substr(start, dot - start));
-        if (dot == std::string::npos)
-            return parts;
-        start = dot + 1;
-    }
-}
 
 // RFC 7515 appendix A.3: the ES256 example and its key.
 constexpr char rfc7515A3[] =
