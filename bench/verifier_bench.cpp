@@ -115,7 +115,11 @@ int main(int argc, char **argv)
                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--threads"),
                     QString::number(connections + 8), QStringLiteral("--device-rate"),
                     QStringLiteral("1000000"), QStringLiteral("--device-burst"),
-                    QStringLiteral("1000000")});
+                    QStringLiteral("1000000"),
+                    // Every bench device enrolls from this one address, like a fleet behind
+                    // one NAT.
+                    QStringLiteral("--address-rate"), QStringLiteral("1000000"),
+                    QStringLiteral("--address-burst"), QStringLiteral("1000000")});
     if (!verifier.waitForReadyRead(15000))
         fail("vigil-verifier did not start");
     const QString banner = QString::fromUtf8(verifier.readLine());

@@ -10,12 +10,14 @@
 #include "verifierservice.h"
 
 #include <QLoggingCategory>
+#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,7 +37,12 @@ Commands:
                          database and the default policy. Prints the CA fingerprint.
   serve --data DIR [--listen ADDR:PORT] [--public-url URL] [--threads N]
         [--device-rate PER_SECOND] [--device-burst N]
+        [--address-rate PER_SECOND] [--address-burst N]
                          Serve the API over HTTPS (default 127.0.0.1:8443).
+                         Requests are limited per device (default 1/s, bursts of
+                         20) and, for enrollment and reports that are no enrolled
+                         device's, per client address (default 2/s, bursts of 20;
+                         raise it when many devices enroll from behind one NAT).
   token create --data DIR [--uses N] [--ttl DURATION] [--label TEXT] [--json]
                          Create an enrollment token (default: single use, 24h).
   token list --data DIR [--json]
@@ -75,10 +82,37 @@ struct Arguments
     }
 };
 
-const std::vector<std::string> valueOptions = {"--data",   "--name",        "--listen",
-                                               "--public-url", "--threads", "--uses",
-                                               "--ttl",    "--label",       "--reason",
-                                               "--device-rate", "--device-burst"};
+const std::vector<std::string> valueOptions = {
+    "--data",        "--name",         "--listen",       "--public-url",  "--threads",
+    "--uses",        "--ttl",          "--label",        "--reason",      "--device-rate",
+    "--device-burst", "--address-rate", "--address-burst"};
+
+// The whole of text as a number from min to max, or nothing ("5x", "" and "1e999" are not).
+template <typename Number>
+std::optional<Number> parseNumber(const std::string &text, Number min, Number max)
+{
+    Number value{};
+    const char *end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end || !(value >= min && value <= max))
+        return std::nullopt;
+    return value;
+}
+
+// Reads a numeric option into target when it is given; false when it is given but no number
+// from min to max.
+template <typename Number>
+bool numericOption(const Arguments &arguments, const std::string &option, Number min, Number max,
+                   Number &target)
+{
+    const std::string text = arguments.value(option);
+    if (text.empty())
+        return !arguments.values.count(option);
+    const auto value = parseNumber(text, min, max);
+    if (value)
+        target = *value;
+    return value.has_value();
+}
 
 std::filesystem::path dataDirectory(const Arguments &arguments)
 {
@@ -131,14 +165,26 @@ int serve(const Arguments &arguments)
         address = listen.substr(0, colon);
         if (address.size() > 2 && address.front() == '[' && address.back() == ']')
             address = address.substr(1, address.size() - 2);
-        try {
-            port = std::stoi(listen.substr(colon + 1));
-        } catch (const std::exception &) {
-            port = -1;
-        }
-        if (port < 0 || port > 65535)
+        const auto parsed = parseNumber(listen.substr(colon + 1), 0, 65535);
+        if (!parsed)
             return usageError("--listen needs a port from 0 to 65535");
+        port = *parsed;
     }
+    HttpsServerOptions https;
+    if (!numericOption(arguments, "--threads", 1, 1024, https.threads))
+        return usageError("--threads needs a number from 1 to 1024");
+    VerifierOptions options;
+    constexpr double maxRate = 1e9;
+    if (!numericOption(arguments, "--device-rate", 0.001, maxRate,
+                       options.deviceRequestsPerSecond))
+        return usageError("--device-rate needs a number of requests per second above 0");
+    if (!numericOption(arguments, "--device-burst", 1.0, maxRate, options.deviceBurst))
+        return usageError("--device-burst needs a number of requests, at least 1");
+    if (!numericOption(arguments, "--address-rate", 0.001, maxRate,
+                       options.peerRequestsPerSecond))
+        return usageError("--address-rate needs a number of requests per second above 0");
+    if (!numericOption(arguments, "--address-burst", 1.0, maxRate, options.peerBurst))
+        return usageError("--address-burst needs a number of requests, at least 1");
     std::string publicUrl = arguments.value("--public-url");
     if (publicUrl.empty() && (address == "0.0.0.0" || address == "::"))
         return usageError("listening on every address needs --public-url (the URL devices "
@@ -160,13 +206,10 @@ int serve(const Arguments &arguments)
         auto tokenKey = vigil::attestation::SoftwareDeviceKey::load(data.tokenSigningKey());
         vigil::posture::SystemClock clock;
 
-        HttpsServerOptions https;
         https.address = address;
         https.port = port;
         https.certificate = data.tlsCertificate();
         https.privateKey = data.tlsKey();
-        if (const auto threads = arguments.value("--threads"); !threads.empty())
-            https.threads = std::stoi(threads);
         std::unique_ptr<VerifierService> service;
         HttpsServer server(
             https, [&service](const HttpRequest &request) { return service->handle(request); },
@@ -177,7 +220,6 @@ int serve(const Arguments &arguments)
                     << QString::number(double(duration.count()) / 1000.0, 'f', 1) + QStringLiteral(" ms");
             });
 
-        VerifierOptions options;
         options.publicUrl = publicUrl.empty() ? "https://" +
                                                     (address.find(':') != std::string::npos
                                                          ? "[" + address + "]"
@@ -185,10 +227,6 @@ int serve(const Arguments &arguments)
                                                     ":" + std::to_string(server.port())
                                               : publicUrl;
         options.ekCaDirectory = data.ekCaDirectory().string();
-        if (const auto rate = arguments.value("--device-rate"); !rate.empty())
-            options.deviceRequestsPerSecond = std::stod(rate);
-        if (const auto burst = arguments.value("--device-burst"); !burst.empty())
-            options.deviceBurst = std::stod(burst);
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
         // Expired nonces and enrollments go on a timer, not on request paths.
@@ -252,11 +290,8 @@ int run(const Arguments &arguments)
         auto storage = openStorage(dataDirectory(arguments));
         if (words[1] == "create" && words.size() == 2) {
             TokenOptions options;
-            if (const auto uses = arguments.value("--uses"); !uses.empty()) {
-                options.uses = std::atoi(uses.c_str());
-                if (options.uses < 1 || options.uses > 1000000)
-                    return usageError("--uses needs a number from 1 to 1000000");
-            }
+            if (!numericOption(arguments, "--uses", 1, 1000000, options.uses))
+                return usageError("--uses needs a number from 1 to 1000000");
             if (const auto ttl = arguments.value("--ttl"); !ttl.empty()) {
                 const auto parsed = parseDuration(ttl);
                 if (!parsed)

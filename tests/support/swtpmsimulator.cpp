@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <sys/prctl.h>
@@ -70,7 +71,7 @@ sockaddr_in loopback(unsigned short port)
     return address;
 }
 
-// Binds port (0 = any) on loopback and returns the port, or 0.
+// Whether port can be bound on loopback now: the port, or 0.
 unsigned short bindLoopback(unsigned short port)
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -86,12 +87,37 @@ unsigned short bindLoopback(unsigned short port)
     return bound;
 }
 
+// The kernel's range for the local ports of outgoing connections.
+std::pair<int, int> ephemeralPortRange()
+{
+    std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 32768, high = 60999;
+    in >> low >> high;
+    return {low, high};
+}
+
+// Two adjacent free ports outside the ephemeral range, or 0. The swtpm TCTI opens a connection
+// per TPM command, so a test that sends thousands leaves thousands of ephemeral ports in
+// TIME_WAIT for a minute; a port bind(0) hands out there often has its neighbour taken, and
+// neither swtpm nor SO_REUSEADDR can bind a port whose TIME_WAIT socket did not ask for reuse.
 unsigned short freePortPair()
 {
-    const unsigned short port = bindLoopback(0);
-    if (port == 0 || port == 65535 || bindLoopback(static_cast<unsigned short>(port + 1)) == 0)
+    static std::mt19937 random{std::random_device{}()};
+    const auto [low, high] = ephemeralPortRange();
+    // Even ports from 10000 up to the range and from above it, whichever has room.
+    std::vector<std::pair<int, int>> spans;
+    if (low - 2 > 10000)
+        spans.emplace_back(10000, low - 2);
+    if (65534 - (high + 1) > 2)
+        spans.emplace_back(high + 1, 65533);
+    if (spans.empty())
         return 0;
-    return port;
+    const auto &span = spans[random() % spans.size()];
+    const int port = std::uniform_int_distribution<int>(span.first, span.second)(random) & ~1;
+    if (bindLoopback(static_cast<unsigned short>(port)) == 0 ||
+        bindLoopback(static_cast<unsigned short>(port + 1)) == 0)
+        return 0;
+    return static_cast<unsigned short>(port);
 }
 
 bool acceptsConnections(unsigned short port)
@@ -148,14 +174,18 @@ SwtpmSimulator::SwtpmSimulator()
 
     // The swtpm TCTI expects the control channel on port + 1. A port found free here can be
     // taken by someone else before swtpm binds it, so a failed start tries other ports.
+    std::string attempts;
     for (int attempt = 0; attempt < 20; ++attempt) {
         m_port = freePortPair();
-        if (m_port != 0 && startOnce())
+        const std::string failure = m_port == 0 ? "the pair of ports picked was taken" : startOnce();
+        if (failure.empty())
             return;
+        attempts += "  port " + std::to_string(m_port) + ": " + failure + "\n";
     }
     const std::string output = readAll(m_directory / "swtpm.log");
     std::filesystem::remove_all(m_directory);
-    throw std::runtime_error("swtpm did not start on a loopback port:\n" + output);
+    throw std::runtime_error("swtpm did not start on a loopback port:\n" + attempts +
+                             "swtpm's log:\n" + output);
 }
 
 SwtpmSimulator::~SwtpmSimulator()
@@ -172,12 +202,14 @@ std::string SwtpmSimulator::tcti() const
 
 void SwtpmSimulator::start()
 {
-    if (m_pid <= 0 && !startOnce())
-        throw std::runtime_error("swtpm did not restart on port " + std::to_string(m_port) + ":\n" +
-                                 readAll(m_directory / "swtpm.log"));
+    if (m_pid > 0)
+        return;
+    if (const std::string failure = startOnce(); !failure.empty())
+        throw std::runtime_error("swtpm did not restart on port " + std::to_string(m_port) + " (" +
+                                 failure + "):\n" + readAll(m_directory / "swtpm.log"));
 }
 
-bool SwtpmSimulator::startOnce()
+std::string SwtpmSimulator::startOnce()
 {
     const std::string state = "dir=" + (m_directory / "state").string();
     const std::string server = "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(m_port);
@@ -197,16 +229,19 @@ bool SwtpmSimulator::startOnce()
     for (int i = 0; i < 500; ++i) {
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid)
-            return false;
+            return WIFEXITED(status) ? "swtpm exited with status " +
+                                           std::to_string(WEXITSTATUS(status))
+                                     : "swtpm was killed by signal " +
+                                           std::to_string(WTERMSIG(status));
         if (acceptsConnections(static_cast<unsigned short>(m_port + 1))) {
             m_pid = pid;
-            return true;
+            return {};
         }
         usleep(10000);
     }
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    return false;
+    return "the control port did not answer within 5 s";
 }
 
 void SwtpmSimulator::stop()

@@ -31,7 +31,8 @@ public:
     void start();
 
 private:
-    bool startOnce();
+    // Empty when swtpm serves on m_port, otherwise why it does not.
+    std::string startOnce();
 
     std::filesystem::path m_directory;
     unsigned short m_port = 0;
