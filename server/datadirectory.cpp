@@ -326,18 +326,6 @@ X509Ptr makeTlsCertificate(X509 *ca, EVP_PKEY *caKey, EVP_PKEY *tlsKey,
     return certificate;
 }
 
-Bytes certificateDer(X509 *certificate)
-{
-    const int size = i2d_X509(certificate, nullptr);
-    if (size <= 0)
-        throw DataDirectoryError("cannot encode a certificate: " + openSslError());
-    Bytes der(std::size_t(size), 0);
-    unsigned char *out = der.data();
-    if (i2d_X509(certificate, &out) != size)
-        throw DataDirectoryError("cannot encode a certificate: " + openSslError());
-    return der;
-}
-
 std::string fingerprintOf(X509 *certificate)
 {
     try {
