@@ -282,7 +282,8 @@ int checkPolicy(const std::filesystem::path &file, std::ostream &out, std::ostre
             << policy.pcrReferenceValues.size() << " with reference values)\n";
         return 0;
     } catch (const PolicyError &e) {
-        err << file.string() << ": " << e.what() << "\n";
+        // loadPolicy's message starts with the file's name already.
+        err << e.what() << "\n";
         return 1;
     }
 }

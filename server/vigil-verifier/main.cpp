@@ -114,12 +114,20 @@ bool numericOption(const Arguments &arguments, const std::string &option, Number
     return value.has_value();
 }
 
+// A usage error found below main's argument loop: exit 2 with the usage, like the others.
+struct UsageError : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
 std::filesystem::path dataDirectory(const Arguments &arguments)
 {
     std::string dir = arguments.value("--data");
     if (dir.empty())
         if (const char *env = std::getenv("VIGIL_VERIFIER_DATA"))
             dir = env;
+    if (dir.empty())
+        throw UsageError("no data directory: give --data DIR or set VIGIL_VERIFIER_DATA");
     return dir;
 }
 
@@ -286,8 +294,10 @@ int run(const Arguments &arguments)
     if (words[0] == "policy" && words.size() == 3 && words[1] == "check")
         return checkPolicy(words[2], std::cout, std::cerr);
 
+    // Opened only once the command line is known to be good: a usage error must not be
+    // reported as a problem with the data directory.
+    const auto storage = [&arguments] { return openStorage(dataDirectory(arguments)); };
     if (words[0] == "token" && words.size() >= 2) {
-        auto storage = openStorage(dataDirectory(arguments));
         if (words[1] == "create" && words.size() == 2) {
             TokenOptions options;
             if (!numericOption(arguments, "--uses", 1, 1000000, options.uses))
@@ -299,21 +309,20 @@ int run(const Arguments &arguments)
                 options.ttl = *parsed;
             }
             options.label = arguments.value("--label");
-            return createEnrollmentToken(*storage, options, now, json, std::cout);
+            return createEnrollmentToken(*storage(), options, now, json, std::cout);
         }
         if (words[1] == "list" && words.size() == 2)
-            return listEnrollmentTokens(*storage, now, json, std::cout);
+            return listEnrollmentTokens(*storage(), now, json, std::cout);
         if (words[1] == "revoke" && words.size() == 3)
-            return revokeEnrollmentToken(*storage, words[2], now, std::cout, std::cerr);
+            return revokeEnrollmentToken(*storage(), words[2], now, std::cout, std::cerr);
     }
     if (words[0] == "devices" && words.size() >= 2) {
-        auto storage = openStorage(dataDirectory(arguments));
         if (words[1] == "list" && words.size() == 2)
-            return listDevices(*storage, json, std::cout);
+            return listDevices(*storage(), json, std::cout);
         if (words[1] == "show" && words.size() == 3)
-            return showDevice(*storage, words[2], json, std::cout, std::cerr);
+            return showDevice(*storage(), words[2], json, std::cout, std::cerr);
         if (words[1] == "revoke" && words.size() == 3)
-            return revokeDevice(*storage, words[2], arguments.value("--reason"), now, std::cout,
+            return revokeDevice(*storage(), words[2], arguments.value("--reason"), now, std::cout,
                                 std::cerr);
     }
     std::string command;
@@ -358,6 +367,8 @@ int main(int argc, char **argv)
         return usageError("no command given");
     try {
         return run(arguments);
+    } catch (const UsageError &e) {
+        return usageError(e.what());
     } catch (const std::exception &e) {
         std::cerr << "vigil-verifier: " << e.what() << "\n";
         return 1;
