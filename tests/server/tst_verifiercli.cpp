@@ -1,0 +1,534 @@
+// Runs the real vigil-verifier binary: its usage errors, the administrative commands on a data
+// directory, and `serve` end to end over pinned HTTPS.
+#include "httpsclient.h"
+#include "testprinters.h"
+
+#include <QDateTime>
+#include <QDeadlineTimer>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+#include <nlohmann/json.hpp>
+
+using vigil::test::HttpsClient;
+
+namespace {
+
+const QString binary = QStringLiteral(VIGIL_BINARY_DIR "/server/vigil-verifier");
+
+// "a b c" -> {"a", "b", "c"}: command lines without a QStringLiteral per word.
+QStringList words(const QString &line)
+{
+    return line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+// Nothing from the test's own environment may choose the data directory or mute the log.
+QProcessEnvironment cleanEnvironment()
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("VIGIL_VERIFIER_DATA"));
+    environment.remove(QStringLiteral("QT_LOGGING_RULES"));
+    return environment;
+}
+
+Run verifier(const QStringList &arguments,
+             const QProcessEnvironment &environment = cleanEnvironment())
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(binary, arguments);
+    Run run;
+    if (!process.waitForFinished(60000)) {
+        run.err = "did not finish: " + process.errorString().toUtf8();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+// A data directory for 127.0.0.1 and localhost under tmp; empty if init failed.
+QString initialised(const QTemporaryDir &tmp)
+{
+    const QString dir = tmp.filePath(QStringLiteral("data"));
+    const Run run =
+        verifier(words(QStringLiteral("init --name 127.0.0.1 --name localhost --data")) << dir);
+    if (run.exitCode != 0)
+        qWarning("init failed: %s", run.err.constData());
+    return run.exitCode == 0 ? dir : QString();
+}
+
+QByteArray usageText()
+{
+    return verifier({QStringLiteral("--help")}).out;
+}
+
+QByteArray column(const QByteArray &text, int width)
+{
+    return text.leftJustified(width, ' ');
+}
+
+QByteArray tokenListHeader()
+{
+    return column("ID", 20) + column("STATE", 9) + column("USES", 8) + column("EXPIRES", 22) +
+           "LABEL\n";
+}
+
+// `vigil-verifier serve` in the background: waits for its banner, collects its log, and is
+// killed if a test ends before stopping it.
+class Server
+{
+public:
+    explicit Server(const QStringList &arguments)
+    {
+        m_process.setProcessEnvironment(cleanEnvironment());
+        m_process.start(binary, QStringList{QStringLiteral("serve")} + arguments);
+    }
+    ~Server()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    // The port from "vigil-verifier: serving https://127.0.0.1:P on 127.0.0.1:P", 0 if the
+    // banner did not come (then err() holds what came instead).
+    int waitForBanner()
+    {
+        QDeadlineTimer deadline(30000);
+        m_process.setReadChannel(QProcess::StandardOutput);
+        while (!m_process.canReadLine() && !deadline.hasExpired() &&
+               m_process.waitForReadyRead(int(deadline.remainingTime())))
+            ;
+        if (!m_process.canReadLine()) {
+            m_err += m_process.readAllStandardError();
+            return 0;
+        }
+        const QByteArray banner = m_process.readLine();
+        static const QRegularExpression pattern(QStringLiteral(
+            R"(^vigil-verifier: serving https://127\.0\.0\.1:(\d+) on 127\.0\.0\.1:(\d+)\n$)"));
+        const auto match = pattern.match(QString::fromUtf8(banner));
+        if (!match.hasMatch() || match.captured(1) != match.captured(2))
+            return 0;
+        return match.captured(1).toInt();
+    }
+
+    // Waits until the log on stderr matches pattern.
+    bool waitForLog(const QRegularExpression &pattern)
+    {
+        QDeadlineTimer deadline(10000);
+        m_process.setReadChannel(QProcess::StandardError);
+        for (;;) {
+            m_err += m_process.readAllStandardError();
+            if (pattern.match(QString::fromUtf8(m_err)).hasMatch())
+                return true;
+            if (deadline.hasExpired() || !m_process.waitForReadyRead(int(deadline.remainingTime())))
+                return false;
+        }
+    }
+
+    // SIGTERM, then the exit code (-1 if it did not exit normally within 5 s).
+    int terminate()
+    {
+        m_process.terminate();
+        if (!m_process.waitForFinished(5000) || m_process.exitStatus() != QProcess::NormalExit)
+            return -1;
+        m_err += m_process.readAllStandardError();
+        return m_process.exitCode();
+    }
+
+    const QByteArray &err() const { return m_err; }
+
+private:
+    QProcess m_process;
+    QByteArray m_err;
+};
+
+QRegularExpression logLine(const QString &message)
+{
+    return QRegularExpression(
+        QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} info vigil\.verifier\.serve: )") +
+            message + QStringLiteral("$"),
+        QRegularExpression::MultilineOption);
+}
+
+std::string url(int port, const char *path)
+{
+    return "https://127.0.0.1:" + std::to_string(port) + path;
+}
+
+} // namespace
+
+class TestVerifierCli : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void helpAndVersion()
+    {
+        const Run help = verifier({QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.startsWith("Usage: vigil-verifier <command> [options]\n"));
+        QVERIFY(help.out.endsWith("2 on a usage error.\n"));
+        QCOMPARE(help.err, QByteArray());
+        QCOMPARE(verifier(words(QStringLiteral("token -h"))).out, help.out);
+
+        const Run version = verifier({QStringLiteral("--version")});
+        QCOMPARE(version.exitCode, 0);
+        QCOMPARE(version.out, QByteArray("vigil-verifier " VIGIL_VERSION "\n"));
+    }
+
+    // Every usage error: exit 2, the message and the usage on stderr, nothing on stdout — so
+    // `serve` never got as far as its banner.
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QByteArray>("message");
+        const char *const noData = "no data directory: give --data DIR or set VIGIL_VERIFIER_DATA";
+        const char *const uses = "--uses needs a number from 1 to 1000000";
+        // Every data directory named here does not exist: none is opened before the error.
+        const std::pair<const char *, const char *> rows[] = {
+            {"", "no command given"},
+            {"frobnicate", "unknown command 'frobnicate'"},
+            {"policy lint x", "unknown command 'policy lint x'"},
+            {"token list --yaml", "unexpected argument '--yaml'"},
+            {"serve --data", "option --data needs a value"},
+            {"init --data /nonexistent/vigil",
+             "init needs at least one --name (what agents connect to)"},
+            {"init --name localhost", noData},
+            {"token list", noData},
+            {"devices show x", noData},
+            {"token frobnicate --data /nonexistent/vigil", "unknown command 'token frobnicate'"},
+            {"token create --uses 0 --data /nonexistent/vigil", uses},
+            {"token create --uses 5x --data /nonexistent/vigil", uses},
+            {"token create --ttl 5w --data /nonexistent/vigil",
+             "--ttl needs a duration such as 30m, 24h or 7d"}};
+        for (const auto &[line, message] : rows)
+            QTest::addRow("'%s'", line) << words(QLatin1String(line)) << QByteArray(message);
+
+        const char *const port = "--listen needs a port from 0 to 65535";
+        const char *const threads = "--threads needs a number from 1 to 1024";
+        const char *const deviceRate =
+            "--device-rate needs a number of requests per second above 0";
+        const char *const everywhere = "listening on every address needs --public-url (the URL "
+                                       "devices use, e.g. https://verifier.example.com:8443)";
+        const std::pair<const char *, const char *> serveRows[] = {
+            {"--listen 127.0.0.1", "--listen needs ADDRESS:PORT"},
+            {"--listen 127.0.0.1:65536", port},
+            {"--listen 127.0.0.1:https", port},
+            {"--listen 127.0.0.1:", port},
+            {"--threads x", threads},
+            {"--threads 0", threads},
+            {"--threads 1025", threads},
+            {"--device-rate -1", deviceRate},
+            {"--device-rate 0", deviceRate},
+            {"--device-rate 5x", deviceRate},
+            {"--device-burst 0.5", "--device-burst needs a number of requests, at least 1"},
+            {"--address-rate abc", "--address-rate needs a number of requests per second above 0"},
+            {"--address-burst 0", "--address-burst needs a number of requests, at least 1"},
+            {"--listen 0.0.0.0:8443", everywhere},
+            {"--listen [::]:8443", everywhere}};
+        for (const auto &[options, message] : serveRows)
+            QTest::addRow("serve %s", options)
+                << words(QStringLiteral("serve --data /nonexistent/vigil ") +
+                         QLatin1String(options))
+                << QByteArray(message);
+    }
+
+    void usageErrors()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QByteArray, message);
+        const Run run = verifier(arguments);
+        QCOMPARE(run.exitCode, 2);
+        QCOMPARE(run.out, QByteArray());
+        QCOMPARE(run.err, "vigil-verifier: " + message + "\n\n" + usageText());
+    }
+
+    void initWritesTheDataDirectoryAndPrintsTheCaFingerprint()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath(QStringLiteral("data"));
+        const Run run =
+            verifier(words(QStringLiteral("init --name 127.0.0.1 --name localhost --data")) << dir);
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.err, QByteArray());
+
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      words(QStringLiteral("x509 -fingerprint -sha256 -noout -in"))
+                          << dir + QStringLiteral("/ca.pem"));
+        QVERIFY(openssl.waitForFinished(30000));
+        QCOMPARE(openssl.exitCode(), 0);
+        // "sha256 Fingerprint=AB:CD:…" -> "sha256:abcd…"
+        QByteArray fingerprint = openssl.readAllStandardOutput().trimmed();
+        QVERIFY2(fingerprint.startsWith("sha256 Fingerprint="), fingerprint.constData());
+        fingerprint =
+            "sha256:" + fingerprint.mid(fingerprint.indexOf('=') + 1).replace(":", "").toLower();
+        QCOMPARE(fingerprint.size(), 7 + 64);
+
+        const QByteArray d = dir.toUtf8();
+        QCOMPARE(run.out, "Initialised " + d + "\n  CA certificate   " + d +
+                              "/ca.pem\n  TLS certificate  " + d +
+                              "/tls.pem for 127.0.0.1 localhost\n  policy           " + d +
+                              "/policy.json\n  TPM vendor CAs   " + d +
+                              "/ek-cas/ (empty: add your TPM manufacturers' CA certificates)\n"
+                              "CA fingerprint (agents pin this): " +
+                              fingerprint + "\n");
+    }
+
+    void initRefusesANonEmptyDirectory()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.path();
+        QFile precious(tmp.filePath(QStringLiteral("precious")));
+        QVERIFY(precious.open(QIODevice::WriteOnly));
+        precious.close();
+
+        const Run run = verifier(words(QStringLiteral("init --name localhost --data")) << dir);
+        QCOMPARE(run.exitCode, 1);
+        QCOMPARE(run.out, QByteArray());
+        QCOMPARE(run.err,
+                 "vigil-verifier: init failed: data directory '" + dir.toUtf8() +
+                     "' is not empty; refusing to initialise over it, which would replace a CA "
+                     "that agents may already pin. Choose a new or empty directory (remove this "
+                     "one only if nothing uses its CA).\n");
+        QCOMPARE(QDir(dir).entryList(QDir::NoDotAndDotDot | QDir::AllEntries),
+                 QStringList{QStringLiteral("precious")});
+    }
+
+    void serveAnswersOverPinnedHttpsAndStopsOnSigterm()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        Server server(words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir);
+        const int port = server.waitForBanner();
+        QVERIFY2(port > 0, server.err().constData());
+
+        {
+            HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+            const auto health = client.get(url(port, "/v1/health"));
+            QCOMPARE(health.status, 200L);
+            QCOMPARE(health.contentType, std::string("application/json"));
+            QCOMPARE(health.body, std::string(R"({"status":"ok","version":1})"));
+        } // closes its kept-alive connection: the server waits for idle ones (up to 5 s) to stop
+        QVERIFY2(server.waitForLog(
+                     logLine(QStringLiteral(R"(127\.0\.0\.1 GET /v1/health 200 \d+\.\d ms)"))),
+                 server.err().constData());
+
+        QCOMPARE(server.terminate(), 0);
+        QVERIFY2(
+            logLine(QStringLiteral("stopping")).match(QString::fromUtf8(server.err())).hasMatch(),
+            server.err().constData());
+    }
+
+    void serveFailsOnAPortInUse()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        Server first(words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir);
+        const int port = first.waitForBanner();
+        QVERIFY2(port > 0, first.err().constData());
+
+        const QString taken = QStringLiteral("127.0.0.1:%1").arg(port);
+        const Run second = verifier(words(QStringLiteral("serve --listen"))
+                                    << taken << QStringLiteral("--data") << dir);
+        QCOMPARE(second.exitCode, 1);
+        QCOMPARE(second.out, QByteArray());
+        QCOMPARE(second.err, "vigil-verifier: cannot listen on " + taken.toUtf8() +
+                                 " (in use, or not an address of this machine?)\n");
+        QCOMPARE(first.terminate(), 0);
+    }
+
+    void serveFailsOnAMissingDataDirectory()
+    {
+        QTemporaryDir tmp;
+        const QByteArray dir = tmp.filePath(QStringLiteral("missing")).toUtf8();
+        const Run run = verifier(words(QStringLiteral("serve --listen 127.0.0.1:0 --data"))
+                                 << QString::fromUtf8(dir));
+        QCOMPARE(run.exitCode, 1);
+        QCOMPARE(run.out, QByteArray());
+        QCOMPARE(run.err, "vigil-verifier: data directory '" + dir +
+                              "' does not exist; create it with `vigil-verifier init --data '" +
+                              dir + "'`\n");
+    }
+
+    // The per-address limit comes before the body is read: with a burst of 1, the second
+    // enrollment attempt within the second is refused whatever it carries.
+    void addressRateLimitsEnrollments()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        Server server(
+            words(QStringLiteral("--listen 127.0.0.1:0 --address-rate 1 --address-burst 1 --data"))
+            << dir);
+        const int port = server.waitForBanner();
+        QVERIFY2(port > 0, server.err().constData());
+
+        HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+        const auto first = client.postJson(url(port, "/v1/enrollments"), "not json");
+        QCOMPARE(first.status, 400L);
+        QCOMPARE(nlohmann::json::parse(first.body).at("detail"), "body is not valid UTF-8 JSON");
+        QVERIFY(!first.headers.count("retry-after"));
+
+        const auto second = client.postJson(url(port, "/v1/enrollments"), "not json");
+        QCOMPARE(second.status, 429L);
+        QCOMPARE(second.contentType, std::string("application/problem+json"));
+        QCOMPARE(second.headers.at("retry-after"), std::string("1"));
+        const auto problem = nlohmann::json::parse(second.body);
+        QCOMPARE(problem.at("code"), "rate_limited");
+        QCOMPARE(problem.at("detail"),
+                 "too many enrollment requests from this address; retry later");
+        // Health is not an enrollment: never limited per address.
+        QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+        QVERIFY2(server.waitForLog(logLine(
+                     QStringLiteral(R"(127\.0\.0\.1 POST /v1/enrollments 429 \d+\.\d ms)"))),
+                 server.err().constData());
+    }
+
+    void tokenCreateListRevoke()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const auto run = [&dir](const char *line) {
+            return verifier(words(QLatin1String(line)) << QStringLiteral("--data") << dir);
+        };
+        const QDateTime before = QDateTime::currentDateTimeUtc();
+        const Run created = run("token create --uses 3 --ttl 2h --label lab-a");
+        QCOMPARE(created.exitCode, 0);
+        const QList<QByteArray> lines = created.out.split('\n');
+        QCOMPARE(lines.size(), 3); // two lines, each ending in a newline
+        QVERIFY2(QRegularExpression(QStringLiteral(R"(^vet1\.[A-Za-z0-9_-]{43}$)"))
+                     .match(QString::fromUtf8(lines[0]))
+                     .hasMatch(),
+                 lines[0].constData());
+        const auto match =
+            QRegularExpression(QStringLiteral(R"(^id (et_[0-9a-f]{16}), 3 uses, expires (\S+)\. )"
+                                              R"(Shown once: only its hash is stored\.$)"))
+                .match(QString::fromUtf8(lines[1]));
+        QVERIFY2(match.hasMatch(), lines[1].constData());
+        const QByteArray id = match.captured(1).toUtf8(), expires = match.captured(2).toUtf8();
+        const QDateTime expiry = QDateTime::fromString(match.captured(2), Qt::ISODate);
+        QVERIFY(expiry >= before.addSecs(7200 - 1) &&
+                expiry <= QDateTime::currentDateTimeUtc().addSecs(7200));
+
+        Run list = run("token list");
+        QCOMPARE(list.exitCode, 0);
+        QCOMPARE(list.out, tokenListHeader() + column(id, 20) + column("active", 9) +
+                               column("0/3", 8) + column(expires, 22) + "lab-a\n");
+        auto json = nlohmann::json::parse(run("token list --json").out.toStdString());
+        QCOMPARE(json.size(), 1u);
+        const nlohmann::json listed = {{"id", id.toStdString()},
+                                       {"label", "lab-a"},
+                                       {"uses", 0},
+                                       {"max_uses", 3},
+                                       {"created_at", json[0].value("created_at", "")},
+                                       {"expires_at", expires.toStdString()},
+                                       {"revoked_at", nullptr},
+                                       {"state", "active"}};
+        QCOMPARE(json[0], listed);
+
+        const Run revoked =
+            verifier(words(QStringLiteral("token revoke --data")) << dir << QString::fromUtf8(id));
+        QCOMPARE(revoked.exitCode, 0);
+        QCOMPARE(revoked.out, "Revoked enrollment token " + id + "\n");
+        list = run("token list");
+        QCOMPARE(list.out, tokenListHeader() + column(id, 20) + column("revoked", 9) +
+                               column("0/3", 8) + column(expires, 22) + "lab-a\n");
+        json = nlohmann::json::parse(run("token list --json").out.toStdString());
+        QCOMPARE(json[0].at("state"), "revoked");
+        QVERIFY(json[0].at("revoked_at").is_string());
+
+        const Run unknown = run("token revoke et_0000000000000000");
+        QCOMPARE(unknown.exitCode, 1);
+        QCOMPARE(unknown.out, QByteArray());
+        QCOMPARE(unknown.err,
+                 QByteArray("vigil-verifier: no active enrollment token "
+                            "et_0000000000000000 (see `vigil-verifier token list`)\n"));
+    }
+
+    void tokenCreateJson()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const Run created = verifier(words(QStringLiteral("token create --json --data")) << dir);
+        QCOMPARE(created.exitCode, 0);
+        const auto json = nlohmann::json::parse(created.out.toStdString());
+        QVERIFY(json.at("token").get<std::string>().starts_with("vet1."));
+        QCOMPARE(json.at("max_uses"), 1);
+        QCOMPARE(json.at("uses"), 0);
+        QCOMPARE(json.at("label"), "");
+        QCOMPARE(json.at("state"), "active");
+        const auto at = [&json](const char *name) {
+            return QDateTime::fromString(QString::fromStdString(json.at(name)), Qt::ISODate);
+        };
+        QCOMPARE(at("created_at").secsTo(at("expires_at")), 24 * 3600);
+    }
+
+    void devicesOnAnEmptyDatabase()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        // The data directory from the environment instead of --data.
+        QProcessEnvironment environment = cleanEnvironment();
+        environment.insert(QStringLiteral("VIGIL_VERIFIER_DATA"), dir);
+        const Run list = verifier(words(QStringLiteral("devices list")), environment);
+        QCOMPARE(list.exitCode, 0);
+        QCOMPARE(list.out, column("ID", 38) + column("HOSTNAME", 20) + column("ASSURANCE", 10) +
+                               column("STATE", 15) + "LAST APPRAISAL\n");
+        const Run json = verifier(words(QStringLiteral("devices list --json")), environment);
+        QCOMPARE(json.exitCode, 0);
+        QCOMPARE(nlohmann::json::parse(json.out.toStdString()), nlohmann::json::array());
+
+        const QString unknown = QStringLiteral("00000000-0000-4000-8000-000000000000");
+        const Run show = verifier(words(QStringLiteral("devices show")) << unknown, environment);
+        QCOMPARE(show.exitCode, 1);
+        QCOMPARE(show.err, "vigil-verifier: no device " + unknown.toUtf8() +
+                               " (see `vigil-verifier devices list`)\n");
+        const Run revoke =
+            verifier(words(QStringLiteral("devices revoke --reason lost")) << unknown, environment);
+        QCOMPARE(revoke.exitCode, 1);
+        QCOMPARE(revoke.err, "vigil-verifier: no enrolled, unrevoked device " + unknown.toUtf8() +
+                                 " (see `vigil-verifier devices list`)\n");
+    }
+
+    void policyCheck()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const QString valid = dir + QStringLiteral("/policy.json");
+        const Run ok = verifier(words(QStringLiteral("policy check")) << valid);
+        QCOMPARE(ok.exitCode, 0);
+        QCOMPARE(ok.out, valid.toUtf8() + ": valid (8 PCRs quoted, 0 with reference values)\n");
+
+        const QString typo = tmp.filePath(QStringLiteral("typo.json"));
+        QFile file(typo);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"version": 1, "firewall": {"required": true, "enabled": true}})");
+        file.close();
+        const Run bad = verifier(words(QStringLiteral("policy check")) << typo);
+        QCOMPARE(bad.exitCode, 1);
+        QCOMPARE(bad.out, QByteArray());
+        QCOMPARE(bad.err, typo.toUtf8() + ": /firewall/enabled: unknown member (expected one "
+                                          "of: required)\n");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestVerifierCli)
+#include "tst_verifiercli.moc"
