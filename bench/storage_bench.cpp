@@ -1,8 +1,9 @@
 // Times SqliteStorage on the verifier's hot paths, on a real file (put it on the disk the
 // verifier would use, not tmpfs):
-//   posture: useNonce + recordAppraisal (with counters) + addNonce — the storage part of one
-//            posture appraisal — from 1, 2 and 8 threads, each thread on its own devices;
-//   useNonce and addNonce alone, and deviceByJkt (every DPoP-authenticated request).
+//   posture: recordReport (nonce used, device read and checked, appraisal, counters, next
+//            nonce: the storage part of one posture appraisal) from 1, 2 and 8 threads, each
+//            thread on its own devices;
+//   addNonce alone (the nonce endpoint), and deviceByJkt (every DPoP-authenticated request).
 // Prints operations per second, per-operation latency (median, p99) and process CPU time per
 // operation (the checkpointer thread's included), which is what "per core" budgets count.
 //   bench_storage [iterations (default 20000)] [directory (default the system temp directory)]
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
             struct DeviceState
             {
                 std::string nonce;
-                std::optional<TpmCounters> counters;
+                std::uint64_t clock = 0;
             };
             std::vector<std::vector<DeviceState>> state(threads, std::vector<DeviceState>(owned));
             const auto nonceName = [threads](int t, int i) {
@@ -160,16 +161,16 @@ int main(int argc, char **argv)
                     state[t][d].nonce = nonceName(t, -1 - d);
                     storage->addNonce(deviceId(t * owned + d), state[t][d].nonce,
                                       now + std::chrono::minutes(5));
-                    state[t][d].counters = storage->device(deviceId(t * owned + d))->counters;
+                    if (const auto counters = storage->device(deviceId(t * owned + d))->counters)
+                        state[t][d].clock = counters->clock;
                 }
             }
             const int perThread = iterations / threads;
             const Result r = run(threads, perThread, [&](int t, int i) {
                 DeviceState &device = state[t][i % owned];
                 const std::string id = deviceId(t * owned + i % owned);
-                if (storage->useNonce(id, device.nonce, now) != NonceUse::Consumed)
-                    fail("useNonce did not consume the nonce it was given");
-                Appraisal appraisal;
+                ReportRecord record;
+                Appraisal &appraisal = record.appraisal;
                 appraisal.id = "a-" + std::to_string(threads) + "-" + std::to_string(t) + "-" +
                                std::to_string(i);
                 appraisal.deviceId = id;
@@ -177,14 +178,20 @@ int main(int argc, char **argv)
                 appraisal.verdict = "compliant";
                 appraisal.checksJson = checks;
                 appraisal.reportJti = "jti-" + appraisal.id;
-                const TpmCounters next{(device.counters ? device.counters->clock : 0) + 1000, 1, 0};
-                if (!storage->recordAppraisal(appraisal, device.counters, next))
-                    fail("recordAppraisal refused its own counters");
-                device.counters = next;
-                device.nonce = nonceName(t, i);
-                storage->addNonce(id, device.nonce, now + std::chrono::minutes(5));
+                record.nonce = device.nonce;
+                record.counters = TpmCounters{device.clock + 1000, 1, 0};
+                record.nextNonce = nonceName(t, i);
+                record.nextNonceExpiresAt = now + std::chrono::minutes(5);
+                storage->recordReport(record, [&](const Device &stored, NonceUse nonce) {
+                    if (nonce != NonceUse::Consumed)
+                        fail("recordReport did not consume the nonce it was given");
+                    if ((stored.counters ? stored.counters->clock : 0) != device.clock)
+                        fail("recordReport showed other counters than the last report stored");
+                });
+                device.clock += 1000;
+                device.nonce = record.nextNonce;
             });
-            print("posture (use+record+add)", threads, r);
+            print("posture (recordReport)", threads, r);
         }
 
         for (const int threads : {1, 8}) {
@@ -198,12 +205,6 @@ int main(int argc, char **argv)
                                   now + std::chrono::minutes(5));
             });
             print("addNonce", threads, add);
-            const Result use = run(threads, perThread, [&](int t, int i) {
-                if (storage->useNonce(deviceId((t * perThread + i) % deviceCount), name(t, i),
-                                      now) != NonceUse::Consumed)
-                    fail("useNonce did not consume the nonce it was given");
-            });
-            print("useNonce", threads, use);
         }
 
         for (const int threads : {1, 8}) {

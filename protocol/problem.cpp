@@ -45,7 +45,6 @@ const std::vector<ProblemType> &problemTypes()
         {"not_compliant", 403, "Device not compliant"},
         {"report_stale", 403, "Posture report stale"},
         {"invalid_token", 401, "Invalid access token"},
-        {"conflict", 409, "Concurrent report"},
         {"rate_limited", 429, "Too many requests"},
         {"not_found", 404, "Not found"},
         {"method_not_allowed", 405, "Method not allowed"},

@@ -5,16 +5,21 @@
 
 namespace vigil::server {
 
+std::shared_ptr<const DeviceKeys> DeviceKeyCache::find(const std::string &deviceId)
+{
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_keys.find(deviceId);
+    return it == m_keys.end() ? nullptr : it->second;
+}
+
 std::shared_ptr<const DeviceKeys> DeviceKeyCache::keysFor(const Device &device)
 {
-    {
-        const std::lock_guard lock(m_mutex);
-        if (const auto it = m_keys.find(device.id); it != m_keys.end())
-            return it->second;
-    }
+    if (auto keys = find(device.id))
+        return keys;
     // Imported outside the lock: two threads may both import a new device's keys, and one
     // result is kept.
     auto keys = std::make_shared<DeviceKeys>();
+    keys->assurance = device.assurance;
     const auto publicKey = attestation::parseEcPublicJwk(std::string_view(device.deviceKeyJwk));
     keys->deviceKey = attestation::toEvpPkey(publicKey);
     keys->ueid = protocol::ueidForKey(publicKey);

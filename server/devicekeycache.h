@@ -19,6 +19,7 @@ namespace vigil::server {
 
 struct DeviceKeys
 {
+    std::string assurance; // the device's, as enrolled: "tpm" or "software"
     attestation::EvpPkeyPtr deviceKey;
     attestation::Bytes ueid;                       // what the device's reports must carry
     std::optional<attestation::AttestationKey> ak; // TPM devices
@@ -33,6 +34,8 @@ public:
     // no invalidation; revocation is read from storage on every request. Throws
     // attestation::JwkError or EvidenceException if what storage holds does not parse.
     std::shared_ptr<const DeviceKeys> keysFor(const Device &device);
+    // The keys of a device seen before, or null: lets a report skip reading the device row.
+    std::shared_ptr<const DeviceKeys> find(const std::string &deviceId);
 
 private:
     const std::size_t m_capacity;

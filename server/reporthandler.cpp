@@ -70,6 +70,12 @@ bool stale(const protocol::JwtError &error, const protocol::Jws &jws)
     }
 }
 
+ApiError unusableNonce(const std::string &why)
+{
+    return ApiError("invalid_nonce", "eat_nonce " + why + ": ask for a new nonce (POST /v1/nonces)",
+                    "/eat_nonce");
+}
+
 // Claims are named by their pointer in the claim set, as the claim errors of
 // PostureReport::fromClaims are; a header problem (typ) or an unparsable claim set concerns the
 // report as a whole.
@@ -130,31 +136,36 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         throw ApiError("invalid_report", "the report's JWS header has no kid naming the device",
                        "/report");
     const std::string deviceId = kid->get<std::string>();
-    auto found = m_context.storage.device(deviceId);
-    if (!found) {
-        // Nobody's report: charged to the sender's address, as enrollment requests are.
-        limitSender(m_context, request);
-        throw ApiError("unknown_device", "no device " + deviceId + " is enrolled");
+    // A device's keys never change, so a device seen before is not read here: its row (revoked?
+    // counters?) is read once, in the transaction that records the report.
+    auto keys = m_context.deviceKeys.find(deviceId);
+    if (!keys) {
+        const auto device = m_context.storage.device(deviceId);
+        if (!device) {
+            // Nobody's report: charged to the sender's address, as enrollment requests are.
+            limitSender(m_context, request);
+            throw ApiError("unknown_device", "no device " + deviceId + " is enrolled");
+        }
+        keys = m_context.deviceKeys.keysFor(*device);
     }
-    const Device device = *found;
 
     // Every report naming an enrolled device is audited, rejected ones included: a report
     // forged in a device's name, or a revoked device that still reports, is what an
     // administrator looks for.
     const TimePoint now = m_context.now();
     const auto policy = m_context.policy();
-    Appraisal audit;
+    ReportRecord record;
+    Appraisal &audit = record.appraisal;
     audit.id = randomUuid();
-    audit.deviceId = device.id;
+    audit.deviceId = deviceId;
     audit.appraisedAt = now;
     const auto rejected = [&](const ApiError &error) {
         audit.verdict = "rejected";
         audit.error = error.code();
         audit.checksJson = "[]";
-        m_context.storage.recordAppraisal(audit, std::nullopt, std::nullopt);
+        m_context.storage.recordReport(record, {});
     };
 
-    const auto keys = m_context.deviceKeys.keysFor(device);
     if (!protocol::verifyJws(jws, keys->deviceKey.get())) {
         // Not the device's word, so not charged to the device (a forger who knows a device id
         // must not use up its rate) but to the sender's address, which also bounds how many
@@ -162,20 +173,14 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         limitSender(m_context, request);
         const ApiError error("invalid_report",
                              "the report's signature does not verify with the key device " +
-                                 device.id + " enrolled",
+                                 deviceId + " enrolled",
                              "/report");
         rejected(error);
         throw error;
     }
-    m_context.limitDevice(device.id);
+    m_context.limitDevice(deviceId);
 
     try {
-        if (device.revokedAt)
-            throw ApiError("device_revoked",
-                           "device " + device.id + " was revoked" +
-                               (device.revokeReason.empty() ? std::string()
-                                                            : " (" + device.revokeReason + ")"));
-
         nlohmann::json claims;
         try {
             protocol::JwtExpectations expect;
@@ -194,24 +199,11 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             throw ApiError("invalid_report", e.what(), e.field());
         }
         audit.reportJti = report.jti;
+        // From here on the nonce is used up, whatever the verdict.
+        record.nonce = report.nonce;
         if (report.ueid != keys->ueid)
             throw ApiError("invalid_report", "/ueid: not the UEID of the enrolled device key",
                            "/ueid");
-
-        switch (m_context.storage.useNonce(device.id, report.nonce, now)) {
-        case NonceUse::Consumed:
-            break;
-        case NonceUse::Unknown:
-            throw ApiError("invalid_nonce",
-                           "eat_nonce was not issued to this device or was already used: ask "
-                           "for a new nonce (POST /v1/nonces)",
-                           "/eat_nonce");
-        case NonceUse::Expired:
-            throw ApiError("invalid_nonce",
-                           "eat_nonce expired before the report arrived: ask for a new nonce "
-                           "(POST /v1/nonces)",
-                           "/eat_nonce");
-        }
 
         posture::PostureSnapshot snapshot;
         try {
@@ -220,35 +212,27 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             throw ApiError("invalid_report", std::string("/posture: ") + e.what(), "/posture");
         }
 
-        std::optional<TpmCounters> counters;
         const attestation::PcrValues *pcrs = nullptr;
-        if (device.assurance == "tpm") {
+        if (keys->assurance == "tpm") {
             if (!report.tpm)
                 throw ApiError("invalid_report",
                                "/submods/tpm: a TPM device's report must carry its quote",
                                "/submods/tpm");
-            // Issued by this verifier (useNonce found it), so it decodes.
-            const auto nonceBytes = attestation::base64UrlDecode(report.nonce).value();
+            const auto nonceBytes = attestation::base64UrlDecode(report.nonce);
+            if (!nonceBytes)
+                throw unusableNonce("was not issued to this device or was already used");
             attestation::VerifiedAttest verified;
             try {
                 verified =
-                    attestation::verifyQuote(report.tpm->quote, keys->ak.value(), nonceBytes);
+                    attestation::verifyQuote(report.tpm->quote, keys->ak.value(), *nonceBytes);
             } catch (const attestation::EvidenceException &e) {
                 throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
                                "/submods/tpm",
                                std::string(attestation::evidenceErrorName(e.error())));
             }
             requireQuotedSelection(report.tpm->quote.pcrs, *policy);
-            counters = TpmCounters{verified.clockInfo.clock, verified.clockInfo.resetCount,
-                                   verified.clockInfo.restartCount};
-            if (device.counters) {
-                if (const auto rollback = counterRollback(*device.counters, *counters);
-                    !rollback.empty())
-                    throw ApiError("evidence_rejected",
-                                   "/submods/tpm/quote: " + rollback +
-                                       " since this device's last accepted report",
-                                   "/submods/tpm/quote", "counter_rollback");
-            }
+            record.counters = TpmCounters{verified.clockInfo.clock, verified.clockInfo.resetCount,
+                                          verified.clockInfo.restartCount};
             pcrs = &report.tpm->quote.pcrs;
         } else if (report.tpm) {
             throw ApiError("invalid_report",
@@ -257,7 +241,7 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
                            "/submods/tpm");
         }
 
-        const PolicyVerdict verdict = appraise(*policy, snapshot, pcrs, device.assurance, now);
+        const PolicyVerdict verdict = appraise(*policy, snapshot, pcrs, keys->assurance, now);
         protocol::Appraisal response;
         response.appraisalId = audit.id;
         response.verdict =
@@ -272,19 +256,41 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         for (const auto &check : response.checks)
             checks.push_back(check.toJson());
         audit.checksJson = checks.dump();
-        if (!m_context.storage.recordAppraisal(audit, device.counters, counters))
-            throw ApiError("conflict",
-                           "another report from this device was appraised at the same moment; "
-                           "ask for a new nonce and report again");
+        std::tie(record.nextNonce, record.nextNonceExpiresAt) = m_context.newNonce(*policy);
 
-        std::tie(response.nextNonce, response.nextNonceExpiresAt) =
-            m_context.issueNonce(device.id, *policy);
+        // What only the stored device and nonce can tell, decided where they are read, so that
+        // two reports of one device cannot both pass on the same state.
+        m_context.storage.recordReport(record, [&](const Device &device, NonceUse nonce) {
+            if (device.revokedAt)
+                throw ApiError("device_revoked", "device " + device.id + " was revoked" +
+                                                     (device.revokeReason.empty()
+                                                          ? std::string()
+                                                          : " (" + device.revokeReason + ")"));
+            switch (nonce) {
+            case NonceUse::Consumed:
+                break;
+            case NonceUse::Unknown:
+                throw unusableNonce("was not issued to this device or was already used");
+            case NonceUse::Expired:
+                throw unusableNonce("expired before the report arrived");
+            }
+            if (record.counters && device.counters) {
+                if (const auto rollback = counterRollback(*device.counters, *record.counters);
+                    !rollback.empty())
+                    throw ApiError("evidence_rejected",
+                                   "/submods/tpm/quote: " + rollback +
+                                       " since this device's last accepted report",
+                                   "/submods/tpm/quote", "counter_rollback");
+            }
+        });
+
+        response.nextNonce = record.nextNonce;
+        response.nextNonceExpiresAt = record.nextNonceExpiresAt;
         response.nextReportAt = now + policy->reportInterval;
         response.pcrs = policy->quotePcrs;
         return jsonResponse(200, response.toJson());
     } catch (const ApiError &e) {
-        if (e.code() != "conflict")
-            rejected(e);
+        rejected(e);
         throw;
     }
 }

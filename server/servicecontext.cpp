@@ -96,10 +96,14 @@ void ServiceContext::limitPeer(const std::string &peerAddress)
 std::pair<std::string, TimePoint> ServiceContext::issueNonce(const std::string &deviceId,
                                                              const Policy &policy)
 {
-    const std::string nonce = attestation::base64UrlEncode(randomBytes(nonceBytes));
-    const TimePoint expiresAt = now() + policy.nonceTtl;
-    storage.addNonce(deviceId, nonce, expiresAt);
-    return {nonce, expiresAt};
+    auto issued = newNonce(policy);
+    storage.addNonce(deviceId, issued.first, issued.second);
+    return issued;
+}
+
+std::pair<std::string, TimePoint> ServiceContext::newNonce(const Policy &policy) const
+{
+    return {attestation::base64UrlEncode(randomBytes(nonceBytes)), now() + policy.nonceTtl};
 }
 
 HttpResponse problemResponse(const protocol::Problem &problem)

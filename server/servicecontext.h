@@ -53,6 +53,8 @@ struct ServiceContext
 
     // A fresh single-use nonce for the device; returns its text and expiry.
     std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId, const Policy &policy);
+    // The same, not yet stored: a report stores its next nonce with its appraisal.
+    std::pair<std::string, TimePoint> newNonce(const Policy &policy) const;
 };
 
 HttpResponse jsonResponse(int status, const nlohmann::json &body);

@@ -166,7 +166,6 @@ constexpr char sqlRevokeToken[] =
     "UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 
 constexpr char sqlDeviceWithJktExists[] = "SELECT 1 FROM devices WHERE jkt = ?";
-constexpr char sqlDeviceExists[] = "SELECT 1 FROM devices WHERE id = ?";
 constexpr char sqlAddPending[] =
     "INSERT INTO pending_enrollments (id, secret_hash, expires_at, device_id, " VIGIL_DEVICE_COLUMNS
     ") VALUES (?, ?, ?, ?, " VIGIL_DEVICE_PARAMETERS ")";
@@ -187,14 +186,12 @@ constexpr char sqlAddNonce[] = "INSERT INTO nonces (device_id, nonce, expires_at
 constexpr char sqlUseNonce[] =
     "DELETE FROM nonces WHERE device_id = ? AND nonce = ? RETURNING expires_at";
 
-// Compare-and-set: `IS` compares NULL (no counters yet) like a value.
 constexpr char sqlLatestAppraisal[] =
     "UPDATE devices SET last_appraisal_id = ?, last_verdict = ?, last_appraised_at = ? "
-    "WHERE id = ? AND tpm_clock IS ? AND tpm_reset_count IS ? AND tpm_restart_count IS ?";
+    "WHERE id = ?";
 constexpr char sqlLatestAppraisalAndCounters[] =
     "UPDATE devices SET last_appraisal_id = ?, last_verdict = ?, last_appraised_at = ?, "
-    "tpm_clock = ?, tpm_reset_count = ?, tpm_restart_count = ? "
-    "WHERE id = ? AND tpm_clock IS ? AND tpm_reset_count IS ? AND tpm_restart_count IS ?";
+    "tpm_clock = ?, tpm_reset_count = ?, tpm_restart_count = ? WHERE id = ?";
 constexpr char sqlAddAppraisal[] =
     "INSERT INTO appraisals (id, device_id, appraised_at, verdict, checks_json, error, "
     "report_jti) VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -984,43 +981,41 @@ void SqliteStorage::addNonce(const std::string &deviceId, const std::string &non
     });
 }
 
-NonceUse SqliteStorage::useNonce(const std::string &deviceId, const std::string &nonce,
-                                 TimePoint now)
+void SqliteStorage::recordReport(const ReportRecord &record, const ReportCheck &check)
 {
-    constexpr const char *what = "using a nonce";
-    return m_impl->write(what, [&](Connection &connection) {
-        // Deleted whether live or expired: each nonce gets one answer.
-        Query query(connection, sqlUseNonce, what);
-        if (!query.bind(deviceId).bind(nonce).step())
-            return NonceUse::Unknown;
-        const bool expired = unixSeconds(now) >= query.integer(0);
-        query.run();
-        return expired ? NonceUse::Expired : NonceUse::Consumed;
-    });
-}
-
-bool SqliteStorage::recordAppraisal(const Appraisal &appraisal,
-                                    const std::optional<TpmCounters> &expectedCounters,
-                                    const std::optional<TpmCounters> &counters)
-{
-    constexpr const char *what = "recording an appraisal";
-    return m_impl->write(what, [&](Connection &connection) {
+    constexpr const char *what = "recording a report";
+    const Appraisal &appraisal = record.appraisal;
+    m_impl->write(what, [&](Connection &connection) {
+        NonceUse nonce = NonceUse::Unknown;
+        if (!record.nonce.empty()) {
+            // Deleted whether live or expired: each nonce gets one answer.
+            Query use(connection, sqlUseNonce, what);
+            if (use.bind(appraisal.deviceId).bind(record.nonce).step()) {
+                nonce = unixSeconds(appraisal.appraisedAt) >= use.integer(0) ? NonceUse::Expired
+                                                                             : NonceUse::Consumed;
+                use.run();
+            }
+        }
         if (appraisal.verdict != "rejected") {
             {
-                Query update(connection,
-                             counters ? sqlLatestAppraisalAndCounters : sqlLatestAppraisal, what);
-                update.bind(appraisal.id).bind(appraisal.verdict).bind(appraisal.appraisedAt);
-                if (counters)
-                    update.bind(counters);
-                update.bind(appraisal.deviceId).bind(expectedCounters).run();
-            }
-            if (connection.changes() == 0) {
-                Query exists(connection, sqlDeviceExists, what);
-                if (!exists.bind(appraisal.deviceId).step())
+                Query read(connection, sqlDevice, what);
+                if (!read.bind(appraisal.deviceId).step())
                     throw StorageError(connection.path() + ": " + what + ": no device " +
                                        appraisal.deviceId);
-                return false; // the counters moved under us
+                check(readDevice(read, 0, 1), nonce);
             }
+            Query update(connection,
+                         record.counters ? sqlLatestAppraisalAndCounters : sqlLatestAppraisal,
+                         what);
+            update.bind(appraisal.id).bind(appraisal.verdict).bind(appraisal.appraisedAt);
+            if (record.counters)
+                update.bind(record.counters);
+            update.bind(appraisal.deviceId).run();
+            Query(connection, sqlAddNonce, what)
+                .bind(appraisal.deviceId)
+                .bind(record.nextNonce)
+                .bind(record.nextNonceExpiresAt)
+                .run();
         }
         Query(connection, sqlAddAppraisal, what)
             .bind(appraisal.id)
@@ -1031,7 +1026,6 @@ bool SqliteStorage::recordAppraisal(const Appraisal &appraisal,
             .bind(appraisal.error)
             .bind(appraisal.reportJti)
             .run();
-        return true;
     });
 }
 

@@ -42,12 +42,8 @@ public:
 
     void addNonce(const std::string &deviceId, const std::string &nonce,
                   TimePoint expiresAt) override;
-    NonceUse useNonce(const std::string &deviceId, const std::string &nonce,
-                      TimePoint now) override;
 
-    bool recordAppraisal(const Appraisal &appraisal,
-                         const std::optional<TpmCounters> &expectedCounters,
-                         const std::optional<TpmCounters> &counters) override;
+    void recordReport(const ReportRecord &record, const ReportCheck &check) override;
     std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) override;
 
     void purgeExpired(TimePoint now) override;

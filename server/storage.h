@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -102,6 +103,24 @@ struct Appraisal
     std::string reportJti;
 };
 
+// What one posture report leaves behind.
+struct ReportRecord
+{
+    Appraisal appraisal; // verdict "rejected": the audit row (and the nonce's use) only
+    // The report's eat_nonce, used up whatever the verdict; empty when the report was refused
+    // before its nonce could be read. Its expiry is judged at appraisal.appraisedAt.
+    std::string nonce;
+    // Stored with an accepted appraisal: the quote's counters (none from a software device) and
+    // the nonce the device answers next.
+    std::optional<TpmCounters> counters;
+    std::string nextNonce;
+    TimePoint nextNonceExpiresAt;
+};
+
+// Decides, inside recordReport's transaction, whether an accepted report stands, from the
+// device as stored and how its nonce fared. Throws to refuse it: nothing is written then.
+using ReportCheck = std::function<void(const Device &device, NonceUse nonce)>;
+
 class Storage
 {
 public:
@@ -128,22 +147,19 @@ public:
     virtual std::optional<Device> deviceByJkt(const std::string &jkt) = 0;
     virtual std::vector<Device> devices() = 0;
     // Whether a device with that id existed and was not already revoked.
-    virtual bool revokeDevice(const std::string &id, const std::string &reason,
-                              TimePoint now) = 0;
+    virtual bool revokeDevice(const std::string &id, const std::string &reason, TimePoint now) = 0;
 
-    // Nonces: single use, bound to one device.
+    // Nonces: single use, bound to one device; used up by recordReport.
     virtual void addNonce(const std::string &deviceId, const std::string &nonce,
                           TimePoint expiresAt) = 0;
-    virtual NonceUse useNonce(const std::string &deviceId, const std::string &nonce,
-                              TimePoint now) = 0;
 
-    // Appraisals. Records the appraisal in the audit table and, unless it was rejected, makes
-    // it the device's latest and stores counters (when given) — all in one transaction, and
-    // only if the device's stored counters still equal expectedCounters (a concurrent report
-    // from the same device moved them): returns false then and records nothing.
-    virtual bool recordAppraisal(const Appraisal &appraisal,
-                                 const std::optional<TpmCounters> &expectedCounters,
-                                 const std::optional<TpmCounters> &counters) = 0;
+    // A posture report, in one transaction (the whole of a report's writing, so that the
+    // verifier's busiest path commits once): uses up record.nonce, then, unless the appraisal
+    // is rejected, calls check with the device as stored and the nonce's fate and, if check
+    // returns, makes the appraisal the device's latest, stores the counters (when given) and
+    // adds the next nonce; last, the appraisal joins the audit table. Throws StorageError when
+    // the device does not exist.
+    virtual void recordReport(const ReportRecord &record, const ReportCheck &check) = 0;
     // Newest first.
     virtual std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) = 0;
 

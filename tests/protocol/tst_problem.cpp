@@ -45,8 +45,8 @@ private Q_SLOTS:
         QCOMPARE(Problem::fromJson(problem.toJson()).toJson(), problem.toJson());
     }
 
-    // Exactly the codes of the contract and the three the verifier added (already_enrolled,
-    // ek_trust_unconfigured, conflict), each with one status.
+    // Exactly the codes of the contract and the two the verifier added (already_enrolled,
+    // ek_trust_unconfigured), each with one status.
     void problemTypesAreTheContractsCodes_data()
     {
         QTest::addColumn<QByteArray>("code");
@@ -75,7 +75,6 @@ private Q_SLOTS:
             {"internal_error", 500},
             {"already_enrolled", 409},
             {"ek_trust_unconfigured", 503},
-            {"conflict", 409},
         };
         for (const auto &[code, status] : codes)
             QTest::newRow(code) << QByteArray(code) << status;
@@ -99,7 +98,7 @@ private Q_SLOTS:
         std::set<std::string_view> codes;
         for (const ProblemType &type : problemTypes())
             QVERIFY(codes.insert(type.code).second);
-        QCOMPARE(codes.size(), std::size_t(24));
+        QCOMPARE(codes.size(), std::size_t(23));
     }
 
     void makeProblemRefusesUnknownCodes()

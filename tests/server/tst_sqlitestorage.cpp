@@ -148,6 +148,36 @@ Appraisal appraisal(const std::string &id, const std::string &deviceId, TimePoin
     return appraisal;
 }
 
+// Records appraisal as an accepted report would, with a check that only looks (the verifier's
+// refuses anything but a consumed nonce): returns the nonce's fate as the check saw it, and the
+// device as stored in seen.
+NonceUse recordAccepted(Storage &storage, const Appraisal &appraisal, const std::string &nonce = {},
+                        const std::optional<TpmCounters> &counters = {}, Device *seen = nullptr)
+{
+    ReportRecord record;
+    record.appraisal = appraisal;
+    record.nonce = nonce;
+    record.counters = counters;
+    record.nextNonce = "next-" + appraisal.id;
+    record.nextNonceExpiresAt = appraisal.appraisedAt + seconds(300);
+    NonceUse fate = NonceUse::Unknown;
+    storage.recordReport(record, [&](const Device &device, NonceUse use) {
+        fate = use;
+        if (seen)
+            *seen = device;
+    });
+    return fate;
+}
+
+// Uses a nonce as a report does, and says how it fared.
+NonceUse useNonce(Storage &storage, const std::string &deviceId, const std::string &nonce,
+                  TimePoint now)
+{
+    static std::atomic<int> serial{0};
+    return recordAccepted(storage, appraisal("use-" + std::to_string(++serial), deviceId, now),
+                          nonce);
+}
+
 void compareDevices(const Device &actual, const Device &expected)
 {
     QCOMPARE(actual.id, expected.id);
@@ -367,8 +397,7 @@ private Q_SLOTS:
             storage->addEnrollmentToken(token("et_1", "secret"));
             QVERIFY(storage->addDevice(device));
             storage->addNonce("d1", "n1", t0 + seconds(300));
-            QVERIFY(storage->recordAppraisal(appraisal("a1", "d1", t0), std::nullopt,
-                                             TpmCounters{5, 1, 2}));
+            recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{5, 1, 2});
         }
         auto storage = SqliteStorage::open(path);
         QCOMPARE(storage->enrollmentTokens().size(), std::size_t(1));
@@ -378,7 +407,7 @@ private Q_SLOTS:
         device.lastAppraisedAt = t0;
         compareDevices(*storage->device("d1"), device);
         QCOMPARE(appraisalIds(storage->appraisals("d1", 10)), std::vector<std::string>{"a1"});
-        QCOMPARE(storage->useNonce("d1", "n1", t0), NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Consumed);
     }
 
     // The write-ahead log is copied back and started afresh under steady writing: its file
@@ -394,7 +423,7 @@ private Q_SLOTS:
         constexpr int count = 800; // 80 MB through the log
         for (int i = 0; i < count; ++i) {
             big.id = "a" + std::to_string(i);
-            QVERIFY(storage->recordAppraisal(big, std::nullopt, std::nullopt));
+            recordAccepted(*storage, big);
         }
         struct stat status = {};
         QCOMPARE(stat((path + "-wal").c_str(), &status), 0);
@@ -616,7 +645,7 @@ private Q_SLOTS:
         QVERIFY(device.revokedAt == t0 + seconds(9));
         QCOMPARE(device.revokeReason, "laptop stolen");
         // Its outstanding nonce went with it; the key still cannot enroll again.
-        QCOMPARE(storage->useNonce("d1", "n1", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Unknown);
         QVERIFY(!storage->addDevice(tpmDevice("d2", "jkt1")));
     }
 
@@ -627,9 +656,9 @@ private Q_SLOTS:
         auto storage = SqliteStorage::open(freshPath());
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         storage->addNonce("d1", "n1", t0 + seconds(300));
-        QCOMPARE(storage->useNonce("d1", "n1", t0), NonceUse::Consumed);
-        QCOMPARE(storage->useNonce("d1", "n1", t0), NonceUse::Unknown);
-        QCOMPARE(storage->useNonce("d1", "never issued", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "never issued", t0), NonceUse::Unknown);
     }
 
     void nonceExpiresAtItsTime()
@@ -638,10 +667,10 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         storage->addNonce("d1", "live", t0 + seconds(300));
         storage->addNonce("d1", "due", t0 + seconds(300));
-        QCOMPARE(storage->useNonce("d1", "live", t0 + seconds(299)), NonceUse::Consumed);
-        QCOMPARE(storage->useNonce("d1", "due", t0 + seconds(300)), NonceUse::Expired);
+        QCOMPARE(useNonce(*storage, "d1", "live", t0 + seconds(299)), NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "due", t0 + seconds(300)), NonceUse::Expired);
         // An expired nonce had its one answer too.
-        QCOMPARE(storage->useNonce("d1", "due", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "due", t0), NonceUse::Unknown);
     }
 
     void nonceBelongsToOneDevice()
@@ -650,9 +679,9 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         QVERIFY(storage->addDevice(tpmDevice("d2", "jkt2")));
         storage->addNonce("d1", "n1", t0 + seconds(300));
-        QCOMPARE(storage->useNonce("d2", "n1", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d2", "n1", t0), NonceUse::Unknown);
         // The other device's attempt did not spend it.
-        QCOMPARE(storage->useNonce("d1", "n1", t0), NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Consumed);
     }
 
     void nonceForAnUnknownDeviceIsAStorageError()
@@ -686,7 +715,7 @@ private Q_SLOTS:
         QCOMPARE(rawQuery(path, "SELECT id FROM pending_enrollments"), std::string("new;"));
         QCOMPARE(storage->enrollmentTokens().size(), std::size_t(1));
         QCOMPARE(storage->devices().size(), std::size_t(1));
-        QCOMPARE(storage->useNonce("d1", "new", t0), NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "new", t0), NonceUse::Consumed);
         QVERIFY(storage->takePendingEnrollment("new"));
     }
 
@@ -697,16 +726,19 @@ private Q_SLOTS:
         auto storage = SqliteStorage::open(freshPath());
         Device device = tpmDevice("d1", "jkt1");
         QVERIFY(storage->addDevice(device));
-        QVERIFY(storage->recordAppraisal(appraisal("a1", "d1", t0, "non_compliant"), std::nullopt,
-                                         TpmCounters{100, 1, 0}));
+        storage->addNonce("d1", "n1", t0 + seconds(300));
+        QCOMPARE(recordAccepted(*storage, appraisal("a1", "d1", t0, "non_compliant"), "n1",
+                                TpmCounters{100, 1, 0}),
+                 NonceUse::Consumed);
         device.counters = TpmCounters{100, 1, 0};
         device.lastAppraisalId = "a1";
         device.lastVerdict = "non_compliant";
         device.lastAppraisedAt = t0;
         compareDevices(*storage->device("d1"), device);
         // No counters given (a software device, say): the stored ones stay.
-        QVERIFY(storage->recordAppraisal(appraisal("a2", "d1", t0 + seconds(1)),
-                                         TpmCounters{100, 1, 0}, std::nullopt));
+        // The next nonce came with it.
+        QCOMPARE(recordAccepted(*storage, appraisal("a2", "d1", t0 + seconds(1)), "next-a1"),
+                 NonceUse::Consumed);
         device.lastAppraisalId = "a2";
         device.lastVerdict = "compliant";
         device.lastAppraisedAt = t0 + seconds(1);
@@ -722,39 +754,76 @@ private Q_SLOTS:
         QCOMPARE(stored[0].reportJti, "jti-a2");
     }
 
-    void countersAreComparedAndSet()
+    void checkSeesTheStoredDeviceAndTheNoncesFate()
     {
         auto storage = SqliteStorage::open(freshPath());
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         // A clock past 2^63 survives SQLite's signed integers.
         const TpmCounters first{0x8000000000000001ull, 3, 4};
-        QVERIFY(storage->recordAppraisal(appraisal("a1", "d1", t0), std::nullopt, first));
-        QCOMPARE(storage->device("d1")->counters->clock, 0x8000000000000001ull);
-        // Another report moved them meanwhile: each differing field is refused.
-        const TpmCounters stale[] = {
-            {1, 3, 4}, {0x8000000000000001ull, 2, 4}, {0x8000000000000001ull, 3, 5}};
-        for (const TpmCounters &expected : stale)
-            QVERIFY(!storage->recordAppraisal(appraisal("a2", "d1", t0), expected,
-                                              TpmCounters{9, 9, 9}));
-        QVERIFY(!storage->recordAppraisal(appraisal("a2", "d1", t0), std::nullopt,
-                                          TpmCounters{9, 9, 9}));
-        const Device device = *storage->device("d1");
-        QCOMPARE(device.lastAppraisalId, "a1");
-        QCOMPARE(device.counters->resetCount, 3u);
-        QCOMPARE(appraisalIds(storage->appraisals("d1", 10)), std::vector<std::string>{"a1"});
-        QVERIFY(storage->recordAppraisal(appraisal("a2", "d1", t0), first, TpmCounters{9, 9, 9}));
-        QCOMPARE(storage->device("d1")->counters->clock, 9ull);
+        storage->addNonce("d1", "live", t0 + seconds(300));
+        storage->addNonce("d1", "due", t0 + seconds(5));
+        Device seen;
+        QCOMPARE(recordAccepted(*storage, appraisal("a1", "d1", t0), "live", first, &seen),
+                 NonceUse::Consumed);
+        QVERIFY(!seen.counters); // as stored before this report
+        QCOMPARE(seen.id, "d1");
+        QCOMPARE(recordAccepted(*storage, appraisal("a2", "d1", t0 + seconds(5)), "due",
+                                TpmCounters{9, 9, 9}, &seen),
+                 NonceUse::Expired);
+        QCOMPARE(seen.counters->clock, 0x8000000000000001ull);
+        QCOMPARE(seen.counters->resetCount, 3u);
+        QCOMPARE(seen.counters->restartCount, 4u);
+        QCOMPARE(seen.lastAppraisalId, "a1");
+        QCOMPARE(recordAccepted(*storage, appraisal("a3", "d1", t0), "never issued"),
+                 NonceUse::Unknown);
+        QCOMPARE(recordAccepted(*storage, appraisal("a4", "d1", t0), ""), NonceUse::Unknown);
+        QCOMPARE(storage->device("d1")->counters->clock, 9ull); // a3 and a4 gave none
     }
 
-    void rejectedAppraisalIsAuditOnly()
+    // A check that refuses leaves everything as it was: the nonce unused, no next nonce, the
+    // device's latest and counters, and no audit row (the verifier records the rejection
+    // itself).
+    void aRefusingCheckWritesNothing()
     {
         auto storage = SqliteStorage::open(freshPath());
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
-        QVERIFY(storage->recordAppraisal(appraisal("a1", "d1", t0), std::nullopt,
-                                         TpmCounters{1, 1, 1}));
-        // Counter arguments that would fail the comparison are ignored, not checked.
-        QVERIFY(storage->recordAppraisal(appraisal("a2", "d1", t0 + seconds(1), "rejected"),
-                                         TpmCounters{7, 7, 7}, TpmCounters{8, 8, 8}));
+        recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{5, 0, 0});
+        storage->addNonce("d1", "n1", t0 + seconds(300));
+        ReportRecord record;
+        record.appraisal = appraisal("a2", "d1", t0 + seconds(1), "non_compliant");
+        record.nonce = "n1";
+        record.counters = TpmCounters{1, 0, 0};
+        record.nextNonce = "next-a2";
+        record.nextNonceExpiresAt = t0 + seconds(300);
+        QCOMPARE(thrownMessage<std::runtime_error>([&] {
+                     storage->recordReport(record, [](const Device &, NonceUse) {
+                         throw std::runtime_error("counters went back");
+                     });
+                 }),
+                 QByteArray("counters went back"));
+        const Device device = *storage->device("d1");
+        QCOMPARE(device.lastAppraisalId, "a1");
+        QCOMPARE(device.counters->clock, 5ull);
+        QCOMPARE(appraisalIds(storage->appraisals("d1", 10)), std::vector<std::string>{"a1"});
+        QCOMPARE(useNonce(*storage, "d1", "next-a2", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Consumed);
+    }
+
+    void rejectedReportIsAuditAndNonceOnly()
+    {
+        auto storage = SqliteStorage::open(freshPath());
+        QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
+        recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{1, 1, 1});
+        storage->addNonce("d1", "n1", t0 + seconds(300));
+        ReportRecord record;
+        record.appraisal = appraisal("a2", "d1", t0 + seconds(1), "rejected");
+        record.nonce = "n1";
+        // Counters and a next nonce on a rejected record are ignored, and no check is asked.
+        record.counters = TpmCounters{8, 8, 8};
+        record.nextNonce = "next-a2";
+        bool checked = false;
+        storage->recordReport(record, [&](const Device &, NonceUse) { checked = true; });
+        QVERIFY(!checked);
         const Device device = *storage->device("d1");
         QCOMPARE(device.lastAppraisalId, "a1");
         QCOMPARE(device.lastVerdict, "compliant");
@@ -763,46 +832,48 @@ private Q_SLOTS:
         QCOMPARE(appraisalIds(stored), (std::vector<std::string>{"a2", "a1"}));
         QCOMPARE(stored[0].verdict, "rejected");
         QCOMPARE(stored[0].error, "invalid_report");
+        QCOMPARE(useNonce(*storage, "d1", "n1", t0), NonceUse::Unknown);
+        QCOMPARE(useNonce(*storage, "d1", "next-a2", t0), NonceUse::Unknown);
     }
 
     void appraisalOfAnUnknownDeviceIsAStorageError()
     {
         const std::string path = freshPath();
         auto storage = SqliteStorage::open(path);
-        QCOMPARE(thrownMessage<StorageError>([&] {
-                     storage->recordAppraisal(appraisal("a1", "nosuch", t0), std::nullopt,
-                                              std::nullopt);
-                 }),
-                 QByteArray::fromStdString(path + ": recording an appraisal: no device nosuch"));
+        QCOMPARE(thrownMessage<StorageError>(
+                     [&] { recordAccepted(*storage, appraisal("a1", "nosuch", t0)); }),
+                 QByteArray::fromStdString(path + ": recording a report: no device nosuch"));
         QVERIFY2(thrownMessage<StorageError>([&] {
-                     storage->recordAppraisal(appraisal("a1", "nosuch", t0, "rejected"),
-                                              std::nullopt, std::nullopt);
-                 }).endsWith(": recording an appraisal: FOREIGN KEY constraint failed"),
+                     recordAccepted(*storage, appraisal("a1", "nosuch", t0, "rejected"));
+                 }).endsWith(": recording a report: FOREIGN KEY constraint failed"),
                  "rejected appraisal of an unknown device");
     }
 
-    // A failure halfway leaves nothing behind: the device's latest is updated before the
-    // audit row is inserted, and the insert fails here.
+    // A failure halfway leaves nothing behind: the nonce is used, the device's latest updated
+    // and the next nonce added before the audit row is inserted, and the insert fails here.
     void failedAppraisalChangesNothing()
     {
         auto storage = SqliteStorage::open(freshPath());
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
-        QVERIFY(storage->recordAppraisal(appraisal("a1", "d1", t0), std::nullopt,
-                                         TpmCounters{1, 1, 1}));
-        const QByteArray message = thrownMessage<StorageError>([&] {
-            storage->recordAppraisal(appraisal("a1", "d1", t0 + seconds(5), "non_compliant"),
-                                     TpmCounters{1, 1, 1}, TpmCounters{2, 2, 2});
-        });
-        QVERIFY2(
-            message.endsWith(": recording an appraisal: UNIQUE constraint failed: appraisals.id"),
-            message.constData());
+        recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{1, 1, 1});
+        storage->addNonce("d1", "n1", t0 + seconds(300));
+        ReportRecord record;
+        record.appraisal = appraisal("a1", "d1", t0 + seconds(5), "non_compliant");
+        record.nonce = "n1";
+        record.counters = TpmCounters{2, 2, 2};
+        record.nextNonce = "n2";
+        const QByteArray message = thrownMessage<StorageError>(
+            [&] { storage->recordReport(record, [](const Device &, NonceUse) {}); });
+        QVERIFY2(message.endsWith(": recording a report: UNIQUE constraint failed: appraisals.id"),
+                 message.constData());
         const Device device = *storage->device("d1");
         QCOMPARE(device.lastVerdict, "compliant");
         QVERIFY(device.lastAppraisedAt == t0);
         QCOMPARE(device.counters->clock, 1ull);
-        // And the connection is usable afterwards.
-        QVERIFY(storage->recordAppraisal(appraisal("a2", "d1", t0), TpmCounters{1, 1, 1},
-                                         TpmCounters{2, 2, 2}));
+        // And the connection is usable afterwards; the nonce is still there, the next one not.
+        QCOMPARE(recordAccepted(*storage, appraisal("a2", "d1", t0), "n1", TpmCounters{2, 2, 2}),
+                 NonceUse::Consumed);
+        QCOMPARE(useNonce(*storage, "d1", "n2", t0), NonceUse::Unknown);
     }
 
     void appraisalsAreNewestFirst()
@@ -811,16 +882,12 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         QVERIFY(storage->addDevice(tpmDevice("d2", "jkt2")));
         // Recorded out of time order, two within the same second.
-        QVERIFY(storage->recordAppraisal(appraisal("mid", "d1", t0 + seconds(5)), std::nullopt,
-                                         std::nullopt));
-        QVERIFY(storage->recordAppraisal(appraisal("old", "d1", t0), std::nullopt, std::nullopt));
-        QVERIFY(storage->recordAppraisal(appraisal("new1", "d1", t0 + seconds(9)), std::nullopt,
-                                         std::nullopt));
-        QVERIFY(storage->recordAppraisal(
-            appraisal("new2", "d1", t0 + seconds(9) + std::chrono::milliseconds(10)), std::nullopt,
-            std::nullopt));
-        QVERIFY(storage->recordAppraisal(appraisal("other", "d2", t0 + seconds(7)), std::nullopt,
-                                         std::nullopt));
+        recordAccepted(*storage, appraisal("mid", "d1", t0 + seconds(5)));
+        recordAccepted(*storage, appraisal("old", "d1", t0));
+        recordAccepted(*storage, appraisal("new1", "d1", t0 + seconds(9)));
+        recordAccepted(*storage,
+                       appraisal("new2", "d1", t0 + seconds(9) + std::chrono::milliseconds(10)));
+        recordAccepted(*storage, appraisal("other", "d2", t0 + seconds(7)));
         QCOMPARE(appraisalIds(storage->appraisals("d1", 10)),
                  (std::vector<std::string>{"new2", "new1", "mid", "old"}));
         QCOMPARE(appraisalIds(storage->appraisals("d1", 2)),
@@ -850,7 +917,7 @@ private Q_SLOTS:
                 std::shuffle(order.begin(), order.end(), std::mt19937(static_cast<unsigned>(t)));
                 for (int i : order) {
                     try {
-                        switch (storage->useNonce("d1", "n" + std::to_string(i), t0)) {
+                        switch (useNonce(*storage, "d1", "n" + std::to_string(i), t0)) {
                         case NonceUse::Consumed:
                             ++consumed[i];
                             break;
@@ -891,7 +958,7 @@ private Q_SLOTS:
         auto drain = [&](Storage &storage) {
             for (int i = 0; i < nonces; ++i) {
                 try {
-                    if (storage.useNonce("d1", "n" + std::to_string(i), t0) == NonceUse::Consumed)
+                    if (useNonce(storage, "d1", "n" + std::to_string(i), t0) == NonceUse::Consumed)
                         ++consumed;
                 } catch (const StorageError &) {
                     ++errors;
@@ -906,23 +973,31 @@ private Q_SLOTS:
         QCOMPARE(consumed.load(), nonces);
     }
 
+    // Each check sees the device as the reports before it left it: of eight reports that all
+    // expect the counters at 1, one passes.
     void concurrentReportsMoveTheCountersOnce()
     {
         auto storage = SqliteStorage::open(freshPath());
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
-        QVERIFY(storage->recordAppraisal(appraisal("a0", "d1", t0), std::nullopt,
-                                         TpmCounters{1, 0, 0}));
+        recordAccepted(*storage, appraisal("a0", "d1", t0), {}, TpmCounters{1, 0, 0});
         constexpr int threads = 8;
-        std::atomic<int> won{0}, errors{0};
+        std::atomic<int> won{0}, refused{0}, errors{0};
         std::vector<std::thread> workers;
         for (int t = 0; t < threads; ++t) {
             workers.emplace_back([&, t] {
+                ReportRecord record;
+                record.appraisal = appraisal("a" + std::to_string(t + 1), "d1", t0 + seconds(1));
+                record.counters = TpmCounters{static_cast<std::uint64_t>(t + 2), 0, 0};
+                record.nextNonce = "next-" + record.appraisal.id;
+                record.nextNonceExpiresAt = t0 + seconds(300);
                 try {
-                    if (storage->recordAppraisal(
-                            appraisal("a" + std::to_string(t + 1), "d1", t0 + seconds(1)),
-                            TpmCounters{1, 0, 0},
-                            TpmCounters{static_cast<std::uint64_t>(t + 2), 0, 0}))
-                        ++won;
+                    storage->recordReport(record, [](const Device &device, NonceUse) {
+                        if (device.counters->clock != 1)
+                            throw std::logic_error("moved");
+                    });
+                    ++won;
+                } catch (const std::logic_error &) {
+                    ++refused;
                 } catch (const StorageError &) {
                     ++errors;
                 }
@@ -932,6 +1007,7 @@ private Q_SLOTS:
             worker.join();
         QCOMPARE(errors.load(), 0);
         QCOMPARE(won.load(), 1);
+        QCOMPARE(refused.load(), threads - 1);
         const Device device = *storage->device("d1");
         QCOMPARE(storage->appraisals("d1", 100).size(), std::size_t(2));
         QCOMPARE(storage->appraisals("d1", 1)[0].id, device.lastAppraisalId);

@@ -312,6 +312,41 @@ private Q_SLOTS:
         QCOMPARE(m_verifier->storage().device(id)->lastVerdict, std::string());
     }
 
+    // A device that has reported before is known to the verifier's key cache, so its row is
+    // first read in the transaction that records the report: revocation is seen there.
+    void deviceRevokedAfterReportingIsRefused()
+    {
+        auto &clock = m_verifier->clock();
+        auto device =
+            TestDevice::software(statePath("revoked-later"), [&clock] { return clock.now(); });
+        const json enrolled =
+            device->enroll(*m_client, m_verifier->url(""), m_verifier->createEnrollmentToken());
+        const std::string id = enrolled.at("device_id");
+        const auto first = send(device->report(id, enrolled.at("nonce"), {}));
+        QVERIFY2(first.status == 200, first.body.c_str());
+        const std::string nextNonce = body(first).at("next_nonce");
+        QVERIFY(m_verifier->storage().revokeDevice(id, "left the company", clock.now()));
+
+        const int before = auditCount(id);
+        CHECK(checkProblem(send(device->report(id, nextNonce, {})), 403, "device_revoked", {}, {},
+                           "device " + id + " was revoked (left the company)"));
+        CHECK(checkAudited(id, before, "device_revoked"));
+        QCOMPARE(m_verifier->storage().device(id)->lastAppraisalId,
+                 body(first).at("appraisal_id").get<std::string>());
+    }
+
+    // Base64url text of a length no bytes encode: no nonce this verifier issued, and no quote can
+    // carry it.
+    void nonceThatDoesNotDecodeIsRefused()
+    {
+        auto report = tpmReport(freshNonce(*m_tpm));
+        report.nonce = std::string(45, 'A');
+        const int before = auditCount(m_tpmId);
+        CHECK(checkProblem(send(sign(report)), 400, "invalid_nonce", "/eat_nonce", {},
+                           "eat_nonce was not issued to this device or was already used"));
+        CHECK(checkAudited(m_tpmId, before, "invalid_nonce"));
+    }
+
     void sameReportTwiceIsAReplay()
     {
         const std::string report = sign(tpmReport(freshNonce(*m_tpm)));
