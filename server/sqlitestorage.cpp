@@ -2,23 +2,25 @@
 // own. Chosen by measurement (bench/storage_bench, release build, 2 shared cores, ext4; figures
 // are ranges over runs, the machine being busy):
 //
-// - SQLite lets one writer in at a time whatever we do, and every call on the posture path
-//   (useNonce, recordAppraisal, addNonce) writes. A pool of 4 connections, writers queued on an
-//   in-process mutex (SQLite's busy handler would sleep in millisecond steps), gave the posture
-//   path nothing: 8 threads 3,600-3,900/s against 3,700-6,700/s for one connection. It did
-//   scale reads (deviceByJkt, 8 threads: 180,000-350,000/s against 180,000-220,000/s), but a
-//   read costs 3-7 us of CPU either way, which no request notices. A connection per thread
-//   (thread_local) is the pool again, plus connections that outlive their storage. So: one
-//   connection, one page cache, one set of prepared statements.
+// - SQLite lets one writer in at a time whatever we do, and the posture path writes (then as
+//   three calls: use the nonce, record the appraisal, add the next nonce). A pool of 4
+//   connections, writers queued on an in-process mutex (SQLite's busy handler would sleep in
+//   millisecond steps), gave the posture path nothing: 8 threads 3,600-3,900/s against
+//   3,700-6,700/s for one connection. It did scale reads (deviceByJkt, 8 threads:
+//   180,000-350,000/s against 180,000-220,000/s), but a read costs 3-7 us of CPU either way,
+//   which no request notices. A connection per thread (thread_local) is the pool again, plus
+//   connections that outlive their storage. So: one connection, one page cache, one set of
+//   prepared statements.
 // - What one connection did cost was the checkpoint: SQLite's runs inside the COMMIT that
 //   crosses 1,000 log pages, copying them and syncing twice while every other request waits
 //   for the mutex. Checkpointer copies in the background instead: posture 1 thread
 //   4,300-5,500/s against 3,200-3,700/s, 8 threads 6,300-7,000/s against 4,000/s.
+// - Those three calls became one transaction (recordReport): 69-74 us of CPU per appraisal
+//   with the checkpoint's share (median latency 47 us), against 85-120 us before.
 //
-// The storage part of one posture appraisal costs 60-70 us (median; 85-105 us of CPU with the
-// checkpoint's share). Other processes (the admin CLI) open the same file: SQLite's locks and
-// the 5 s busy timeout keep them apart. That is also why the locking mode is not EXCLUSIVE: it
-// would save the ~6 fcntl calls each transaction makes, but lock the CLI out.
+// Other processes (the admin CLI) open the same file: SQLite's locks and the 5 s busy timeout
+// keep them apart. That is also why the locking mode is not EXCLUSIVE: it would save the ~6
+// fcntl calls each transaction makes, but lock the CLI out.
 
 #include "sqlitestorage.h"
 
