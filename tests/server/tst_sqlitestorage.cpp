@@ -151,15 +151,24 @@ Appraisal appraisal(const std::string &id, const std::string &deviceId, TimePoin
 // Records appraisal as an accepted report would, with a check that only looks (the verifier's
 // refuses anything but a consumed nonce): returns the nonce's fate as the check saw it, and the
 // device as stored in seen.
-NonceUse recordAccepted(Storage &storage, const Appraisal &appraisal, const std::string &nonce = {},
-                        const std::optional<TpmCounters> &counters = {}, Device *seen = nullptr)
+// A report's record; its next nonce is "next-" + the appraisal's id unless given.
+ReportRecord reportRecord(const Appraisal &appraisal, const std::string &nonce = {},
+                          const std::optional<TpmCounters> &counters = {},
+                          const std::string &nextNonce = {})
 {
     ReportRecord record;
     record.appraisal = appraisal;
     record.nonce = nonce;
     record.counters = counters;
-    record.nextNonce = "next-" + appraisal.id;
+    record.nextNonce = nextNonce.empty() ? "next-" + appraisal.id : nextNonce;
     record.nextNonceExpiresAt = appraisal.appraisedAt + seconds(300);
+    return record;
+}
+
+NonceUse recordAccepted(Storage &storage, const Appraisal &appraisal, const std::string &nonce = {},
+                        const std::optional<TpmCounters> &counters = {}, Device *seen = nullptr)
+{
+    const ReportRecord record = reportRecord(appraisal, nonce, counters);
     NonceUse fate = NonceUse::Unknown;
     storage.recordReport(record, [&](const Device &device, NonceUse use) {
         fate = use;
@@ -789,12 +798,8 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{5, 0, 0});
         storage->addNonce("d1", "n1", t0 + seconds(300));
-        ReportRecord record;
-        record.appraisal = appraisal("a2", "d1", t0 + seconds(1), "non_compliant");
-        record.nonce = "n1";
-        record.counters = TpmCounters{1, 0, 0};
-        record.nextNonce = "next-a2";
-        record.nextNonceExpiresAt = t0 + seconds(300);
+        const ReportRecord record = reportRecord(
+            appraisal("a2", "d1", t0 + seconds(1), "non_compliant"), "n1", TpmCounters{1, 0, 0});
         QCOMPARE(thrownMessage<std::runtime_error>([&] {
                      storage->recordReport(record, [](const Device &, NonceUse) {
                          throw std::runtime_error("counters went back");
@@ -815,12 +820,9 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{1, 1, 1});
         storage->addNonce("d1", "n1", t0 + seconds(300));
-        ReportRecord record;
-        record.appraisal = appraisal("a2", "d1", t0 + seconds(1), "rejected");
-        record.nonce = "n1";
         // Counters and a next nonce on a rejected record are ignored, and no check is asked.
-        record.counters = TpmCounters{8, 8, 8};
-        record.nextNonce = "next-a2";
+        const ReportRecord record = reportRecord(appraisal("a2", "d1", t0 + seconds(1), "rejected"),
+                                                 "n1", TpmCounters{8, 8, 8});
         bool checked = false;
         storage->recordReport(record, [&](const Device &, NonceUse) { checked = true; });
         QVERIFY(!checked);
@@ -857,11 +859,9 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{1, 1, 1});
         storage->addNonce("d1", "n1", t0 + seconds(300));
-        ReportRecord record;
-        record.appraisal = appraisal("a1", "d1", t0 + seconds(5), "non_compliant");
-        record.nonce = "n1";
-        record.counters = TpmCounters{2, 2, 2};
-        record.nextNonce = "n2";
+        const ReportRecord record =
+            reportRecord(appraisal("a1", "d1", t0 + seconds(5), "non_compliant"), "n1",
+                         TpmCounters{2, 2, 2}, "n2");
         const QByteArray message = thrownMessage<StorageError>(
             [&] { storage->recordReport(record, [](const Device &, NonceUse) {}); });
         QVERIFY2(message.endsWith(": recording a report: UNIQUE constraint failed: appraisals.id"),
@@ -985,11 +985,9 @@ private Q_SLOTS:
         std::vector<std::thread> workers;
         for (int t = 0; t < threads; ++t) {
             workers.emplace_back([&, t] {
-                ReportRecord record;
-                record.appraisal = appraisal("a" + std::to_string(t + 1), "d1", t0 + seconds(1));
-                record.counters = TpmCounters{static_cast<std::uint64_t>(t + 2), 0, 0};
-                record.nextNonce = "next-" + record.appraisal.id;
-                record.nextNonceExpiresAt = t0 + seconds(300);
+                const ReportRecord record =
+                    reportRecord(appraisal("a" + std::to_string(t + 1), "d1", t0 + seconds(1)), {},
+                                 TpmCounters{static_cast<std::uint64_t>(t + 2), 0, 0});
                 try {
                     storage->recordReport(record, [](const Device &device, NonceUse) {
                         if (device.counters->clock != 1)
