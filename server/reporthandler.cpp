@@ -70,8 +70,12 @@ bool stale(const protocol::JwtError &error, const protocol::Jws &jws)
     }
 }
 
-ApiError unusableNonce(const std::string &why)
+// Why a report's nonce cannot be answered (Unknown or Expired).
+ApiError unusableNonce(NonceUse fate)
 {
+    const std::string why = fate == NonceUse::Expired
+                                ? "expired before the report arrived"
+                                : "was not issued to this device or was already used";
     return ApiError("invalid_nonce", "eat_nonce " + why + ": ask for a new nonce (POST /v1/nonces)",
                     "/eat_nonce");
 }
@@ -219,8 +223,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
                                "/submods/tpm: a TPM device's report must carry its quote",
                                "/submods/tpm");
             const auto nonceBytes = attestation::base64UrlDecode(report.nonce);
-            if (!nonceBytes)
-                throw unusableNonce("was not issued to this device or was already used");
+            if (!nonceBytes) // then no nonce of this verifier's
+                throw unusableNonce(NonceUse::Unknown);
             attestation::VerifiedAttest verified;
             try {
                 verified =
@@ -266,14 +270,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
                                                      (device.revokeReason.empty()
                                                           ? std::string()
                                                           : " (" + device.revokeReason + ")"));
-            switch (nonce) {
-            case NonceUse::Consumed:
-                break;
-            case NonceUse::Unknown:
-                throw unusableNonce("was not issued to this device or was already used");
-            case NonceUse::Expired:
-                throw unusableNonce("expired before the report arrived");
-            }
+            if (nonce != NonceUse::Consumed)
+                throw unusableNonce(nonce);
             if (record.counters && device.counters) {
                 if (const auto rollback = counterRollback(*device.counters, *record.counters);
                     !rollback.empty())
