@@ -105,10 +105,9 @@ template <typename Number>
 bool numericOption(const Arguments &arguments, const std::string &option, Number min, Number max,
                    Number &target)
 {
-    const std::string text = arguments.value(option);
-    if (text.empty())
-        return !arguments.values.count(option);
-    const auto value = parseNumber(text, min, max);
+    if (!arguments.values.count(option))
+        return true;
+    const auto value = parseNumber(arguments.value(option), min, max);
     if (value)
         target = *value;
     return value.has_value();
