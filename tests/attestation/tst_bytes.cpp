@@ -1,6 +1,7 @@
 #include "bytes.h"
 
 #include <QTest>
+#include <cctype>
 
 using namespace vigil::attestation;
 
@@ -51,7 +52,12 @@ private Q_SLOTS:
         QTest::newRow("padding") << QByteArray("Zg==");
         QTest::newRow("standard alphabet") << QByteArray("+/+/");
         QTest::newRow("one leftover char") << QByteArray("Zm9vY");
-        QTest::newRow("non-zero trailing bits") << QByteArray("Zh");
+        QTest::newRow("non-zero trailing bits after two digits") << QByteArray("Zh");
+        QTest::newRow("non-zero trailing bits after three digits") << QByteArray("Zm9");
+        QTest::newRow("bad digit in a full group") << QByteArray("Zm9vY*Fy");
+        QTest::newRow("bad digit in the tail") << QByteArray("Zm9vY.E");
+        QTest::newRow("NUL") << QByteArray("Zm9v\0mFy", 8);
+        QTest::newRow("high byte") << QByteArray("Zm9v\xffmFy");
         QTest::newRow("space") << QByteArray("Zm 9v");
     }
 
@@ -59,6 +65,31 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, text);
         QVERIFY(!base64UrlDecode(text.toStdString()));
+    }
+
+    // Decoding is the inverse of encoding for every length and byte value, and the canonical
+    // form is the only one accepted: any text that decodes encodes back to itself.
+    void base64UrlRoundTripsEveryByte()
+    {
+        for (std::size_t length = 0; length <= 70; ++length) {
+            Bytes bytes(length);
+            for (std::size_t i = 0; i < length; ++i)
+                bytes[i] = static_cast<std::uint8_t>(i * 37 + length * 11);
+            const auto decoded = base64UrlDecode(base64UrlEncode(bytes));
+            QVERIFY2(decoded && *decoded == bytes, qPrintable(QString::number(length)));
+        }
+        for (int value = 0; value < 256; ++value) {
+            for (std::size_t at = 0; at < 7; ++at) {
+                std::string text = "Zm9vYmE";
+                text[at] = static_cast<char>(value);
+                const auto decoded = base64UrlDecode(text);
+                if (decoded)
+                    QCOMPARE(base64UrlEncode(*decoded), text);
+                const bool digit = std::isalnum(value) || value == '-' || value == '_';
+                if (!digit)
+                    QVERIFY2(!decoded, qPrintable(QString::number(value)));
+            }
+        }
     }
 
     void constantTimeCompare()

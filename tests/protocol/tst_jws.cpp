@@ -330,6 +330,26 @@ private Q_SLOTS:
     {
         QCOMPARE(parseJsonObject(R"({"a":[{"b":1},{"b":2}]})", "X"),
                  nlohmann::json::parse(R"({"a":[{"b":1},{"b":2}]})"));
+        // Every kind of value, in objects and arrays at several depths, comes out as
+        // nlohmann's own parser builds it.
+        const std::string everything =
+            "{\"n\":null,\"t\":true,\"f\":false,\"i\":-42,\"u\":18446744073709551615,"
+            "\"d\":-1.5e-3,\"s\":\"caf\\u00e9 \\\"q\\\" \\ud83d\\ude00\",\"e\":{},\"ea\":[],"
+            "\"nest\":[[1,[2,{\"x\":[3,{\"y\":\"z\"}]}]],{\"k\":[{}]}],\"last\":\"v\"}";
+        QCOMPARE(parseJsonObject(everything, "X"), nlohmann::json::parse(everything));
+        QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject(R"({"a":1,"a":1})", "X"); }),
+                 QByteArray("X has the member name \"a\" more than once"));
+        QCOMPARE(thrownMessage<JoseError>(
+                     [] { parseJsonObject(R"({"a":[{"b":1},{"c":1,"c":2}]})", "X"); }),
+                 QByteArray("X has the member name \"c\" more than once"));
+        // The same name in two different objects is no duplicate.
+        QCOMPARE(parseJsonObject(R"({"a":{"a":{"a":1}}})", "X")["a"]["a"]["a"], 1);
+        QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject("{} x", "X"); }),
+                 QByteArray("X is not valid UTF-8 JSON"));
+        QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject("{\"a\":\"\xff\"}", "X"); }),
+                 QByteArray("X is not valid UTF-8 JSON"));
+        QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject("\xEF\xBB\xBF{}", "X"); }),
+                 QByteArray("X starts with a byte order mark"));
         QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject(R"({"a":{"b":1,"b":1}})", "X"); }),
                  QByteArray("X has the member name \"b\" more than once"));
         QCOMPARE(thrownMessage<JoseError>([] { parseJsonObject("[]", "X"); }),
