@@ -223,7 +223,7 @@ private Q_SLOTS:
             "JWS header nests deeper than 32 levels");
 
         row("header padded", h + "=." + p + "." + s, "JWS header is not unpadded base64url");
-        row("header standard base64", "+" + h.substr(1) + "." + p + "." + s,
+        row("header standard base64", std::string(1, '+').append(h, 1) + "." + p + "." + s,
             "JWS header is not unpadded base64url");
         row("payload with '+'", h + "." + p + "+." + s, "JWS payload is not unpadded base64url");
         row("payload with whitespace", h + "." + p.substr(0, 4) + " " + p.substr(4) + "." + s,
