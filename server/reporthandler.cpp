@@ -256,11 +256,14 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
                 {check.id, check.pass ? protocol::CheckOutcome::Pass : protocol::CheckOutcome::Fail,
                  check.summary, check.remediation});
         audit.verdict = std::string(protocol::verdictName(response.verdict));
-        nlohmann::json checks = nlohmann::json::array();
-        for (const auto &check : response.checks)
-            checks.push_back(check.toJson());
-        audit.checksJson = checks.dump();
         std::tie(record.nextNonce, record.nextNonceExpiresAt) = m_context.newNonce(*policy);
+        response.nextNonce = record.nextNonce;
+        response.nextNonceExpiresAt = record.nextNonceExpiresAt;
+        response.nextReportAt = now + policy->reportInterval;
+        response.pcrs = policy->quotePcrs;
+        // The audit keeps the checks exactly as the device is told them.
+        const nlohmann::json answer = response.toJson();
+        audit.checksJson = answer.at("checks").dump();
 
         // What only the stored device and nonce can tell, decided where they are read, so that
         // two reports of one device cannot both pass on the same state.
@@ -282,11 +285,7 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
             }
         });
 
-        response.nextNonce = record.nextNonce;
-        response.nextNonceExpiresAt = record.nextNonceExpiresAt;
-        response.nextReportAt = now + policy->reportInterval;
-        response.pcrs = policy->quotePcrs;
-        return jsonResponse(200, response.toJson());
+        return jsonResponse(200, answer);
     } catch (const ApiError &e) {
         rejected(e);
         throw;
