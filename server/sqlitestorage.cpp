@@ -657,10 +657,18 @@ void migrate(Connection &connection)
 // syncs twice. A passive checkpoint takes no lock that writers need.
 //
 // Under steady writes a concurrent checkpoint never quite catches up (frames keep arriving
-// while it copies), and SQLite starts the log afresh only after one that copied everything:
-// left alone the log grew to 200 MB in bench_storage. So past hardLimitPages the serving
-// connection checkpoints itself, as SQLite's automatic checkpoint would, but by then only the
-// frames written since the last background pass are left to copy.
+// while it syncs and copies), and SQLite starts the log afresh only after one that copied
+// everything: left alone the log grew to 200 MB in bench_storage. So past hardLimitPages the
+// serving connection checkpoints itself, as SQLite's automatic checkpoint would, but by then
+// only the frames written since the last background pass are left to copy.
+//
+// A background pass starts once per thresholdPages new frames, not after every commit past the
+// threshold. The verifier rewrites the same few pages in every report (the device row, its
+// nonces, the ends of the audit table and its indexes); a pass copies each page once however
+// many frames hold it, so passes over 1,000 frames copy a fraction of what passes over a few
+// dozen did. Passing after every commit, the checkpointer was 7 % of the verifier's CPU. Only
+// in the last thresholdPages before the hard limit does every commit ask for a pass, so that
+// the one the serving connection runs there has little left to copy under the mutex.
 class Checkpointer
 {
 public:
@@ -695,12 +703,16 @@ public:
     static int walHook(void *self, sqlite3 *db, const char *name, int pages)
     {
         auto *checkpointer = static_cast<Checkpointer *>(self);
+        if (pages < checkpointer->m_requestedAt) // the log started afresh
+            checkpointer->m_requestedAt = 0;
         if (pages >= hardLimitPages) {
             // Two checkpoints cannot run at once: wait for a background pass to finish rather
             // than fail with SQLITE_BUSY and let the log grow on.
             std::lock_guard<std::mutex> running(checkpointer->m_running);
             sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        } else if (pages >= thresholdPages) {
+        } else if (pages >= checkpointer->m_requestedAt + thresholdPages ||
+                   pages >= hardLimitPages - thresholdPages) {
+            checkpointer->m_requestedAt = pages;
             checkpointer->request();
         }
         return SQLITE_OK;
@@ -738,6 +750,7 @@ private:
     }
 
     Connection m_connection;
+    int m_requestedAt = 0; // log pages at the last request; walHook's alone, under Private's mutex
     std::mutex m_running; // held while a checkpoint runs, in either thread
     std::mutex m_mutex;
     std::condition_variable m_wake;
