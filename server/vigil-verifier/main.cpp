@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "datadirectory.h"
 #include "httpsserver.h"
+#include "logline.h"
 #include "policystore.h"
 #include "softwaredevicekey.h"
 #include "sqlitestorage.h"
@@ -334,7 +335,7 @@ int run(const Arguments &arguments)
 
 int main(int argc, char **argv)
 {
-    qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{type} %{category}: %{message}"));
+    installLogHandler();
     // tss2-mu logs malformed input it is handed; hostile input must not flood the log.
     setenv("TSS2_LOG", "all+NONE", 1);
 

@@ -156,7 +156,7 @@ private:
 QRegularExpression logLine(const QString &message)
 {
     return QRegularExpression(
-        QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} info vigil\.verifier\.serve: )") +
+        QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info vigil\.verifier\.serve: )") +
             message + QStringLiteral("$"),
         QRegularExpression::MultilineOption);
 }

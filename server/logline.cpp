@@ -1,0 +1,86 @@
+#include "logline.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <unistd.h>
+
+namespace vigil::server {
+namespace {
+
+const char *typeName(QtMsgType type)
+{
+    switch (type) {
+    case QtDebugMsg:
+        return "debug";
+    case QtInfoMsg:
+        return "info";
+    case QtWarningMsg:
+        return "warning";
+    case QtCriticalMsg:
+        return "critical";
+    case QtFatalMsg:
+        return "fatal";
+    }
+    return "unknown";
+}
+
+void writeToStderr(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    const std::string line =
+        formatLogLine(std::chrono::system_clock::now(), type,
+                      context.category ? context.category : "default", message);
+    // A short write (a full pipe, a signal) is finished rather than dropped.
+    for (std::size_t written = 0; written < line.size();) {
+        const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // stderr is gone; there is nowhere left to say so
+        written += static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace
+
+std::string formatLogLine(std::chrono::system_clock::time_point time, QtMsgType type,
+                          const char *category, const QString &message)
+{
+    const auto sinceEpoch = time.time_since_epoch();
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(sinceEpoch);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(sinceEpoch - seconds).count();
+    const std::time_t whole = seconds.count();
+    std::tm utc{};
+    gmtime_r(&whole, &utc);
+    char stamp[64]; // room for any int the fields could hold, to keep -Wformat-truncation quiet
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(millis));
+    const QByteArray text = message.toUtf8();
+    std::string line;
+    line.reserve(64 + text.size());
+    line.append(stamp).append(" ").append(typeName(type)).append(" ").append(category);
+    line.append(": ");
+    // Messages carry request paths, which cpp-httplib has percent-decoded: a "%0A" must not
+    // start a forged line of its own.
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            line.append(escaped);
+        } else {
+            line.push_back(c);
+        }
+    }
+    line.push_back('\n');
+    return line;
+}
+
+void installLogHandler()
+{
+    qInstallMessageHandler(writeToStderr);
+}
+
+} // namespace vigil::server
