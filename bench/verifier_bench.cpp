@@ -272,8 +272,8 @@ int main(int argc, char **argv)
     if (other > 0)
         std::printf("first failure: %s\n", firstFailure.c_str());
     std::printf("appraisals/s on one server core: %.0f\n", rate);
-    // The wall-clock figure moves with whatever else the host runs; the server's own CPU time
-    // per report does much less, so it is what to compare between builds.
+    // Beside the rate: when the two agree the server was CPU-bound on its core; a gap means it
+    // waited (for the load generator, for the disk) or the host took the core.
     const double cpuPerReport = serverCpu / static_cast<double>(total);
     std::printf("server CPU per appraisal: %.0f us (%.0f/s if the core were the server's "
                 "alone); server core stolen by the host: %.1f %%\n",

@@ -49,8 +49,8 @@ Bytes decodePart(std::string_view part, const char *name)
 // Builds the document as nlohmann's own parser does, but refuses what JOSE parsers may disagree
 // on: nlohmann keeps the last of duplicate members, and deep nesting costs stack. The object
 // under construction is its own record of the member names seen, so a duplicate costs one map
-// lookup. (A parser callback did the same with a set of names per object and cost about a
-// third of each parse.)
+// lookup. (A parser callback did the same with a set of names per object; parsing this way
+// takes about a sixth less of the verifier's time.)
 class StrictJsonBuilder
 {
 public:
