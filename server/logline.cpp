@@ -1,8 +1,9 @@
 #include "logline.h"
 
+#include "rfc3339.h"
+
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
 #include <unistd.h>
 
 namespace vigil::server {
@@ -46,17 +47,13 @@ void writeToStderr(QtMsgType type, const QMessageLogContext &context, const QStr
 std::string formatLogLine(std::chrono::system_clock::time_point time, QtMsgType type,
                           const char *category, const QString &message)
 {
-    const auto sinceEpoch = time.time_since_epoch();
-    const auto seconds = std::chrono::floor<std::chrono::seconds>(sinceEpoch);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(sinceEpoch - seconds).count();
-    const std::time_t whole = seconds.count();
-    std::tm utc{};
-    gmtime_r(&whole, &utc);
-    char stamp[64]; // room for any int the fields could hold, to keep -Wformat-truncation quiet
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                  static_cast<int>(millis));
+    // The API's RFC 3339 form, with the milliseconds a log needs put in before the Z.
+    std::string stamp = protocol::formatRfc3339(time);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+        time - std::chrono::floor<std::chrono::seconds>(time));
+    char fraction[8];
+    std::snprintf(fraction, sizeof fraction, ".%03d", static_cast<int>(millis.count()));
+    stamp.insert(stamp.size() - 1, fraction);
     const QByteArray text = message.toUtf8();
     std::string line;
     line.reserve(64 + text.size());
