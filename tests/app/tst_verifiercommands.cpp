@@ -5,11 +5,11 @@
 #include "jws.h"
 #include "loopbackport.h"
 #include "messages.h"
+#include "programrun.h"
 #include "softwaredevicekey.h"
 #include "swtpmsimulator.h"
 #include "testverifier.h"
 
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -38,23 +38,13 @@ const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "
   "disk_encryption": {"required": false}, "firewall": {"required": false},
   "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
-struct Run
+vigil::test::ProgramRun vigilctl(const QStringList &arguments)
 {
-    int exitCode;
-    QByteArray out, err;
-};
-
-Run vigilctl(const QStringList &arguments)
-{
-    QProcess process;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(QStringLiteral("VIGIL_TCTI"));
-    process.setProcessEnvironment(environment);
-    process.start(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments);
-    if (!process.waitForFinished(90000))
-        qFatal("vigilctl did not finish");
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-            process.readAllStandardOutput(), process.readAllStandardError()};
+    vigil::test::ProgramOptions options;
+    options.environment.remove(QStringLiteral("VIGIL_TCTI"));
+    options.timeout = std::chrono::seconds(90);
+    return vigil::test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments,
+                                   options);
 }
 
 QString q(const std::string &text)

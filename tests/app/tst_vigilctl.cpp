@@ -1,27 +1,17 @@
 // Runs the real vigilctl binary on this machine.
 #include "fixturehost.h"
 #include "posturesnapshot.h"
+#include "programrun.h"
 
-#include <QProcess>
 #include <QtTest>
 
 using namespace vigil;
 
 namespace {
 
-struct Run
+test::ProgramRun vigilctl(const QStringList &arguments)
 {
-    int exitCode;
-    QByteArray out, err;
-};
-
-Run vigilctl(const QStringList &arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments);
-    if (!process.waitForFinished(60000))
-        qFatal("vigilctl did not finish");
-    return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+    return test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments);
 }
 
 const std::vector<std::string> allChecks = {"os",       "patch_level",    "disk_encryption",

@@ -1,6 +1,7 @@
 #include "datadirectory.h"
 #include "httpsclient.h"
 #include "independentpython.h"
+#include "programrun.h"
 #include "softwaredevicekey.h"
 
 #include <QProcess>
@@ -14,6 +15,7 @@
 
 using namespace vigil::server;
 using vigil::test::HttpsClient;
+using vigil::test::runProgram;
 using vigil::test::runPython;
 using vigil::test::thrownMessage;
 namespace fs = std::filesystem;
@@ -75,28 +77,6 @@ QByteArray readAll(const fs::path &path)
 void writeText(const fs::path &path, const QByteArray &text)
 {
     std::ofstream(path, std::ios::binary) << text.toStdString();
-}
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run run(const QString &program, const QStringList &arguments)
-{
-    QProcess process;
-    process.start(program, arguments);
-    Run result;
-    if (!process.waitForStarted(10000) || !process.waitForFinished(60000)) {
-        result.err = "did not run: " + process.errorString().toUtf8();
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
 }
 
 QString qs(const fs::path &path)
@@ -455,20 +435,20 @@ private Q_SLOTS:
         const fs::path dir = pathOf(tmp, "data");
         DataDirectory::initialise(dir, {"verifier.example", "192.0.2.7", "2001:db8::1"},
                                   nowSeconds());
-        const Run verify =
-            run(QStringLiteral("openssl"),
-                {QStringLiteral("verify"), QStringLiteral("-x509_strict"),
-                 QStringLiteral("-purpose"), QStringLiteral("sslserver"), QStringLiteral("-CAfile"),
-                 qs(dir / "ca.pem"), qs(dir / "tls.pem")});
+        const auto verify =
+            runProgram(QStringLiteral("openssl"),
+                       {QStringLiteral("verify"), QStringLiteral("-x509_strict"),
+                        QStringLiteral("-purpose"), QStringLiteral("sslserver"),
+                        QStringLiteral("-CAfile"), qs(dir / "ca.pem"), qs(dir / "tls.pem")});
         QCOMPARE(verify.err, QByteArray());
         QCOMPARE(verify.out, q((dir / "tls.pem").string()) + ": OK\n");
         QCOMPARE(verify.exitCode, 0);
 
-        const Run show =
-            run(QStringLiteral("openssl"),
-                {QStringLiteral("x509"), QStringLiteral("-noout"), QStringLiteral("-ext"),
-                 QStringLiteral("subjectAltName,extendedKeyUsage"), QStringLiteral("-in"),
-                 qs(dir / "tls.pem")});
+        const auto show =
+            runProgram(QStringLiteral("openssl"),
+                       {QStringLiteral("x509"), QStringLiteral("-noout"), QStringLiteral("-ext"),
+                        QStringLiteral("subjectAltName,extendedKeyUsage"), QStringLiteral("-in"),
+                        qs(dir / "tls.pem")});
         QCOMPARE(show.exitCode, 0);
         QCOMPARE(show.out, QByteArray("X509v3 Extended Key Usage: \n"
                                       "    TLS Web Server Authentication\n"
@@ -479,9 +459,9 @@ private Q_SLOTS:
         // Another directory's CA does not vouch for this certificate.
         const fs::path other = pathOf(tmp, "other");
         DataDirectory::initialise(other, defaultNames, nowSeconds());
-        const Run foreign =
-            run(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"),
-                                            qs(other / "ca.pem"), qs(dir / "tls.pem")});
+        const auto foreign = runProgram(QStringLiteral("openssl"),
+                                        {QStringLiteral("verify"), QStringLiteral("-CAfile"),
+                                         qs(other / "ca.pem"), qs(dir / "tls.pem")});
         QCOMPARE(foreign.exitCode, 2);
         QVERIFY2(foreign.err.contains("unable to get local issuer certificate"),
                  foreign.err.constData());
@@ -492,10 +472,10 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const fs::path dir = pathOf(tmp, "data");
         const InitResult result = DataDirectory::initialise(dir, defaultNames, nowSeconds());
-        const Run openssl =
-            run(QStringLiteral("openssl"),
-                {QStringLiteral("x509"), QStringLiteral("-fingerprint"), QStringLiteral("-sha256"),
-                 QStringLiteral("-noout"), QStringLiteral("-in"), qs(dir / "ca.pem")});
+        const auto openssl = runProgram(QStringLiteral("openssl"),
+                                        {QStringLiteral("x509"), QStringLiteral("-fingerprint"),
+                                         QStringLiteral("-sha256"), QStringLiteral("-noout"),
+                                         QStringLiteral("-in"), qs(dir / "ca.pem")});
         QCOMPARE(openssl.exitCode, 0);
         // "sha256 Fingerprint=AB:CD:…" -> "sha256:abcd…"
         QByteArray expected = openssl.out.trimmed();
@@ -649,10 +629,10 @@ private Q_SLOTS:
                 fs::copy_file(other / file, dir / file, fs::copy_options::overwrite_existing);
             }
         } else if (action == "p384") {
-            const Run keygen =
-                run(QStringLiteral("openssl"),
-                    {QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"),
-                     QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-384")});
+            const auto keygen = runProgram(QStringLiteral("openssl"),
+                                           {QStringLiteral("genpkey"), QStringLiteral("-algorithm"),
+                                            QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
+                                            QStringLiteral("ec_paramgen_curve:P-384")});
             QCOMPARE(keygen.exitCode, 0);
             writeText(target, keygen.out);
             QCOMPARE(::chmod(target.c_str(), 0600), 0);

@@ -1,6 +1,7 @@
 // Runs the real vigil-verifier binary: its usage errors, the administrative commands on a data
 // directory, and `serve` end to end over pinned HTTPS.
 #include "httpsclient.h"
+#include "programrun.h"
 #include "testprinters.h"
 
 #include <QDateTime>
@@ -12,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 using vigil::test::HttpsClient;
+using vigil::test::ProgramRun;
+using vigil::test::runProgram;
 
 namespace {
 
@@ -23,12 +26,6 @@ QStringList words(const QString &line)
     return line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
 }
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
 // Nothing from the test's own environment may choose the data directory or mute the log.
 QProcessEnvironment cleanEnvironment()
 {
@@ -38,28 +35,17 @@ QProcessEnvironment cleanEnvironment()
     return environment;
 }
 
-Run verifier(const QStringList &arguments,
-             const QProcessEnvironment &environment = cleanEnvironment())
+ProgramRun verifier(const QStringList &arguments,
+                    const QProcessEnvironment &environment = cleanEnvironment())
 {
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    process.start(binary, arguments);
-    Run run;
-    if (!process.waitForFinished(60000)) {
-        run.err = "did not finish: " + process.errorString().toUtf8();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return runProgram(binary, arguments, {.environment = environment});
 }
 
 // A data directory for 127.0.0.1 and localhost under tmp; empty if init failed.
 QString initialised(const QTemporaryDir &tmp)
 {
     const QString dir = tmp.filePath(QStringLiteral("data"));
-    const Run run =
+    const ProgramRun run =
         verifier(words(QStringLiteral("init --name 127.0.0.1 --name localhost --data")) << dir);
     if (run.exitCode != 0)
         qWarning("init failed: %s", run.err.constData());
@@ -175,14 +161,14 @@ class TestVerifierCli : public QObject
 private Q_SLOTS:
     void helpAndVersion()
     {
-        const Run help = verifier({QStringLiteral("--help")});
+        const ProgramRun help = verifier({QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
         QVERIFY(help.out.startsWith("Usage: vigil-verifier <command> [options]\n"));
         QVERIFY(help.out.endsWith("2 on a usage error.\n"));
         QCOMPARE(help.err, QByteArray());
         QCOMPARE(verifier(words(QStringLiteral("token -h"))).out, help.out);
 
-        const Run version = verifier({QStringLiteral("--version")});
+        const ProgramRun version = verifier({QStringLiteral("--version")});
         QCOMPARE(version.exitCode, 0);
         QCOMPARE(version.out, QByteArray("vigil-verifier " VIGIL_VERSION "\n"));
     }
@@ -248,7 +234,7 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, arguments);
         QFETCH(QByteArray, message);
-        const Run run = verifier(arguments);
+        const ProgramRun run = verifier(arguments);
         QCOMPARE(run.exitCode, 2);
         QCOMPARE(run.out, QByteArray());
         QCOMPARE(run.err, "vigil-verifier: " + message + "\n\n" + usageText());
@@ -258,7 +244,7 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath(QStringLiteral("data"));
-        const Run run =
+        const ProgramRun run =
             verifier(words(QStringLiteral("init --name 127.0.0.1 --name localhost --data")) << dir);
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(run.err, QByteArray());
@@ -294,7 +280,8 @@ private Q_SLOTS:
         QVERIFY(precious.open(QIODevice::WriteOnly));
         precious.close();
 
-        const Run run = verifier(words(QStringLiteral("init --name localhost --data")) << dir);
+        const ProgramRun run =
+            verifier(words(QStringLiteral("init --name localhost --data")) << dir);
         QCOMPARE(run.exitCode, 1);
         QCOMPARE(run.out, QByteArray());
         QCOMPARE(run.err,
@@ -342,8 +329,8 @@ private Q_SLOTS:
         QVERIFY2(port > 0, first.err().constData());
 
         const QString taken = QStringLiteral("127.0.0.1:%1").arg(port);
-        const Run second = verifier(words(QStringLiteral("serve --listen"))
-                                    << taken << QStringLiteral("--data") << dir);
+        const ProgramRun second = verifier(words(QStringLiteral("serve --listen"))
+                                           << taken << QStringLiteral("--data") << dir);
         QCOMPARE(second.exitCode, 1);
         QCOMPARE(second.out, QByteArray());
         QCOMPARE(second.err, "vigil-verifier: cannot listen on " + taken.toUtf8() +
@@ -355,8 +342,8 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         const QByteArray dir = tmp.filePath(QStringLiteral("missing")).toUtf8();
-        const Run run = verifier(words(QStringLiteral("serve --listen 127.0.0.1:0 --data"))
-                                 << QString::fromUtf8(dir));
+        const ProgramRun run = verifier(words(QStringLiteral("serve --listen 127.0.0.1:0 --data"))
+                                        << QString::fromUtf8(dir));
         QCOMPARE(run.exitCode, 1);
         QCOMPARE(run.out, QByteArray());
         QCOMPARE(run.err, "vigil-verifier: data directory '" + dir +
@@ -407,7 +394,7 @@ private Q_SLOTS:
             return verifier(words(QLatin1String(line)) << QStringLiteral("--data") << dir);
         };
         const QDateTime before = QDateTime::currentDateTimeUtc();
-        const Run created = run("token create --uses 3 --ttl 2h --label lab-a");
+        const ProgramRun created = run("token create --uses 3 --ttl 2h --label lab-a");
         QCOMPARE(created.exitCode, 0);
         const QList<QByteArray> lines = created.out.split('\n');
         QCOMPARE(lines.size(), 3); // two lines, each ending in a newline
@@ -425,7 +412,7 @@ private Q_SLOTS:
         QVERIFY(expiry >= before.addSecs(7200 - 1) &&
                 expiry <= QDateTime::currentDateTimeUtc().addSecs(7200));
 
-        Run list = run("token list");
+        ProgramRun list = run("token list");
         QCOMPARE(list.exitCode, 0);
         QCOMPARE(list.out, tokenListHeader() + column(id, 20) + column("active", 9) +
                                column("0/3", 8) + column(expires, 22) + "lab-a\n");
@@ -441,7 +428,7 @@ private Q_SLOTS:
                                        {"state", "active"}};
         QCOMPARE(json[0], listed);
 
-        const Run revoked =
+        const ProgramRun revoked =
             verifier(words(QStringLiteral("token revoke --data")) << dir << QString::fromUtf8(id));
         QCOMPARE(revoked.exitCode, 0);
         QCOMPARE(revoked.out, "Revoked enrollment token " + id + "\n");
@@ -452,7 +439,7 @@ private Q_SLOTS:
         QCOMPARE(json[0].at("state"), "revoked");
         QVERIFY(json[0].at("revoked_at").is_string());
 
-        const Run unknown = run("token revoke et_0000000000000000");
+        const ProgramRun unknown = run("token revoke et_0000000000000000");
         QCOMPARE(unknown.exitCode, 1);
         QCOMPARE(unknown.out, QByteArray());
         QCOMPARE(unknown.err,
@@ -465,7 +452,8 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const QString dir = initialised(tmp);
         QVERIFY(!dir.isEmpty());
-        const Run created = verifier(words(QStringLiteral("token create --json --data")) << dir);
+        const ProgramRun created =
+            verifier(words(QStringLiteral("token create --json --data")) << dir);
         QCOMPARE(created.exitCode, 0);
         const auto json = nlohmann::json::parse(created.out.toStdString());
         QVERIFY(json.at("token").get<std::string>().starts_with("vet1."));
@@ -487,20 +475,21 @@ private Q_SLOTS:
         // The data directory from the environment instead of --data.
         QProcessEnvironment environment = cleanEnvironment();
         environment.insert(QStringLiteral("VIGIL_VERIFIER_DATA"), dir);
-        const Run list = verifier(words(QStringLiteral("devices list")), environment);
+        const ProgramRun list = verifier(words(QStringLiteral("devices list")), environment);
         QCOMPARE(list.exitCode, 0);
         QCOMPARE(list.out, column("ID", 38) + column("HOSTNAME", 20) + column("ASSURANCE", 10) +
                                column("STATE", 15) + "LAST APPRAISAL\n");
-        const Run json = verifier(words(QStringLiteral("devices list --json")), environment);
+        const ProgramRun json = verifier(words(QStringLiteral("devices list --json")), environment);
         QCOMPARE(json.exitCode, 0);
         QCOMPARE(nlohmann::json::parse(json.out.toStdString()), nlohmann::json::array());
 
         const QString unknown = QStringLiteral("00000000-0000-4000-8000-000000000000");
-        const Run show = verifier(words(QStringLiteral("devices show")) << unknown, environment);
+        const ProgramRun show =
+            verifier(words(QStringLiteral("devices show")) << unknown, environment);
         QCOMPARE(show.exitCode, 1);
         QCOMPARE(show.err, "vigil-verifier: no device " + unknown.toUtf8() +
                                " (see `vigil-verifier devices list`)\n");
-        const Run revoke =
+        const ProgramRun revoke =
             verifier(words(QStringLiteral("devices revoke --reason lost")) << unknown, environment);
         QCOMPARE(revoke.exitCode, 1);
         QCOMPARE(revoke.err, "vigil-verifier: no enrolled, unrevoked device " + unknown.toUtf8() +
@@ -513,7 +502,7 @@ private Q_SLOTS:
         const QString dir = initialised(tmp);
         QVERIFY(!dir.isEmpty());
         const QString valid = dir + QStringLiteral("/policy.json");
-        const Run ok = verifier(words(QStringLiteral("policy check")) << valid);
+        const ProgramRun ok = verifier(words(QStringLiteral("policy check")) << valid);
         QCOMPARE(ok.exitCode, 0);
         QCOMPARE(ok.out, valid.toUtf8() + ": valid (8 PCRs quoted, 0 with reference values)\n");
 
@@ -522,7 +511,7 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(R"({"version": 1, "firewall": {"required": true, "enabled": true}})");
         file.close();
-        const Run bad = verifier(words(QStringLiteral("policy check")) << typo);
+        const ProgramRun bad = verifier(words(QStringLiteral("policy check")) << typo);
         QCOMPARE(bad.exitCode, 1);
         QCOMPARE(bad.out, QByteArray());
         QCOMPARE(bad.err, typo.toUtf8() + ": /firewall/enabled: unknown member (expected one "
