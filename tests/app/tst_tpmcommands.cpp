@@ -129,15 +129,15 @@ private Q_SLOTS:
             QStringLiteral("quote.msg"), QStringLiteral("-s"),         QStringLiteral("quote.sig"),
             QStringLiteral("-f"),        QStringLiteral("quote.pcrs"), QStringLiteral("-g"),
             QStringLiteral("sha256"),    QStringLiteral("-q"),         nonce};
-        const auto accepted =
-            runProgram(QStringLiteral("tpm2_checkquote"), check, {.workingDirectory = out});
+        vigil::test::ProgramOptions inOut;
+        inOut.workingDirectory = out;
+        const auto accepted = runProgram(QStringLiteral("tpm2_checkquote"), check, inOut);
         QVERIFY2(accepted.exitCode == 0, accepted.err.constData());
 
         // The same checker refuses another nonce: the acceptance above means something.
         QStringList wrongNonce = check;
         wrongNonce.last() = QStringLiteral("ff") + nonce.mid(2);
-        const auto refused =
-            runProgram(QStringLiteral("tpm2_checkquote"), wrongNonce, {.workingDirectory = out});
+        const auto refused = runProgram(QStringLiteral("tpm2_checkquote"), wrongNonce, inOut);
         // It ran and said no; -1 would mean it did not run or crashed.
         QVERIFY2(refused.exitCode > 0, refused.err.constData());
     }

@@ -38,7 +38,9 @@ QProcessEnvironment cleanEnvironment()
 ProgramRun verifier(const QStringList &arguments,
                     const QProcessEnvironment &environment = cleanEnvironment())
 {
-    return runProgram(binary, arguments, {.environment = environment});
+    vigil::test::ProgramOptions options;
+    options.environment = environment;
+    return runProgram(binary, arguments, options);
 }
 
 // A data directory for 127.0.0.1 and localhost under tmp; empty if init failed.
