@@ -1,5 +1,7 @@
 #include "jwt.h"
 
+#include "asciicase.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -10,9 +12,7 @@ namespace {
 std::string mediaType(std::string_view typ)
 {
     std::string lowered(typ);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), asciiLower);
     if (lowered.find('/') == std::string::npos)
         lowered.insert(0, "application/");
     return lowered;

@@ -1,5 +1,6 @@
 #include "messages.h"
 
+#include "asciicase.h"
 #include "jwk.h"
 #include "jws.h"
 #include "objectreader.h"
@@ -441,7 +442,8 @@ TokenResponse TokenResponse::fromJson(const nlohmann::json &json)
         });
     if (!compact || std::count(response.accessToken.begin(), response.accessToken.end(), '.') != 2)
         reader.fail("access_token", "must be a compact JWS");
-    if (reader.string("token_type", 16) != "DPoP")
+    // RFC 6749 section 5.1: the token type is case-insensitive.
+    if (!equalsIgnoringAsciiCase(reader.string("token_type", 16), "DPoP"))
         reader.fail("token_type", "must be \"DPoP\"");
     response.expiresIn =
         std::chrono::seconds(reader.integer("expires_in", 1, limits::maxTokenLifetimeSeconds));

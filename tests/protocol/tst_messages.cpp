@@ -325,7 +325,8 @@ void addSpecificRows()
     row("token-response", "/access_token", "header injection", "a.b.c\r\nX-Evil: 1",
         "/access_token", "must be a compact JWS");
     row("token-response", "/token_type", "bearer", "Bearer", "/token_type", "must be \"DPoP\"");
-    row("token-response", "/token_type", "lower case", "dpop", "/token_type", "must be \"DPoP\"");
+    row("token-response", "/token_type", "DPoP with more", "DPoPs", "/token_type",
+        "must be \"DPoP\"");
     row("whoami", "/jkt", "SHA-384 thumbprint", encoded(48), "/jkt",
         "must decode to exactly 32 bytes");
     row("jwks", "/keys/0/x", "x removed", std::nullopt, "/keys/0",
@@ -606,6 +607,11 @@ private Q_SLOTS:
         json token = fixture("token-response");
         token["expires_in"] = 600;
         QCOMPARE(TokenResponse::fromJson(token).expiresIn.count(), 600LL);
+        // RFC 6749 section 5.1: the token type is case-insensitive.
+        for (const char *type : {"dpop", "DPOP"}) {
+            token["token_type"] = type;
+            QCOMPARE(TokenResponse::fromJson(token).expiresIn.count(), 600LL);
+        }
         json nonce = fixture("nonce-response");
         nonce["nonce"] = encoded(55);
         QCOMPARE(NonceResponse::fromJson(nonce).nonce, encoded(55));
