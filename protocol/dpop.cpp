@@ -277,6 +277,16 @@ ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view h
                                       const std::optional<std::string> &accessToken,
                                       const std::optional<std::string> &expectedNonce)
 {
+    ValidatedDpop result = check(proof, htm, htu, now, accessToken, expectedNonce);
+    recordUse(result, now);
+    return result;
+}
+
+ValidatedDpop DpopValidator::check(std::string_view proof, std::string_view htm,
+                                   std::string_view htu, std::chrono::system_clock::time_point now,
+                                   const std::optional<std::string> &accessToken,
+                                   const std::optional<std::string> &expectedNonce) const
+{
     // The request URI is built from the client's request target, so it is outside input too.
     std::string expectedHtu;
     try {
@@ -322,7 +332,7 @@ ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view h
     const auto iatClaim = claims.find("iat");
     if (iatClaim == claims.end())
         throw invalid("DPoP proof has no \"iat\" claim");
-    double iat = 0;
+    double &iat = result.iat;
     try {
         iat = numericDate(*iatClaim, "iat");
     } catch (const JwtError &) {
@@ -369,17 +379,23 @@ ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view h
     }
 
     result.jkt = attestation::jwkThumbprint(result.key);
+    return result;
+}
+
+void DpopValidator::recordUse(const ValidatedDpop &proof, std::chrono::system_clock::time_point now)
+{
+    const double nowSeconds = epochSeconds(now);
+    const auto window = static_cast<double>(m_options.iatWindow.count());
     const std::lock_guard lock(m_mutex);
     pruneLocked(nowSeconds);
-    Key key{result.jkt, result.jti};
+    Key key{proof.jkt, proof.jti};
     if (m_seen.contains(key))
         throw invalid("DPoP proof \"jti\" has already been used (replay)");
     // Forgetting a live jti would let its proof be replayed, so a full cache refuses instead.
     if (m_seen.size() >= m_options.maxJtis)
         throw invalid("DPoP replay cache is full of live proofs; proof refused");
-    const auto inserted = m_seen.emplace(std::move(key), iat + window).first;
-    m_byExpiry.emplace(iat + window, inserted);
-    return result;
+    const auto inserted = m_seen.emplace(std::move(key), proof.iat + window).first;
+    m_byExpiry.emplace(proof.iat + window, inserted);
 }
 
 } // namespace vigil::protocol

@@ -56,6 +56,7 @@ struct ValidatedDpop
     attestation::EcPublicKey key; // from the proof's "jwk"
     std::string jkt;              // its RFC 7638 thumbprint
     std::string jti;
+    double iat = 0; // seconds since the epoch
 };
 
 class DpopError : public JoseError
@@ -92,8 +93,9 @@ public:
     // maxDpopProofLength bytes) with typ "dpop+jwt" and a public EC P-256 "jwk" that verifies
     // its signature; claims jti (1..256 bytes), htm equal to htm (case-sensitive), htu equal to
     // htu after normaliseHtu on both, iat within now ± iatWindow, ath matching accessToken when
-    // one is given (ath is ignored otherwise), nonce equal to expectedNonce when one is given.
-    // Only a proof that passes everything is recorded, so a refused proof uses no cache slot.
+    // one is given (ath is ignored otherwise), nonce equal to expectedNonce when one is given;
+    // then records the proof (recordUse). Only a proof that passes everything is recorded, so a
+    // refused proof uses no cache slot.
     // Throws DpopError: code "use_dpop_nonce" for a missing or wrong nonce, otherwise
     // "invalid_dpop_proof" (also for a replay, for a replay cache full of live entries, which
     // is refused rather than forgetting a jti inside its window, and for an htu argument that
@@ -102,6 +104,18 @@ public:
                            std::chrono::system_clock::time_point now,
                            const std::optional<std::string> &accessToken = {},
                            const std::optional<std::string> &expectedNonce = {});
+
+    // validate without recordUse, for a caller that must first learn whether the key is one it
+    // serves: proofs from keys nobody enrolled must not fill the cache and lock out everyone
+    // else's. The proof is not accepted until recordUse returns.
+    ValidatedDpop check(std::string_view proof, std::string_view htm, std::string_view htu,
+                        std::chrono::system_clock::time_point now,
+                        const std::optional<std::string> &accessToken = {},
+                        const std::optional<std::string> &expectedNonce = {}) const;
+    // Remembers the checked proof's (jkt, jti) until its iat leaves the window. Throws DpopError
+    // "invalid_dpop_proof" when it is already remembered (a replay) or the cache is full of
+    // live entries.
+    void recordUse(const ValidatedDpop &proof, std::chrono::system_clock::time_point now);
 
     // Live entries in the replay cache (after pruning those expired at now).
     std::size_t cachedJtis(std::chrono::system_clock::time_point now);

@@ -40,15 +40,8 @@ void requireQuotedSelection(const attestation::PcrValues &quoted, const Policy &
 // Reports that are not an enrolled device's own word are charged to the sender's address.
 void limitSender(ServiceContext &context, const HttpRequest &request)
 {
-    try {
-        context.limitPeer(request.peerAddress);
-    } catch (const ApiError &e) {
-        ApiError error("rate_limited",
-                       "too many reports this verifier cannot attribute to an enrolled device "
-                       "from this address; retry later");
-        error.retryAfterSeconds = e.retryAfterSeconds;
-        throw error;
-    }
+    context.limitPeer(request.peerAddress,
+                      "reports this verifier cannot attribute to an enrolled device");
 }
 
 // A time claim that is present and a NumericDate but out of range for now is staleness; one
@@ -117,8 +110,7 @@ ReportHandler::ReportHandler(ServiceContext &context) : m_context(context) {}
 HttpResponse ReportHandler::nonce(const HttpRequest &request)
 {
     protocol::parseBody<protocol::NonceRequest>(request.body);
-    const auto proof = m_context.requireDpop(request);
-    const Device device = m_context.requireDevice(proof.jkt);
+    const Device device = m_context.requireDeviceProof(request).second;
     const auto policy = m_context.policy();
     protocol::NonceResponse response;
     std::tie(response.nonce, response.nonceExpiresAt) = m_context.issueNonce(device.id, *policy);

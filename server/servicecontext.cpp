@@ -19,7 +19,8 @@ ServiceContext::ServiceContext(Storage &storage_, PolicyStore &policies_,
                                attestation::DeviceKey &tokenKey_, const posture::Clock &clock_,
                                VerifierOptions options_)
     : storage(storage_), policies(policies_), tokenKey(tokenKey_), clock(clock_),
-      options(std::move(options_)), dpop(protocol::DpopValidatorOptions{options.dpopWindow}),
+      options(std::move(options_)),
+      dpop(protocol::DpopValidatorOptions{options.dpopWindow, options.dpopReplayCache}),
       deviceLimiter(options.deviceRequestsPerSecond, options.deviceBurst),
       peerLimiter(options.peerRequestsPerSecond, options.peerBurst)
 {
@@ -40,35 +41,65 @@ std::string ServiceContext::urlFor(const std::string &path) const
     return options.publicUrl + path;
 }
 
-protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
-                                                    const std::optional<std::string> &accessToken)
+namespace {
+
+std::string dpopProof(const HttpRequest &request)
 {
     if (request.headers.contains("dpop:repeated"))
         throw ApiError("invalid_dpop_proof", "the request carries more than one DPoP header");
-    const std::string proof = request.header("dpop");
+    std::string proof = request.header("dpop");
     if (proof.empty())
         throw ApiError("invalid_dpop_proof",
                        "this endpoint needs a DPoP proof signed by the device key (header DPoP)");
+    return proof;
+}
+
+ApiError dpopRefused(const protocol::DpopError &e)
+{
+    return ApiError(std::string(e.code()), e.what());
+}
+
+} // namespace
+
+protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
+                                                    const std::optional<std::string> &accessToken)
+{
     try {
-        return dpop.validate(proof, request.method, urlFor(request.path), now(), accessToken);
+        return dpop.validate(dpopProof(request), request.method, urlFor(request.path), now(),
+                             accessToken);
     } catch (const protocol::DpopError &e) {
-        throw ApiError(std::string(e.code()), e.what());
+        throw dpopRefused(e);
     }
 }
 
-Device ServiceContext::requireDevice(const std::string &jkt)
+std::pair<protocol::ValidatedDpop, Device>
+ServiceContext::requireDeviceProof(const HttpRequest &request)
 {
-    auto device = storage.deviceByJkt(jkt);
-    if (!device)
+    const TimePoint at = now();
+    protocol::ValidatedDpop proof;
+    try {
+        proof = dpop.check(dpopProof(request), request.method, urlFor(request.path), at);
+    } catch (const protocol::DpopError &e) {
+        throw dpopRefused(e);
+    }
+    auto device = storage.deviceByJkt(proof.jkt);
+    if (!device) {
+        limitPeer(request.peerAddress, "requests signed by keys no enrolled device holds");
         throw ApiError("unknown_device", "no enrolled device holds the key that signed this "
                                          "request: enroll the device first");
+    }
     limitDevice(device->id);
     if (device->revokedAt)
         throw ApiError(
             "device_revoked",
             "device " + device->id + " was revoked" +
                 (device->revokeReason.empty() ? std::string() : " (" + device->revokeReason + ")"));
-    return *device;
+    try {
+        dpop.recordUse(proof, at);
+    } catch (const protocol::DpopError &e) {
+        throw dpopRefused(e);
+    }
+    return {std::move(proof), std::move(*device)};
 }
 
 void ServiceContext::limitDevice(const std::string &deviceId)
@@ -82,12 +113,12 @@ void ServiceContext::limitDevice(const std::string &deviceId)
     }
 }
 
-void ServiceContext::limitPeer(const std::string &peerAddress)
+void ServiceContext::limitPeer(const std::string &peerAddress, std::string_view requests)
 {
     const auto wait = peerLimiter.acquire("peer:" + peerAddress, std::chrono::steady_clock::now());
     if (wait.count() > 0) {
         ApiError error("rate_limited",
-                       "too many enrollment requests from this address; retry later");
+                       "too many " + std::string(requests) + " from this address; retry later");
         error.retryAfterSeconds = static_cast<int>((wait.count() + 999) / 1000);
         throw error;
     }

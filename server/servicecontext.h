@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace vigil::server {
 
@@ -41,15 +43,19 @@ struct ServiceContext
     // publicUrl + path: the htu a proof for this request must carry.
     std::string urlFor(const std::string &path) const;
 
-    // The request's single DPoP proof for this method and path (and access token, when given).
-    // Throws ApiError invalid_dpop_proof.
+    // The request's single DPoP proof for this method and path (and access token, when given),
+    // recorded as used. Throws ApiError invalid_dpop_proof.
     protocol::ValidatedDpop requireDpop(const HttpRequest &request,
                                         const std::optional<std::string> &accessToken = {});
-    // The enrolled, unrevoked device holding the key with this thumbprint, after its rate
-    // limit. Throws ApiError unknown_device, device_revoked, rate_limited.
-    Device requireDevice(const std::string &jkt);
+    // The request's DPoP proof (as requireDpop checks it) and the enrolled, unrevoked device
+    // whose key signed it, after the device's rate limit. The proof counts as used only then,
+    // so that keys nobody enrolled cannot fill the replay cache and lock enrolled devices out;
+    // their requests count against the sender's address instead. Throws ApiError
+    // invalid_dpop_proof, unknown_device, device_revoked, rate_limited.
+    std::pair<protocol::ValidatedDpop, Device> requireDeviceProof(const HttpRequest &request);
     void limitDevice(const std::string &deviceId);
-    void limitPeer(const std::string &peerAddress);
+    // requests names what is limited in the rate_limited problem ("enrollment requests").
+    void limitPeer(const std::string &peerAddress, std::string_view requests);
 
     // A fresh single-use nonce for the device; returns its text and expiry.
     std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId, const Policy &policy);

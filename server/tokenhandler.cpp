@@ -29,8 +29,7 @@ TokenHandler::TokenHandler(ServiceContext &context)
 HttpResponse TokenHandler::token(const HttpRequest &request)
 {
     protocol::parseBody<protocol::TokenRequest>(request.body);
-    const auto proof = m_context.requireDpop(request);
-    const Device device = m_context.requireDevice(proof.jkt);
+    const Device device = m_context.requireDeviceProof(request).second;
     const auto policy = m_context.policy();
     const TimePoint now = m_context.now();
 

@@ -7,6 +7,7 @@
 #include "httpmessage.h"
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -33,13 +34,14 @@ struct VerifierOptions
     std::string publicUrl;
     // Trusted TPM manufacturer CAs; read at each TPM enrollment, so adding one needs no restart.
     std::string ekCaDirectory;
-    std::chrono::seconds enrollmentTtl{300};   // MakeCredential challenge to activation
-    std::chrono::seconds clockLeeway{30};      // JWT and DPoP time checks
-    std::chrono::seconds reportMaxAge{600};    // a report's iat may be this old
-    std::chrono::seconds dpopWindow{60};       // DPoP iat window around now
-    double deviceRequestsPerSecond = 1.0;      // sustained, per device
+    std::chrono::seconds enrollmentTtl{300}; // MakeCredential challenge to activation
+    std::chrono::seconds clockLeeway{30};    // JWT and DPoP time checks
+    std::chrono::seconds reportMaxAge{600};  // a report's iat may be this old
+    std::chrono::seconds dpopWindow{60};     // DPoP iat window around now
+    std::size_t dpopReplayCache = 100000;    // live DPoP proofs remembered; full refuses
+    double deviceRequestsPerSecond = 1.0;    // sustained, per device
     double deviceBurst = 20;
-    double peerRequestsPerSecond = 2.0;        // per peer address, before a device is known
+    double peerRequestsPerSecond = 2.0; // per peer address, before a device is known
     double peerBurst = 20;
 };
 

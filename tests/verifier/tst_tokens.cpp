@@ -410,6 +410,42 @@ private Q_SLOTS:
                        "has not sent a posture report yet");
     }
 
+    // A proof counts as used only once its key is an enrolled device's: proofs from keys nobody
+    // enrolled must not fill the replay cache, or anyone could lock every device out of nonces
+    // and tokens by sending them faster than the cache forgets.
+    void proofsFromUnenrolledKeysLeaveTheReplayCacheAlone()
+    {
+        vigil::server::VerifierOptions options;
+        options.dpopReplayCache = 2; // the enrollment's proof and one more
+        options.peerBurst = 100;
+        options.peerRequestsPerSecond = 100;
+        TestVerifier verifier(policyBoth, {}, options);
+        HttpsClient client(verifier.caFile());
+        auto &clock = verifier.clock();
+        auto device = TestDevice::software(path("cache-owner"), [&clock] { return clock.now(); });
+        device->enroll(client, verifier.url(""), verifier.createEnrollmentToken());
+        auto stranger =
+            TestDevice::software(path("cache-stranger"), [&clock] { return clock.now(); });
+
+        const std::string nonceUrl = verifier.url("/v1/nonces");
+        const std::string tokenUrl = verifier.url("/v1/tokens");
+        for (int i = 0; i < 5; ++i) {
+            VERIFY_PROBLEM(client.postJson(nonceUrl, R"({"version":1})",
+                                           {stranger->dpopHeader("POST", nonceUrl)}),
+                           403, "unknown_device", "enroll the device first");
+            VERIFY_PROBLEM(client.postJson(tokenUrl, R"({"version":1})",
+                                           {stranger->dpopHeader("POST", tokenUrl)}),
+                           403, "unknown_device", "enroll the device first");
+        }
+        const auto nonce =
+            client.postJson(nonceUrl, R"({"version":1})", {device->dpopHeader("POST", nonceUrl)});
+        QVERIFY2(nonce.status == 200, nonce.body.c_str());
+        // The enrolled device's proofs still fill it: a third live one is refused, not forgotten.
+        VERIFY_PROBLEM(
+            client.postJson(nonceUrl, R"({"version":1})", {device->dpopHeader("POST", nonceUrl)}),
+            401, "invalid_dpop_proof", "replay cache is full");
+    }
+
     void aNonCompliantDeviceGetsNoTokenUntilItReportsCompliant()
     {
         auto device = enrolledSoftwareDevice(path("non-compliant"));
