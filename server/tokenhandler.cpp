@@ -1,5 +1,6 @@
 #include "tokenhandler.h"
 
+#include "asciicase.h"
 #include "jwk.h"
 #include "jws.h"
 #include "jwt.h"
@@ -8,6 +9,7 @@
 #include "randomid.h"
 #include "servicecontext.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace vigil::server {
@@ -89,15 +91,19 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
                 value = "DPoP algs=\"ES256\"";
         return response;
     }
+    // credentials = auth-scheme 1*SP token68 (RFC 9110 section 11.4); the scheme is
+    // case-insensitive.
     const std::string authorization = request.header("authorization");
-    constexpr std::string_view scheme = "DPoP ";
-    if (authorization.size() <= scheme.size() ||
-        !std::equal(scheme.begin(), scheme.end(), authorization.begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+    const std::size_t schemeEnd = std::min(authorization.find(' '), authorization.size());
+    const std::size_t tokenStart =
+        std::min(authorization.find_first_not_of(' ', schemeEnd), authorization.size());
+    if (!protocol::equalsIgnoringAsciiCase(std::string_view(authorization).substr(0, schemeEnd),
+                                           "DPoP") ||
+        tokenStart == authorization.size())
         throw ApiError("invalid_token",
                        "this resource needs 'Authorization: DPoP <access token>' and a DPoP "
                        "proof");
-    const std::string accessToken = authorization.substr(scheme.size());
+    const std::string accessToken = authorization.substr(tokenStart);
 
     nlohmann::json claims;
     try {

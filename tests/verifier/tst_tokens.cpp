@@ -542,6 +542,44 @@ private Q_SLOTS:
                             std::chrono::seconds(claims.at("exp").get<long long>())))}}));
     }
 
+    // RFC 9110 section 11.4: the scheme is case-insensitive and one or more spaces follow it.
+    void whoamiTakesTheSchemeInAnyCaseAndSpacing_data()
+    {
+        QTest::addColumn<QString>("scheme");
+        QTest::newRow("DPoP") << "DPoP ";
+        QTest::newRow("dpop") << "dpop ";
+        QTest::newRow("DPOP, three spaces") << "DPOP   ";
+    }
+
+    void whoamiTakesTheSchemeInAnyCaseAndSpacing()
+    {
+        QFETCH(QString, scheme);
+        const std::string token = tpmToken();
+        const auto response =
+            m_client->get(whoamiUrl(), {"Authorization: " + scheme.toStdString() + token,
+                                        m_tpm->dpopHeader("GET", whoamiUrl(), token)});
+        QVERIFY2(response.status == 200, response.body.c_str());
+        QCOMPARE(body(response).at("device_id"), m_tpmId);
+    }
+
+    void whoamiRefusesAnAuthorizationWithoutAToken_data()
+    {
+        QTest::addColumn<QString>("authorization");
+        QTest::newRow("scheme alone") << "DPoP";
+        QTest::newRow("scheme and spaces") << "DPoP   ";
+        QTest::newRow("scheme run into the token") << "DPoPey";
+    }
+
+    void whoamiRefusesAnAuthorizationWithoutAToken()
+    {
+        QFETCH(QString, authorization);
+        const std::string token = tpmToken();
+        const auto response =
+            m_client->get(whoamiUrl(), {"Authorization: " + authorization.toStdString(),
+                                        m_tpm->dpopHeader("GET", whoamiUrl(), token)});
+        VERIFY_PROBLEM(response, 401, "invalid_token", "Authorization: DPoP");
+    }
+
     void whoamiWithoutAuthorizationAsksForDpop()
     {
         const std::string token = tpmToken();
