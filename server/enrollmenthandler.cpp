@@ -79,7 +79,7 @@ EnrollmentHandler::EnrollmentHandler(ServiceContext &context) : m_context(contex
 
 HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
 {
-    m_context.limitPeer(request.peerAddress);
+    m_context.limitPeer(request.peerAddress, "enrollment requests");
     const auto enrollment = protocol::parseBody<protocol::EnrollmentRequest>(request.body);
     const auto proof = m_context.requireDpop(request);
     const auto deviceKey = attestation::parseEcPublicJwk(enrollment.deviceKey);
@@ -120,8 +120,20 @@ HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
         device.akPublic = enrollment.tpm->akPublic;
     }
 
-    EnrollmentToken token;
-    switch (m_context.storage.useEnrollmentToken(tokenHash, now, &token)) {
+    Admission admission;
+    PendingEnrollment pending;
+    if (challenge) {
+        pending.id = randomUuid();
+        pending.secretHash = sha256(secret);
+        pending.expiresAt = now + m_context.options.enrollmentTtl;
+        pending.device = device;
+        admission = m_context.storage.admitPendingEnrollment(tokenHash, now, pending);
+    } else {
+        admission = m_context.storage.admitDevice(tokenHash, now, device);
+    }
+    if (admission.alreadyEnrolled)
+        throw alreadyEnrolled(m_context.storage.deviceByJkt(jkt));
+    switch (admission.token) {
     case TokenUse::Consumed:
         break;
     case TokenUse::Unknown:
@@ -138,21 +150,8 @@ HttpResponse EnrollmentHandler::enroll(const HttpRequest &request)
         throw ApiError("invalid_enrollment_token", "the enrollment token was revoked",
                        "/enrollment_token");
     }
-    device.enrollmentTokenId = token.id;
-
-    if (!challenge) {
-        if (!m_context.storage.addDevice(device))
-            throw alreadyEnrolled(std::nullopt);
+    if (!challenge)
         return jsonResponse(201, completion(device, *policy));
-    }
-
-    PendingEnrollment pending;
-    pending.id = randomUuid();
-    pending.secretHash = sha256(secret);
-    pending.expiresAt = now + m_context.options.enrollmentTtl;
-    pending.device = device;
-    if (!m_context.storage.addPendingEnrollment(pending))
-        throw alreadyEnrolled(std::nullopt);
 
     protocol::EnrollmentChallenge response;
     response.enrollmentId = pending.id;
@@ -212,36 +211,39 @@ EnrollmentHandler::checkTpmEvidence(const protocol::TpmEnrollment &tpm,
 HttpResponse EnrollmentHandler::activate(const HttpRequest &request,
                                          const std::string &enrollmentId)
 {
-    m_context.limitPeer(request.peerAddress);
+    m_context.limitPeer(request.peerAddress, "enrollment requests");
     const auto activation = protocol::parseBody<protocol::ActivationRequest>(request.body);
     const auto proof = m_context.requireDpop(request);
 
-    auto pending = m_context.storage.takePendingEnrollment(enrollmentId);
-    const TimePoint now = m_context.now();
-    if (!pending || pending->expiresAt <= now)
+    // Both sides hashed, so the comparison is constant-time over equal lengths whatever the
+    // device sent.
+    const Bytes secretHash = sha256(activation.secret);
+    Device device;
+    switch (m_context.storage.activateEnrollment(
+        enrollmentId, proof.jkt, m_context.now(),
+        [&](const PendingEnrollment &pending) {
+            return attestation::constantTimeEqual(secretHash, pending.secretHash);
+        },
+        &device)) {
+    case Activation::Activated:
+        break;
+    case Activation::Unknown:
         throw ApiError("unknown_enrollment",
                        "no enrollment " + enrollmentId +
                            " is waiting for activation (it expired, was answered already, or "
                            "never existed): enroll again");
-    if (proof.jkt != pending->device.jkt) {
-        // Not the device's own attempt, so not its one try: put the enrollment back, or any
-        // key could cancel it.
-        m_context.storage.addPendingEnrollment(*pending);
+    case Activation::WrongKey:
         throw ApiError("invalid_dpop_proof",
                        "the DPoP proof is not signed by the device key being enrolled");
-    }
-    // Both sides hashed, so the comparison is constant-time over equal lengths whatever the
-    // device sent.
-    if (!attestation::constantTimeEqual(sha256(activation.secret), pending->secretHash))
+    case Activation::Refused:
         throw ApiError("activation_failed",
                        "the secret does not match the credential: this TPM does not hold both "
                        "the EK and the AK it enrolled with; enroll again",
                        "/secret");
-
-    pending->device.enrolledAt = now;
-    if (!m_context.storage.addDevice(pending->device))
-        throw alreadyEnrolled(std::nullopt);
-    return jsonResponse(200, completion(pending->device, *m_context.policy()));
+    case Activation::AlreadyEnrolled:
+        throw alreadyEnrolled(m_context.storage.deviceByJkt(proof.jkt));
+    }
+    return jsonResponse(200, completion(device, *m_context.policy()));
 }
 
 nlohmann::json EnrollmentHandler::completion(const Device &device, const Policy &policy)

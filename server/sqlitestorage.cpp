@@ -64,8 +64,9 @@ constexpr char sqlDeviceWithJktExists[] = "SELECT 1 FROM devices WHERE jkt = ?";
 constexpr char sqlAddPending[] =
     "INSERT INTO pending_enrollments (id, secret_hash, expires_at, device_id, " VIGIL_DEVICE_COLUMNS
     ") VALUES (?, ?, ?, ?, " VIGIL_DEVICE_PARAMETERS ")";
-constexpr char sqlTakePending[] = "DELETE FROM pending_enrollments WHERE id = ? RETURNING id, "
-                                  "secret_hash, expires_at, device_id, " VIGIL_DEVICE_COLUMNS;
+constexpr char sqlPending[] = "SELECT id, secret_hash, expires_at, device_id, " VIGIL_DEVICE_COLUMNS
+                              " FROM pending_enrollments WHERE id = ?";
+constexpr char sqlDeletePending[] = "DELETE FROM pending_enrollments WHERE id = ?";
 constexpr char sqlAddDevice[] =
     "INSERT INTO devices (id, " VIGIL_DEVICE_COLUMNS ") VALUES (?, " VIGIL_DEVICE_PARAMETERS
     ") ON CONFLICT (jkt) DO NOTHING";
@@ -252,86 +253,130 @@ bool SqliteStorage::revokeEnrollmentToken(const std::string &id, TimePoint now)
     });
 }
 
-TokenUse SqliteStorage::useEnrollmentToken(const Bytes &secretHash, TimePoint now,
-                                           EnrollmentToken *token)
+namespace {
+
+bool keyEnrolled(Connection &connection, const std::string &jkt, const char *what)
 {
-    constexpr const char *what = "using an enrollment token";
+    Query enrolled(connection, sqlDeviceWithJktExists, what);
+    return enrolled.bind(jkt).step();
+}
+
+// Takes one use of the token with this hash if it is live; its id goes to *tokenId.
+TokenUse takeTokenUse(Connection &connection, const Bytes &tokenHash, TimePoint now,
+                      std::string *tokenId, const char *what)
+{
+    std::optional<EnrollmentToken> found;
+    {
+        Query query(connection, sqlTokenByHash, what);
+        query.bind(tokenHash);
+        if (query.step())
+            found = readToken(query);
+    }
+    if (!found)
+        return TokenUse::Unknown;
+    // A revocation is the administrator's word and the most useful answer; a token used up
+    // says more than one that also ran out of time.
+    if (found->revokedAt)
+        return TokenUse::Revoked;
+    if (found->uses >= found->maxUses)
+        return TokenUse::Exhausted;
+    if (unixSeconds(now) >= unixSeconds(found->expiresAt))
+        return TokenUse::Expired;
+    Query(connection, sqlUseToken, what).bind(found->id).run();
+    *tokenId = found->id;
+    return TokenUse::Consumed;
+}
+
+// Inserts the device; false when its jkt is enrolled already.
+bool insertDevice(Connection &connection, const Device &device, const char *what)
+{
+    Query query(connection, sqlAddDevice, what);
+    query.bind(device.id);
+    bindDevice(query, device);
+    query.run();
+    return connection.changes() > 0;
+}
+
+} // namespace
+
+Admission SqliteStorage::admitDevice(const Bytes &tokenHash, TimePoint now, const Device &device)
+{
+    constexpr const char *what = "enrolling a device";
     return m_impl->write(what, [&](Connection &connection) {
-        std::optional<EnrollmentToken> found;
-        {
-            Query query(connection, sqlTokenByHash, what);
-            query.bind(secretHash);
-            if (query.step())
-                found = readToken(query);
+        Admission admission;
+        if (keyEnrolled(connection, device.jkt, what)) {
+            admission.alreadyEnrolled = true;
+            return admission;
         }
-        if (!found)
-            return TokenUse::Unknown;
-        // A revocation is the administrator's word and the most useful answer; a token used up
-        // says more than one that also ran out of time.
-        TokenUse use = TokenUse::Consumed;
-        if (found->revokedAt)
-            use = TokenUse::Revoked;
-        else if (found->uses >= found->maxUses)
-            use = TokenUse::Exhausted;
-        else if (unixSeconds(now) >= unixSeconds(found->expiresAt))
-            use = TokenUse::Expired;
-        if (use == TokenUse::Consumed) {
-            Query(connection, sqlUseToken, what).bind(found->id).run();
-            ++found->uses;
-        }
-        if (token)
-            *token = *found;
-        return use;
+        Device admitted = device;
+        admission.token =
+            takeTokenUse(connection, tokenHash, now, &admitted.enrollmentTokenId, what);
+        if (admission.token == TokenUse::Consumed)
+            insertDevice(connection, admitted, what);
+        return admission;
     });
 }
 
-bool SqliteStorage::addPendingEnrollment(const PendingEnrollment &pending)
+Admission SqliteStorage::admitPendingEnrollment(const Bytes &tokenHash, TimePoint now,
+                                                const PendingEnrollment &pending)
 {
     constexpr const char *what = "adding a pending enrollment";
     return m_impl->write(what, [&](Connection &connection) {
-        {
-            Query enrolled(connection, sqlDeviceWithJktExists, what);
-            if (enrolled.bind(pending.device.jkt).step())
-                return false;
+        Admission admission;
+        if (keyEnrolled(connection, pending.device.jkt, what)) {
+            admission.alreadyEnrolled = true;
+            return admission;
         }
+        Device admitted = pending.device;
+        admission.token =
+            takeTokenUse(connection, tokenHash, now, &admitted.enrollmentTokenId, what);
+        if (admission.token != TokenUse::Consumed)
+            return admission;
         Query query(connection, sqlAddPending, what);
-        query.bind(pending.id)
-            .bind(pending.secretHash)
-            .bind(pending.expiresAt)
-            .bind(pending.device.id);
-        bindDevice(query, pending.device);
+        query.bind(pending.id).bind(pending.secretHash).bind(pending.expiresAt).bind(admitted.id);
+        bindDevice(query, admitted);
         query.run();
-        return true;
+        return admission;
     });
 }
 
-std::optional<PendingEnrollment> SqliteStorage::takePendingEnrollment(const std::string &id)
+Activation SqliteStorage::activateEnrollment(const std::string &id, const std::string &jkt,
+                                             TimePoint now, const ActivationCheck &check,
+                                             Device *activated)
 {
-    constexpr const char *what = "taking a pending enrollment";
-    return m_impl->write(what, [&](Connection &connection) -> std::optional<PendingEnrollment> {
-        Query query(connection, sqlTakePending, what);
-        if (!query.bind(id).step())
-            return std::nullopt;
+    constexpr const char *what = "activating an enrollment";
+    return m_impl->write(what, [&](Connection &connection) {
         PendingEnrollment pending;
-        pending.id = query.text(0);
-        pending.secretHash = query.blob(1);
-        pending.expiresAt = query.time(2);
-        pending.device = readDevice(query, 3, 4);
-        query.run();
-        return pending;
+        {
+            Query query(connection, sqlPending, what);
+            if (!query.bind(id).step())
+                return Activation::Unknown;
+            pending.id = query.text(0);
+            pending.secretHash = query.blob(1);
+            pending.expiresAt = query.time(2);
+            pending.device = readDevice(query, 3, 4);
+        }
+        if (unixSeconds(pending.expiresAt) <= unixSeconds(now))
+            return Activation::Unknown;
+        if (pending.device.jkt != jkt)
+            return Activation::WrongKey;
+        Query(connection, sqlDeletePending, what).bind(id).run();
+        if (!check(pending))
+            return Activation::Refused;
+        pending.device.enrolledAt = now;
+        if (!insertDevice(connection, pending.device, what))
+            return Activation::AlreadyEnrolled;
+        if (activated)
+            *activated = pending.device;
+        return Activation::Activated;
     });
 }
 
 bool SqliteStorage::addDevice(const Device &device)
 {
     constexpr const char *what = "adding a device";
-    return m_impl->write(what, [&](Connection &connection) {
-        Query query(connection, sqlAddDevice, what);
-        query.bind(device.id);
-        bindDevice(query, device);
-        query.run();
-        return connection.changes() > 0;
-    });
+    return m_impl->write(
+        what, [&](Connection &connection) { return insertDevice(connection, device, what); });
 }
 
 std::optional<Device> SqliteStorage::device(const std::string &id)

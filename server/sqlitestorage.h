@@ -28,11 +28,12 @@ public:
     void addEnrollmentToken(const EnrollmentToken &token) override;
     std::vector<EnrollmentToken> enrollmentTokens() override;
     bool revokeEnrollmentToken(const std::string &id, TimePoint now) override;
-    TokenUse useEnrollmentToken(const Bytes &secretHash, TimePoint now,
-                                EnrollmentToken *token = nullptr) override;
 
-    bool addPendingEnrollment(const PendingEnrollment &pending) override;
-    std::optional<PendingEnrollment> takePendingEnrollment(const std::string &id) override;
+    Admission admitDevice(const Bytes &tokenHash, TimePoint now, const Device &device) override;
+    Admission admitPendingEnrollment(const Bytes &tokenHash, TimePoint now,
+                                     const PendingEnrollment &pending) override;
+    Activation activateEnrollment(const std::string &id, const std::string &jkt, TimePoint now,
+                                  const ActivationCheck &check, Device *activated) override;
     bool addDevice(const Device &device) override;
 
     std::optional<Device> device(const std::string &id) override;

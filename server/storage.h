@@ -85,6 +85,27 @@ struct PendingEnrollment
     Device device;
 };
 
+// What admitDevice and admitPendingEnrollment did.
+struct Admission
+{
+    // A device holds the key already (a device key enrolls once): nothing was written and the
+    // token keeps its uses.
+    bool alreadyEnrolled = false;
+    TokenUse token = TokenUse::Unknown; // otherwise what became of the token
+};
+
+enum class Activation
+{
+    Activated,       // the pending enrollment's device is enrolled
+    Unknown,         // no pending enrollment has this id, or it has expired
+    WrongKey,        // it is another key's: left as it was, so no other key can cancel it
+    Refused,         // the check refused it; it is gone (one attempt each)
+    AlreadyEnrolled, // its key was enrolled meanwhile (two enrollments raced); it is gone
+};
+
+// Decides, inside activateEnrollment's transaction, whether the device's answer is right.
+using ActivationCheck = std::function<bool(const PendingEnrollment &pending)>;
+
 enum class NonceUse
 {
     Consumed,
@@ -131,15 +152,23 @@ public:
     virtual std::vector<EnrollmentToken> enrollmentTokens() = 0;
     // Whether a token with that id existed and was not already revoked.
     virtual bool revokeEnrollmentToken(const std::string &id, TimePoint now) = 0;
-    // Takes one use of the token with this hash if it is live; fills token when it exists.
-    virtual TokenUse useEnrollmentToken(const Bytes &secretHash, TimePoint now,
-                                        EnrollmentToken *token = nullptr) = 0;
 
-    // Enrollment. addPendingEnrollment and addDevice return false when a device with the same
-    // jkt is already enrolled (a device key enrolls once).
-    virtual bool addPendingEnrollment(const PendingEnrollment &pending) = 0;
-    // Removes and returns the pending enrollment: one activation attempt each.
-    virtual std::optional<PendingEnrollment> takePendingEnrollment(const std::string &id) = 0;
+    // Enrollment. Each admit takes one use of the live enrollment token with this hash and, in
+    // the same transaction, stores what the token admits: the device itself (a software device
+    // has nothing to activate), or the pending enrollment that activateEnrollment turns into
+    // one. The stored device's enrollmentTokenId is the token's id. A token use is never spent
+    // without its device or pending enrollment being stored, nor the other way round.
+    virtual Admission admitDevice(const Bytes &tokenHash, TimePoint now, const Device &device) = 0;
+    virtual Admission admitPendingEnrollment(const Bytes &tokenHash, TimePoint now,
+                                             const PendingEnrollment &pending) = 0;
+    // In one transaction: finds the pending enrollment id, live at now and for the key jkt,
+    // removes it (one attempt each) and, if check accepts it, enrolls its device with
+    // enrolledAt = now, copied to *activated.
+    virtual Activation activateEnrollment(const std::string &id, const std::string &jkt,
+                                          TimePoint now, const ActivationCheck &check,
+                                          Device *activated) = 0;
+    // Enrolls a device outright, without a token (imports, tests and benchmarks); false when a
+    // device with the same jkt is enrolled already.
     virtual bool addDevice(const Device &device) = 0;
 
     // Devices.

@@ -215,6 +215,51 @@ void compareDevices(const Device &actual, const Device &expected)
         QVERIFY(*actual.lastAppraisedAt == *expected.lastAppraisedAt);
 }
 
+// One enrollment with the token whose secret is secret, by a software device with a key of its
+// own: what became of the token.
+TokenUse useToken(Storage &storage, const char *secret, TimePoint now)
+{
+    static int serial = 0;
+    const std::string id = "admitted" + std::to_string(++serial);
+    const Admission admission = storage.admitDevice(hashOf(secret), now, softwareDevice(id, id));
+    if (admission.alreadyEnrolled)
+        throw std::logic_error("a fresh key was refused as enrolled already");
+    return admission.token;
+}
+
+int usesOf(Storage &storage, const std::string &tokenId)
+{
+    for (const EnrollmentToken &token : storage.enrollmentTokens())
+        if (token.id == tokenId)
+            return token.uses;
+    throw std::logic_error("no token " + tokenId);
+}
+
+PendingEnrollment pendingEnrollment(const std::string &id, const Device &device,
+                                    TimePoint expiresAt = t0 + seconds(300))
+{
+    PendingEnrollment pending;
+    pending.id = id;
+    pending.secretHash = hashOf("credential secret");
+    pending.expiresAt = expiresAt;
+    pending.device = device;
+    return pending;
+}
+
+// An ActivationCheck that accepts or refuses, and counts its calls.
+struct CountingCheck
+{
+    bool accept = true;
+    int calls = 0;
+    ActivationCheck check()
+    {
+        return [this](const PendingEnrollment &) {
+            ++calls;
+            return accept;
+        };
+    }
+};
+
 std::vector<std::string> appraisalIds(const std::vector<Appraisal> &appraisals)
 {
     std::vector<std::string> ids;
@@ -474,13 +519,11 @@ private Q_SLOTS:
     {
         auto storage = SqliteStorage::open(freshPath());
         storage->addEnrollmentToken(token("et_1", "secret"));
-        EnrollmentToken seen;
-        QCOMPARE(storage->useEnrollmentToken(hashOf("secret"), t0, &seen), TokenUse::Consumed);
-        QCOMPARE(seen.id, "et_1");
-        QCOMPARE(seen.uses, 1);
-        QCOMPARE(storage->useEnrollmentToken(hashOf("secret"), t0, &seen), TokenUse::Exhausted);
-        QCOMPARE(seen.uses, 1);
-        QCOMPARE(storage->enrollmentTokens()[0].uses, 1);
+        QCOMPARE(useToken(*storage, "secret", t0), TokenUse::Consumed);
+        QCOMPARE(useToken(*storage, "secret", t0), TokenUse::Exhausted);
+        QCOMPARE(usesOf(*storage, "et_1"), 1);
+        QCOMPARE(storage->devices().size(), std::size_t(1));
+        QCOMPARE(storage->devices()[0].enrollmentTokenId, "et_1");
     }
 
     void countedTokenGivesEachUse()
@@ -488,12 +531,12 @@ private Q_SLOTS:
         auto storage = SqliteStorage::open(freshPath());
         storage->addEnrollmentToken(token("et_3", "three", 3));
         for (int use = 1; use <= 3; ++use) {
-            EnrollmentToken seen;
-            QCOMPARE(storage->useEnrollmentToken(hashOf("three"), t0, &seen), TokenUse::Consumed);
-            QCOMPARE(seen.uses, use);
+            QCOMPARE(useToken(*storage, "three", t0), TokenUse::Consumed);
+            QCOMPARE(usesOf(*storage, "et_3"), use);
         }
-        QCOMPARE(storage->useEnrollmentToken(hashOf("three"), t0), TokenUse::Exhausted);
-        QCOMPARE(storage->enrollmentTokens()[0].uses, 3);
+        QCOMPARE(useToken(*storage, "three", t0), TokenUse::Exhausted);
+        QCOMPARE(usesOf(*storage, "et_3"), 3);
+        QCOMPARE(storage->devices().size(), std::size_t(3));
     }
 
     void expiredTokenIsRefusedFromItsExpiry()
@@ -501,13 +544,10 @@ private Q_SLOTS:
         auto storage = SqliteStorage::open(freshPath());
         storage->addEnrollmentToken(token("et_1", "secret", 2));
         const TimePoint expiry = t0 + seconds(3600);
-        QCOMPARE(storage->useEnrollmentToken(hashOf("secret"), expiry - seconds(1)),
-                 TokenUse::Consumed);
-        EnrollmentToken seen;
-        QCOMPARE(storage->useEnrollmentToken(hashOf("secret"), expiry, &seen), TokenUse::Expired);
-        QCOMPARE(seen.id, "et_1");
-        QCOMPARE(seen.uses, 1);
-        QCOMPARE(storage->enrollmentTokens()[0].uses, 1);
+        QCOMPARE(useToken(*storage, "secret", expiry - seconds(1)), TokenUse::Consumed);
+        QCOMPARE(useToken(*storage, "secret", expiry), TokenUse::Expired);
+        QCOMPARE(usesOf(*storage, "et_1"), 1);
+        QCOMPARE(storage->devices().size(), std::size_t(1));
     }
 
     void revokedTokenIsRefused()
@@ -518,11 +558,9 @@ private Q_SLOTS:
         QVERIFY(!storage->revokeEnrollmentToken("et_1", t0 + seconds(6)));
         QVERIFY(!storage->revokeEnrollmentToken("et_nosuch", t0));
         QVERIFY(storage->enrollmentTokens()[0].revokedAt == t0 + seconds(5));
-        EnrollmentToken seen;
-        QCOMPARE(storage->useEnrollmentToken(hashOf("secret"), t0 + seconds(6), &seen),
-                 TokenUse::Revoked);
-        QCOMPARE(seen.uses, 0);
-        QVERIFY(seen.revokedAt == t0 + seconds(5));
+        QCOMPARE(useToken(*storage, "secret", t0 + seconds(6)), TokenUse::Revoked);
+        QCOMPARE(usesOf(*storage, "et_1"), 0);
+        QVERIFY(storage->devices().empty());
     }
 
     // When several reasons hold, the answer says the most about what happened.
@@ -530,23 +568,25 @@ private Q_SLOTS:
     {
         auto storage = SqliteStorage::open(freshPath());
         storage->addEnrollmentToken(token("et_1", "used and old"));
-        QCOMPARE(storage->useEnrollmentToken(hashOf("used and old"), t0), TokenUse::Consumed);
-        QCOMPARE(storage->useEnrollmentToken(hashOf("used and old"), t0 + seconds(7200)),
-                 TokenUse::Exhausted);
+        QCOMPARE(useToken(*storage, "used and old", t0), TokenUse::Consumed);
+        QCOMPARE(useToken(*storage, "used and old", t0 + seconds(7200)), TokenUse::Exhausted);
         QVERIFY(storage->revokeEnrollmentToken("et_1", t0));
-        QCOMPARE(storage->useEnrollmentToken(hashOf("used and old"), t0 + seconds(7200)),
-                 TokenUse::Revoked);
+        QCOMPARE(useToken(*storage, "used and old", t0 + seconds(7200)), TokenUse::Revoked);
     }
 
-    void unknownTokenLeavesTheOutputAlone()
+    void unknownTokenAdmitsNothing()
     {
         auto storage = SqliteStorage::open(freshPath());
         storage->addEnrollmentToken(token("et_1", "secret"));
-        EnrollmentToken seen;
-        seen.id = "untouched";
-        QCOMPARE(storage->useEnrollmentToken(hashOf("other"), t0, &seen), TokenUse::Unknown);
-        QCOMPARE(seen.id, "untouched");
-        QCOMPARE(storage->enrollmentTokens()[0].uses, 0);
+        QCOMPARE(useToken(*storage, "other", t0), TokenUse::Unknown);
+        const Admission pending = storage->admitPendingEnrollment(
+            hashOf("other"), t0, pendingEnrollment("p1", tpmDevice("d1", "jkt1")));
+        QCOMPARE(pending.token, TokenUse::Unknown);
+        QCOMPARE(usesOf(*storage, "et_1"), 0);
+        QVERIFY(storage->devices().empty());
+        CountingCheck check;
+        QCOMPARE(storage->activateEnrollment("p1", "jkt1", t0, check.check(), nullptr),
+                 Activation::Unknown);
     }
 
     void duplicateTokenIdIsAStorageError()
@@ -562,65 +602,126 @@ private Q_SLOTS:
 
     // Enrollment.
 
-    void pendingEnrollmentIsTakenOnce()
+    void pendingEnrollmentActivatesOnce()
     {
         auto storage = SqliteStorage::open(freshPath());
-        PendingEnrollment pending;
-        pending.id = "p1";
-        pending.secretHash = hashOf("credential secret");
-        pending.expiresAt = t0 + seconds(300);
-        pending.device = tpmDevice("d1", "jkt1");
-        QVERIFY(storage->addPendingEnrollment(pending));
-        const auto taken = storage->takePendingEnrollment("p1");
-        QVERIFY(taken);
-        QCOMPARE(taken->id, "p1");
-        QCOMPARE(taken->secretHash, pending.secretHash);
-        QVERIFY(taken->expiresAt == pending.expiresAt);
-        compareDevices(taken->device, pending.device);
-        QVERIFY(!storage->takePendingEnrollment("p1"));
-        QVERIFY(!storage->takePendingEnrollment("nosuch"));
+        storage->addEnrollmentToken(token("et_1", "secret"));
+        const PendingEnrollment pending = pendingEnrollment("p1", tpmDevice("d1", "jkt1"));
+        const Admission admission = storage->admitPendingEnrollment(hashOf("secret"), t0, pending);
+        QVERIFY(!admission.alreadyEnrolled);
+        QCOMPARE(admission.token, TokenUse::Consumed);
+        QCOMPARE(usesOf(*storage, "et_1"), 1);
+        QVERIFY(storage->devices().empty());
+
+        CountingCheck check;
+        Device activated;
+        QCOMPARE(
+            storage->activateEnrollment("p1", "jkt1", t0 + seconds(10), check.check(), &activated),
+            Activation::Activated);
+        QCOMPARE(check.calls, 1);
+        Device expected = pending.device;
+        expected.enrollmentTokenId = "et_1";
+        expected.enrolledAt = t0 + seconds(10);
+        compareDevices(activated, expected);
+        compareDevices(*storage->device("d1"), expected);
+        QCOMPARE(
+            storage->activateEnrollment("p1", "jkt1", t0 + seconds(10), check.check(), nullptr),
+            Activation::Unknown);
+        QCOMPARE(storage->activateEnrollment("nosuch", "jkt1", t0, check.check(), nullptr),
+                 Activation::Unknown);
+        QCOMPARE(check.calls, 1);
     }
 
     void pendingEnrollmentKeepsTheWholeDevice()
     {
         auto storage = SqliteStorage::open(freshPath());
-        PendingEnrollment pending;
-        pending.id = "p1";
-        pending.secretHash = hashOf("s");
-        pending.expiresAt = t0;
-        pending.device = softwareDevice("d1", "jkt1");
+        storage->addEnrollmentToken(token("et_1", "secret"));
+        PendingEnrollment pending = pendingEnrollment("p1", softwareDevice("d1", "jkt1"));
         pending.device.revokedAt = t0 + seconds(1);
         pending.device.revokeReason = "odd but kept";
         pending.device.counters = TpmCounters{~0ull, 0xffffffffu, 7};
         pending.device.lastAppraisalId = "a0";
         pending.device.lastVerdict = "non_compliant";
         pending.device.lastAppraisedAt = t0 + seconds(2);
-        QVERIFY(storage->addPendingEnrollment(pending));
-        compareDevices(storage->takePendingEnrollment("p1")->device, pending.device);
+        QCOMPARE(storage->admitPendingEnrollment(hashOf("secret"), t0, pending).token,
+                 TokenUse::Consumed);
+        CountingCheck check;
+        QCOMPARE(storage->activateEnrollment("p1", "jkt1", t0, check.check(), nullptr),
+                 Activation::Activated);
+        pending.device.enrollmentTokenId = "et_1";
+        pending.device.enrolledAt = t0;
+        compareDevices(*storage->device("d1"), pending.device);
+    }
+
+    // An answer signed by another key leaves the enrollment for its device; a wrong answer from
+    // the device itself is its one attempt; an expired one cannot be activated.
+    void activationAttempts()
+    {
+        auto storage = SqliteStorage::open(freshPath());
+        storage->addEnrollmentToken(token("et_1", "secret", 3));
+        for (const char *id : {"p1", "p2"})
+            QCOMPARE(storage
+                         ->admitPendingEnrollment(hashOf("secret"), t0,
+                                                  pendingEnrollment(id, tpmDevice(id, id)))
+                         .token,
+                     TokenUse::Consumed);
+        CountingCheck check;
+        QCOMPARE(storage->activateEnrollment("p1", "another key", t0, check.check(), nullptr),
+                 Activation::WrongKey);
+        QCOMPARE(check.calls, 0);
+        check.accept = false;
+        QCOMPARE(storage->activateEnrollment("p1", "p1", t0, check.check(), nullptr),
+                 Activation::Refused);
+        check.accept = true;
+        QCOMPARE(storage->activateEnrollment("p1", "p1", t0, check.check(), nullptr),
+                 Activation::Unknown);
+        QCOMPARE(check.calls, 1);
+        QVERIFY(storage->devices().empty());
+
+        storage->admitPendingEnrollment(
+            hashOf("secret"), t0, pendingEnrollment("p3", tpmDevice("p3", "p3"), t0 + seconds(60)));
+        QCOMPARE(storage->activateEnrollment("p3", "p3", t0 + seconds(60), check.check(), nullptr),
+                 Activation::Unknown);
+        QCOMPARE(storage->activateEnrollment("p2", "p2", t0, check.check(), nullptr),
+                 Activation::Activated);
+        QCOMPARE(storage->devices().size(), std::size_t(1));
     }
 
     void enrolledKeyCannotEnrollAgain()
     {
         auto storage = SqliteStorage::open(freshPath());
+        storage->addEnrollmentToken(token("et_1", "secret", 4));
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
-        PendingEnrollment pending;
-        pending.id = "p1";
-        pending.secretHash = hashOf("s");
-        pending.expiresAt = t0 + seconds(300);
-        pending.device = tpmDevice("d2", "jkt1");
-        QVERIFY(!storage->addPendingEnrollment(pending));
-        QVERIFY(!storage->takePendingEnrollment("p1"));
+        // Refused before the token is touched: it keeps its uses.
+        const Admission pending = storage->admitPendingEnrollment(
+            hashOf("secret"), t0, pendingEnrollment("p1", tpmDevice("d2", "jkt1")));
+        QVERIFY(pending.alreadyEnrolled);
+        QVERIFY(storage->admitDevice(hashOf("secret"), t0, softwareDevice("d2", "jkt1"))
+                    .alreadyEnrolled);
+        QCOMPARE(usesOf(*storage, "et_1"), 0);
+        CountingCheck check;
+        QCOMPARE(storage->activateEnrollment("p1", "jkt1", t0, check.check(), nullptr),
+                 Activation::Unknown);
         QVERIFY(!storage->addDevice(tpmDevice("d2", "jkt1")));
         QVERIFY(!storage->device("d2"));
         QCOMPARE(storage->devices().size(), std::size_t(1));
         // Two pending enrollments of one key may race; the first activation wins.
-        pending.device = tpmDevice("d3", "jkt3");
-        QVERIFY(storage->addPendingEnrollment(pending));
-        pending.id = "p2";
-        pending.device.id = "d4";
-        QVERIFY(storage->addPendingEnrollment(pending));
-        QVERIFY(storage->addDevice(storage->takePendingEnrollment("p2")->device));
-        QVERIFY(!storage->addDevice(storage->takePendingEnrollment("p1")->device));
+        QCOMPARE(storage
+                     ->admitPendingEnrollment(hashOf("secret"), t0,
+                                              pendingEnrollment("p1", tpmDevice("d3", "jkt3")))
+                     .token,
+                 TokenUse::Consumed);
+        QCOMPARE(storage
+                     ->admitPendingEnrollment(hashOf("secret"), t0,
+                                              pendingEnrollment("p2", tpmDevice("d4", "jkt3")))
+                     .token,
+                 TokenUse::Consumed);
+        QCOMPARE(storage->activateEnrollment("p2", "jkt3", t0, check.check(), nullptr),
+                 Activation::Activated);
+        QCOMPARE(storage->activateEnrollment("p1", "jkt3", t0, check.check(), nullptr),
+                 Activation::AlreadyEnrolled);
+        QVERIFY(storage->device("d4"));
+        QVERIFY(!storage->device("d3"));
     }
 
     void devicesAreFoundByIdAndThumbprint()
@@ -709,23 +810,25 @@ private Q_SLOTS:
         QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
         storage->addNonce("d1", "old", t0 + seconds(10));
         storage->addNonce("d1", "new", t0 + seconds(11));
-        PendingEnrollment pending;
-        pending.secretHash = hashOf("s");
-        pending.device = tpmDevice("d2", "jkt2");
-        pending.id = "old";
-        pending.expiresAt = t0 + seconds(10);
-        QVERIFY(storage->addPendingEnrollment(pending));
-        pending.id = "new";
-        pending.expiresAt = t0 + seconds(11);
-        QVERIFY(storage->addPendingEnrollment(pending));
+        storage->addEnrollmentToken(token("et_2", "pending", 2));
+        for (const auto &[id, expiry] :
+             {std::pair{"old", t0 + seconds(10)}, std::pair{"new", t0 + seconds(11)}})
+            QCOMPARE(
+                storage
+                    ->admitPendingEnrollment(hashOf("pending"), t0,
+                                             pendingEnrollment(id, tpmDevice("d2", "jkt2"), expiry))
+                    .token,
+                TokenUse::Consumed);
         storage->addEnrollmentToken(token("et_1", "expired long ago"));
         storage->purgeExpired(t0 + seconds(10));
         QCOMPARE(rawQuery(path, "SELECT nonce FROM nonces"), std::string("new;"));
         QCOMPARE(rawQuery(path, "SELECT id FROM pending_enrollments"), std::string("new;"));
-        QCOMPARE(storage->enrollmentTokens().size(), std::size_t(1));
+        QCOMPARE(storage->enrollmentTokens().size(), std::size_t(2));
         QCOMPARE(storage->devices().size(), std::size_t(1));
         QCOMPARE(useNonce(*storage, "d1", "new", t0), NonceUse::Consumed);
-        QVERIFY(storage->takePendingEnrollment("new"));
+        CountingCheck check;
+        QCOMPARE(storage->activateEnrollment("new", "jkt2", t0, check.check(), nullptr),
+                 Activation::Activated);
     }
 
     // Appraisals.
