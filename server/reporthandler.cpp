@@ -159,6 +159,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         audit.verdict = "rejected";
         audit.error = error.code();
         audit.checksJson = "[]";
+        // Only thrown once the report's signature verified as the device's.
+        record.evidenceFailed = error.code() == "evidence_rejected";
         m_context.storage.recordReport(record, {});
     };
 

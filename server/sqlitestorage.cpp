@@ -467,6 +467,13 @@ void SqliteStorage::recordReport(const ReportRecord &record, const ReportCheck &
                 .bind(record.nextNonce)
                 .bind(record.nextNonceExpiresAt)
                 .run();
+        } else if (record.evidenceFailed && nonce == NonceUse::Consumed) {
+            Query(connection, sqlLatestAppraisal, what)
+                .bind(appraisal.id)
+                .bind(appraisal.verdict)
+                .bind(appraisal.appraisedAt)
+                .bind(appraisal.deviceId)
+                .run();
         }
         Query(connection, sqlAddAppraisal, what)
             .bind(appraisal.id)

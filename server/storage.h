@@ -127,7 +127,14 @@ struct Appraisal
 // What one posture report leaves behind.
 struct ReportRecord
 {
-    Appraisal appraisal; // verdict "rejected": the audit row (and the nonce's use) only
+    // Verdict "rejected": the audit row and the nonce's use, and, when evidenceFailed and the
+    // nonce was live, the device's latest appraisal.
+    Appraisal appraisal;
+    // The device's own signed report answered its nonce with TPM evidence that failed its
+    // checks: what the device proved of itself is that it cannot be trusted, so no token is
+    // issued until a report passes again. (Other refusals are protocol errors, not appraisals;
+    // a replayed report cannot count, its nonce is spent.)
+    bool evidenceFailed = false;
     // The report's eat_nonce, used up whatever the verdict; empty when the report was refused
     // before its nonce could be read. Its expiry is judged at appraisal.appraisedAt.
     std::string nonce;
@@ -186,7 +193,8 @@ public:
     // verifier's busiest path commits once): uses up record.nonce, then, unless the appraisal
     // is rejected, calls check with the device as stored and the nonce's fate and, if check
     // returns, makes the appraisal the device's latest, stores the counters (when given) and
-    // adds the next nonce; last, the appraisal joins the audit table. Throws StorageError when
+    // adds the next nonce; a rejected appraisal becomes the latest only when evidenceFailed and
+    // the nonce was live. Last, the appraisal joins the audit table. Throws StorageError when
     // the device does not exist.
     virtual void recordReport(const ReportRecord &record, const ReportCheck &check) = 0;
     // Newest first.

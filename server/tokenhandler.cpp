@@ -41,6 +41,11 @@ HttpResponse TokenHandler::token(const HttpRequest &request)
     if (!device.lastAppraisedAt)
         throw ApiError("not_compliant",
                        "device " + device.id + " has not sent a posture report yet");
+    if (device.lastVerdict == "rejected")
+        throw ApiError("not_compliant", "the latest report of device " + device.id + " (" +
+                                            device.lastAppraisalId +
+                                            ") carried TPM evidence that failed its checks; "
+                                            "report again with evidence that passes");
     if (device.lastVerdict != "compliant")
         throw ApiError("not_compliant", "the latest appraisal of device " + device.id + " (" +
                                             device.lastAppraisalId +

@@ -941,6 +941,36 @@ private Q_SLOTS:
         QCOMPARE(useNonce(*storage, "d1", "next-a2", t0), NonceUse::Unknown);
     }
 
+    // Failed TPM evidence answering a live nonce is the device's latest appraisal; answering a
+    // spent one (a replay), it is audited and nothing more.
+    void failedEvidenceWithALiveNonceIsTheLatestAppraisal()
+    {
+        auto storage = SqliteStorage::open(freshPath());
+        QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
+        recordAccepted(*storage, appraisal("a1", "d1", t0), {}, TpmCounters{1, 1, 1});
+        storage->addNonce("d1", "n1", t0 + seconds(300));
+        Appraisal failed = appraisal("a2", "d1", t0 + seconds(1), "rejected");
+        failed.error = "evidence_rejected";
+        ReportRecord record = reportRecord(failed, "n1", TpmCounters{8, 8, 8});
+        record.evidenceFailed = true;
+        storage->recordReport(record, {});
+        Device device = *storage->device("d1");
+        QCOMPARE(device.lastAppraisalId, "a2");
+        QCOMPARE(device.lastVerdict, "rejected");
+        QVERIFY(*device.lastAppraisedAt == t0 + seconds(1));
+        QCOMPARE(device.counters->clock, 1ull);
+        QCOMPARE(useNonce(*storage, "d1", "next-a2", t0), NonceUse::Unknown);
+
+        recordAccepted(*storage, appraisal("a3", "d1", t0 + seconds(2)));
+        record.appraisal.id = "a4";
+        record.appraisal.appraisedAt = t0 + seconds(3);
+        storage->recordReport(record, {});
+        device = *storage->device("d1");
+        QCOMPARE(device.lastAppraisalId, "a3");
+        QCOMPARE(device.lastVerdict, "compliant");
+        QCOMPARE(storage->appraisals("d1", 1).at(0).id, "a4");
+    }
+
     void appraisalOfAnUnknownDeviceIsAStorageError()
     {
         const std::string path = freshPath();

@@ -543,6 +543,38 @@ private Q_SLOTS:
                            "already used"));
     }
 
+    // TPM evidence that fails its checks is the device's latest appraisal: no token until a
+    // report passes again. Sent again later, the same report changes nothing but the audit:
+    // its nonce is spent, so a replay cannot cut a device off.
+    void failedEvidenceStopsTokensUntilAReportPasses()
+    {
+        QCOMPARE(send(sign(tpmReport(freshNonce(*m_tpm)))).status, 200L);
+        QCOMPARE(requestToken(*m_tpm).status, 200L);
+
+        auto report = tpmReport(freshNonce(*m_tpm));
+        report.tpm->quote.pcrs.at(0) = Bytes(32, 0x11);
+        const std::string tampered = sign(report);
+        CHECK(checkProblem(send(tampered), 403, "evidence_rejected", "/submods/tpm",
+                           "pcr_digest_mismatch", "quoted PCR digest"));
+        auto device = m_verifier->storage().device(m_tpmId);
+        QCOMPARE(device->lastVerdict, std::string("rejected"));
+        QCOMPARE(device->lastAppraisalId, m_verifier->storage().appraisals(m_tpmId, 1).at(0).id);
+        CHECK(checkProblem(requestToken(*m_tpm), 403, "not_compliant", {}, {},
+                           "carried TPM evidence that failed its checks"));
+
+        QCOMPARE(send(sign(tpmReport(freshNonce(*m_tpm)))).status, 200L);
+        device = m_verifier->storage().device(m_tpmId);
+        QCOMPARE(device->lastVerdict, std::string("compliant"));
+        QCOMPARE(requestToken(*m_tpm).status, 200L);
+
+        const int before = auditCount(m_tpmId);
+        CHECK(checkProblem(send(tampered), 403, "evidence_rejected", "/submods/tpm",
+                           "pcr_digest_mismatch", "quoted PCR digest"));
+        CHECK(checkAudited(m_tpmId, before, "evidence_rejected"));
+        QCOMPARE(m_verifier->storage().device(m_tpmId)->lastAppraisalId, device->lastAppraisalId);
+        QCOMPARE(requestToken(*m_tpm).status, 200L);
+    }
+
     void quoteOverOtherPcrsThanThePolicyIsRejected()
     {
         const int before = auditCount(m_tpmId);
@@ -855,6 +887,12 @@ private:
     HttpResponse requestNonce(TestDevice &device)
     {
         const std::string url = m_verifier->url("/v1/nonces");
+        return m_client->postJson(url, R"({"version":1})", {device.dpopHeader("POST", url)});
+    }
+
+    HttpResponse requestToken(TestDevice &device)
+    {
+        const std::string url = m_verifier->url("/v1/tokens");
         return m_client->postJson(url, R"({"version":1})", {device.dpopHeader("POST", url)});
     }
 
