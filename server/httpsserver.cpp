@@ -1,6 +1,7 @@
 #include "httpsserver.h"
 
 #include "opensslptr.h"
+#include "responsecoalescer.h"
 
 #include <QLoggingCategory>
 #include <algorithm>
@@ -112,8 +113,9 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
     m_server->set_write_timeout(options.writeTimeout);
     m_server->set_keep_alive_timeout(options.keepAliveTimeout.count());
     m_server->set_keep_alive_max_count(options.keepAliveMaxRequests);
-    // Responses leave in two writes (headers, body); with Nagle on, the second waits for the
-    // client's delayed ACK (~40 ms) on every keep-alive request.
+    // cpp-httplib writes a response's head and body separately; with Nagle on, the body waited
+    // for the client's delayed ACK (~40 ms) on every keep-alive request. The response
+    // coalescer sends both with one write, and whatever else is written goes out at once.
     m_server->set_tcp_nodelay(true);
     m_server->set_socket_options(listenerSocketOptions);
 
@@ -157,7 +159,16 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
                    std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now() - started),
                    in.remote_addr);
+        // The connection is this thread's until the response is written; cpp-httplib hands
+        // the handler a const pointer only because handlers are not meant to touch it.
+        if (in.ssl != nullptr)
+            holdResponse(const_cast<SSL *>(in.ssl));
     };
+    // cpp-httplib calls its logger once the response is written, whoever wrote it.
+    m_server->set_logger([](const httplib::Request &in, const httplib::Response &) {
+        if (in.ssl != nullptr)
+            releaseResponse(in.ssl);
+    });
     const char *everything = R"(/.*)";
     m_server->Get(everything, dispatch);
     m_server->Post(everything, dispatch);

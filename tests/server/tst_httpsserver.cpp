@@ -252,6 +252,50 @@ private Q_SLOTS:
         QCOMPARE(client.connectionsOpened(), 1L);
     }
 
+    // A response's head and body leave together (responsecoalescer.h): a kept-alive connection
+    // receives about one segment per response, not two. The slack is for pure acknowledgements
+    // the server sends while its TCP is still in quick-ack mode.
+    void eachResponseArrivesInOneSegment()
+    {
+        RunningServer server(m_options);
+        HttpsClient client(m_caFile);
+        QCOMPARE(client.get(server.url("/warm-up")).status, 200L);
+        const std::uint32_t before = client.segmentsReceived();
+        constexpr std::uint32_t requests = 100;
+        for (std::uint32_t i = 0; i < requests; ++i)
+            QCOMPARE(client.get(server.url("/n")).status, 200L);
+        const std::uint32_t received = client.segmentsReceived() - before;
+        QVERIFY2(
+            received < requests * 3 / 2,
+            qPrintable(QStringLiteral("%1 segments for %2 responses").arg(received).arg(requests)));
+        QCOMPARE(client.connectionsOpened(), 1L);
+    }
+
+    // Far more than a socket buffer holds: sent in several writes, whole and in order.
+    void aResponseLargerThanTheSocketBufferArrivesWhole()
+    {
+        const std::string big = [] {
+            std::string text(4 * 1024 * 1024, '\0');
+            for (std::size_t i = 0; i < text.size(); ++i)
+                text[i] = static_cast<char>('a' + i % 26);
+            return text;
+        }();
+        RunningServer server(m_options, [&big](const HttpRequest &) {
+            HttpResponse response;
+            response.contentType = "text/plain";
+            response.body = big;
+            return response;
+        });
+        HttpsClient client(m_caFile);
+        for (int i = 0; i < 2; ++i) {
+            const auto response = client.get(server.url("/big"));
+            QCOMPARE(response.status, 200L);
+            QCOMPARE(response.body.size(), big.size());
+            QVERIFY(response.body == big);
+        }
+        QCOMPARE(client.connectionsOpened(), 1L);
+    }
+
     void aClientStallingMidRequestIsDisconnectedAfterTheReadTimeout()
     {
         RunningServer server(m_options); // readTimeout 1 s

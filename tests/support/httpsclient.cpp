@@ -4,7 +4,10 @@
 #include <cstring>
 #include <curl/curl.h>
 #include <fstream>
+#include <linux/tcp.h> // tcp_info with tcpi_segs_in, which glibc's lacks
+#include <netinet/in.h>
 #include <stdexcept>
+#include <sys/socket.h>
 
 namespace vigil::test {
 
@@ -179,6 +182,19 @@ HttpResponse HttpsClient::postJson(const std::string &url, const std::string &bo
 {
     headers.push_back("Content-Type: application/json");
     return request("POST", url, headers, body);
+}
+
+std::uint32_t HttpsClient::segmentsReceived() const
+{
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(m_handle->curl.get(), CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
+        socket == CURL_SOCKET_BAD)
+        throw std::runtime_error("no connection is open");
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (::getsockopt(socket, IPPROTO_TCP, TCP_INFO, &info, &length) != 0)
+        throw std::runtime_error(std::string("TCP_INFO: ") + std::strerror(errno));
+    return info.tcpi_segs_in;
 }
 
 } // namespace vigil::test

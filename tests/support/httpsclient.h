@@ -5,6 +5,7 @@
 // the system's CAs) and checking the server's name against its certificate. Not thread-safe:
 // one client per thread.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -49,6 +50,10 @@ public:
 
     // Connections opened so far; stays put while requests reuse a kept-alive connection.
     long connectionsOpened() const { return m_connectionsOpened; }
+    // TCP segments the kept-alive connection has received so far (the kernel's count, TCP_INFO
+    // tcpi_segs_in), pure acknowledgements included. Throws std::runtime_error when no
+    // connection is open.
+    std::uint32_t segmentsReceived() const;
 
 private:
     struct Handle;
