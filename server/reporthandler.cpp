@@ -110,7 +110,7 @@ ReportHandler::ReportHandler(ServiceContext &context) : m_context(context) {}
 HttpResponse ReportHandler::nonce(const HttpRequest &request)
 {
     protocol::parseBody<protocol::NonceRequest>(request.body);
-    const Device device = m_context.requireDeviceProof(request).second;
+    const Device device = m_context.requireDevice(request);
     const auto policy = m_context.policy();
     protocol::NonceResponse response;
     std::tie(response.nonce, response.nonceExpiresAt) = m_context.issueNonce(device.id, *policy);

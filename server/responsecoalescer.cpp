@@ -126,37 +126,36 @@ const CoalescerMethod &coalescerMethod()
 
 } // namespace
 
-bool holdResponse(SSL *ssl)
+void holdResponse(SSL *ssl)
 {
     const CoalescerMethod &coalescer = coalescerMethod();
     BIO *wbio = SSL_get_wbio(ssl);
     if (coalescer.method == nullptr || wbio == nullptr)
-        return false;
+        return;
     if (BIO_method_type(wbio) != coalescer.type) {
         BIO *filter = BIO_new(coalescer.method);
         if (filter == nullptr)
-            return false;
+            return;
         // The socket BIO is the connection's read side too: the filter's chain takes a
         // reference of its own, and SSL_set0_wbio gives up the one it held as the write side.
         if (BIO_up_ref(wbio) != 1) {
             BIO_free(filter);
-            return false;
+            return;
         }
         BIO_push(filter, wbio);
         SSL_set0_wbio(ssl, filter);
         wbio = filter;
     }
     heldOutput(wbio)->holding = true;
-    return true;
 }
 
-bool releaseResponse(const SSL *ssl)
+void releaseResponse(const SSL *ssl)
 {
     BIO *wbio = SSL_get_wbio(ssl);
     if (wbio == nullptr || BIO_method_type(wbio) != coalescerMethod().type)
-        return true;
+        return;
     heldOutput(wbio)->holding = false;
-    return BIO_flush(wbio) == 1;
+    BIO_flush(wbio);
 }
 
 } // namespace vigil::server

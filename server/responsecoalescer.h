@@ -13,12 +13,13 @@
 namespace vigil::server {
 
 // Starts holding what this connection writes; on its first call for a connection, puts the
-// buffer between the connection and its socket. False (nothing changed, writes go straight
-// out) when OpenSSL could not make the buffer.
-bool holdResponse(SSL *ssl);
+// buffer between the connection and its socket. Should OpenSSL fail to make the buffer, writes
+// go straight out, as before.
+void holdResponse(SSL *ssl);
 
-// Sends what was held since holdResponse with one write and stops holding. False when the
-// socket refused it (the peer went away); the connection is then closed like any failed write.
-bool releaseResponse(const SSL *ssl);
+// Sends what was held since holdResponse with one write and stops holding. A write the socket
+// refuses (the peer went away) is dropped: the connection's next read or write fails and
+// cpp-httplib closes it, as it does after any failed write.
+void releaseResponse(const SSL *ssl);
 
 } // namespace vigil::server

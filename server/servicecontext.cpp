@@ -72,8 +72,7 @@ protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
     }
 }
 
-std::pair<protocol::ValidatedDpop, Device>
-ServiceContext::requireDeviceProof(const HttpRequest &request)
+Device ServiceContext::requireDevice(const HttpRequest &request)
 {
     const TimePoint at = now();
     protocol::ValidatedDpop proof;
@@ -99,7 +98,7 @@ ServiceContext::requireDeviceProof(const HttpRequest &request)
     } catch (const protocol::DpopError &e) {
         throw dpopRefused(e);
     }
-    return {std::move(proof), std::move(*device)};
+    return std::move(*device);
 }
 
 void ServiceContext::limitDevice(const std::string &deviceId)

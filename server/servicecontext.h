@@ -17,7 +17,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace vigil::server {
 
@@ -47,12 +46,12 @@ struct ServiceContext
     // recorded as used. Throws ApiError invalid_dpop_proof.
     protocol::ValidatedDpop requireDpop(const HttpRequest &request,
                                         const std::optional<std::string> &accessToken = {});
-    // The request's DPoP proof (as requireDpop checks it) and the enrolled, unrevoked device
-    // whose key signed it, after the device's rate limit. The proof counts as used only then,
-    // so that keys nobody enrolled cannot fill the replay cache and lock enrolled devices out;
-    // their requests count against the sender's address instead. Throws ApiError
+    // The enrolled, unrevoked device whose key signed the request's DPoP proof (checked as
+    // requireDpop checks it), after the device's rate limit. The proof counts as used only
+    // then, so that keys nobody enrolled cannot fill the replay cache and lock enrolled devices
+    // out; their requests count against the sender's address instead. Throws ApiError
     // invalid_dpop_proof, unknown_device, device_revoked, rate_limited.
-    std::pair<protocol::ValidatedDpop, Device> requireDeviceProof(const HttpRequest &request);
+    Device requireDevice(const HttpRequest &request);
     void limitDevice(const std::string &deviceId);
     // requests names what is limited in the rate_limited problem ("enrollment requests").
     void limitPeer(const std::string &peerAddress, std::string_view requests);

@@ -31,7 +31,7 @@ TokenHandler::TokenHandler(ServiceContext &context)
 HttpResponse TokenHandler::token(const HttpRequest &request)
 {
     protocol::parseBody<protocol::TokenRequest>(request.body);
-    const Device device = m_context.requireDeviceProof(request).second;
+    const Device device = m_context.requireDevice(request);
     const auto policy = m_context.policy();
     const TimePoint now = m_context.now();
 
