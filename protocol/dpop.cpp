@@ -21,6 +21,11 @@ DpopError invalid(const std::string &message)
     return DpopError(Code::InvalidProof, message);
 }
 
+DpopError replayed()
+{
+    return invalid("DPoP proof \"jti\" has already been used (replay)");
+}
+
 bool isAlpha(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -379,6 +384,11 @@ ValidatedDpop DpopValidator::check(std::string_view proof, std::string_view htm,
     }
 
     result.jkt = attestation::jwkThumbprint(result.key);
+    {
+        const std::lock_guard lock(m_mutex);
+        if (m_seen.contains(Key{result.jkt, result.jti}))
+            throw replayed();
+    }
     return result;
 }
 
@@ -390,7 +400,7 @@ void DpopValidator::recordUse(const ValidatedDpop &proof, std::chrono::system_cl
     pruneLocked(nowSeconds);
     Key key{proof.jkt, proof.jti};
     if (m_seen.contains(key))
-        throw invalid("DPoP proof \"jti\" has already been used (replay)");
+        throw replayed();
     // Forgetting a live jti would let its proof be replayed, so a full cache refuses instead.
     if (m_seen.size() >= m_options.maxJtis)
         throw invalid("DPoP replay cache is full of live proofs; proof refused");

@@ -107,7 +107,9 @@ public:
 
     // validate without recordUse, for a caller that must first learn whether the key is one it
     // serves: proofs from keys nobody enrolled must not fill the cache and lock out everyone
-    // else's. The proof is not accepted until recordUse returns.
+    // else's. A proof already recorded is refused here too, so that a replay is turned away
+    // before the caller spends anything on it; the proof is not accepted until recordUse
+    // returns.
     ValidatedDpop check(std::string_view proof, std::string_view htm, std::string_view htu,
                         std::chrono::system_clock::time_point now,
                         const std::optional<std::string> &accessToken = {},
@@ -127,7 +129,7 @@ private:
     void pruneLocked(double nowSeconds);
 
     DpopValidatorOptions m_options;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     Seen m_seen;
     std::multimap<double, Seen::iterator> m_byExpiry;
 };

@@ -159,8 +159,10 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         audit.verdict = "rejected";
         audit.error = error.code();
         audit.checksJson = "[]";
-        // Only thrown once the report's signature verified as the device's.
-        record.evidenceFailed = error.code() == "evidence_rejected";
+        // Only thrown once the report's signature verified as the device's. A quote over other
+        // PCRs than the policy names is a policy change racing the report, not failed evidence.
+        record.evidenceFailed = error.code() == "evidence_rejected" &&
+                                error.evidenceError() != "pcr_selection_mismatch";
         m_context.storage.recordReport(record, {});
     };
 

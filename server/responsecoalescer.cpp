@@ -5,6 +5,7 @@
 #include <new>
 #include <openssl/bio.h>
 #include <string>
+#include <sys/socket.h>
 
 namespace vigil::server {
 
@@ -155,7 +156,13 @@ void releaseResponse(const SSL *ssl)
     if (wbio == nullptr || BIO_method_type(wbio) != coalescerMethod().type)
         return;
     heldOutput(wbio)->holding = false;
-    BIO_flush(wbio);
+    if (BIO_flush(wbio) == 1)
+        return;
+    // cpp-httplib was told the response was written; the connection must not wait for another
+    // request with a cut-off record on the wire. Shutting the socket down makes its next read
+    // fail, and cpp-httplib closes the connection.
+    if (const int socket = SSL_get_wfd(ssl); socket >= 0)
+        ::shutdown(socket, SHUT_RDWR);
 }
 
 } // namespace vigil::server

@@ -17,9 +17,10 @@ namespace vigil::server {
 // go straight out, as before.
 void holdResponse(SSL *ssl);
 
-// Sends what was held since holdResponse with one write and stops holding. A write the socket
-// refuses (the peer went away) is dropped: the connection's next read or write fails and
-// cpp-httplib closes it, as it does after any failed write.
+// Sends what was held since holdResponse with one write and stops holding. When the socket
+// refuses it (the peer went away, or stopped reading past the send timeout), the socket is shut
+// down, so that cpp-httplib's next read fails and it closes the connection, as it does after
+// any failed write.
 void releaseResponse(const SSL *ssl);
 
 } // namespace vigil::server

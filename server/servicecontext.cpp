@@ -64,9 +64,28 @@ ApiError dpopRefused(const protocol::DpopError &e)
 protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
                                                     const std::optional<std::string> &accessToken)
 {
+    const TimePoint at = now();
+    protocol::ValidatedDpop proof = checkDpop(request, at, accessToken);
+    recordDpop(proof, at);
+    return proof;
+}
+
+protocol::ValidatedDpop
+ServiceContext::checkDpop(const HttpRequest &request, TimePoint at,
+                          const std::optional<std::string> &accessToken) const
+{
     try {
-        return dpop.validate(dpopProof(request), request.method, urlFor(request.path), now(),
-                             accessToken);
+        return dpop.check(dpopProof(request), request.method, urlFor(request.path), at,
+                          accessToken);
+    } catch (const protocol::DpopError &e) {
+        throw dpopRefused(e);
+    }
+}
+
+void ServiceContext::recordDpop(const protocol::ValidatedDpop &proof, TimePoint at)
+{
+    try {
+        dpop.recordUse(proof, at);
     } catch (const protocol::DpopError &e) {
         throw dpopRefused(e);
     }
@@ -75,12 +94,7 @@ protocol::ValidatedDpop ServiceContext::requireDpop(const HttpRequest &request,
 Device ServiceContext::requireDevice(const HttpRequest &request)
 {
     const TimePoint at = now();
-    protocol::ValidatedDpop proof;
-    try {
-        proof = dpop.check(dpopProof(request), request.method, urlFor(request.path), at);
-    } catch (const protocol::DpopError &e) {
-        throw dpopRefused(e);
-    }
+    const protocol::ValidatedDpop proof = checkDpop(request, at);
     auto device = storage.deviceByJkt(proof.jkt);
     if (!device) {
         limitPeer(request.peerAddress, "requests signed by keys no enrolled device holds");
@@ -93,11 +107,7 @@ Device ServiceContext::requireDevice(const HttpRequest &request)
             "device_revoked",
             "device " + device->id + " was revoked" +
                 (device->revokeReason.empty() ? std::string() : " (" + device->revokeReason + ")"));
-    try {
-        dpop.recordUse(proof, at);
-    } catch (const protocol::DpopError &e) {
-        throw dpopRefused(e);
-    }
+    recordDpop(proof, at);
     return std::move(*device);
 }
 

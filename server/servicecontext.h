@@ -46,6 +46,11 @@ struct ServiceContext
     // recorded as used. Throws ApiError invalid_dpop_proof.
     protocol::ValidatedDpop requireDpop(const HttpRequest &request,
                                         const std::optional<std::string> &accessToken = {});
+    // requireDpop in two steps, for a caller that first checks whose key signed the proof:
+    // checkDpop refuses a bad or replayed proof, recordDpop makes it used.
+    protocol::ValidatedDpop checkDpop(const HttpRequest &request, TimePoint at,
+                                      const std::optional<std::string> &accessToken = {}) const;
+    void recordDpop(const protocol::ValidatedDpop &proof, TimePoint at);
     // The enrolled, unrevoked device whose key signed the request's DPoP proof (checked as
     // requireDpop checks it), after the device's rate limit. The proof counts as used only
     // then, so that keys nobody enrolled cannot fill the replay cache and lock enrolled devices

@@ -129,7 +129,10 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
         !(*cnf)["jkt"].is_string() || !claims.contains("sub") || !claims["sub"].is_string())
         throw ApiError("invalid_token", "the access token is not bound to a key (cnf.jkt)");
 
-    const auto proof = m_context.requireDpop(request, accessToken);
+    // The proof is recorded only once it is the bound key's and its device stands, so that
+    // proofs by other keys cannot fill the replay cache.
+    const TimePoint at = m_context.now();
+    const auto proof = m_context.checkDpop(request, at, accessToken);
     if (proof.jkt != (*cnf)["jkt"].get<std::string>())
         throw ApiError("invalid_token",
                        "the DPoP proof is signed by another key than the token is bound to");
@@ -141,6 +144,7 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
     if (device->jkt != proof.jkt)
         throw ApiError("invalid_token",
                        "the token's key binding is not the key device " + device->id + " enrolled");
+    m_context.recordDpop(proof, at);
 
     protocol::WhoAmI response;
     response.deviceId = device->id;

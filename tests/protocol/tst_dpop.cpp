@@ -549,6 +549,27 @@ private Q_SLOTS:
         QCOMPARE(validator.cachedJtis(now + 60s + 1ms), std::size_t(0));
     }
 
+    // check is validate without recording: it refuses what recordUse remembered, and a proof is
+    // used only once recordUse returns.
+    void checkRefusesAReplayAndRecordsNothing()
+    {
+        DpopValidator validator;
+        const std::string compact = created("check-1");
+        const ValidatedDpop checked = validator.check(compact, "POST", htu, now);
+        QCOMPARE(checked.jti, std::string("check-1"));
+        QCOMPARE(checked.iat, std::chrono::duration<double>(now.time_since_epoch()).count());
+        QCOMPARE(validator.check(compact, "POST", htu, now).jkt, checked.jkt);
+        QCOMPARE(validator.cachedJtis(now), std::size_t(0));
+
+        validator.recordUse(checked, now);
+        QCOMPARE(validator.cachedJtis(now), std::size_t(1));
+        const QByteArray replay(
+            "invalid_dpop_proof: DPoP proof \"jti\" has already been used (replay)");
+        QCOMPARE(dpopFailure([&] { validator.check(compact, "POST", htu, now); }), replay);
+        QCOMPARE(dpopFailure([&] { validator.recordUse(checked, now); }), replay);
+        QCOMPARE(validator.cachedJtis(now), std::size_t(1));
+    }
+
     void refusedProofsDoNotUseTheirJti()
     {
         DpopValidator validator;

@@ -446,6 +446,74 @@ private Q_SLOTS:
             401, "invalid_dpop_proof", "replay cache is full");
     }
 
+    // A replayed proof is turned away before it costs the device anything: replays by whoever
+    // captured one must not use up the device's rate and have its own requests refused.
+    void aReplayedProofDoesNotUseTheDevicesRate()
+    {
+        vigil::server::VerifierOptions options;
+        options.deviceBurst = 2;
+        options.deviceRequestsPerSecond = 0.001;
+        TestVerifier verifier(policyBoth, {}, options);
+        HttpsClient client(verifier.caFile());
+        auto &clock = verifier.clock();
+        auto device = TestDevice::software(path("replayed"), [&clock] { return clock.now(); });
+        device->enroll(client, verifier.url(""), verifier.createEnrollmentToken());
+
+        const std::string nonceUrl = verifier.url("/v1/nonces");
+        const std::string proof = device->dpopHeader("POST", nonceUrl);
+        QCOMPARE(client.postJson(nonceUrl, R"({"version":1})", {proof}).status, 200L);
+        for (int i = 0; i < 5; ++i)
+            VERIFY_PROBLEM(client.postJson(nonceUrl, R"({"version":1})", {proof}), 401,
+                           "invalid_dpop_proof", "(replay)");
+        const auto second =
+            client.postJson(nonceUrl, R"({"version":1})", {device->dpopHeader("POST", nonceUrl)});
+        QVERIFY2(second.status == 200, second.body.c_str());
+        VERIFY_PROBLEM(
+            client.postJson(nonceUrl, R"({"version":1})", {device->dpopHeader("POST", nonceUrl)}),
+            429, "rate_limited", "retry later");
+    }
+
+    // At /v1/whoami a proof is remembered only once it is the bound key's: proofs by other keys,
+    // sent with a valid token, must not fill the replay cache either.
+    void whoamiProofsByOtherKeysLeaveTheReplayCacheAlone()
+    {
+        vigil::server::VerifierOptions options;
+        options.dpopReplayCache = 4; // enrollment, nonce, token and one whoami of the device
+        TestVerifier verifier(policyBoth, {}, options);
+        HttpsClient client(verifier.caFile());
+        auto &clock = verifier.clock();
+        auto device = TestDevice::software(path("whoami-cache"), [&clock] { return clock.now(); });
+        const std::string id =
+            device->enroll(client, verifier.url(""), verifier.createEnrollmentToken())
+                .at("device_id");
+        const std::string nonceUrl = verifier.url("/v1/nonces");
+        const json issued = body(
+            client.postJson(nonceUrl, R"({"version":1})", {device->dpopHeader("POST", nonceUrl)}));
+        const json report = {
+            {"version", 1},
+            {"report",
+             device->report(id, issued.at("nonce"), issued.at("pcrs").get<std::vector<unsigned>>(),
+                            std::nullopt)}};
+        QCOMPARE(client.postJson(verifier.url("/v1/reports"), report.dump()).status, 200L);
+        const std::string tokenUrl = verifier.url("/v1/tokens");
+        const auto issuedToken =
+            client.postJson(tokenUrl, R"({"version":1})", {device->dpopHeader("POST", tokenUrl)});
+        QVERIFY2(issuedToken.status == 200, issuedToken.body.c_str());
+        const std::string token = body(issuedToken).at("access_token");
+
+        const std::string url = verifier.url("/v1/whoami");
+        auto stranger =
+            TestDevice::software(path("whoami-stranger"), [&clock] { return clock.now(); });
+        for (int i = 0; i < 5; ++i)
+            VERIFY_PROBLEM(client.get(url, {"Authorization: DPoP " + token,
+                                            stranger->dpopHeader("GET", url, token)}),
+                           401, "invalid_token", "signed by another key");
+        const auto response = client.get(
+            url, {"Authorization: DPoP " + token, device->dpopHeader("GET", url, token)});
+        QVERIFY2(response.status == 200, response.body.c_str());
+        QCOMPARE(body(response).at("device_id"), id);
+    }
+
     void aNonCompliantDeviceGetsNoTokenUntilItReportsCompliant()
     {
         auto device = enrolledSoftwareDevice(path("non-compliant"));
