@@ -578,11 +578,14 @@ private Q_SLOTS:
     void quoteOverOtherPcrsThanThePolicyIsRejected()
     {
         const int before = auditCount(m_tpmId);
+        const std::string latest = m_verifier->storage().device(m_tpmId)->lastAppraisalId;
         CHECK(checkProblem(send(sign(tpmReport(freshNonce(*m_tpm), {0, 1, 2, 3}))), 403,
                            "evidence_rejected", "/submods/tpm/pcrs", "pcr_selection_mismatch",
                            "the quote covers PCRs 0,1,2,3 but the policy asks for "
                            "0,1,2,3,4,5,6,7"));
         CHECK(checkAudited(m_tpmId, before, "evidence_rejected"));
+        // A policy change racing the report, not failed evidence: the latest appraisal stands.
+        QCOMPARE(m_verifier->storage().device(m_tpmId)->lastAppraisalId, latest);
     }
 
     void quoteForAnotherNonceIsRejected()
