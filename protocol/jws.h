@@ -8,6 +8,7 @@
 #include "devicekey.h"
 #include "jose.h"
 #include "opensslptr.h"
+#include "strictjson.h"
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -48,7 +49,6 @@ bool verifyJws(const Jws &jws, EVP_PKEY *key);
 // (RFC 7515 section 4, RFC 7519 section 4): UTF-8 without a byte order mark, a top-level
 // object, no duplicate member name in any object, at most maxJsonDepth levels of nesting.
 // Throws JoseError whose message starts with what ("JWS header", "JWT claim set"…).
-inline constexpr int maxJsonDepth = 32;
 nlohmann::json parseJsonObject(std::string_view text, std::string_view what);
 
 } // namespace vigil::protocol

@@ -1,0 +1,36 @@
+#pragma once
+
+// The JSON reader for everything that arrives from outside: JWS headers, JWT claim sets, DPoP
+// proofs and API bodies. It builds the same nlohmann::json that nlohmann's own parser builds
+// from the same text, but refuses what JOSE parsers may disagree on: a member name given twice
+// in one object (nlohmann keeps the last; RFC 7515 section 5.2 says reject or keep the last,
+// and parsers differ) and nesting past maxJsonDepth.
+//
+// Its own lexer, not nlohmann's, because nlohmann's reads a character at a time through an
+// input adapter and appends each to a token buffer: that was about a tenth of the verifier's
+// CPU per posture report, most of it in the long base64url strings of the report and its
+// evidence. Here a string is copied a run at a time, stopping only at a quote, a backslash, a
+// control character or a byte of a multi-byte UTF-8 sequence (which is validated).
+// tests/fuzz/fuzz_json.cpp checks the two parsers agree on every input the fuzzer makes.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace vigil::protocol {
+
+inline constexpr int maxJsonDepth = 32;
+
+// Parses text (RFC 8259, UTF-8 per RFC 3629, nothing but white space after the value) into out.
+// Numbers come out as nlohmann's parser makes them: an integer as number_integer when negative
+// and number_unsigned otherwise, as a double when it does not fit or has a fraction or
+// exponent. A byte order mark is not JSON and is refused. Returns "" on success, otherwise what
+// is wrong, worded to follow the name of the text ("is not valid UTF-8 JSON", "has the member
+// name \"a\" more than once", "nests deeper than 32 levels"); out is then unspecified.
+std::string parseStrictJson(std::string_view text, nlohmann::json &out);
+
+// A short rendering of an attacker-chosen string for an error message: the string in quotes
+// when it is short and printable ASCII, otherwise its length or "(unprintable)".
+std::string messageExcerpt(std::string_view value);
+
+} // namespace vigil::protocol
