@@ -68,11 +68,12 @@ std::vector<unsigned> pcrsAt(const ObjectReader &reader, std::string_view name)
     return pcrs;
 }
 
+// Added to the members rather than the members copied into a new object: JSON objects keep
+// their members sorted by name, so the text is the same either way.
 nlohmann::json versioned(nlohmann::json members)
 {
-    nlohmann::json json = {{"version", protocolVersion}};
-    json.update(members);
-    return json;
+    members["version"] = protocolVersion;
+    return members;
 }
 
 ObjectReader versionedReader(const nlohmann::json &json)

@@ -107,7 +107,7 @@ nlohmann::json PostureReport::toClaims() const
     return claims;
 }
 
-PostureReport PostureReport::fromClaims(const nlohmann::json &json)
+PostureReport PostureReport::fromClaims(nlohmann::json json)
 {
     const ObjectReader claims(json, "");
     PostureReport report;
@@ -140,13 +140,14 @@ PostureReport PostureReport::fromClaims(const nlohmann::json &json)
     if (!schemaVersion.is_number_integer() || schemaVersion != 1)
         posture.fail("schema_version", "must be 1, the schema this implementation supports");
     posture.object("checks");
-    report.posture = claims.value("posture");
 
     if (claims.has("submods")) {
         const ObjectReader submods = claims.object("submods");
         if (submods.has("tpm"))
             report.tpm = tpmClaims(submods.object("tpm"));
     }
+    // Last: the readers above look into json.
+    report.posture = std::move(json["posture"]);
     return report;
 }
 

@@ -55,8 +55,9 @@ struct PostureReport
     // schema_version 1 and a "checks" object): the verifier parses it fully with
     // posture::PostureSnapshot::fromJson, which protocol/ does not link. Does not look at the
     // clock: jwt.h's validateJwt does. Throws MessageError naming the claim as a JSON pointer
-    // ("/eat_nonce", "/submods/tpm/pcrs/7"); a verifier answers it with invalid_report.
-    static PostureReport fromClaims(const nlohmann::json &claims);
+    // ("/eat_nonce", "/submods/tpm/pcrs/7"); a verifier answers it with invalid_report. Takes
+    // the claim set by value so that a caller done with it moves it in, and posture with it.
+    static PostureReport fromClaims(nlohmann::json claims);
 };
 
 // 0x01 (RFC 9711 UEID type RAND) || the 32 bytes of the key's RFC 7638 thumbprint.

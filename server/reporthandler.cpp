@@ -194,7 +194,7 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         }
         protocol::PostureReport report;
         try {
-            report = protocol::PostureReport::fromClaims(claims);
+            report = protocol::PostureReport::fromClaims(std::move(claims));
         } catch (const protocol::MessageError &e) {
             throw ApiError("invalid_report", e.what(), e.field());
         }
