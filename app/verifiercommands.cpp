@@ -9,7 +9,13 @@
 #include "tpmidentity.h"
 #include "verifierclient.h"
 
-#include <ostream>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace vigil::app {
@@ -104,19 +110,86 @@ template <typename Body> int guarded(std::ostream &err, std::string_view refusal
 
 } // namespace
 
+std::string readEnrollmentToken(const std::filesystem::path &file, std::istream &standardInput,
+                                std::ostream &err)
+{
+    // A token is 48 characters; a file anywhere near this size is some other file.
+    constexpr std::size_t maxBytes = 4096;
+    const bool fromInput = file == "-";
+    const std::string name = file.string();
+    const auto failure = [&](const std::string &what) {
+        return std::runtime_error((fromInput ? "the enrollment token on standard input "
+                                             : "the enrollment token file " + name + " ") +
+                                  what);
+    };
+    std::string text(maxBytes + 1, '\0');
+    std::size_t size = 0;
+    if (fromInput) {
+        standardInput.read(text.data(), static_cast<std::streamsize>(text.size()));
+        size = static_cast<std::size_t>(standardInput.gcount());
+        if (standardInput.bad())
+            throw failure("cannot be read");
+    } else {
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw failure("cannot be opened: " + std::string(std::strerror(errno)));
+        struct stat status
+        {
+        };
+        if (::fstat(fd, &status) == 0 && (status.st_mode & S_IROTH))
+            err << "vigilctl: warning: " << name
+                << " can be read by every user of this machine, and an enrollment token is a "
+                   "secret (chmod o-r "
+                << name << ")\n";
+        while (size < text.size()) {
+            const ssize_t got = ::read(fd, text.data() + size, text.size() - size);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0) {
+                const int error = errno;
+                ::close(fd);
+                throw failure("cannot be read: " + std::string(std::strerror(error)));
+            }
+            if (got == 0)
+                break;
+            size += static_cast<std::size_t>(got);
+        }
+        ::close(fd);
+    }
+    if (size > maxBytes)
+        throw failure("is larger than " + std::to_string(maxBytes) +
+                      " bytes; it should hold only the token");
+    text.resize(size);
+    const auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    const auto first = std::find_if_not(text.begin(), text.end(), isSpace);
+    const auto last = std::find_if_not(text.rbegin(), text.rend(), isSpace).base();
+    if (first >= last)
+        throw failure("is empty; it should hold the token that vigil-verifier token create "
+                      "printed");
+    std::string token(first, last);
+    if (std::any_of(token.begin(), token.end(),
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+        throw failure("holds more than one word or a control character; it should hold only "
+                      "the token");
+    return token;
+}
+
 int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
               std::ostream &err)
 {
     const EnrollmentStore store(options.stateDirectory);
     const int status = guarded(err, "enrollment refused", [&] {
+        const std::string token =
+            enroll.enrollmentToken.empty()
+                ? readEnrollmentToken(enroll.enrollmentTokenFile, std::cin, err)
+                : enroll.enrollmentToken;
         const PinnedCa ca = readCaFile(enroll.caFile, enroll.caFingerprint);
         Device device = loadDevice(options, err);
         const auto stagedCa = store.stageCa(ca);
         VerifierClient client(enroll.serverUrl, stagedCa, *device.key, device.identity.get(),
                               options.transport);
         const std::string hostname = enroll.hostname.empty() ? hostName() : enroll.hostname;
-        const protocol::EnrollmentComplete complete =
-            client.enroll(enroll.enrollmentToken, hostname);
+        const protocol::EnrollmentComplete complete = client.enroll(token, hostname);
 
         EnrollmentState state;
         state.serverUrl = client.baseUrl();

@@ -112,11 +112,13 @@ url=$(sed -n 's/^vigil-verifier: serving \(https:[^ ]*\) on .*/\1/p' "$work/serv
 [ -n "$url" ] || { echo "vigil-verifier did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 echo "vigil-verifier serving $url (log: $work/serve.log)"
 
-token=$("$verifier" token create --data "$data" --label demo | head -n 1)
+# The token goes through a file of mode 600, as a fleet installer would seed it, not the
+# command line, where every user's process list shows it.
+(umask 077 && "$verifier" token create --data "$data" --label demo | head -n 1 >"$work/token")
 echo
-echo "\$ vigilctl enroll --server $url --ca-file $data/ca.pem --ca-fingerprint $fingerprint --token vet1.… --tcti $device_tcti"
+echo "\$ vigilctl enroll --server $url --ca-file $data/ca.pem --ca-fingerprint $fingerprint --token-file $work/token --tcti $device_tcti"
 "$vigilctl" enroll --server "$url" --ca-file "$data/ca.pem" --ca-fingerprint "$fingerprint" \
-    --token "$token" --tcti "$device_tcti" --state-dir "$device"
+    --token-file "$work/token" --tcti "$device_tcti" --state-dir "$device"
 
 report() {
     local status=0

@@ -29,11 +29,15 @@ Commands:
   tpm quote --nonce HEX --pcrs LIST --out DIR [--json]
                             Quote SHA-256 PCRs (e.g. 0,1,7 or 0-7) with the device's
                             attestation key and write files tpm2_checkquote accepts.
-  enroll --server URL --ca-file PEM [--ca-fingerprint sha256:HEX] --token TOKEN
-         [--json]           Enroll this device with a verifier: pin its CA (checked
+  enroll --server URL --ca-file PEM [--ca-fingerprint sha256:HEX]
+         (--token-file FILE | --token TOKEN) [--json]
+                            Enroll this device with a verifier: pin its CA (checked
                             against the fingerprint when given), prove the TPM's keys
                             (or use the software key where there is no TPM) and save
-                            the enrollment in the state directory.
+                            the enrollment in the state directory. --token-file reads
+                            the enrollment token from FILE (- for standard input), out
+                            of sight of other users' process lists; --token is for
+                            trying things out.
   report [--json]           Collect the posture, answer a fresh nonce with a signed
                             report (and a TPM quote of the PCRs the verifier asks for)
                             and print the verdict: every check with what to fix.
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
             json = true;
         } else if (arg == "--tcti" || arg == "--state-dir" || arg == "--nonce" || arg == "--pcrs" ||
                    arg == "--out" || arg == "--server" || arg == "--ca-file" ||
-                   arg == "--ca-fingerprint" || arg == "--token") {
+                   arg == "--ca-fingerprint" || arg == "--token" || arg == "--token-file") {
             if (i + 1 >= argc)
                 return usageError("option " + std::string(arg) + " needs a value");
             values[arg] = argv[++i];
@@ -179,18 +183,23 @@ int main(int argc, char **argv)
                                      : std::filesystem::path(value("--state-dir"));
         if (words[0] == "enroll") {
             if (const auto extra = allowOnly({"--tcti", "--state-dir", "--server", "--ca-file",
-                                              "--ca-fingerprint", "--token"});
+                                              "--ca-fingerprint", "--token", "--token-file"});
                 !extra.empty())
                 return usageError("enroll does not take " + extra);
-            for (const char *required : {"--server", "--ca-file", "--token"})
+            for (const char *required : {"--server", "--ca-file"})
                 if (value(required).empty())
                     return usageError(std::string("enroll needs ") + required);
+            if (value("--token").empty() == value("--token-file").empty())
+                return usageError(value("--token").empty()
+                                      ? "enroll needs --token-file (or --token)"
+                                      : "enroll takes --token-file or --token, not both");
             vigil::app::EnrollOptions enroll;
             enroll.serverUrl = value("--server");
             enroll.caFile = std::string(value("--ca-file"));
             if (values.contains("--ca-fingerprint"))
                 enroll.caFingerprint = std::string(value("--ca-fingerprint"));
             enroll.enrollmentToken = value("--token");
+            enroll.enrollmentTokenFile = std::string(value("--token-file"));
             return vigil::app::runEnroll(options, enroll, std::cout, std::cerr);
         }
         if (const auto extra = allowOnly({"--tcti", "--state-dir"}); !extra.empty())

@@ -9,9 +9,12 @@
 #include "softwaredevicekey.h"
 #include "swtpmsimulator.h"
 #include "testverifier.h"
+#include "verifiercommands.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <fstream>
+#include <sstream>
 
 using namespace vigil;
 using test::SwtpmSimulator;
@@ -38,11 +41,12 @@ const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "
   "disk_encryption": {"required": false}, "firewall": {"required": false},
   "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
-vigil::test::ProgramRun vigilctl(const QStringList &arguments)
+vigil::test::ProgramRun vigilctl(const QStringList &arguments, const QByteArray &input = {})
 {
     vigil::test::ProgramOptions options;
     options.environment.remove(QStringLiteral("VIGIL_TCTI"));
     options.timeout = std::chrono::seconds(90);
+    options.input = input;
     return vigil::test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments,
                                    options);
 }
@@ -251,6 +255,112 @@ private Q_SLOTS:
         }
     }
 
+    void enrollsWithTheTokenFromAFileOrStandardInput()
+    {
+        // A file only its owner reads: no warning.
+        const std::string ownFile = directory("own-token").toStdString();
+        const std::string token = m_verifier->createEnrollmentToken();
+        writeFile(ownFile, token + "\n", fs::perms::owner_read | fs::perms::owner_write);
+        auto run = vigilctl(withTokenFile(
+            enrollArguments(directory("from-file"), QStringLiteral("none")), q(ownFile)));
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(!run.err.contains("warning"), run.err.constData());
+        QVERIFY(run.out.startsWith("Enrolled with "));
+
+        // Standard input, with the newline echo leaves.
+        run =
+            vigilctl(withTokenFile(enrollArguments(directory("from-input"), QStringLiteral("none")),
+                                   QStringLiteral("-")),
+                     b(m_verifier->createEnrollmentToken() + "\n"));
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(run.out.startsWith("Enrolled with "));
+
+        // A file every user may read is used, with a warning that names it (not the token).
+        const std::string sharedFile = directory("shared-token").toStdString();
+        const std::string sharedToken = m_verifier->createEnrollmentToken();
+        writeFile(sharedFile, sharedToken,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+        run = vigilctl(withTokenFile(
+            enrollArguments(directory("from-shared-file"), QStringLiteral("none")), q(sharedFile)));
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains(b("vigilctl: warning: " + sharedFile +
+                                    " can be read by every user of this machine, and an "
+                                    "enrollment token is a secret (chmod o-r " +
+                                    sharedFile + ")\n")),
+                 run.err.constData());
+        QVERIFY(!run.err.contains(b(sharedToken)));
+
+        // A token file that cannot be read stops enrollment before anything is written.
+        const QString state = directory("no-token-file");
+        run = vigilctl(withTokenFile(enrollArguments(state, QStringLiteral("none")),
+                                     directory("missing-token")));
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.endsWith(b("vigilctl: the enrollment token file " +
+                                    directory("missing-token").toStdString() +
+                                    " cannot be opened: No such file or directory\n")),
+                 run.err.constData());
+        QVERIFY(!fs::exists(state.toStdString() + "/enrollment.json"));
+    }
+
+    void readEnrollmentTokenTakesOneTokenOnly()
+    {
+        std::ostringstream err;
+        const auto read = [&](const std::string &content) {
+            const std::string file = directory("token-under-test").toStdString();
+            writeFile(file, content, fs::perms::owner_read | fs::perms::owner_write);
+            std::istringstream unused;
+            return app::readEnrollmentToken(file, unused, err);
+        };
+        const auto refusal = [&](const std::string &content) {
+            try {
+                read(content);
+            } catch (const std::runtime_error &e) {
+                return std::string(e.what());
+            }
+            return std::string("(accepted)");
+        };
+        const std::string file = directory("token-under-test").toStdString();
+        const std::string prefix = "the enrollment token file " + file + " ";
+
+        QCOMPARE(read("vet1.abc"), std::string("vet1.abc"));
+        QCOMPARE(read(" \tvet1.abc\r\n\n"), std::string("vet1.abc"));
+        QCOMPARE(refusal(""), prefix + "is empty; it should hold the token that vigil-verifier "
+                                       "token create printed");
+        QCOMPARE(refusal(" \n\n"), refusal(""));
+        const std::string twoWords =
+            prefix + "holds more than one word or a control character; it should hold only the "
+                     "token";
+        QCOMPARE(refusal("vet1.abc vet1.def"), twoWords);
+        QCOMPARE(refusal("vet1.abc\nvet1.def\n"), twoWords);
+        QCOMPARE(refusal(std::string("vet1.a\0bc", 9)), twoWords);
+        QCOMPARE(refusal(std::string(4097, 'x')),
+                 prefix + "is larger than 4096 bytes; it should hold only the token");
+        QCOMPARE(read(std::string(4096, 'x')), std::string(4096, 'x'));
+        QVERIFY(err.str().empty()); // the files were the owner's alone
+
+        std::istringstream input("vet1.from-input\n");
+        QCOMPARE(app::readEnrollmentToken("-", input, err), std::string("vet1.from-input"));
+        std::istringstream empty;
+        try {
+            app::readEnrollmentToken("-", empty, err);
+            QFAIL("an empty standard input was taken for a token");
+        } catch (const std::runtime_error &e) {
+            QCOMPARE(std::string(e.what()),
+                     std::string("the enrollment token on standard input is empty; it should "
+                                 "hold the token that vigil-verifier token create printed"));
+        }
+        const std::string folder = directory("a-folder").toStdString();
+        fs::create_directories(folder);
+        std::istringstream unused;
+        try {
+            app::readEnrollmentToken(folder, unused, err);
+            QFAIL("a directory was taken for a token file");
+        } catch (const std::runtime_error &e) {
+            QCOMPARE(std::string(e.what()),
+                     "the enrollment token file " + folder + " cannot be read: Is a directory");
+        }
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("arguments");
@@ -263,7 +373,14 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("enroll"), QStringLiteral("--server"),
                            QStringLiteral("https://x"), QStringLiteral("--ca-file"),
                            QStringLiteral("ca.pem")}
-            << "vigilctl: enroll needs --token";
+            << "vigilctl: enroll needs --token-file (or --token)";
+        QTest::newRow("enroll with both tokens")
+            << QStringList{QStringLiteral("enroll"),    QStringLiteral("--server"),
+                           QStringLiteral("https://x"), QStringLiteral("--ca-file"),
+                           QStringLiteral("ca.pem"),    QStringLiteral("--token"),
+                           QStringLiteral("t"),         QStringLiteral("--token-file"),
+                           QStringLiteral("f")}
+            << "vigilctl: enroll takes --token-file or --token, not both";
         QTest::newRow("report with token")
             << QStringList{QStringLiteral("report"), QStringLiteral("--token"), QStringLiteral("t")}
             << "vigilctl: report does not take --token";
@@ -323,6 +440,20 @@ private:
                 state,
                 QStringLiteral("--tcti"),
                 tcti};
+    }
+
+    static QStringList withTokenFile(QStringList arguments, const QString &file)
+    {
+        const auto at = arguments.indexOf(QStringLiteral("--token"));
+        arguments[at] = QStringLiteral("--token-file");
+        arguments[at + 1] = file;
+        return arguments;
+    }
+
+    static void writeFile(const std::string &path, const std::string &content, fs::perms mode)
+    {
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+        fs::permissions(path, mode);
     }
 
     static std::string readFile(const std::string &path)

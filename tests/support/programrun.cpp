@@ -12,6 +12,10 @@ ProgramRun runProgram(const QString &program, const QStringList &arguments,
     if (!options.workingDirectory.isEmpty())
         process.setWorkingDirectory(options.workingDirectory);
     process.start(program, arguments);
+    // Always ended, so that a program reading it sees end-of-file rather than waiting forever.
+    if (!options.input.isEmpty())
+        process.write(options.input);
+    process.closeWriteChannel();
     ProgramRun run;
     if (!process.waitForFinished(static_cast<int>(options.timeout.count()))) {
         run.err = program.toUtf8() + " did not finish: " + process.errorString().toUtf8();

@@ -20,6 +20,7 @@ struct ProgramOptions
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     QString workingDirectory; // empty: the test's own
     std::chrono::milliseconds timeout{60000};
+    QByteArray input; // the program's standard input, which then ends
 };
 
 // Runs program with arguments and waits for it. A program that does not start or finish in
