@@ -131,6 +131,51 @@ int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::s
     }
 }
 
+int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std::string> &names,
+                        TimePoint now, bool json, std::ostream &out, std::ostream &err)
+{
+    try {
+        const DataDirectory data = DataDirectory::open(dir);
+        const TlsCertificateInfo renewed = data.renewTlsCertificate(names, now);
+        if (json) {
+            out << nlohmann::json{{"certificate", data.tlsCertificate().string()},
+                                  {"names", renewed.names},
+                                  {"not_after", isoTime(renewed.notAfter)},
+                                  {"fingerprint", renewed.fingerprint}}
+                       .dump(2)
+                << "\n";
+            return 0;
+        }
+        out << "Renewed " << data.tlsCertificate().string() << " for";
+        for (const auto &name : renewed.names)
+            out << " " << name;
+        out << "\n  valid until  " << isoTime(renewed.notAfter) << "\n"
+            << "  fingerprint  " << renewed.fingerprint << "\n"
+            << "Same CA and key: agents keep trusting it. Restart vigil-verifier serve to present "
+               "it.\n";
+        return 0;
+    } catch (const std::exception &e) {
+        err << "vigil-verifier: tls renew failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
+                             const std::filesystem::path &dir, TimePoint now)
+{
+    const std::string renew =
+        "run vigil-verifier tls renew --data " + dir.string() + " and restart vigil-verifier serve";
+    if (certificate.notAfter <= now)
+        return "the TLS certificate expired at " + isoTime(certificate.notAfter) +
+               "; agents refuse to connect until you " + renew;
+    const auto left = std::chrono::floor<std::chrono::days>(certificate.notAfter - now);
+    if (left >= tlsRenewalWarning)
+        return {};
+    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " +
+           std::to_string(left.count()) + (left.count() == 1 ? " day" : " days") +
+           "); agents will refuse it then: " + renew;
+}
+
 int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,
                           bool json, std::ostream &out)
 {

@@ -4,6 +4,7 @@
 // in-process: init, enrollment tokens, devices, policy check. Each returns the exit status
 // (0 done, 1 failed with the reason on err).
 
+#include "datadirectory.h"
 #include "storage.h"
 
 #include <chrono>
@@ -17,6 +18,18 @@ namespace vigil::server {
 
 int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::string> &names,
                       TimePoint now, std::ostream &out, std::ostream &err);
+
+// Issues the TLS certificate again from the data directory's CA (DataDirectory::
+// renewTlsCertificate): for names, or for the names it has when names is empty.
+int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std::string> &names,
+                        TimePoint now, bool json, std::ostream &out, std::ostream &err);
+
+// How long before its end `serve` starts warning that the TLS certificate needs renewing.
+inline constexpr std::chrono::days tlsRenewalWarning{30};
+// The warning `serve` logs at start for certificate, or "" while more than tlsRenewalWarning
+// is left.
+std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
+                             const std::filesystem::path &dir, TimePoint now);
 
 struct TokenOptions
 {

@@ -326,6 +326,41 @@ X509Ptr makeTlsCertificate(X509 *ca, EVP_PKEY *caKey, EVP_PKEY *tlsKey,
     return certificate;
 }
 
+// The subjectAltNames as text, in the certificate's order: DNS names as they are, IP addresses
+// as inet_ntop writes them (which parseServerNames reads back).
+std::vector<std::string> subjectAltNameTexts(X509 *certificate)
+{
+    std::vector<std::string> names;
+    const GeneralNamesPtr general(static_cast<GENERAL_NAMES *>(
+        X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr)));
+    if (!general)
+        return names;
+    for (int i = 0; i < sk_GENERAL_NAME_num(general.get()); ++i) {
+        const GENERAL_NAME *name = sk_GENERAL_NAME_value(general.get(), i);
+        if (name->type == GEN_DNS) {
+            names.emplace_back(
+                reinterpret_cast<const char *>(ASN1_STRING_get0_data(name->d.dNSName)),
+                ASN1_STRING_length(name->d.dNSName));
+        } else if (name->type == GEN_IPADD) {
+            const int length = ASN1_STRING_length(name->d.iPAddress);
+            char text[INET6_ADDRSTRLEN] = {};
+            if ((length == 4 || length == 16) &&
+                inet_ntop(length == 4 ? AF_INET : AF_INET6,
+                          ASN1_STRING_get0_data(name->d.iPAddress), text, sizeof text))
+                names.emplace_back(text);
+        }
+    }
+    return names;
+}
+
+TimePoint notAfterOf(X509 *certificate)
+{
+    std::tm fields{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &fields) != 1)
+        throw DataDirectoryError("cannot read a certificate's notAfter: " + openSslError());
+    return std::chrono::system_clock::from_time_t(timegm(&fields));
+}
+
 std::string fingerprintOf(X509 *certificate)
 {
     try {
@@ -642,6 +677,38 @@ DataDirectory DataDirectory::open(const fs::path &dir)
                                  quoted(ekCas) +
                                  " and put the TPM manufacturers' CA certificates in it");
     return directory;
+}
+
+TlsCertificateInfo DataDirectory::tlsCertificateInfo() const
+{
+    const X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
+    return {subjectAltNameTexts(tls.get()), notAfterOf(tls.get()), fingerprintOf(tls.get())};
+}
+
+TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::string> &serverNames,
+                                                      TimePoint now) const
+{
+    const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
+    const EvpPkeyPtr issuerKey = loadKey(caKey(), caKeyWhat);
+    const X509Ptr current = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
+    const EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
+    requireKeyMatches(current.get(), key.get(), tlsCertificate(), tlsKey());
+    const std::vector<std::string> names =
+        serverNames.empty() ? subjectAltNameTexts(current.get()) : serverNames;
+    const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
+                                               parseServerNames(names), now);
+    try {
+        attestation::writePrivateFile(tlsCertificate(), certificatePem(renewed.get()),
+                                      attestation::Replace::Allowed, "TLS certificate");
+    } catch (const attestation::KeyError &e) {
+        throw DataDirectoryError(e.what());
+    }
+    // Written 0600 like every file privatefile writes; certificates are public.
+    if (::chmod(tlsCertificate().c_str(), 0644) != 0)
+        throw DataDirectoryError("cannot set mode 0644 on " + quoted(tlsCertificate()) + ": " +
+                                 std::strerror(errno));
+    return {subjectAltNameTexts(renewed.get()), notAfterOf(renewed.get()),
+            fingerprintOf(renewed.get())};
 }
 
 std::string certificateFingerprint(const fs::path &pem)

@@ -40,6 +40,14 @@ struct InitResult
     std::string caFingerprint;
 };
 
+// What the TLS certificate says, for people deciding whether to renew it.
+struct TlsCertificateInfo
+{
+    std::vector<std::string> names; // its subjectAltNames as text: DNS names, IP addresses
+    TimePoint notAfter;
+    std::string fingerprint; // "sha256:" + hex SHA-256 of its DER
+};
+
 class DataDirectory
 {
 public:
@@ -66,6 +74,18 @@ public:
     // key matching its certificate, the TLS certificate signed by the CA, the token key EC P-256;
     // ek-cas/ a directory. Does not look at the database or the policy.
     static DataDirectory open(const std::filesystem::path &dir);
+
+    // The TLS certificate as it is in the directory now.
+    TlsCertificateInfo tlsCertificateInfo() const;
+
+    // Issues a new TLS certificate from the CA for the TLS key already here, valid tlsValidity
+    // from now, for serverNames (checked as initialise() checks them) or, when that is empty,
+    // for the names the current certificate holds; then replaces tls.pem atomically (a crash
+    // leaves the old certificate or the new one). The CA and the keys stay, so agents that pin
+    // the CA accept the new certificate; a running `serve` presents the old one until it is
+    // restarted. Nothing is written when a name is refused.
+    TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
+                                           TimePoint now) const;
 
     const std::filesystem::path &directory() const { return m_dir; }
     std::filesystem::path caCertificate() const { return m_dir / caCertificateName; }

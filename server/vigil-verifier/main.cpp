@@ -53,6 +53,11 @@ Commands:
   devices revoke --data DIR ID [--reason TEXT]
                          A revoked device gets no token from that moment.
   policy check FILE      Validate a policy file; errors point at the bad entry.
+  tls renew --data DIR [--name NAME ...] [--json]
+                         Issue the TLS certificate again from the data directory's
+                         CA, for 397 days, for the names given or else the names it
+                         has. Agents keep trusting it (same CA); restart serve to
+                         present it. serve warns 30 days before it runs out.
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).
@@ -237,11 +242,14 @@ int serve(const Arguments &arguments)
         options.ekCaDirectory = data.ekCaDirectory().string();
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
-        // Expired nonces and enrollments go on a timer, not on request paths.
+        // Expired nonces and enrollments go on a timer, not on request paths; so does the
+        // look at the TLS certificate's end, warned about at start and then once a day (the
+        // warning counts the days).
         std::mutex mutex;
         std::condition_variable stopped;
         bool stopping = false;
         std::thread purger([&] {
+            std::string lastWarning;
             std::unique_lock lock(mutex);
             while (!stopping) {
                 lock.unlock();
@@ -249,6 +257,16 @@ int serve(const Arguments &arguments)
                     storage->purgeExpired(clock.now());
                 } catch (const std::exception &e) {
                     qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
+                }
+                try {
+                    const std::string warning =
+                        tlsExpiryWarning(data.tlsCertificateInfo(), dir, clock.now());
+                    if (!warning.empty() && warning != lastWarning)
+                        qCWarning(lcServe).noquote() << warning.c_str();
+                    lastWarning = warning;
+                } catch (const std::exception &e) {
+                    qCWarning(lcServe)
+                        << "cannot check the TLS certificate's validity:" << e.what();
                 }
                 lock.lock();
                 stopped.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; });
@@ -293,6 +311,13 @@ int run(const Arguments &arguments)
         return serve(arguments);
     if (words[0] == "policy" && words.size() == 3 && words[1] == "check")
         return checkPolicy(words[2], std::cout, std::cerr);
+    if (words[0] == "tls" && words.size() == 2 && words[1] == "renew") {
+        const auto names = arguments.values.find("--name");
+        return renewTlsCertificate(dataDirectory(arguments),
+                                   names == arguments.values.end() ? std::vector<std::string>()
+                                                                   : names->second,
+                                   now, json, std::cout, std::cerr);
+    }
 
     // Opened only once the command line is known to be good: a usage error must not be
     // reported as a problem with the data directory.

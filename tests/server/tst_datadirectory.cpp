@@ -427,6 +427,77 @@ private Q_SLOTS:
         QVERIFY(readAll(second / "ca.pem") != readAll(dir / "ca.pem"));
     }
 
+    // Renewal: the same certificate profile again, from the same CA for the same key, valid
+    // from the renewal; nothing else in the directory changes.
+    void renewIssuesTheCertificateAgain()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const TimePoint then = nowSeconds() - std::chrono::days(380);
+        DataDirectory::initialise(dir, {"Verifier.Example.org", "127.0.0.1", "::1"}, then);
+        const DataDirectory data = DataDirectory::open(dir);
+        const TlsCertificateInfo before = data.tlsCertificateInfo();
+        QCOMPARE(before.names,
+                 (std::vector<std::string>{"verifier.example.org", "127.0.0.1", "::1"}));
+        QVERIFY(before.notAfter == then + DataDirectory::tlsValidity);
+        QCOMPARE(before.fingerprint, certificateFingerprint(dir / "tls.pem"));
+        const QByteArrayList layout = layoutOf(dir);
+        const QByteArray oldCertificate = readAll(dir / "tls.pem");
+        QByteArrayList unchanged;
+        for (const char *name : {"ca.pem", "ca-key.pem", "tls-key.pem", "token-signing-key.pem"})
+            unchanged << readAll(dir / name);
+
+        const TimePoint now = nowSeconds();
+        const TlsCertificateInfo renewed = data.renewTlsCertificate({}, now);
+        QCOMPARE(renewed.names, before.names);
+        QVERIFY(renewed.notAfter == now + DataDirectory::tlsValidity);
+        QCOMPARE(renewed.fingerprint, certificateFingerprint(dir / "tls.pem"));
+        QVERIFY(renewed.fingerprint != before.fingerprint);
+        QVERIFY(readAll(dir / "tls.pem") != oldCertificate);
+        QCOMPARE(layoutOf(dir), layout); // tls.pem 0644 again, no temporary file left
+        int i = 0;
+        for (const char *name : {"ca.pem", "ca-key.pem", "tls-key.pem", "token-signing-key.pem"})
+            QCOMPARE(readAll(dir / name), unchanged[i++]);
+        DataDirectory::open(dir); // the key still matches, the CA still signs it
+
+        QByteArray output, error;
+        const QByteArray nowText =
+            QByteArray::number(qlonglong(std::chrono::system_clock::to_time_t(now)));
+        QVERIFY2(
+            runPython(profileScript, {qs(dir), QString::fromLatin1(nowText)}, {}, output, error),
+            error.constData());
+        const QByteArray tlsValidity = QByteArray::number(397 * 86400);
+        for (const QByteArray &line : QByteArrayList{
+                 "tls subject CN=verifier.example.org", "tls serial bits 127",
+                 "tls not before now-3600", "tls not after now+" + tlsValidity,
+                 "tls basicConstraints critical ca=False pathlen=None",
+                 "tls keyUsage critical digital_signature", "tls extendedKeyUsage serverAuth",
+                 "tls authorityKeyIdentifier of the CA",
+                 "tls subjectAltName dns=verifier.example.org ip=127.0.0.1,::1",
+                 "tls signed by the CA key", "tls key matches its certificate"})
+            QVERIFY2(output.split('\n').contains(line), line.constData());
+
+        // Other names replace the old ones.
+        const TlsCertificateInfo renamed = data.renewTlsCertificate({"verifier.example.net"}, now);
+        QCOMPARE(renamed.names, std::vector<std::string>{"verifier.example.net"});
+        QCOMPARE(data.tlsCertificateInfo().names, renamed.names);
+    }
+
+    void renewRefusesABadNameAndWritesNothing()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArray before = readAll(dir / "tls.pem");
+        const DataDirectory data = DataDirectory::open(dir);
+        QCOMPARE(thrownMessage<DataDirectoryError>(
+                     [&] { data.renewTlsCertificate({"bad_name.example"}, nowSeconds()); }),
+                 QByteArray("server name 'bad_name.example' is neither an IP address nor a "
+                            "valid DNS name: label 'bad_name' has a character other than "
+                            "letters, digits and '-'"));
+        QCOMPARE(readAll(dir / "tls.pem"), before);
+    }
+
     // OpenSSL's own command-line verifier: the chain, the server purpose (EKU and key usage)
     // under strict X.509 rules, and the extensions as it prints them.
     void tlsCertificateVerifiesWithTheOpenSslCli()

@@ -1,5 +1,6 @@
 // Runs the real vigil-verifier binary: its usage errors, the administrative commands on a data
 // directory, and `serve` end to end over pinned HTTPS.
+#include "admincommands.h"
 #include "httpsclient.h"
 #include "programrun.h"
 #include "testprinters.h"
@@ -11,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 using vigil::test::HttpsClient;
 using vigil::test::ProgramRun;
@@ -52,6 +54,12 @@ QString initialised(const QTemporaryDir &tmp)
     if (run.exitCode != 0)
         qWarning("init failed: %s", run.err.constData());
     return run.exitCode == 0 ? dir : QString();
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
 QByteArray usageText()
@@ -272,6 +280,109 @@ private Q_SLOTS:
                               "/ek-cas/ (empty: add your TPM manufacturers' CA certificates)\n"
                               "CA fingerprint (agents pin this): " +
                               fingerprint + "\n");
+    }
+
+    void tlsRenewKeepsTheNamesAndTheCa()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const auto caBefore = readFile(dir + QStringLiteral("/ca.pem"));
+        const auto tlsBefore = readFile(dir + QStringLiteral("/tls.pem"));
+
+        const ProgramRun run = verifier(words(QStringLiteral("tls renew --data")) << dir);
+        QCOMPARE(run.err, QByteArray());
+        QCOMPARE(run.exitCode, 0);
+        const QByteArray d = dir.toUtf8();
+        const QList<QByteArray> lines = run.out.split('\n');
+        QCOMPARE(lines.size(), 5);
+        QCOMPARE(lines[0], "Renewed " + d + "/tls.pem for 127.0.0.1 localhost");
+        // 397 days from now, to the second the command ran.
+        const QDateTime until = QDateTime::fromString(
+            QString::fromLatin1(lines[1].mid(QByteArray("  valid until  ").size())), Qt::ISODate);
+        QVERIFY2(until.isValid(), lines[1].constData());
+        QVERIFY(qAbs(QDateTime::currentDateTimeUtc().addDays(397).secsTo(until)) < 60);
+        QVERIFY2(lines[2].startsWith("  fingerprint  sha256:"), lines[2].constData());
+        QCOMPARE(lines[3], QByteArray("Same CA and key: agents keep trusting it. Restart "
+                                      "vigil-verifier serve to present it."));
+        QCOMPARE(readFile(dir + QStringLiteral("/ca.pem")), caBefore);
+        QVERIFY(readFile(dir + QStringLiteral("/tls.pem")) != tlsBefore);
+
+        const ProgramRun renamed = verifier(
+            words(QStringLiteral("tls renew --json --name verifier.example --data")) << dir);
+        QCOMPARE(renamed.exitCode, 0);
+        const auto json = nlohmann::json::parse(renamed.out.toStdString());
+        QCOMPARE(json.at("names"), nlohmann::json::array({"verifier.example"}));
+        QCOMPARE(json.at("certificate").get<std::string>(), dir.toStdString() + "/tls.pem");
+
+        const ProgramRun refused =
+            verifier(words(QStringLiteral("tls renew --name bad_name --data")) << dir);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.startsWith("vigil-verifier: tls renew failed: server name 'bad_name' "
+                                        "is neither an IP address nor a valid DNS name"),
+                 refused.err.constData());
+    }
+
+    void serveWarnsBeforeTheTlsCertificateRunsOut()
+    {
+        using namespace std::chrono_literals;
+        const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1800000000));
+        vigil::server::TlsCertificateInfo certificate;
+        certificate.notAfter = now + std::chrono::days(30);
+        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now), std::string());
+        certificate.notAfter = now + std::chrono::days(30) - 1s;
+        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
+                 std::string("the TLS certificate expires at 2027-02-14T07:59:59Z (in 29 days); "
+                             "agents will refuse it then: run vigil-verifier tls renew --data "
+                             "/srv/vigil and restart vigil-verifier serve"));
+        certificate.notAfter = now + 36h;
+        QVERIFY(
+            vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now).find("(in 1 day)") !=
+            std::string::npos);
+        certificate.notAfter = now;
+        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
+                 std::string("the TLS certificate expired at 2027-01-15T08:00:00Z; agents refuse "
+                             "to connect until you run vigil-verifier tls renew --data /srv/vigil "
+                             "and restart vigil-verifier serve"));
+    }
+
+    // End to end: a data directory whose certificate has 17 days left gets the warning in the
+    // log of serve; after tls renew, a restarted serve has nothing to warn about.
+    void serveWarnsOfAnEndingCertificateUntilItIsRenewed()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath(QStringLiteral("data"));
+        std::ostringstream out, err;
+        QCOMPARE(vigil::server::initDataDirectory(
+                     dir.toStdString(), {"127.0.0.1"},
+                     std::chrono::system_clock::now() - std::chrono::days(380), out, err),
+                 0);
+        const QStringList arguments = words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir;
+        const QRegularExpression warning(
+            QStringLiteral(
+                R"(^\S+ warning vigil\.verifier\.serve: the TLS certificate expires at )"
+                R"(\S+ \(in 1[67] days\); agents will refuse it then: run )"
+                R"(vigil-verifier tls renew --data \S+ and restart vigil-verifier serve$)"),
+            QRegularExpression::MultilineOption);
+        {
+            Server server(arguments);
+            QVERIFY2(server.waitForBanner() > 0, server.err().constData());
+            QVERIFY2(server.waitForLog(warning), server.err().constData());
+            QCOMPARE(server.terminate(), 0);
+        }
+        QCOMPARE(verifier(words(QStringLiteral("tls renew --data")) << dir).exitCode, 0);
+        Server renewed(arguments);
+        const int port = renewed.waitForBanner();
+        QVERIFY2(port > 0, renewed.err().constData());
+        {
+            HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+            QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+        }
+        QVERIFY2(
+            renewed.waitForLog(logLine(QStringLiteral(R"(127\.0\.0\.1 GET /v1/health 200 .*)"))),
+            renewed.err().constData());
+        QCOMPARE(renewed.terminate(), 0);
+        QVERIFY2(!renewed.err().contains("TLS certificate"), renewed.err().constData());
     }
 
     void initRefusesANonEmptyDirectory()
