@@ -196,6 +196,20 @@ out.append('token key ' + token.curve.name)
 print('\n'.join(out))
 )";
 
+// profileScript's lines for the directory's certificates, times relative to now; fails the test
+// (and returns nothing) when the script does.
+QByteArrayList profileOf(const fs::path &dir, TimePoint now)
+{
+    QByteArray output, error;
+    const QByteArray nowText =
+        QByteArray::number(qlonglong(std::chrono::system_clock::to_time_t(now)));
+    if (!runPython(profileScript, {qs(dir), QString::fromLatin1(nowText)}, {}, output, error)) {
+        QTest::qFail(error.constData(), __FILE__, __LINE__);
+        return {};
+    }
+    return output.split('\n');
+}
+
 } // namespace
 
 class TestDataDirectory : public QObject
@@ -378,15 +392,9 @@ private Q_SLOTS:
                                   {"Verifier.Example.org", "localhost", "*.agents.example.org",
                                    "127.0.0.1", "::1", "[fd00::5]", "localhost", "10.1.2.3"},
                                   now);
-        QByteArray output, error;
-        const QByteArray nowText =
-            QByteArray::number(qlonglong(std::chrono::system_clock::to_time_t(now)));
-        QVERIFY2(
-            runPython(profileScript, {qs(dir), QString::fromLatin1(nowText)}, {}, output, error),
-            error.constData());
         const QByteArray caValidity = QByteArray::number(3652 * 86400);
         const QByteArray tlsValidity = QByteArray::number(397 * 86400);
-        QCOMPARE(output.split('\n'),
+        QCOMPARE(profileOf(dir, now),
                  (QByteArrayList{
                      "ca version v3",
                      "ca subject CN=Vigil verifier CA <8 hex>",
@@ -460,12 +468,7 @@ private Q_SLOTS:
             QCOMPARE(readAll(dir / name), unchanged[i++]);
         DataDirectory::open(dir); // the key still matches, the CA still signs it
 
-        QByteArray output, error;
-        const QByteArray nowText =
-            QByteArray::number(qlonglong(std::chrono::system_clock::to_time_t(now)));
-        QVERIFY2(
-            runPython(profileScript, {qs(dir), QString::fromLatin1(nowText)}, {}, output, error),
-            error.constData());
+        const QByteArrayList profile = profileOf(dir, now);
         const QByteArray tlsValidity = QByteArray::number(397 * 86400);
         for (const QByteArray &line : QByteArrayList{
                  "tls subject CN=verifier.example.org", "tls serial bits 127",
@@ -475,7 +478,7 @@ private Q_SLOTS:
                  "tls authorityKeyIdentifier of the CA",
                  "tls subjectAltName dns=verifier.example.org ip=127.0.0.1,::1",
                  "tls signed by the CA key", "tls key matches its certificate"})
-            QVERIFY2(output.split('\n').contains(line), line.constData());
+            QVERIFY2(profile.contains(line), line.constData());
 
         // Other names replace the old ones.
         const TlsCertificateInfo renamed = data.renewTlsCertificate({"verifier.example.net"}, now);
