@@ -233,6 +233,8 @@ private:
         // As nlohmann does, with strtod: a magnitude too large for a double is refused, one too
         // small becomes 0. In the C locale, whatever locale the process runs in.
         static const locale_t cLocale = newlocale(LC_ALL_MASK, "C", nullptr);
+        if (cLocale == locale_t{})
+            return invalid(); // out of memory at the first number ever read
         const std::string digits(start, m_next);
         const double value = strtod_l(digits.c_str(), nullptr, cLocale);
         if (!std::isfinite(value))

@@ -171,8 +171,10 @@ std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
     const auto left = std::chrono::floor<std::chrono::days>(certificate.notAfter - now);
     if (left >= tlsRenewalWarning)
         return {};
-    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " +
-           std::to_string(left.count()) + (left.count() == 1 ? " day" : " days") +
+    const std::string in = left.count() == 0   ? "less than a day"
+                           : left.count() == 1 ? "1 day"
+                                               : std::to_string(left.count()) + " days";
+    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " + in +
            "); agents will refuse it then: " + renew;
 }
 

@@ -384,10 +384,12 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
     } catch (const attestation::KeyError &e) {
         throw DataDirectoryError(e.what());
     }
-    // Written 0600 like every file privatefile writes; certificates are public.
+    // Written 0600 like every file privatefile writes; certificates are public. The new
+    // certificate is in place by now, which the message says.
     if (::chmod(tlsCertificate().c_str(), 0644) != 0)
-        throw DataDirectoryError("cannot set mode 0644 on " + quoted(tlsCertificate()) + ": " +
-                                 std::strerror(errno));
+        throw DataDirectoryError(
+            "the new certificate is in " + quoted(tlsCertificate()) +
+            ", but its mode could not be set to 0644: " + std::strerror(errno));
     return {subjectAltNameTexts(renewed.get()), notAfterOf(renewed.get()),
             fingerprintOf(renewed.get())};
 }

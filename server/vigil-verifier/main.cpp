@@ -6,6 +6,7 @@
 #include "httpsserver.h"
 #include "logline.h"
 #include "policystore.h"
+#include "rfc3339.h"
 #include "softwaredevicekey.h"
 #include "sqlitestorage.h"
 #include "verifierservice.h"
@@ -206,6 +207,7 @@ int serve(const Arguments &arguments)
     ShutdownSignals signals;
     try {
         const DataDirectory data = DataDirectory::open(dir);
+        const TlsCertificateInfo presented = data.tlsCertificateInfo();
         auto storage = SqliteStorage::open(data.database());
         PolicyStore policies(
             data.policy(),
@@ -243,13 +245,13 @@ int serve(const Arguments &arguments)
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
         // Expired nonces and enrollments go on a timer, not on request paths; so does the
-        // look at the TLS certificate's end, warned about at start and then once a day (the
-        // warning counts the days).
+        // look at the TLS certificate's end, warned about at start and then once a day.
         std::mutex mutex;
         std::condition_variable stopped;
         bool stopping = false;
         std::thread purger([&] {
-            std::string lastWarning;
+            std::chrono::sys_days lastWarned{};
+            bool renewalNoticed = false;
             std::unique_lock lock(mutex);
             while (!stopping) {
                 lock.unlock();
@@ -258,15 +260,26 @@ int serve(const Arguments &arguments)
                 } catch (const std::exception &e) {
                     qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
                 }
+                // The certificate this process presents is the one it loaded at start, whatever
+                // tls renew has put in the file since.
+                const auto today = std::chrono::floor<std::chrono::days>(clock.now());
+                const std::string warning = tlsExpiryWarning(presented, dir, clock.now());
+                if (!warning.empty() && today != lastWarned) {
+                    qCWarning(lcServe).noquote() << warning.c_str();
+                    lastWarned = today;
+                }
                 try {
-                    const std::string warning =
-                        tlsExpiryWarning(data.tlsCertificateInfo(), dir, clock.now());
-                    if (!warning.empty() && warning != lastWarning)
-                        qCWarning(lcServe).noquote() << warning.c_str();
-                    lastWarning = warning;
+                    const TlsCertificateInfo onDisk = data.tlsCertificateInfo();
+                    if (onDisk.fingerprint != presented.fingerprint && !renewalNoticed) {
+                        qCInfo(lcServe).noquote()
+                            << (data.tlsCertificate().string() + " was renewed (valid until " +
+                                vigil::protocol::formatRfc3339(onDisk.notAfter) +
+                                "); restart vigil-verifier serve to present it")
+                                   .c_str();
+                        renewalNoticed = true;
+                    }
                 } catch (const std::exception &e) {
-                    qCWarning(lcServe)
-                        << "cannot check the TLS certificate's validity:" << e.what();
+                    qCWarning(lcServe) << "cannot read the TLS certificate:" << e.what();
                 }
                 lock.lock();
                 stopped.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; });

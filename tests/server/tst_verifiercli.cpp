@@ -339,6 +339,9 @@ private Q_SLOTS:
         QVERIFY(
             vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now).find("(in 1 day)") !=
             std::string::npos);
+        certificate.notAfter = now + 1s;
+        QVERIFY(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now)
+                    .find("(in less than a day)") != std::string::npos);
         certificate.notAfter = now;
         QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
                  std::string("the TLS certificate expired at 2027-01-15T08:00:00Z; agents refuse "
