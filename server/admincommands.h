@@ -1,7 +1,7 @@
 #pragma once
 
 // vigil-verifier's administrative commands, as functions over streams so that tests run them
-// in-process: init, enrollment tokens, devices, policy check. Each returns the exit status
+// in-process: init, TLS renewal, enrollment tokens, devices, policy check. Each returns the exit status
 // (0 done, 1 failed with the reason on err).
 
 #include "datadirectory.h"
