@@ -6,6 +6,7 @@
 #include "opensslptr.h"
 #include "privatefile.h"
 #include "rfc3339.h"
+#include "smallfile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace vigil::app {
@@ -26,23 +28,6 @@ std::string quoted(const fs::path &path)
 {
     return "'" + path.string() + "'";
 }
-
-class FileDescriptor
-{
-public:
-    explicit FileDescriptor(int fd) : m_fd(fd) {}
-    ~FileDescriptor()
-    {
-        if (m_fd >= 0)
-            ::close(m_fd);
-    }
-    FileDescriptor(const FileDescriptor &) = delete;
-    FileDescriptor &operator=(const FileDescriptor &) = delete;
-    int get() const { return m_fd; }
-
-private:
-    int m_fd;
-};
 
 // Reads a small regular file without following a symlink or blocking on a FIFO. With trusted,
 // also refuses a file that someone other than this user (or root) could have written.
@@ -84,23 +69,16 @@ std::string readSmallFile(const fs::path &path, std::string_view what, bool trus
     if (status.st_size > static_cast<off_t>(maxCaFileSize))
         throw EnrollmentStateError(std::string(what) + " " + quoted(path) + " is larger than " +
                                    std::to_string(maxCaFileSize) + " bytes");
-    std::string contents(maxCaFileSize + 1, '\0');
-    std::size_t total = 0;
-    while (total < contents.size()) {
-        const ssize_t got = ::read(fd.get(), contents.data() + total, contents.size() - total);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            throw EnrollmentStateError("cannot read " + std::string(what) + " " + quoted(path) +
-                                       ": " + std::strerror(errno));
-        if (got == 0)
-            break;
-        total += static_cast<std::size_t>(got);
+    std::string contents;
+    try {
+        contents = readUpTo(fd.get(), maxCaFileSize);
+    } catch (const std::system_error &e) {
+        throw EnrollmentStateError("cannot read " + std::string(what) + " " + quoted(path) + ": " +
+                                   e.code().message());
     }
-    if (total > maxCaFileSize) // it grew after fstat
+    if (contents.size() > maxCaFileSize) // it grew after fstat
         throw EnrollmentStateError(std::string(what) + " " + quoted(path) + " is larger than " +
                                    std::to_string(maxCaFileSize) + " bytes");
-    contents.resize(total);
     return contents;
 }
 

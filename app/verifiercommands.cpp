@@ -4,6 +4,7 @@
 #include "devicekeyloader.h"
 #include "enrollmentstate.h"
 #include "rfc3339.h"
+#include "smallfile.h"
 #include "softwaredevicekey.h"
 #include "terminaltext.h"
 #include "tpmidentity.h"
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace vigil::app {
@@ -122,44 +124,34 @@ std::string readEnrollmentToken(const std::filesystem::path &file, std::istream 
                                              : "the enrollment token file " + name + " ") +
                                   what);
     };
-    std::string text(maxBytes + 1, '\0');
-    std::size_t size = 0;
+    std::string text;
     if (fromInput) {
+        text.resize(maxBytes + 1);
         standardInput.read(text.data(), static_cast<std::streamsize>(text.size()));
-        size = static_cast<std::size_t>(standardInput.gcount());
+        text.resize(static_cast<std::size_t>(standardInput.gcount()));
         if (standardInput.bad())
             throw failure("cannot be read");
     } else {
-        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd.get() < 0)
             throw failure("cannot be opened: " + std::string(std::strerror(errno)));
         struct stat status
         {
         };
-        if (::fstat(fd, &status) == 0 && (status.st_mode & S_IROTH))
+        if (::fstat(fd.get(), &status) == 0 && (status.st_mode & S_IROTH))
             err << "vigilctl: warning: " << name
                 << " can be read by every user of this machine, and an enrollment token is a "
                    "secret (chmod o-r "
                 << name << ")\n";
-        while (size < text.size()) {
-            const ssize_t got = ::read(fd, text.data() + size, text.size() - size);
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got < 0) {
-                const int error = errno;
-                ::close(fd);
-                throw failure("cannot be read: " + std::string(std::strerror(error)));
-            }
-            if (got == 0)
-                break;
-            size += static_cast<std::size_t>(got);
+        try {
+            text = readUpTo(fd.get(), maxBytes);
+        } catch (const std::system_error &e) {
+            throw failure("cannot be read: " + e.code().message());
         }
-        ::close(fd);
     }
-    if (size > maxBytes)
+    if (text.size() > maxBytes)
         throw failure("is larger than " + std::to_string(maxBytes) +
                       " bytes; it should hold only the token");
-    text.resize(size);
     const auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     const auto first = std::find_if_not(text.begin(), text.end(), isSpace);
     const auto last = std::find_if_not(text.rbegin(), text.rend(), isSpace).base();
