@@ -284,6 +284,11 @@ void checkDirectory(const fs::path &dir)
             ", which lets group or others replace its files; fix: chmod 700 " + quoted(dir));
 }
 
+TlsCertificateInfo infoOf(X509 *tls)
+{
+    return {subjectAltNameTexts(tls), notAfterOf(tls), fingerprintOf(tls)};
+}
+
 } // namespace
 
 InitResult DataDirectory::initialise(const fs::path &dir,
@@ -363,7 +368,7 @@ DataDirectory DataDirectory::open(const fs::path &dir)
 TlsCertificateInfo DataDirectory::tlsCertificateInfo() const
 {
     const X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
-    return {subjectAltNameTexts(tls.get()), notAfterOf(tls.get()), fingerprintOf(tls.get())};
+    return infoOf(tls.get());
 }
 
 TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::string> &serverNames,
@@ -390,8 +395,7 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
         throw DataDirectoryError(
             "the new certificate is in " + quoted(tlsCertificate()) +
             ", but its mode could not be set to 0644: " + std::strerror(errno));
-    return {subjectAltNameTexts(renewed.get()), notAfterOf(renewed.get()),
-            fingerprintOf(renewed.get())};
+    return infoOf(renewed.get());
 }
 
 std::string certificateFingerprint(const fs::path &pem)

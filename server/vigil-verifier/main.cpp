@@ -262,8 +262,9 @@ int serve(const Arguments &arguments)
                 }
                 // The certificate this process presents is the one it loaded at start, whatever
                 // tls renew has put in the file since.
-                const auto today = std::chrono::floor<std::chrono::days>(clock.now());
-                const std::string warning = tlsExpiryWarning(presented, dir, clock.now());
+                const auto now = clock.now();
+                const auto today = std::chrono::floor<std::chrono::days>(now);
+                const std::string warning = tlsExpiryWarning(presented, dir, now);
                 if (!warning.empty() && today != lastWarned) {
                     qCWarning(lcServe).noquote() << warning.c_str();
                     lastWarned = today;
