@@ -151,8 +151,9 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
             out << " " << name;
         out << "\n  valid until  " << isoTime(renewed.notAfter) << "\n"
             << "  fingerprint  " << renewed.fingerprint << "\n"
-            << "Same CA and key: agents keep trusting it. Restart vigil-verifier serve to present "
-               "it.\n";
+            << "Same CA and key: agents keep trusting it. A running vigil-verifier serve presents "
+               "it "
+               "from its next connection.\n";
         return 0;
     } catch (const std::exception &e) {
         err << "vigil-verifier: tls renew failed: " << e.what() << "\n";
@@ -163,8 +164,7 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
 std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
                              const std::filesystem::path &dir, TimePoint now)
 {
-    const std::string renew =
-        "run vigil-verifier tls renew --data " + dir.string() + " and restart vigil-verifier serve";
+    const std::string renew = "run vigil-verifier tls renew --data " + dir.string();
     if (certificate.notAfter <= now)
         return "the TLS certificate expired at " + isoTime(certificate.notAfter) +
                "; agents refuse to connect until you " + renew;

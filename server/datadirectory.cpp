@@ -6,6 +6,7 @@
 #include "opensslptr.h"
 #include "privatefile.h"
 #include "softwaredevicekey.h"
+#include "tlscredentials.h"
 #include "verifiercertificates.h"
 
 #include <cerrno>
@@ -284,11 +285,6 @@ void checkDirectory(const fs::path &dir)
             ", which lets group or others replace its files; fix: chmod 700 " + quoted(dir));
 }
 
-TlsCertificateInfo infoOf(X509 *tls)
-{
-    return {subjectAltNameTexts(tls), notAfterOf(tls), fingerprintOf(tls)};
-}
-
 } // namespace
 
 InitResult DataDirectory::initialise(const fs::path &dir,
@@ -334,15 +330,7 @@ DataDirectory DataDirectory::open(const fs::path &dir)
     const EvpPkeyPtr caKey = loadKey(directory.caKey(), caKeyWhat);
     requireKeyMatches(ca.get(), caKey.get(), directory.caCertificate(), directory.caKey());
 
-    const X509Ptr tls = loadCertificate(directory.tlsCertificate(), "TLS certificate", initFix);
-    const EvpPkeyPtr tlsKey = loadKey(directory.tlsKey(), tlsKeyWhat);
-    requireKeyMatches(tls.get(), tlsKey.get(), directory.tlsCertificate(), directory.tlsKey());
-    if (X509_verify(tls.get(), X509_get0_pubkey(ca.get())) != 1) {
-        openSslError(); // clear the queue
-        throw DataDirectoryError("TLS certificate " + quoted(directory.tlsCertificate()) +
-                                 " is not signed by the CA in " +
-                                 quoted(directory.caCertificate()) + "; " + initFix);
-    }
+    directory.tlsCredentials(); // the TLS pair and its issuer, as serve loads them
 
     const EvpPkeyPtr tokenKey = loadKey(directory.tokenSigningKey(), tokenKeyWhat);
     try {
@@ -365,10 +353,25 @@ DataDirectory DataDirectory::open(const fs::path &dir)
     return directory;
 }
 
+std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
+{
+    X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
+    EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
+    requireKeyMatches(tls.get(), key.get(), tlsCertificate(), tlsKey());
+    const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
+    if (X509_verify(tls.get(), X509_get0_pubkey(ca.get())) != 1) {
+        openSslError(); // clear the queue
+        throw DataDirectoryError("TLS certificate " + quoted(tlsCertificate()) +
+                                 " is not signed by the CA in " + quoted(caCertificate()) + "; " +
+                                 initFix);
+    }
+    return TlsCredentials::fromCheckedPair(std::move(tls), std::move(key));
+}
+
 TlsCertificateInfo DataDirectory::tlsCertificateInfo() const
 {
     const X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
-    return infoOf(tls.get());
+    return certificateInfo(tls.get());
 }
 
 TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::string> &serverNames,
@@ -395,7 +398,7 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
         throw DataDirectoryError(
             "the new certificate is in " + quoted(tlsCertificate()) +
             ", but its mode could not be set to 0644: " + std::strerror(errno));
-    return infoOf(renewed.get());
+    return certificateInfo(renewed.get());
 }
 
 std::string certificateFingerprint(const fs::path &pem)

@@ -20,11 +20,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace vigil::server {
+
+class TlsCredentials;
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -77,13 +80,16 @@ public:
 
     // The TLS certificate as it is in the directory now.
     TlsCertificateInfo tlsCertificateInfo() const;
+    // The TLS certificate and key as they are in the directory now, checked as open() checks
+    // them: the key file's owner and mode, the pair, the CA's signature. What `serve` presents.
+    std::shared_ptr<const TlsCredentials> tlsCredentials() const;
 
     // Issues a new TLS certificate from the CA for the TLS key already here, valid tlsValidity
     // from now, for serverNames (checked as initialise() checks them) or, when that is empty,
     // for the names the current certificate holds; then replaces tls.pem atomically (a crash
     // leaves the old certificate or the new one). The CA and the keys stay, so agents that pin
-    // the CA accept the new certificate; a running `serve` presents the old one until it is
-    // restarted. Nothing is written when a name is refused.
+    // the CA accept the new certificate; a running `serve` presents it from its next handshake
+    // (TlsCertificateReloader). Nothing is written when a name is refused.
     TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
                                            TimePoint now) const;
 

@@ -2,15 +2,14 @@
 
 #include "opensslptr.h"
 #include "responsecoalescer.h"
+#include "tlscredentials.h"
 
 #include <QLoggingCategory>
 #include <algorithm>
 #include <cctype>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
@@ -21,47 +20,22 @@ namespace vigil::server {
 
 namespace {
 
-std::string openSslError()
+// Each handshake presents the credentials current when it starts, so present() takes effect
+// without touching the SSL_CTX that connections share.
+int presentCurrentCredentials(SSL *connection, void *current)
 {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0)
-        return "unknown OpenSSL error";
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
+    const auto credentials =
+        static_cast<std::atomic<std::shared_ptr<const TlsCredentials>> *>(current)->load();
+    return credentials->applyTo(connection) ? 1 : 0;
 }
 
-bool configureTls(SSL_CTX &context, const HttpsServerOptions &options, std::string &error)
+void configureTls(SSL_CTX &context, std::atomic<std::shared_ptr<const TlsCredentials>> &current)
 {
     // TLS 1.2 is the floor DESIGN.md sets; 1.3 is preferred by OpenSSL's negotiation.
     SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
     SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                       SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_use_certificate_chain_file(&context, options.certificate.c_str()) != 1) {
-        error = "cannot load the TLS certificate " + options.certificate.string() + ": " +
-                openSslError();
-        return false;
-    }
-    if (SSL_CTX_use_PrivateKey_file(&context, options.privateKey.c_str(), SSL_FILETYPE_PEM) != 1) {
-        // OpenSSL checks the pair while loading: a readable key of another certificate is a
-        // configuration mistake worth its own message, not a load failure.
-        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-            ERR_clear_error();
-            error = "the TLS key " + options.privateKey.string() + " does not belong to " +
-                    options.certificate.string();
-        } else {
-            error =
-                "cannot load the TLS key " + options.privateKey.string() + ": " + openSslError();
-        }
-        return false;
-    }
-    if (SSL_CTX_check_private_key(&context) != 1) {
-        error = "the TLS key " + options.privateKey.string() + " does not belong to " +
-                options.certificate.string();
-        return false;
-    }
-    return true;
+    SSL_CTX_set_cert_cb(&context, presentCurrentCredentials, &current);
 }
 
 std::string problemBody(int status, const std::string &code, const std::string &title,
@@ -100,11 +74,13 @@ void listenerSocketOptions(int socket)
 HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
                          AccessLogger logger)
 {
-    std::string tlsError;
-    m_server = std::make_unique<httplib::SSLServer>(
-        [&](SSL_CTX &context) { return configureTls(context, options, tlsError); });
+    m_credentials = TlsCredentials::load(options.certificate, options.privateKey);
+    m_server = std::make_unique<httplib::SSLServer>([this](SSL_CTX &context) {
+        configureTls(context, m_credentials);
+        return true;
+    });
     if (!m_server->is_valid())
-        throw std::runtime_error(tlsError.empty() ? "cannot set up TLS" : tlsError);
+        throw std::runtime_error("cannot set up TLS: " + attestation::openSslError());
 
     const int threads = std::max(1, options.threads);
     m_server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -214,6 +190,13 @@ HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handl
                                      " (in use, or not an address of this machine?)");
         m_port = options.port;
     }
+}
+
+void HttpsServer::present(std::shared_ptr<const TlsCredentials> credentials)
+{
+    if (!credentials)
+        throw std::invalid_argument("HttpsServer::present needs credentials");
+    m_credentials.store(std::move(credentials));
 }
 
 HttpsServer::~HttpsServer()

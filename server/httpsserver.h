@@ -19,10 +19,13 @@ class SSLServer;
 
 namespace vigil::server {
 
+class TlsCredentials;
+
 struct HttpsServerOptions
 {
     std::string address = "127.0.0.1";
     int port = 8443;                   // 0 picks a free port
+    // Loaded at construction (TlsCredentials::load); present() replaces them later.
     std::filesystem::path certificate; // PEM, the server certificate (then any intermediates)
     std::filesystem::path privateKey;  // PEM
     int threads = 16;                  // concurrent connections served
@@ -54,6 +57,13 @@ public:
     HttpsServer &operator=(const HttpsServer &) = delete;
 
     int port() const { return m_port; }
+
+    // What the next handshake presents. present() swaps in another certificate and key (a
+    // renewal) from any thread: handshakes from then on present them, connections already
+    // established keep theirs.
+    std::shared_ptr<const TlsCredentials> presented() const { return m_credentials.load(); }
+    void present(std::shared_ptr<const TlsCredentials> credentials);
+
     // Serves until stop(); returns false if the listener failed. Returns at once (true) if
     // stop() came first.
     bool serve();
@@ -63,6 +73,8 @@ public:
     void stop();
 
 private:
+    // Read by OpenSSL's certificate callback at each handshake, on the connection's thread.
+    std::atomic<std::shared_ptr<const TlsCredentials>> m_credentials;
     std::unique_ptr<httplib::SSLServer> m_server;
     int m_port = 0;
     std::atomic<bool> m_stopRequested{false};

@@ -289,6 +289,11 @@ std::vector<std::string> subjectAltNameTexts(X509 *certificate)
     return names;
 }
 
+TlsCertificateInfo certificateInfo(X509 *certificate)
+{
+    return {subjectAltNameTexts(certificate), notAfterOf(certificate), fingerprintOf(certificate)};
+}
+
 TimePoint notAfterOf(X509 *certificate)
 {
     std::tm fields{};

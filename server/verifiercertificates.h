@@ -44,6 +44,7 @@ attestation::X509Ptr makeTlsCertificate(X509 *ca, EVP_PKEY *caKey, EVP_PKEY *tls
 // as inet_ntop writes them (which parseServerNames reads back).
 std::vector<std::string> subjectAltNameTexts(X509 *certificate);
 
+TlsCertificateInfo certificateInfo(X509 *certificate);
 TimePoint notAfterOf(X509 *certificate);
 std::string fingerprintOf(X509 *certificate); // "sha256:…" of the DER
 attestation::Bytes certificatePem(X509 *certificate);

@@ -3,12 +3,13 @@
 #include "admincommands.h"
 #include "clock.h"
 #include "datadirectory.h"
+#include "filewatcher.h"
 #include "httpsserver.h"
 #include "logline.h"
 #include "policystore.h"
-#include "rfc3339.h"
 #include "softwaredevicekey.h"
 #include "sqlitestorage.h"
+#include "tlscertificatereloader.h"
 #include "verifierservice.h"
 
 #include <QLoggingCategory>
@@ -57,8 +58,9 @@ Commands:
   tls renew --data DIR [--name NAME ...] [--json]
                          Issue the TLS certificate again from the data directory's
                          CA, for 397 days, for the names given or else the names it
-                         has. Agents keep trusting it (same CA); restart serve to
-                         present it. serve warns 30 days before it runs out.
+                         has. Agents keep trusting it (same CA); a running serve
+                         presents it from its next connection. serve warns 30 days
+                         before it runs out.
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).
@@ -207,7 +209,6 @@ int serve(const Arguments &arguments)
     ShutdownSignals signals;
     try {
         const DataDirectory data = DataDirectory::open(dir);
-        const TlsCertificateInfo presented = data.tlsCertificateInfo();
         auto storage = SqliteStorage::open(data.database());
         PolicyStore policies(
             data.policy(),
@@ -244,6 +245,18 @@ int serve(const Arguments &arguments)
         options.ekCaDirectory = data.ekCaDirectory().string();
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
+        // A renewed tls.pem is presented from the next handshake. The watch sees the renewal
+        // at once; the periodic pass below retries what could not be read then.
+        TlsCertificateReloader certificate(data, server);
+        FileWatcher certificateWatch(
+            data.tlsCertificate(), [&certificate] { certificate.check(); },
+            [&data](const std::string &error) {
+                qCWarning(lcServe).noquote()
+                    << ("watching " + data.tlsCertificate().string() + " stopped (" + error +
+                        "); a renewed certificate is now picked up within 10 minutes")
+                           .c_str();
+            });
+
         // Expired nonces and enrollments go on a timer, not on request paths; so does the
         // look at the TLS certificate's end, warned about at start and then once a day.
         std::mutex mutex;
@@ -251,7 +264,6 @@ int serve(const Arguments &arguments)
         bool stopping = false;
         std::thread purger([&] {
             std::chrono::sys_days lastWarned{};
-            bool renewalNoticed = false;
             std::unique_lock lock(mutex);
             while (!stopping) {
                 lock.unlock();
@@ -260,27 +272,13 @@ int serve(const Arguments &arguments)
                 } catch (const std::exception &e) {
                     qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
                 }
-                // The certificate this process presents is the one it loaded at start, whatever
-                // tls renew has put in the file since.
+                certificate.check();
                 const auto now = clock.now();
                 const auto today = std::chrono::floor<std::chrono::days>(now);
-                const std::string warning = tlsExpiryWarning(presented, dir, now);
+                const std::string warning = tlsExpiryWarning(certificate.presented(), dir, now);
                 if (!warning.empty() && today != lastWarned) {
                     qCWarning(lcServe).noquote() << warning.c_str();
                     lastWarned = today;
-                }
-                try {
-                    const TlsCertificateInfo onDisk = data.tlsCertificateInfo();
-                    if (onDisk.fingerprint != presented.fingerprint && !renewalNoticed) {
-                        qCInfo(lcServe).noquote()
-                            << (data.tlsCertificate().string() + " was renewed (valid until " +
-                                vigil::protocol::formatRfc3339(onDisk.notAfter) +
-                                "); restart vigil-verifier serve to present it")
-                                   .c_str();
-                        renewalNoticed = true;
-                    }
-                } catch (const std::exception &e) {
-                    qCWarning(lcServe) << "cannot read the TLS certificate:" << e.what();
                 }
                 lock.lock();
                 stopped.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; });

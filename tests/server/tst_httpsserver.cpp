@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,7 @@ public:
         m_thread.join();
     }
     int port() const { return m_server.port(); }
+    HttpsServer &server() { return m_server; }
     std::string url(const std::string &path) const
     {
         return "https://127.0.0.1:" + std::to_string(port()) + path;
@@ -394,6 +396,86 @@ private Q_SLOTS:
         // And the access log has the request.
         const std::lock_guard lock(mutex);
         QCOMPARE(logged, std::vector<int>{500});
+    }
+
+    // A renewal while serving: new handshakes present the new certificate, a connection kept
+    // alive across the swap goes on with the one it has.
+    void presentedCredentialsChangeForNewConnectionsOnly()
+    {
+        RunningServer server(m_options);
+        QCOMPARE(vigil::test::presentedCertificateFingerprint(server.port()),
+                 certificateFingerprint(m_options.certificate));
+        HttpsClient kept(m_caFile);
+        QCOMPARE(kept.get(server.url("/before")).status, 200L);
+
+        // Another directory's pair stands in for a renewal; its own CA tells them apart.
+        const fs::path otherDir = fs::path(m_dir.path().toStdString()) / "other";
+        DataDirectory::initialise(otherDir, {"127.0.0.1"}, std::chrono::system_clock::now());
+        const DataDirectory other = DataDirectory::open(otherDir);
+        server.server().present(other.tlsCredentials());
+
+        QCOMPARE(vigil::test::presentedCertificateFingerprint(server.port()),
+                 certificateFingerprint(other.tlsCertificate()));
+        QCOMPARE(kept.get(server.url("/after")).status, 200L);
+        QCOMPARE(kept.connectionsOpened(), 1L);
+        HttpsClient fresh(other.caCertificate());
+        QCOMPARE(fresh.get(server.url("/new")).status, 200L);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, server.server().present(nullptr));
+    }
+
+    // The certificate file may carry intermediates after the server's certificate (here the CA
+    // stands in for one): they go out in the handshake too.
+    void aCertificateFileWithIntermediatesSendsThem()
+    {
+        const fs::path chain = fs::path(m_dir.path().toStdString()) / "chain.pem";
+        {
+            std::ofstream out(chain);
+            out << std::ifstream(m_options.certificate).rdbuf() << std::ifstream(m_caFile).rdbuf();
+        }
+        HttpsServerOptions options = m_options;
+        options.certificate = chain;
+        RunningServer server(options);
+        const auto result = runOpenSsl({QStringLiteral("s_client"), QStringLiteral("-connect"),
+                                        QStringLiteral("127.0.0.1:%1").arg(server.port()),
+                                        QStringLiteral("-showcerts")});
+        QVERIFY2(result.exitCode == 0, result.output.constData());
+        QCOMPARE(result.output.count("-----BEGIN CERTIFICATE-----"), qsizetype(2));
+    }
+
+    void aCertificateFileWithTrailingGarbageIsRefused()
+    {
+        const fs::path file = fs::path(m_dir.path().toStdString()) / "trailing.pem";
+        {
+            std::ofstream out(file);
+            out << std::ifstream(m_options.certificate).rdbuf()
+                << "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n";
+        }
+        HttpsServerOptions options = m_options;
+        options.certificate = file;
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS certificate " +
+                                                              file.string() + ": ")),
+                 message);
+    }
+
+    // A server must never stop to ask a terminal for a passphrase.
+    void anEncryptedKeyIsRefusedWithoutAPrompt()
+    {
+        const fs::path key = fs::path(m_dir.path().toStdString()) / "encrypted-key.pem";
+        const auto made = runOpenSsl({QStringLiteral("pkey"), QStringLiteral("-in"),
+                                      QString::fromStdString(m_options.privateKey.string()),
+                                      QStringLiteral("-aes256"), QStringLiteral("-passout"),
+                                      QStringLiteral("pass:secret"), QStringLiteral("-out"),
+                                      QString::fromStdString(key.string())});
+        QVERIFY2(made.exitCode == 0, made.output.constData());
+        HttpsServerOptions options = m_options;
+        options.privateKey = key;
+        const QByteArray message =
+            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
+        QVERIFY2(message.startsWith(
+                     QByteArray::fromStdString("cannot load the TLS key " + key.string() + ": ")),
+                 message);
     }
 
     void aMissingCertificateFileIsNamed()

@@ -15,6 +15,7 @@
 #include <sstream>
 
 using vigil::test::HttpsClient;
+using vigil::test::presentedCertificateFingerprint;
 using vigil::test::ProgramRun;
 using vigil::test::runProgram;
 
@@ -149,12 +150,13 @@ private:
     QByteArray m_err;
 };
 
-QRegularExpression logLine(const QString &message)
+QRegularExpression logLine(const QString &message,
+                           const QString &category = QStringLiteral("vigil.verifier.serve"))
 {
-    return QRegularExpression(
-        QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info vigil\.verifier\.serve: )") +
-            message + QStringLiteral("$"),
-        QRegularExpression::MultilineOption);
+    return QRegularExpression(QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info )") +
+                                  QRegularExpression::escape(category) + QStringLiteral(": ") +
+                                  message + QStringLiteral("$"),
+                              QRegularExpression::MultilineOption);
 }
 
 std::string url(int port, const char *path)
@@ -303,8 +305,9 @@ private Q_SLOTS:
         QVERIFY2(until.isValid(), lines[1].constData());
         QVERIFY(qAbs(QDateTime::currentDateTimeUtc().addDays(397).secsTo(until)) < 60);
         QVERIFY2(lines[2].startsWith("  fingerprint  sha256:"), lines[2].constData());
-        QCOMPARE(lines[3], QByteArray("Same CA and key: agents keep trusting it. Restart "
-                                      "vigil-verifier serve to present it."));
+        QCOMPARE(lines[3], QByteArray("Same CA and key: agents keep trusting it. A running "
+                                      "vigil-verifier serve presents it from its next "
+                                      "connection."));
         QCOMPARE(readFile(dir + QStringLiteral("/ca.pem")), caBefore);
         QVERIFY(readFile(dir + QStringLiteral("/tls.pem")) != tlsBefore);
 
@@ -334,7 +337,7 @@ private Q_SLOTS:
         QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
                  std::string("the TLS certificate expires at 2027-02-14T07:59:59Z (in 29 days); "
                              "agents will refuse it then: run vigil-verifier tls renew --data "
-                             "/srv/vigil and restart vigil-verifier serve"));
+                             "/srv/vigil"));
         certificate.notAfter = now + 36h;
         QVERIFY(
             vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now).find("(in 1 day)") !=
@@ -345,13 +348,14 @@ private Q_SLOTS:
         certificate.notAfter = now;
         QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
                  std::string("the TLS certificate expired at 2027-01-15T08:00:00Z; agents refuse "
-                             "to connect until you run vigil-verifier tls renew --data /srv/vigil "
-                             "and restart vigil-verifier serve"));
+                             "to connect until you run vigil-verifier tls renew --data "
+                             "/srv/vigil"));
     }
 
     // End to end: a data directory whose certificate has 17 days left gets the warning in the
-    // log of serve; after tls renew, a restarted serve has nothing to warn about.
-    void serveWarnsOfAnEndingCertificateUntilItIsRenewed()
+    // log of serve; tls renew while it runs makes it present the new certificate to the next
+    // connection, and a restarted serve has nothing to warn about.
+    void serveWarnsOfAnEndingCertificateAndPresentsItsRenewal()
     {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath(QStringLiteral("data"));
@@ -362,30 +366,50 @@ private Q_SLOTS:
                  0);
         const QStringList arguments = words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir;
         const QRegularExpression warning(
-            QStringLiteral(
-                R"(^\S+ warning vigil\.verifier\.serve: the TLS certificate expires at )"
-                R"(\S+ \(in 1[67] days\); agents will refuse it then: run )"
-                R"(vigil-verifier tls renew --data \S+ and restart vigil-verifier serve$)"),
+            QStringLiteral(R"(^\S+ warning vigil\.verifier\.serve: the TLS certificate expires at )"
+                           R"(\S+ \(in 1[67] days\); agents will refuse it then: run )"
+                           R"(vigil-verifier tls renew --data \S+$)"),
             QRegularExpression::MultilineOption);
         {
             Server server(arguments);
-            QVERIFY2(server.waitForBanner() > 0, server.err().constData());
+            const int port = server.waitForBanner();
+            QVERIFY2(port > 0, server.err().constData());
             QVERIFY2(server.waitForLog(warning), server.err().constData());
+            const std::string before = vigil::server::certificateFingerprint(
+                (dir + QStringLiteral("/tls.pem")).toStdString());
+            QCOMPARE(presentedCertificateFingerprint(port), before);
+
+            const ProgramRun renew =
+                verifier(words(QStringLiteral("tls renew --json --data")) << dir);
+            QCOMPARE(renew.exitCode, 0);
+            const std::string renewed =
+                nlohmann::json::parse(renew.out.toStdString()).at("fingerprint").get<std::string>();
+            QVERIFY(renewed != before);
+            QVERIFY2(server.waitForLog(logLine(
+                         QStringLiteral(R"(now presenting the TLS certificate in \S+/tls\.pem )"
+                                        R"(\(valid until \S+Z, %1\))")
+                             .arg(QString::fromStdString(renewed)),
+                         QStringLiteral("vigil.verifier.tls"))),
+                     server.err().constData());
+            QCOMPARE(presentedCertificateFingerprint(port), renewed);
+            {
+                HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+                QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+            }
             QCOMPARE(server.terminate(), 0);
         }
-        QCOMPARE(verifier(words(QStringLiteral("tls renew --data")) << dir).exitCode, 0);
-        Server renewed(arguments);
-        const int port = renewed.waitForBanner();
-        QVERIFY2(port > 0, renewed.err().constData());
+        Server restarted(arguments);
+        const int port = restarted.waitForBanner();
+        QVERIFY2(port > 0, restarted.err().constData());
         {
             HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
             QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
         }
         QVERIFY2(
-            renewed.waitForLog(logLine(QStringLiteral(R"(127\.0\.0\.1 GET /v1/health 200 .*)"))),
-            renewed.err().constData());
-        QCOMPARE(renewed.terminate(), 0);
-        QVERIFY2(!renewed.err().contains("TLS certificate"), renewed.err().constData());
+            restarted.waitForLog(logLine(QStringLiteral(R"(127\.0\.0\.1 GET /v1/health 200 .*)"))),
+            restarted.err().constData());
+        QCOMPARE(restarted.terminate(), 0);
+        QVERIFY2(!restarted.err().contains("TLS certificate"), restarted.err().constData());
     }
 
     void initRefusesANonEmptyDirectory()

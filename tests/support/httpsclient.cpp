@@ -1,13 +1,19 @@
 #include "httpsclient.h"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <curl/curl.h>
 #include <fstream>
 #include <linux/tcp.h> // tcp_info with tcpi_segs_in, which glibc's lacks
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 namespace vigil::test {
 
@@ -195,6 +201,51 @@ std::uint32_t HttpsClient::segmentsReceived() const
     if (::getsockopt(socket, IPPROTO_TCP, TCP_INFO, &info, &length) != 0)
         throw std::runtime_error(std::string("TCP_INFO: ") + std::strerror(errno));
     return info.tcpi_segs_in;
+}
+
+std::string presentedCertificateFingerprint(int port)
+{
+    struct Socket
+    {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ~Socket()
+        {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    } socket;
+    const int fd = socket.fd;
+    if (fd < 0)
+        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    const timeval patience{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0)
+        throw std::runtime_error("connecting to port " + std::to_string(port) + ": " +
+                                 std::strerror(errno));
+    const std::unique_ptr<SSL_CTX, void (*)(SSL_CTX *)> context(SSL_CTX_new(TLS_client_method()),
+                                                                SSL_CTX_free);
+    const std::unique_ptr<SSL, void (*)(SSL *)> tls(context ? SSL_new(context.get()) : nullptr,
+                                                    SSL_free);
+    if (!tls || SSL_set_fd(tls.get(), fd) != 1 || SSL_connect(tls.get()) != 1)
+        throw std::runtime_error("no TLS handshake with port " + std::to_string(port));
+    X509 *certificate = SSL_get0_peer_certificate(tls.get());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (certificate == nullptr || X509_digest(certificate, EVP_sha256(), digest, &length) != 1)
+        throw std::runtime_error("port " + std::to_string(port) + " presented no certificate");
+    SSL_shutdown(tls.get());
+    std::string text = "sha256:";
+    constexpr char hex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < length; ++i) {
+        text += hex[digest[i] >> 4];
+        text += hex[digest[i] & 0xf];
+    }
+    return text;
 }
 
 } // namespace vigil::test

@@ -62,4 +62,10 @@ private:
     long m_connectionsOpened = 0;
 };
 
+// "sha256:" + lower-case hex SHA-256 of the DER of the certificate that a TLS server on this
+// loopback port presents to a new connection (what DataDirectory's fingerprints say). Checks
+// nothing: it tells which certificate is presented. Throws std::runtime_error when no handshake
+// completes within 5 s.
+std::string presentedCertificateFingerprint(int port);
+
 } // namespace vigil::test

@@ -1,0 +1,46 @@
+#pragma once
+
+// The certificate chain and private key the HTTPS server presents. A TlsCredentials is loaded
+// and checked as a pair and never changes afterwards: a renewed certificate is a new one that
+// the server swaps in whole, so no handshake can pair one load's certificate with another's key.
+
+#include "opensslptr.h"
+
+#include <filesystem>
+#include <memory>
+
+namespace vigil::server {
+
+class TlsCredentials
+{
+public:
+    // certificate: PEM, the server certificate and then any intermediates; privateKey: an
+    // unencrypted PEM key (an encrypted one is refused, never prompted for). Throws
+    // std::runtime_error naming the file that cannot be loaded, or saying that the key does not
+    // belong to the certificate.
+    static std::shared_ptr<const TlsCredentials> load(const std::filesystem::path &certificate,
+                                                      const std::filesystem::path &privateKey);
+    // For a pair the caller has loaded and checked (the key belongs to the certificate).
+    static std::shared_ptr<const TlsCredentials> fromCheckedPair(attestation::X509Ptr certificate,
+                                                                 attestation::EvpPkeyPtr key);
+
+    X509 *certificate() const { return m_certificate.get(); }
+    // Sets this chain and key on one connection whose handshake is starting. False, with
+    // OpenSSL's error queue set, if OpenSSL refuses them.
+    bool applyTo(SSL *connection) const;
+
+private:
+    struct ChainFree
+    {
+        void operator()(STACK_OF(X509) * chain) const;
+    };
+    using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
+
+    TlsCredentials(attestation::X509Ptr certificate, ChainPtr chain, attestation::EvpPkeyPtr key);
+
+    attestation::X509Ptr m_certificate;
+    ChainPtr m_chain; // the intermediates; may be null
+    attestation::EvpPkeyPtr m_key;
+};
+
+} // namespace vigil::server

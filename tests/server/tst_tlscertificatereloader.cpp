@@ -1,0 +1,199 @@
+// TlsCertificateReloader against a real data directory and a serving HttpsServer: a renewal is
+// presented from the next handshake, and a tls.pem that cannot be presented (garbled, from
+// another CA, for another key) leaves the current certificate in place with one warning.
+#include "datadirectory.h"
+#include "httpsclient.h"
+#include "httpsserver.h"
+#include "tlscertificatereloader.h"
+
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+#include <fstream>
+#include <memory>
+#include <sys/stat.h>
+#include <thread>
+
+using namespace vigil::server;
+using vigil::test::presentedCertificateFingerprint;
+namespace fs = std::filesystem;
+
+namespace {
+
+HttpResponse ok(const HttpRequest &)
+{
+    return HttpResponse{};
+}
+
+// A data directory and a server presenting its certificate, serving until the end of the scope.
+class Served
+{
+public:
+    explicit Served(const fs::path &dir)
+        : m_data(initialised(dir)), m_server(options(m_data), ok),
+          m_thread([this] { m_server.serve(); })
+    {
+    }
+    ~Served()
+    {
+        m_server.stop();
+        m_thread.join();
+    }
+
+    const DataDirectory &data() const { return m_data; }
+    HttpsServer &server() { return m_server; }
+    std::string presentedFingerprint() const
+    {
+        return presentedCertificateFingerprint(m_server.port());
+    }
+
+private:
+    static DataDirectory initialised(const fs::path &dir)
+    {
+        DataDirectory::initialise(dir, {"127.0.0.1"}, std::chrono::system_clock::now());
+        return DataDirectory::open(dir);
+    }
+    static HttpsServerOptions options(const DataDirectory &data)
+    {
+        HttpsServerOptions options;
+        options.port = 0;
+        options.threads = 2;
+        options.certificate = data.tlsCertificate();
+        options.privateKey = data.tlsKey();
+        return options;
+    }
+
+    DataDirectory m_data;
+    HttpsServer m_server;
+    std::thread m_thread;
+};
+
+void copyPrivate(const fs::path &from, const fs::path &to)
+{
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+    ::chmod(to.c_str(), 0600);
+}
+
+QRegularExpression warning(const std::string &file, const std::string &reason)
+{
+    return QRegularExpression(
+        QStringLiteral("^cannot present the TLS certificate in %1; still presenting the one "
+                       "valid until \\S+Z: .*%2")
+            .arg(QRegularExpression::escape(QString::fromStdString(file)),
+                 QRegularExpression::escape(QString::fromStdString(reason))));
+}
+
+} // namespace
+
+class TestTlsCertificateReloader : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+    }
+
+    void anUnchangedCertificateChangesNothing()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server());
+        const auto before = served.server().presented();
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
+        reloader.check();
+        QCOMPARE(served.server().presented(), before);
+        QCOMPARE(reloader.presented().fingerprint, served.data().tlsCertificateInfo().fingerprint);
+    }
+
+    void aRenewedCertificateIsPresentedFromTheNextHandshake()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server());
+        const std::string original = served.data().tlsCertificateInfo().fingerprint;
+        QCOMPARE(served.presentedFingerprint(), original);
+
+        const TlsCertificateInfo renewed = served.data().renewTlsCertificate(
+            {"127.0.0.1", "verifier.example"}, std::chrono::system_clock::now());
+        QVERIFY(renewed.fingerprint != original);
+        // Not before check(): the reloader, not the server, looks at the file.
+        QCOMPARE(served.presentedFingerprint(), original);
+
+        QTest::ignoreMessage(
+            QtInfoMsg, QRegularExpression(QStringLiteral(
+                           "^now presenting the TLS certificate in %1 \\(valid until \\S+Z, %2\\)$")
+                                              .arg(QRegularExpression::escape(QString::fromStdString(
+                                                       served.data().tlsCertificate().string())),
+                                                   QString::fromStdString(renewed.fingerprint))));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), renewed.fingerprint);
+        QCOMPARE(reloader.presented().fingerprint, renewed.fingerprint);
+        QCOMPARE(reloader.presented().names,
+                 (std::vector<std::string>{"127.0.0.1", "verifier.example"}));
+    }
+
+    void aGarbledFileLeavesTheCurrentCertificateWithOneWarning()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server());
+        const std::string original = served.presentedFingerprint();
+        const fs::path file = served.data().tlsCertificate();
+        std::ofstream(file, std::ios::trunc) << "-----BEGIN CERTIFICATE-----\nnot base64\n";
+
+        QTest::ignoreMessage(QtWarningMsg, warning(file, "does not hold a PEM certificate"));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+        // The same reason again, as on each periodic pass: said once is enough.
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
+        reloader.check();
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+    }
+
+    void aCertificateFromAnotherCaIsNotPresentedUntilRenewed()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server());
+        const std::string original = served.presentedFingerprint();
+        DataDirectory::initialise(path("other"), {"127.0.0.1"}, std::chrono::system_clock::now());
+        const DataDirectory other = DataDirectory::open(path("other"));
+        copyPrivate(other.tlsKey(), served.data().tlsKey());
+        copyPrivate(other.tlsCertificate(), served.data().tlsCertificate());
+
+        QTest::ignoreMessage(QtWarningMsg,
+                             warning(served.data().tlsCertificate(), "is not signed by the CA in"));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+
+        // Renewal signs the other key's certificate with this directory's CA: presentable.
+        const TlsCertificateInfo renewed =
+            served.data().renewTlsCertificate({}, std::chrono::system_clock::now());
+        QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral("^now presenting")));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), renewed.fingerprint);
+    }
+
+    void aCertificateForAnotherKeyIsNotPresented()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server());
+        const std::string original = served.presentedFingerprint();
+        DataDirectory::initialise(path("other"), {"127.0.0.1"}, std::chrono::system_clock::now());
+        copyPrivate(DataDirectory::open(path("other")).tlsCertificate(),
+                    served.data().tlsCertificate());
+
+        QTest::ignoreMessage(QtWarningMsg,
+                             warning(served.data().tlsCertificate(), "does not belong to"));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+    }
+
+private:
+    fs::path path(const char *name) const { return fs::path(m_dir->path().toStdString()) / name; }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestTlsCertificateReloader)
+#include "tst_tlscertificatereloader.moc"
