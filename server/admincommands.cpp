@@ -161,9 +161,32 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
     }
 }
 
-std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
-                             const std::filesystem::path &dir, TimePoint now)
+namespace {
+
+std::string timeLeft(std::chrono::days left)
 {
+    return left.count() == 0   ? "less than a day"
+           : left.count() == 1 ? "1 day"
+                               : std::to_string(left.count()) + " days";
+}
+
+} // namespace
+
+std::string certificateExpiryWarning(const TlsCertificateInfo &certificate, TimePoint caNotAfter,
+                                     const std::filesystem::path &dir, TimePoint now)
+{
+    // Past the CA's end no renewal helps, and moving every agent to a new CA takes time: that
+    // warning comes first and early.
+    const std::string newCa = "agents must pin a new CA: set up a new data directory "
+                              "(vigil-verifier init) and enroll them again with its fingerprint";
+    const std::string ca = "the verifier CA " + (dir / DataDirectory::caCertificateName).string();
+    if (caNotAfter <= now)
+        return ca + " expired at " + isoTime(caNotAfter) + "; " + newCa;
+    const auto caLeft = std::chrono::floor<std::chrono::days>(caNotAfter - now);
+    if (caLeft < caRenewalWarning)
+        return ca + " expires at " + isoTime(caNotAfter) + " (in " + timeLeft(caLeft) +
+               "), and no TLS certificate it signs lasts longer; before then " + newCa;
+
     const std::string renew = "run vigil-verifier tls renew --data " + dir.string();
     if (certificate.notAfter <= now)
         return "the TLS certificate expired at " + isoTime(certificate.notAfter) +
@@ -171,11 +194,8 @@ std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
     const auto left = std::chrono::floor<std::chrono::days>(certificate.notAfter - now);
     if (left >= tlsRenewalWarning)
         return {};
-    const std::string in = left.count() == 0   ? "less than a day"
-                           : left.count() == 1 ? "1 day"
-                                               : std::to_string(left.count()) + " days";
-    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " + in +
-           "); agents will refuse it then: " + renew;
+    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " +
+           timeLeft(left) + "); agents will refuse it then: " + renew;
 }
 
 int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,

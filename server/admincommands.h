@@ -26,10 +26,13 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
 
 // How long before its end `serve` starts warning that the TLS certificate needs renewing.
 inline constexpr std::chrono::days tlsRenewalWarning{30};
-// The warning `serve` logs at start for certificate, or "" while more than tlsRenewalWarning
-// is left.
-std::string tlsExpiryWarning(const TlsCertificateInfo &certificate,
-                             const std::filesystem::path &dir, TimePoint now);
+// How long before the CA's end it starts warning that agents need a new CA: enrolling a fleet
+// again takes months, not days.
+inline constexpr std::chrono::days caRenewalWarning{180};
+// The warning `serve` logs at start and then daily, or "" while neither the CA nor the TLS
+// certificate is that close to its end. The CA's comes first: no renewal goes past it.
+std::string certificateExpiryWarning(const TlsCertificateInfo &certificate, TimePoint caNotAfter,
+                                     const std::filesystem::path &dir, TimePoint now);
 
 struct TokenOptions
 {

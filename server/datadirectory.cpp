@@ -353,6 +353,12 @@ DataDirectory DataDirectory::open(const fs::path &dir)
     return directory;
 }
 
+TimePoint DataDirectory::caNotAfter() const
+{
+    const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
+    return notAfterOf(ca.get());
+}
+
 std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
 {
     X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);

@@ -80,16 +80,19 @@ public:
 
     // The TLS certificate as it is in the directory now.
     TlsCertificateInfo tlsCertificateInfo() const;
+    // When the CA runs out; no TLS certificate it signs lasts longer.
+    TimePoint caNotAfter() const;
     // The TLS certificate and key as they are in the directory now, checked as open() checks
     // them: the key file's owner and mode, the pair, the CA's signature. What `serve` presents.
     std::shared_ptr<const TlsCredentials> tlsCredentials() const;
 
     // Issues a new TLS certificate from the CA for the TLS key already here, valid tlsValidity
-    // from now, for serverNames (checked as initialise() checks them) or, when that is empty,
-    // for the names the current certificate holds; then replaces tls.pem atomically (a crash
-    // leaves the old certificate or the new one). The CA and the keys stay, so agents that pin
-    // the CA accept the new certificate; a running `serve` presents it from its next handshake
-    // (TlsCertificateReloader). Nothing is written when a name is refused.
+    // from now or until the CA's end if that comes first, for serverNames (checked as initialise()
+    // checks them) or, when that is empty, for the names the current certificate holds; then
+    // replaces tls.pem atomically (a crash leaves the old certificate or the new one). The CA and
+    // the keys stay, so agents that pin the CA accept the new certificate; a running `serve`
+    // presents it from its next handshake (TlsCertificateReloader). Nothing is written when a name
+    // is refused or the CA has expired.
     TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
                                            TimePoint now) const;
 

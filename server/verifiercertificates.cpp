@@ -2,7 +2,9 @@
 
 #include "certificatefingerprint.h"
 #include "randomid.h"
+#include "rfc3339.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <ctime>
 #include <openssl/asn1.h>
@@ -113,12 +115,11 @@ std::time_t toTimeT(TimePoint time)
         std::chrono::time_point_cast<std::chrono::seconds>(time));
 }
 
-void setValidity(X509 *certificate, TimePoint now, std::chrono::days validity)
+void setValidity(X509 *certificate, TimePoint now, TimePoint notAfter)
 {
     const std::time_t notBefore = toTimeT(now - DataDirectory::backdating);
-    const std::time_t notAfter = toTimeT(now + validity);
     if (!ASN1_TIME_set(X509_getm_notBefore(certificate), notBefore) ||
-        !ASN1_TIME_set(X509_getm_notAfter(certificate), notAfter))
+        !ASN1_TIME_set(X509_getm_notAfter(certificate), toTimeT(notAfter)))
         certificateFailure("validity");
 }
 
@@ -168,7 +169,7 @@ void addSubjectAltNames(X509 *certificate, const std::vector<ServerName> &names)
 }
 
 X509Ptr newCertificate(const X509_NAME *subject, const X509_NAME *issuer, EVP_PKEY *key,
-                       TimePoint now, std::chrono::days validity)
+                       TimePoint now, TimePoint notAfter)
 {
     X509Ptr certificate(X509_new());
     if (!certificate || X509_set_version(certificate.get(), X509_VERSION_3) != 1 ||
@@ -177,7 +178,7 @@ X509Ptr newCertificate(const X509_NAME *subject, const X509_NAME *issuer, EVP_PK
         X509_set_pubkey(certificate.get(), key) != 1)
         certificateFailure("fields");
     setRandomSerial(certificate.get());
-    setValidity(certificate.get(), now, validity);
+    setValidity(certificate.get(), now, notAfter);
     return certificate;
 }
 
@@ -234,7 +235,7 @@ X509Ptr makeCaCertificate(EVP_PKEY *caKey, TimePoint now)
     const X509NamePtr subject =
         commonName("Vigil verifier CA " + attestation::toHex(randomBytes(4)));
     X509Ptr certificate =
-        newCertificate(subject.get(), subject.get(), caKey, now, DataDirectory::caValidity);
+        newCertificate(subject.get(), subject.get(), caKey, now, now + DataDirectory::caValidity);
     X509 *ca = certificate.get();
     addExtension(ca, ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
     addExtension(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
@@ -251,8 +252,15 @@ X509Ptr makeTlsCertificate(X509 *ca, EVP_PKEY *caKey, EVP_PKEY *tlsKey,
     // hold at most 64 characters.
     const std::string &first = names.front();
     const X509NamePtr subject = commonName(first.size() <= 64 ? first : "Vigil verifier");
+    // A certificate that outlived its issuer would promise what no client grants.
+    const TimePoint caEnd = notAfterOf(ca);
+    if (caEnd <= now)
+        throw DataDirectoryError("the CA certificate expired at " + protocol::formatRfc3339(caEnd) +
+                                 "; nothing it signs is accepted any more. Agents must pin a new "
+                                 "CA: set up a new data directory (vigil-verifier init) and "
+                                 "enroll them again with its fingerprint");
     X509Ptr certificate = newCertificate(subject.get(), X509_get_subject_name(ca), tlsKey, now,
-                                         DataDirectory::tlsValidity);
+                                         std::min(now + DataDirectory::tlsValidity, caEnd));
     X509 *tls = certificate.get();
     addExtension(tls, ca, NID_basic_constraints, "critical,CA:FALSE");
     addExtension(tls, ca, NID_key_usage, "critical,digitalSignature");

@@ -34,8 +34,9 @@ attestation::EvpPkeyPtr generateKey(); // EC P-256
 // Self-signed, DataDirectory::caValidity, CA:TRUE with pathlen 0, keyCertSign and cRLSign.
 attestation::X509Ptr makeCaCertificate(EVP_PKEY *caKey, TimePoint now);
 
-// For tlsKey, signed by ca, DataDirectory::tlsValidity, serverAuth, a subjectAltName per parsed
-// name; the subject's CN is names' first (people read it, clients do not).
+// For tlsKey, signed by ca, DataDirectory::tlsValidity or until the CA's own end if that comes
+// first, serverAuth, a subjectAltName per parsed name; the subject's CN is names' first (people
+// read it, clients do not). Refuses an expired CA.
 attestation::X509Ptr makeTlsCertificate(X509 *ca, EVP_PKEY *caKey, EVP_PKEY *tlsKey,
                                         const std::vector<std::string> &names,
                                         const std::vector<ServerName> &parsed, TimePoint now);

@@ -248,6 +248,7 @@ int serve(const Arguments &arguments)
         // A renewed tls.pem is presented from the next handshake. The watch sees the renewal
         // at once; the periodic pass below retries what could not be read then.
         TlsCertificateReloader certificate(data, server);
+        const TimePoint caNotAfter = data.caNotAfter(); // agents pin it: it never changes here
         FileWatcher certificateWatch(
             data.tlsCertificate(), [&certificate] { certificate.check(); },
             [&data](const std::string &error) {
@@ -258,7 +259,8 @@ int serve(const Arguments &arguments)
             });
 
         // Expired nonces and enrollments go on a timer, not on request paths; so does the
-        // look at the TLS certificate's end, warned about at start and then once a day.
+        // look at the TLS certificate's and the CA's ends, warned about at start and then once a
+        // day.
         std::mutex mutex;
         std::condition_variable stopped;
         bool stopping = false;
@@ -275,7 +277,8 @@ int serve(const Arguments &arguments)
                 certificate.check();
                 const auto now = clock.now();
                 const auto today = std::chrono::floor<std::chrono::days>(now);
-                const std::string warning = tlsExpiryWarning(certificate.presented(), dir, now);
+                const std::string warning =
+                    certificateExpiryWarning(certificate.presented(), caNotAfter, dir, now);
                 if (!warning.empty() && today != lastWarned) {
                     qCWarning(lcServe).noquote() << warning.c_str();
                     lastWarned = today;

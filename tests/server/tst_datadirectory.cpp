@@ -2,6 +2,7 @@
 #include "httpsclient.h"
 #include "independentpython.h"
 #include "programrun.h"
+#include "rfc3339.h"
 #include "softwaredevicekey.h"
 
 #include <QProcess>
@@ -498,6 +499,32 @@ private Q_SLOTS:
                  QByteArray("server name 'bad_name.example' is neither an IP address nor a "
                             "valid DNS name: label 'bad_name' has a character other than "
                             "letters, digits and '-'"));
+        QCOMPARE(readAll(dir / "tls.pem"), before);
+    }
+
+    // In the CA's last 397 days a renewed certificate ends with the CA; after it, nothing is
+    // issued.
+    void renewStopsAtTheCasEnd()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const TimePoint caMade = nowSeconds() - DataDirectory::caValidity + std::chrono::days(100);
+        DataDirectory::initialise(dir, defaultNames, caMade);
+        const DataDirectory data = DataDirectory::open(dir);
+        const TimePoint caEnd = caMade + DataDirectory::caValidity;
+        QVERIFY(data.caNotAfter() == caEnd);
+
+        const TlsCertificateInfo renewed = data.renewTlsCertificate({}, nowSeconds());
+        QVERIFY(renewed.notAfter == caEnd);
+        DataDirectory::open(dir);
+
+        const QByteArray before = readAll(dir / "tls.pem");
+        QCOMPARE(thrownMessage<DataDirectoryError>([&] { data.renewTlsCertificate({}, caEnd); }),
+                 QByteArray::fromStdString(
+                     "the CA certificate expired at " + vigil::protocol::formatRfc3339(caEnd) +
+                     "; nothing it signs is accepted any more. Agents must pin a new CA: set up "
+                     "a new data directory (vigil-verifier init) and enroll them again with its "
+                     "fingerprint"));
         QCOMPARE(readAll(dir / "tls.pem"), before);
     }
 

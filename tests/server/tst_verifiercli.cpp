@@ -329,27 +329,56 @@ private Q_SLOTS:
     void serveWarnsBeforeTheTlsCertificateRunsOut()
     {
         using namespace std::chrono_literals;
+        using vigil::server::certificateExpiryWarning;
         const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1800000000));
+        const auto caEnd = now + std::chrono::days(3000);
         vigil::server::TlsCertificateInfo certificate;
         certificate.notAfter = now + std::chrono::days(30);
-        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now), std::string());
+        QCOMPARE(certificateExpiryWarning(certificate, caEnd, "/srv/vigil", now), std::string());
         certificate.notAfter = now + std::chrono::days(30) - 1s;
-        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
+        QCOMPARE(certificateExpiryWarning(certificate, caEnd, "/srv/vigil", now),
                  std::string("the TLS certificate expires at 2027-02-14T07:59:59Z (in 29 days); "
                              "agents will refuse it then: run vigil-verifier tls renew --data "
                              "/srv/vigil"));
         certificate.notAfter = now + 36h;
         QVERIFY(
-            vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now).find("(in 1 day)") !=
+            certificateExpiryWarning(certificate, caEnd, "/srv/vigil", now).find("(in 1 day)") !=
             std::string::npos);
         certificate.notAfter = now + 1s;
-        QVERIFY(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now)
+        QVERIFY(certificateExpiryWarning(certificate, caEnd, "/srv/vigil", now)
                     .find("(in less than a day)") != std::string::npos);
         certificate.notAfter = now;
-        QCOMPARE(vigil::server::tlsExpiryWarning(certificate, "/srv/vigil", now),
+        QCOMPARE(certificateExpiryWarning(certificate, caEnd, "/srv/vigil", now),
                  std::string("the TLS certificate expired at 2027-01-15T08:00:00Z; agents refuse "
                              "to connect until you run vigil-verifier tls renew --data "
                              "/srv/vigil"));
+    }
+
+    // Moving a fleet to a new CA takes long: its end is announced 180 days ahead, before the
+    // TLS certificate's, which renewal cannot take past it.
+    void serveWarnsBeforeTheCaRunsOut()
+    {
+        using namespace std::chrono_literals;
+        using vigil::server::certificateExpiryWarning;
+        const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1800000000));
+        vigil::server::TlsCertificateInfo certificate;
+        certificate.notAfter = now + std::chrono::days(300);
+        QCOMPARE(
+            certificateExpiryWarning(certificate, now + std::chrono::days(180), "/srv/vigil", now),
+            std::string());
+        QCOMPARE(certificateExpiryWarning(certificate, now + std::chrono::days(180) - 1s,
+                                          "/srv/vigil", now),
+                 std::string("the verifier CA /srv/vigil/ca.pem expires at 2027-07-14T07:59:59Z "
+                             "(in 179 days), and no TLS certificate it signs lasts longer; before "
+                             "then agents must pin a new CA: set up a new data directory "
+                             "(vigil-verifier init) and enroll them again with its fingerprint"));
+        certificate.notAfter = now + 1h; // ends with the CA: the CA's warning is the useful one
+        QVERIFY(certificateExpiryWarning(certificate, now + 1h, "/srv/vigil", now)
+                    .starts_with("the verifier CA /srv/vigil/ca.pem expires at "));
+        QCOMPARE(certificateExpiryWarning(certificate, now, "/srv/vigil", now),
+                 std::string("the verifier CA /srv/vigil/ca.pem expired at 2027-01-15T08:00:00Z; "
+                             "agents must pin a new CA: set up a new data directory "
+                             "(vigil-verifier init) and enroll them again with its fingerprint"));
     }
 
     // End to end: a data directory whose certificate has 17 days left gets the warning in the
