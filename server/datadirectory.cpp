@@ -330,7 +330,7 @@ DataDirectory DataDirectory::open(const fs::path &dir)
     const EvpPkeyPtr caKey = loadKey(directory.caKey(), caKeyWhat);
     requireKeyMatches(ca.get(), caKey.get(), directory.caCertificate(), directory.caKey());
 
-    directory.tlsCredentials(); // the TLS pair and its issuer, as serve loads them
+    directory.tlsCredentials(); // the TLS pair and its issuer, loaded as serve loads them
 
     const EvpPkeyPtr tokenKey = loadKey(directory.tokenSigningKey(), tokenKeyWhat);
     try {
@@ -361,17 +361,25 @@ TimePoint DataDirectory::caNotAfter() const
 
 std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
 {
-    X509Ptr tls = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
-    EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
-    requireKeyMatches(tls.get(), key.get(), tlsCertificate(), tlsKey());
+    // The directory's own checks first, for their messages and fixes (and the key file's owner
+    // and mode); then the one loader HttpsServer presents from, which reads the whole chain.
+    const X509Ptr checked = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
+    requireKeyMatches(checked.get(), loadKey(tlsKey(), tlsKeyWhat).get(), tlsCertificate(),
+                      tlsKey());
+    std::shared_ptr<const TlsCredentials> credentials;
+    try {
+        credentials = TlsCredentials::load(tlsCertificate(), tlsKey());
+    } catch (const std::runtime_error &e) {
+        throw DataDirectoryError(std::string(e.what()) + "; " + initFix);
+    }
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
-    if (X509_verify(tls.get(), X509_get0_pubkey(ca.get())) != 1) {
+    if (X509_verify(credentials->certificate(), X509_get0_pubkey(ca.get())) != 1) {
         openSslError(); // clear the queue
         throw DataDirectoryError("TLS certificate " + quoted(tlsCertificate()) +
                                  " is not signed by the CA in " + quoted(caCertificate()) + "; " +
                                  initFix);
     }
-    return TlsCredentials::fromCheckedPair(std::move(tls), std::move(key));
+    return credentials;
 }
 
 TlsCertificateInfo DataDirectory::tlsCertificateInfo() const

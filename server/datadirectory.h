@@ -82,8 +82,9 @@ public:
     TlsCertificateInfo tlsCertificateInfo() const;
     // When the CA runs out; no TLS certificate it signs lasts longer.
     TimePoint caNotAfter() const;
-    // The TLS certificate and key as they are in the directory now, checked as open() checks
-    // them: the key file's owner and mode, the pair, the CA's signature. What `serve` presents.
+    // The TLS certificate (with any intermediates after it) and key as they are in the
+    // directory now, checked as open() checks them: the key file's owner and mode, the pair,
+    // what OpenSSL accepts to present, the CA's signature. What `serve` presents.
     std::shared_ptr<const TlsCredentials> tlsCredentials() const;
 
     // Issues a new TLS certificate from the CA for the TLS key already here, valid tlsValidity

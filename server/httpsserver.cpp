@@ -74,7 +74,9 @@ void listenerSocketOptions(int socket)
 HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
                          AccessLogger logger)
 {
-    m_credentials = TlsCredentials::load(options.certificate, options.privateKey);
+    if (!options.credentials)
+        throw std::invalid_argument("HttpsServer needs TLS credentials");
+    m_credentials = options.credentials;
     m_server = std::make_unique<httplib::SSLServer>([this](SSL_CTX &context) {
         configureTls(context, m_credentials);
         return true;

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,9 +24,8 @@ struct HttpsServerOptions
 {
     std::string address = "127.0.0.1";
     int port = 8443;                   // 0 picks a free port
-    // Loaded at construction (TlsCredentials::load); present() replaces them later.
-    std::filesystem::path certificate; // PEM, the server certificate (then any intermediates)
-    std::filesystem::path privateKey;  // PEM
+    // What handshakes present until present() replaces it (TlsCredentials::load). Required.
+    std::shared_ptr<const TlsCredentials> credentials;
     int threads = 16;                  // concurrent connections served
     std::size_t maxBodyBytes = 1024 * 1024;
     // A client that sends nothing for this long in the middle of a request is disconnected.
@@ -48,8 +46,8 @@ using AccessLogger =
 class HttpsServer
 {
 public:
-    // Loads the certificate and key and binds the address. Throws std::runtime_error naming
-    // the file or address that failed.
+    // Binds the address. Throws std::runtime_error naming the address that failed, and
+    // std::invalid_argument without credentials.
     HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
                 AccessLogger logger = {});
     ~HttpsServer();

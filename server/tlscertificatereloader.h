@@ -1,14 +1,18 @@
 #pragma once
 
 // Keeps the certificate `serve` presents in step with the data directory, so that
-// `vigil-verifier tls renew` needs no restart. check() runs when tls.pem changes (a FileWatcher)
-// and on serve's periodic pass, which also catches a change the watch saw before the new file
-// could be read.
+// `vigil-verifier tls renew` needs no restart. check() runs when tls.pem or tls-key.pem changes
+// (serve watches both) and on serve's periodic pass, which also catches a change the watch
+// missed or saw before the new file could be read.
 
 #include "datadirectory.h"
 
 #include <mutex>
 #include <string>
+
+namespace vigil::posture {
+class Clock;
+}
 
 namespace vigil::server {
 
@@ -17,14 +21,16 @@ class HttpsServer;
 class TlsCertificateReloader
 {
 public:
-    // The server must present the directory's certificate already (it loaded the same files).
-    TlsCertificateReloader(const DataDirectory &data, HttpsServer &server);
+    // The server must present the directory's certificate already (serve starts it with
+    // data.tlsCredentials()). Throws DataDirectoryError if that certificate cannot be read.
+    TlsCertificateReloader(const DataDirectory &data, HttpsServer &server,
+                           const posture::Clock &clock);
 
-    // Loads the directory's certificate and key as DataDirectory::tlsCredentials() checks them.
-    // When they hold a certificate other than the one presented, the server presents them from
-    // its next handshake, and an info line says so. When they cannot be presented the current
-    // certificate stays, and a warning says why, once for each different reason.
-    // From any thread; calls run one at a time.
+    // Loads the directory's certificate and key as DataDirectory::tlsCredentials() does. When
+    // they hold a certificate other than the one presented, still valid, the server presents
+    // it from its next full handshake and an info line says so. Otherwise the current
+    // certificate stays, and a warning says why, once for each different reason. From any
+    // thread; calls run one at a time. Never throws.
     void check();
 
     // The certificate the server presents.
@@ -33,8 +39,10 @@ public:
 private:
     const DataDirectory &m_data;
     HttpsServer &m_server;
-    std::mutex m_checking;
-    std::string m_lastFailure; // guarded by m_checking
+    const posture::Clock &m_clock;
+    mutable std::mutex m_mutex;
+    TlsCertificateInfo m_presented; // guarded by m_mutex, as is m_lastFailure
+    std::string m_lastFailure;
 };
 
 } // namespace vigil::server

@@ -14,15 +14,13 @@ namespace vigil::server {
 class TlsCredentials
 {
 public:
-    // certificate: PEM, the server certificate and then any intermediates; privateKey: an
-    // unencrypted PEM key (an encrypted one is refused, never prompted for). Throws
-    // std::runtime_error naming the file that cannot be loaded, or saying that the key does not
-    // belong to the certificate.
+    // certificate: PEM, the server certificate and then any intermediates, nothing else;
+    // privateKey: an unencrypted PEM key (an encrypted one is refused, never prompted for).
+    // Also refuses what OpenSSL would refuse to present at this security level (a key too
+    // small, a weak signature), which would otherwise fail every handshake. Throws
+    // std::runtime_error naming the file and the reason.
     static std::shared_ptr<const TlsCredentials> load(const std::filesystem::path &certificate,
                                                       const std::filesystem::path &privateKey);
-    // For a pair the caller has loaded and checked (the key belongs to the certificate).
-    static std::shared_ptr<const TlsCredentials> fromCheckedPair(attestation::X509Ptr certificate,
-                                                                 attestation::EvpPkeyPtr key);
 
     X509 *certificate() const { return m_certificate.get(); }
     // Sets this chain and key on one connection whose handshake is starting. False, with

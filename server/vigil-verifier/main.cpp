@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -224,8 +225,7 @@ int serve(const Arguments &arguments)
 
         https.address = address;
         https.port = port;
-        https.certificate = data.tlsCertificate();
-        https.privateKey = data.tlsKey();
+        https.credentials = data.tlsCredentials();
         std::unique_ptr<VerifierService> service;
         HttpsServer server(
             https, [&service](const HttpRequest &request) { return service->handle(request); },
@@ -245,18 +245,25 @@ int serve(const Arguments &arguments)
         options.ekCaDirectory = data.ekCaDirectory().string();
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
-        // A renewed tls.pem is presented from the next handshake. The watch sees the renewal
-        // at once; the periodic pass below retries what could not be read then.
-        TlsCertificateReloader certificate(data, server);
+        // A renewed tls.pem is presented from the next handshake. The watches see a renewal at
+        // once; the periodic pass below retries what could not be read then, and is all there
+        // is where inotify is not available.
+        TlsCertificateReloader certificate(data, server, clock);
         const TimePoint caNotAfter = data.caNotAfter(); // agents pin it: it never changes here
-        FileWatcher certificateWatch(
-            data.tlsCertificate(), [&certificate] { certificate.check(); },
-            [&data](const std::string &error) {
+        std::vector<std::unique_ptr<FileWatcher>> certificateWatches;
+        for (const auto &file : {data.tlsCertificate(), data.tlsKey()}) {
+            const auto watchLost = [](const std::string &error) {
                 qCWarning(lcServe).noquote()
-                    << ("watching " + data.tlsCertificate().string() + " stopped (" + error +
-                        "); a renewed certificate is now picked up within 10 minutes")
+                    << (error + "; a renewed TLS certificate is picked up within 10 minutes")
                            .c_str();
-            });
+            };
+            try {
+                certificateWatches.push_back(std::make_unique<FileWatcher>(
+                    file, [&certificate] { certificate.check(); }, watchLost));
+            } catch (const std::exception &e) {
+                watchLost("cannot watch " + file.string() + ": " + e.what());
+            }
+        }
 
         // Expired nonces and enrollments go on a timer, not on request paths; so does the
         // look at the TLS certificate's and the CA's ends, warned about at start and then once a

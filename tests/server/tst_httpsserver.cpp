@@ -5,6 +5,7 @@
 #include "httpsclient.h"
 #include "httpsserver.h"
 #include "independentpython.h"
+#include "tlscredentials.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -132,8 +133,9 @@ private Q_SLOTS:
         DataDirectory::initialise(m_data, {"127.0.0.1", "localhost"},
                                   std::chrono::system_clock::now());
         m_options.port = 0;
-        m_options.certificate = m_data / DataDirectory::tlsCertificateName;
-        m_options.privateKey = m_data / DataDirectory::tlsKeyName;
+        m_certificateFile = m_data / DataDirectory::tlsCertificateName;
+        m_options.credentials =
+            TlsCredentials::load(m_certificateFile, m_data / DataDirectory::tlsKeyName);
         m_options.threads = 4;
         m_options.readTimeout = std::chrono::seconds(1);
         m_caFile = m_data / DataDirectory::caCertificateName;
@@ -404,7 +406,7 @@ private Q_SLOTS:
     {
         RunningServer server(m_options);
         QCOMPARE(vigil::test::presentedCertificateFingerprint(server.port()),
-                 certificateFingerprint(m_options.certificate));
+                 certificateFingerprint(m_certificateFile));
         HttpsClient kept(m_caFile);
         QCOMPARE(kept.get(server.url("/before")).status, 200L);
 
@@ -430,10 +432,10 @@ private Q_SLOTS:
         const fs::path chain = fs::path(m_dir.path().toStdString()) / "chain.pem";
         {
             std::ofstream out(chain);
-            out << std::ifstream(m_options.certificate).rdbuf() << std::ifstream(m_caFile).rdbuf();
+            out << std::ifstream(m_certificateFile).rdbuf() << std::ifstream(m_caFile).rdbuf();
         }
         HttpsServerOptions options = m_options;
-        options.certificate = chain;
+        options.credentials = TlsCredentials::load(chain, m_data / DataDirectory::tlsKeyName);
         RunningServer server(options);
         const auto result = runOpenSsl({QStringLiteral("s_client"), QStringLiteral("-connect"),
                                         QStringLiteral("127.0.0.1:%1").arg(server.port()),
@@ -442,73 +444,11 @@ private Q_SLOTS:
         QCOMPARE(result.output.count("-----BEGIN CERTIFICATE-----"), qsizetype(2));
     }
 
-    void aCertificateFileWithTrailingGarbageIsRefused()
-    {
-        const fs::path file = fs::path(m_dir.path().toStdString()) / "trailing.pem";
-        {
-            std::ofstream out(file);
-            out << std::ifstream(m_options.certificate).rdbuf()
-                << "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n";
-        }
-        HttpsServerOptions options = m_options;
-        options.certificate = file;
-        const QByteArray message =
-            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
-        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS certificate " +
-                                                              file.string() + ": ")),
-                 message);
-    }
-
-    // A server must never stop to ask a terminal for a passphrase.
-    void anEncryptedKeyIsRefusedWithoutAPrompt()
-    {
-        const fs::path key = fs::path(m_dir.path().toStdString()) / "encrypted-key.pem";
-        const auto made = runOpenSsl({QStringLiteral("pkey"), QStringLiteral("-in"),
-                                      QString::fromStdString(m_options.privateKey.string()),
-                                      QStringLiteral("-aes256"), QStringLiteral("-passout"),
-                                      QStringLiteral("pass:secret"), QStringLiteral("-out"),
-                                      QString::fromStdString(key.string())});
-        QVERIFY2(made.exitCode == 0, made.output.constData());
-        HttpsServerOptions options = m_options;
-        options.privateKey = key;
-        const QByteArray message =
-            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
-        QVERIFY2(message.startsWith(
-                     QByteArray::fromStdString("cannot load the TLS key " + key.string() + ": ")),
-                 message);
-    }
-
-    void aMissingCertificateFileIsNamed()
+    void credentialsAreRequired()
     {
         HttpsServerOptions options = m_options;
-        options.certificate = m_data / "missing.pem";
-        const QByteArray message =
-            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
-        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS certificate " +
-                                                              options.certificate.string() + ": ")),
-                 message);
-    }
-
-    void aMissingKeyFileIsNamed()
-    {
-        HttpsServerOptions options = m_options;
-        options.privateKey = m_data / "missing-key.pem";
-        const QByteArray message =
-            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
-        QVERIFY2(message.startsWith(QByteArray::fromStdString("cannot load the TLS key " +
-                                                              options.privateKey.string() + ": ")),
-                 message);
-    }
-
-    void aKeyOfAnotherCertificateIsRefused()
-    {
-        HttpsServerOptions options = m_options;
-        options.privateKey = m_data / DataDirectory::caKeyName;
-        const QByteArray message =
-            thrownMessage<std::runtime_error>([&] { HttpsServer server(options, echo); });
-        QCOMPARE(message,
-                 QByteArray::fromStdString("the TLS key " + options.privateKey.string() +
-                                           " does not belong to " + options.certificate.string()));
+        options.credentials.reset();
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, HttpsServer(options, echo));
     }
 
     void aPortInUseByAnotherServerIsNamed()
@@ -582,6 +522,7 @@ private:
     QTemporaryDir m_dir;
     fs::path m_data;
     fs::path m_caFile;
+    fs::path m_certificateFile;
     HttpsServerOptions m_options;
 };
 

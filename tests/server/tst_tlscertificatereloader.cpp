@@ -4,6 +4,7 @@
 #include "datadirectory.h"
 #include "httpsclient.h"
 #include "httpsserver.h"
+#include "manualclock.h"
 #include "tlscertificatereloader.h"
 
 #include <QRegularExpression>
@@ -29,8 +30,8 @@ HttpResponse ok(const HttpRequest &)
 class Served
 {
 public:
-    explicit Served(const fs::path &dir)
-        : m_data(initialised(dir)), m_server(options(m_data), ok),
+    explicit Served(const fs::path &dir, TimePoint made = std::chrono::system_clock::now())
+        : m_data(initialised(dir, made)), m_server(options(m_data), ok),
           m_thread([this] { m_server.serve(); })
     {
     }
@@ -48,9 +49,9 @@ public:
     }
 
 private:
-    static DataDirectory initialised(const fs::path &dir)
+    static DataDirectory initialised(const fs::path &dir, TimePoint made)
     {
-        DataDirectory::initialise(dir, {"127.0.0.1"}, std::chrono::system_clock::now());
+        DataDirectory::initialise(dir, {"127.0.0.1"}, made);
         return DataDirectory::open(dir);
     }
     static HttpsServerOptions options(const DataDirectory &data)
@@ -58,8 +59,7 @@ private:
         HttpsServerOptions options;
         options.port = 0;
         options.threads = 2;
-        options.certificate = data.tlsCertificate();
-        options.privateKey = data.tlsKey();
+        options.credentials = data.tlsCredentials();
         return options;
     }
 
@@ -74,12 +74,13 @@ void copyPrivate(const fs::path &from, const fs::path &to)
     ::chmod(to.c_str(), 0600);
 }
 
-QRegularExpression warning(const std::string &file, const std::string &reason)
+QRegularExpression warning(const DataDirectory &data, const std::string &reason)
 {
     return QRegularExpression(
-        QStringLiteral("^cannot present the TLS certificate in %1; still presenting the one "
-                       "valid until \\S+Z: .*%2")
-            .arg(QRegularExpression::escape(QString::fromStdString(file)),
+        QStringLiteral("^the TLS certificate files in %1 changed but cannot be presented, so the "
+                       "certificate valid until \\S+Z stays in use; put back the files "
+                       "vigil-verifier tls renew wrote, or run it again. The check said: .*%2")
+            .arg(QRegularExpression::escape(QString::fromStdString(data.directory().string())),
                  QRegularExpression::escape(QString::fromStdString(reason))));
 }
 
@@ -99,7 +100,7 @@ private Q_SLOTS:
     void anUnchangedCertificateChangesNothing()
     {
         Served served(path("verifier"));
-        TlsCertificateReloader reloader(served.data(), served.server());
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
         const auto before = served.server().presented();
         QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
         reloader.check();
@@ -110,7 +111,7 @@ private Q_SLOTS:
     void aRenewedCertificateIsPresentedFromTheNextHandshake()
     {
         Served served(path("verifier"));
-        TlsCertificateReloader reloader(served.data(), served.server());
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
         const std::string original = served.data().tlsCertificateInfo().fingerprint;
         QCOMPARE(served.presentedFingerprint(), original);
 
@@ -136,12 +137,13 @@ private Q_SLOTS:
     void aGarbledFileLeavesTheCurrentCertificateWithOneWarning()
     {
         Served served(path("verifier"));
-        TlsCertificateReloader reloader(served.data(), served.server());
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
         const std::string original = served.presentedFingerprint();
         const fs::path file = served.data().tlsCertificate();
         std::ofstream(file, std::ios::trunc) << "-----BEGIN CERTIFICATE-----\nnot base64\n";
 
-        QTest::ignoreMessage(QtWarningMsg, warning(file, "does not hold a PEM certificate"));
+        QTest::ignoreMessage(QtWarningMsg,
+                             warning(served.data(), "does not hold a PEM certificate"));
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
         // The same reason again, as on each periodic pass: said once is enough.
@@ -151,18 +153,42 @@ private Q_SLOTS:
         QCOMPARE(served.presentedFingerprint(), original);
     }
 
+    // An old tls.pem put back, by a restore or configuration management, must not replace a
+    // certificate that works.
+    void anExpiredCertificateIsNotPresented()
+    {
+        Served served(path("verifier"), std::chrono::system_clock::now() -
+                                            DataDirectory::tlsValidity - std::chrono::days(3));
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
+        const fs::path file = served.data().tlsCertificate();
+        const fs::path expired = path("expired.pem");
+        fs::copy_file(file, expired);
+        const TlsCertificateInfo renewed =
+            served.data().renewTlsCertificate({}, std::chrono::system_clock::now());
+        QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral("^now presenting")));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), renewed.fingerprint);
+
+        fs::copy_file(expired, file, fs::copy_options::overwrite_existing);
+        QTest::ignoreMessage(
+            QtWarningMsg,
+            warning(served.data(), "the certificate in " + file.string() + " expired at "));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), renewed.fingerprint);
+        QCOMPARE(reloader.presented().fingerprint, renewed.fingerprint);
+    }
+
     void aCertificateFromAnotherCaIsNotPresentedUntilRenewed()
     {
         Served served(path("verifier"));
-        TlsCertificateReloader reloader(served.data(), served.server());
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
         const std::string original = served.presentedFingerprint();
         DataDirectory::initialise(path("other"), {"127.0.0.1"}, std::chrono::system_clock::now());
         const DataDirectory other = DataDirectory::open(path("other"));
         copyPrivate(other.tlsKey(), served.data().tlsKey());
         copyPrivate(other.tlsCertificate(), served.data().tlsCertificate());
 
-        QTest::ignoreMessage(QtWarningMsg,
-                             warning(served.data().tlsCertificate(), "is not signed by the CA in"));
+        QTest::ignoreMessage(QtWarningMsg, warning(served.data(), "is not signed by the CA in"));
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
 
@@ -177,14 +203,13 @@ private Q_SLOTS:
     void aCertificateForAnotherKeyIsNotPresented()
     {
         Served served(path("verifier"));
-        TlsCertificateReloader reloader(served.data(), served.server());
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
         const std::string original = served.presentedFingerprint();
         DataDirectory::initialise(path("other"), {"127.0.0.1"}, std::chrono::system_clock::now());
         copyPrivate(DataDirectory::open(path("other")).tlsCertificate(),
                     served.data().tlsCertificate());
 
-        QTest::ignoreMessage(QtWarningMsg,
-                             warning(served.data().tlsCertificate(), "does not belong to"));
+        QTest::ignoreMessage(QtWarningMsg, warning(served.data(), "does not belong to"));
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
     }
@@ -193,6 +218,7 @@ private:
     fs::path path(const char *name) const { return fs::path(m_dir->path().toStdString()) / name; }
 
     std::unique_ptr<QTemporaryDir> m_dir;
+    vigil::test::ManualClock m_clock{std::chrono::system_clock::now()};
 };
 
 QTEST_GUILESS_MAIN(TestTlsCertificateReloader)

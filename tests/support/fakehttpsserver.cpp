@@ -25,8 +25,7 @@ FakeHttpsServer::FakeHttpsServer(const std::vector<std::string> &names)
 
     server::HttpsServerOptions options;
     options.port = 0;
-    options.certificate = m_certificate;
-    options.privateKey = m_key;
+    options.credentials = data.tlsCredentials();
     options.threads = 2;
     m_server =
         std::make_unique<server::HttpsServer>(options, [this](const server::HttpRequest &request) {

@@ -77,8 +77,7 @@ void TestVerifier::start(const std::string &policyJson, const std::filesystem::p
 
     server::HttpsServerOptions https;
     https.port = 0;
-    https.certificate = data.tlsCertificate();
-    https.privateKey = data.tlsKey();
+    https.credentials = data.tlsCredentials();
     https.threads = 4;
     m_server = std::make_unique<server::HttpsServer>(
         https, [this](const server::HttpRequest &request) { return m_service->handle(request); });
