@@ -137,10 +137,12 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
     try {
         const DataDirectory data = DataDirectory::open(dir);
         const TlsCertificateInfo renewed = data.renewTlsCertificate(names, now);
+        const bool endsWithCa = renewed.notAfter >= data.caNotAfter();
         if (json) {
             out << nlohmann::json{{"certificate", data.tlsCertificate().string()},
                                   {"names", renewed.names},
                                   {"not_after", isoTime(renewed.notAfter)},
+                                  {"ends_with_ca", endsWithCa},
                                   {"fingerprint", renewed.fingerprint}}
                        .dump(2)
                 << "\n";
@@ -149,11 +151,11 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
         out << "Renewed " << data.tlsCertificate().string() << " for";
         for (const auto &name : renewed.names)
             out << " " << name;
-        out << "\n  valid until  " << isoTime(renewed.notAfter) << "\n"
+        out << "\n  valid until  " << isoTime(renewed.notAfter)
+            << (endsWithCa ? " (the CA's own end: agents need a new CA before then)" : "") << "\n"
             << "  fingerprint  " << renewed.fingerprint << "\n"
             << "Same CA and key: agents keep trusting it. A running vigil-verifier serve presents "
-               "it "
-               "from its next connection.\n";
+               "it from its next connection.\n";
         return 0;
     } catch (const std::exception &e) {
         err << "vigil-verifier: tls renew failed: " << e.what() << "\n";
@@ -175,27 +177,34 @@ std::string timeLeft(std::chrono::days left)
 std::string certificateExpiryWarning(const TlsCertificateInfo &certificate, TimePoint caNotAfter,
                                      const std::filesystem::path &dir, TimePoint now)
 {
-    // Past the CA's end no renewal helps, and moving every agent to a new CA takes time: that
-    // warning comes first and early.
     const std::string newCa = "agents must pin a new CA: set up a new data directory "
                               "(vigil-verifier init) and enroll them again with its fingerprint";
     const std::string ca = "the verifier CA " + (dir / DataDirectory::caCertificateName).string();
     if (caNotAfter <= now)
         return ca + " expired at " + isoTime(caNotAfter) + "; " + newCa;
+    std::string caWarning;
     const auto caLeft = std::chrono::floor<std::chrono::days>(caNotAfter - now);
     if (caLeft < caRenewalWarning)
-        return ca + " expires at " + isoTime(caNotAfter) + " (in " + timeLeft(caLeft) +
-               "), and no TLS certificate it signs lasts longer; before then " + newCa;
+        caWarning = ca + " expires at " + isoTime(caNotAfter) + " (in " + timeLeft(caLeft) +
+                    "), and no TLS certificate it signs lasts longer; before then " + newCa;
 
+    // A certificate that ends with the CA cannot be renewed past it: only the CA's warning
+    // helps then. One that ends earlier can, and needs saying even while the CA's is due.
+    std::string tlsWarning;
     const std::string renew = "run vigil-verifier tls renew --data " + dir.string();
-    if (certificate.notAfter <= now)
-        return "the TLS certificate expired at " + isoTime(certificate.notAfter) +
-               "; agents refuse to connect until you " + renew;
     const auto left = std::chrono::floor<std::chrono::days>(certificate.notAfter - now);
-    if (left >= tlsRenewalWarning)
-        return {};
-    return "the TLS certificate expires at " + isoTime(certificate.notAfter) + " (in " +
-           timeLeft(left) + "); agents will refuse it then: " + renew;
+    if (certificate.notAfter < caNotAfter) {
+        if (certificate.notAfter <= now)
+            tlsWarning = "the TLS certificate expired at " + isoTime(certificate.notAfter) +
+                         "; agents refuse to connect until you " + renew;
+        else if (left < tlsRenewalWarning)
+            tlsWarning = "the TLS certificate expires at " + isoTime(certificate.notAfter) +
+                         " (in " + timeLeft(left) + "); agents will refuse it then: " + renew;
+    }
+
+    if (tlsWarning.empty() || caWarning.empty())
+        return tlsWarning + caWarning;
+    return tlsWarning + ". Also, " + caWarning;
 }
 
 int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,

@@ -30,7 +30,8 @@ inline constexpr std::chrono::days tlsRenewalWarning{30};
 // again takes months, not days.
 inline constexpr std::chrono::days caRenewalWarning{180};
 // The warning `serve` logs at start and then daily, or "" while neither the CA nor the TLS
-// certificate is that close to its end. The CA's comes first: no renewal goes past it.
+// certificate is that close to its end. A TLS certificate that ends with the CA gets only the
+// CA's warning, since no renewal goes past it.
 std::string certificateExpiryWarning(const TlsCertificateInfo &certificate, TimePoint caNotAfter,
                                      const std::filesystem::path &dir, TimePoint now);
 

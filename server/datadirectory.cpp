@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <optional>
@@ -34,6 +35,7 @@ constexpr std::string_view caKeyWhat = "CA key";
 constexpr std::string_view tlsKeyWhat = "TLS key";
 constexpr std::string_view tokenKeyWhat = "token signing key";
 constexpr std::size_t maxKeyFileSize = 64 * 1024;
+constexpr std::size_t maxCertificateFileSize = 1024 * 1024;
 
 constexpr char ekCaReadme[] =
     "Trusted TPM manufacturer CAs\n"
@@ -197,7 +199,7 @@ void requirePresent(const fs::path &path, std::string_view what, std::string_vie
     if (::lstat(path.c_str(), &st) == 0)
         return;
     if (errno == ENOENT)
-        throw DataDirectoryError(std::string(what) + " file " + quoted(path) + " is missing; " +
+        throw DataDirectoryError(std::string(what) + " file " + quoted(path) + " is missing",
                                  std::string(fix));
     throw DataDirectoryError("cannot stat " + std::string(what) + " file " + quoted(path) + ": " +
                              std::strerror(errno));
@@ -219,12 +221,14 @@ EvpPkeyPtr loadKey(const fs::path &path, std::string_view what)
     OPENSSL_cleanse(text.data(), text.size());
     if (!key)
         throw DataDirectoryError(std::string(what) + " file " + quoted(path) +
-                                 " does not hold an unencrypted PEM private key (" +
-                                 openSslError() + "); " + initFix);
+                                     " does not hold an unencrypted PEM private key (" +
+                                     openSslError() + ")",
+                                 initFix);
     return key;
 }
 
-X509Ptr loadCertificate(const fs::path &path, std::string_view what, std::string_view fix)
+// A certificate file's text, for a regular file of at most maxCertificateFileSize bytes.
+Bytes readCertificateFile(const fs::path &path, std::string_view what, std::string_view fix)
 {
     requirePresent(path, what, fix);
     struct stat st
@@ -233,17 +237,38 @@ X509Ptr loadCertificate(const fs::path &path, std::string_view what, std::string
     // A FIFO or device here would block or feed garbage; only a regular file is read.
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
         throw DataDirectoryError(std::string(what) + " file " + quoted(path) +
-                                 " is not a regular file; " + std::string(fix));
-    attestation::BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    if (!bio)
+                                     " is not a regular file",
+                                 std::string(fix));
+    std::ifstream in(path, std::ios::binary);
+    Bytes text(maxCertificateFileSize + 1);
+    in.read(reinterpret_cast<char *>(text.data()), std::streamsize(text.size()));
+    if (in.bad() || (!in && !in.eof()))
         throw DataDirectoryError("cannot read " + std::string(what) + " file " + quoted(path) +
-                                 ": " + openSslError());
-    X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, noPassword, nullptr));
+                                 ": " + std::strerror(errno));
+    text.resize(std::size_t(in.gcount()));
+    if (text.size() > maxCertificateFileSize)
+        throw DataDirectoryError(std::string(what) + " file " + quoted(path) + " is over " +
+                                     std::to_string(maxCertificateFileSize / 1024) + " KiB",
+                                 std::string(fix));
+    return text;
+}
+
+// The first certificate in text, read from path.
+X509Ptr parseCertificate(const Bytes &text, const fs::path &path, std::string_view what,
+                         std::string_view fix)
+{
+    attestation::BioPtr bio(BIO_new_mem_buf(text.data(), int(text.size())));
+    X509Ptr certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, noPassword, nullptr) : nullptr);
     if (!certificate)
         throw DataDirectoryError(std::string(what) + " file " + quoted(path) +
-                                 " does not hold a PEM certificate (" + openSslError() + "); " +
+                                     " does not hold a PEM certificate (" + openSslError() + ")",
                                  std::string(fix));
     return certificate;
+}
+
+X509Ptr loadCertificate(const fs::path &path, std::string_view what, std::string_view fix)
+{
+    return parseCertificate(readCertificateFile(path, what, fix), path, what, fix);
 }
 
 void requireKeyMatches(X509 *certificate, EVP_PKEY *key, const fs::path &certificatePath,
@@ -252,8 +277,9 @@ void requireKeyMatches(X509 *certificate, EVP_PKEY *key, const fs::path &certifi
     if (X509_check_private_key(certificate, key) != 1) {
         openSslError(); // clear the queue
         throw DataDirectoryError("the key in " + quoted(keyPath) +
-                                 " does not belong to the certificate in " +
-                                 quoted(certificatePath) + "; " + initFix);
+                                     " does not belong to the certificate in " +
+                                     quoted(certificatePath),
+                                 initFix);
     }
 }
 
@@ -337,8 +363,9 @@ DataDirectory DataDirectory::open(const fs::path &dir)
         attestation::fromEvpPkey(tokenKey.get());
     } catch (const attestation::KeyError &e) {
         throw DataDirectoryError(std::string(tokenKeyWhat) + " file " +
-                                 quoted(directory.tokenSigningKey()) +
-                                 " does not hold an EC P-256 key (" + e.what() + "); " + initFix);
+                                     quoted(directory.tokenSigningKey()) +
+                                     " does not hold an EC P-256 key (" + e.what() + ")",
+                                 initFix);
     }
 
     struct stat st
@@ -361,22 +388,24 @@ TimePoint DataDirectory::caNotAfter() const
 
 std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
 {
-    // The directory's own checks first, for their messages and fixes (and the key file's owner
-    // and mode); then the one loader HttpsServer presents from, which reads the whole chain.
-    const X509Ptr checked = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
-    requireKeyMatches(checked.get(), loadKey(tlsKey(), tlsKeyWhat).get(), tlsCertificate(),
-                      tlsKey());
+    // Each file is read once. The first certificate and the pair are checked here for the
+    // directory's messages; TlsCredentials reads the whole chain and asks OpenSSL.
+    const Bytes chain = readCertificateFile(tlsCertificate(), "TLS certificate", initFix);
+    EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
+    requireKeyMatches(parseCertificate(chain, tlsCertificate(), "TLS certificate", initFix).get(),
+                      key.get(), tlsCertificate(), tlsKey());
     std::shared_ptr<const TlsCredentials> credentials;
     try {
-        credentials = TlsCredentials::load(tlsCertificate(), tlsKey());
+        credentials = TlsCredentials::fromPem(chain, quoted(tlsCertificate()), std::move(key),
+                                              quoted(tlsKey()));
     } catch (const std::runtime_error &e) {
-        throw DataDirectoryError(std::string(e.what()) + "; " + initFix);
+        throw DataDirectoryError(e.what(), initFix);
     }
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     if (X509_verify(credentials->certificate(), X509_get0_pubkey(ca.get())) != 1) {
         openSslError(); // clear the queue
         throw DataDirectoryError("TLS certificate " + quoted(tlsCertificate()) +
-                                 " is not signed by the CA in " + quoted(caCertificate()) + "; " +
+                                     " is not signed by the CA in " + quoted(caCertificate()),
                                  initFix);
     }
     return credentials;

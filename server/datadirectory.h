@@ -34,7 +34,20 @@ using TimePoint = std::chrono::system_clock::time_point;
 class DataDirectoryError : public std::runtime_error
 {
 public:
-    using std::runtime_error::runtime_error;
+    explicit DataDirectoryError(const std::string &message)
+        : std::runtime_error(message), m_reason(message)
+    {
+    }
+    DataDirectoryError(const std::string &reason, const std::string &fix)
+        : std::runtime_error(reason + "; " + fix), m_reason(reason)
+    {
+    }
+    // What is wrong, without the fix what() adds for a verifier that cannot start; a running
+    // one needs other advice.
+    const std::string &reason() const { return m_reason; }
+
+private:
+    std::string m_reason;
 };
 
 struct InitResult

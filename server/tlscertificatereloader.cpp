@@ -28,6 +28,10 @@ TlsCertificateInfo TlsCertificateReloader::presented() const
 void TlsCertificateReloader::check()
 {
     const std::lock_guard lock(m_mutex);
+    std::string problem;
+    // The data directory's own fixes are for a verifier that cannot start; this one is serving.
+    std::string fix = "put back a tls.pem and tls-key.pem that belong together and were issued "
+                      "by this directory's CA, from before the change or a backup";
     try {
         auto candidate = m_data.tlsCredentials();
         TlsCertificateInfo next = certificates::certificateInfo(candidate->certificate());
@@ -35,33 +39,36 @@ void TlsCertificateReloader::check()
             m_lastFailure.clear();
             return;
         }
-        // An old file put back (from a backup, by configuration management) must not replace
-        // a certificate that still works.
-        if (next.notAfter <= m_clock.now())
-            throw DataDirectoryError("the certificate in " + m_data.tlsCertificate().string() +
-                                     " expired at " + protocol::formatRfc3339(next.notAfter));
-        m_server.present(std::move(candidate));
-        m_presented = std::move(next);
-        m_lastFailure.clear();
-        qCInfo(lcTls).noquote() << ("now presenting the TLS certificate in " +
-                                    m_data.tlsCertificate().string() + " (valid until " +
-                                    protocol::formatRfc3339(m_presented.notAfter) + ", " +
-                                    m_presented.fingerprint + ")")
-                                       .c_str();
-    } catch (const std::exception &e) {
-        if (m_lastFailure == e.what())
+        // An old file put back (by a restore, by configuration management) must not replace a
+        // certificate that still works.
+        if (next.notAfter > m_clock.now()) {
+            m_server.present(std::move(candidate));
+            m_presented = std::move(next);
+            m_lastFailure.clear();
+            qCInfo(lcTls).noquote()
+                << ("now presenting the TLS certificate in " + m_data.tlsCertificate().string() +
+                    " (valid until " + protocol::formatRfc3339(m_presented.notAfter) + ", " +
+                    m_presented.fingerprint + ")")
+                       .c_str();
             return;
-        m_lastFailure = e.what();
-        // The check's own fix is for a verifier that cannot start; this one is serving.
-        qCWarning(lcTls).noquote()
-            << ("the TLS certificate files in " + m_data.directory().string() +
-                " changed but cannot be presented, so the certificate valid until " +
-                protocol::formatRfc3339(m_presented.notAfter) +
-                " stays in use; put back the files vigil-verifier tls renew wrote, or run it "
-                "again. The check said: " +
-                e.what())
-                   .c_str();
+        }
+        problem = "the certificate in " + m_data.tlsCertificate().string() + " expired at " +
+                  protocol::formatRfc3339(next.notAfter);
+        fix = "run vigil-verifier tls renew --data " + m_data.directory().string();
+    } catch (const DataDirectoryError &e) {
+        problem = e.reason();
+    } catch (const std::exception &e) {
+        problem = e.what();
     }
+    if (problem == m_lastFailure)
+        return;
+    m_lastFailure = problem;
+    qCWarning(lcTls).noquote() << ("cannot present the TLS certificate files in " +
+                                   m_data.directory().string() + ": " + problem +
+                                   "; still presenting the certificate valid until " +
+                                   protocol::formatRfc3339(m_presented.notAfter) +
+                                   ". To fix: " + fix)
+                                      .c_str();
 }
 
 } // namespace vigil::server

@@ -22,15 +22,15 @@ class TlsCertificateReloader
 {
 public:
     // The server must present the directory's certificate already (serve starts it with
-    // data.tlsCredentials()). Throws DataDirectoryError if that certificate cannot be read.
+    // data.tlsCredentials()).
     TlsCertificateReloader(const DataDirectory &data, HttpsServer &server,
                            const posture::Clock &clock);
 
     // Loads the directory's certificate and key as DataDirectory::tlsCredentials() does. When
     // they hold a certificate other than the one presented, still valid, the server presents
     // it from its next full handshake and an info line says so. Otherwise the current
-    // certificate stays, and a warning says why, once for each different reason. From any
-    // thread; calls run one at a time. Never throws.
+    // certificate stays, and a warning says why and how to fix it, once for each different
+    // reason. From any thread; calls run one at a time. Never throws.
     void check();
 
     // The certificate the server presents.

@@ -6,8 +6,11 @@
 
 #include "opensslptr.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
+#include <string>
 
 namespace vigil::server {
 
@@ -21,6 +24,12 @@ public:
     // std::runtime_error naming the file and the reason.
     static std::shared_ptr<const TlsCredentials> load(const std::filesystem::path &certificate,
                                                       const std::filesystem::path &privateKey);
+    // The same checks for a certificate file's text and a key already read; chainName and keyName
+    // stand for the files in messages.
+    static std::shared_ptr<const TlsCredentials> fromPem(std::span<const std::uint8_t> chain,
+                                                         const std::string &chainName,
+                                                         attestation::EvpPkeyPtr key,
+                                                         const std::string &keyName);
 
     X509 *certificate() const { return m_certificate.get(); }
     // Sets this chain and key on one connection whose handshake is starting. False, with

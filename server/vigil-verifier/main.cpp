@@ -32,6 +32,9 @@ namespace {
 
 using namespace vigil::server;
 
+// serve's maintenance pass: expired nonces purged, the TLS certificate looked at again.
+constexpr std::chrono::minutes passInterval{10};
+
 constexpr const char *usage = R"(Usage: vigil-verifier <command> [options]
 
 Commands:
@@ -58,10 +61,11 @@ Commands:
   policy check FILE      Validate a policy file; errors point at the bad entry.
   tls renew --data DIR [--name NAME ...] [--json]
                          Issue the TLS certificate again from the data directory's
-                         CA, for 397 days, for the names given or else the names it
-                         has. Agents keep trusting it (same CA); a running serve
-                         presents it from its next connection. serve warns 30 days
-                         before it runs out.
+                         CA, for 397 days (never past the CA's end), for the names
+                         given or else the names it has. Agents keep trusting it
+                         (same CA); a running serve presents it from its next
+                         connection. serve warns 30 days before the certificate runs
+                         out, and 180 days before the CA does.
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).
@@ -250,18 +254,20 @@ int serve(const Arguments &arguments)
         // is where inotify is not available.
         TlsCertificateReloader certificate(data, server, clock);
         const TimePoint caNotAfter = data.caNotAfter(); // agents pin it: it never changes here
+        const auto watchLost = [](const std::string &error) {
+            qCWarning(lcServe).noquote()
+                << (error + "; a renewed TLS certificate is picked up within " +
+                    std::to_string(passInterval.count()) + " minutes")
+                       .c_str();
+        };
         std::vector<std::unique_ptr<FileWatcher>> certificateWatches;
         for (const auto &file : {data.tlsCertificate(), data.tlsKey()}) {
-            const auto watchLost = [](const std::string &error) {
-                qCWarning(lcServe).noquote()
-                    << (error + "; a renewed TLS certificate is picked up within 10 minutes")
-                           .c_str();
-            };
             try {
                 certificateWatches.push_back(std::make_unique<FileWatcher>(
                     file, [&certificate] { certificate.check(); }, watchLost));
             } catch (const std::exception &e) {
-                watchLost("cannot watch " + file.string() + ": " + e.what());
+                watchLost("cannot watch " + file.string() + " (" + e.what() + ")");
+                break; // the other file is in the same directory: it would fail alike
             }
         }
 
@@ -291,7 +297,7 @@ int serve(const Arguments &arguments)
                     lastWarned = today;
                 }
                 lock.lock();
-                stopped.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; });
+                stopped.wait_for(lock, passInterval, [&] { return stopping; });
             }
         });
         std::thread watcher = signals.watch([&] {

@@ -744,6 +744,58 @@ private Q_SLOTS:
                  QByteArray(message).replace("%D", q(dir.string())));
     }
 
+    // What serve could not present is refused at open, before any command runs on it.
+    void openRefusesAnUnusableTlsCertificate_data()
+    {
+        QTest::addColumn<QByteArray>("damage");
+        QTest::addColumn<QByteArray>("start"); // %D is the data directory
+        QTest::newRow("missing") << QByteArray("remove")
+                                 << QByteArray("TLS certificate file '%D/tls.pem' is missing");
+        QTest::newRow("not PEM") << QByteArray("garble")
+                                 << QByteArray("TLS certificate file '%D/tls.pem' does not hold a "
+                                               "PEM certificate (");
+        QTest::newRow("a broken block after the certificate")
+            << QByteArray("append") << QByteArray("cannot load the TLS certificate '%D/tls.pem': ");
+        QTest::newRow("a key OpenSSL will not present")
+            << QByteArray("weaken")
+            << QByteArray("OpenSSL refuses to present the TLS certificate '%D/tls.pem' with its "
+                          "key: ");
+    }
+
+    void openRefusesAnUnusableTlsCertificate()
+    {
+        QFETCH(QByteArray, damage);
+        QFETCH(QByteArray, start);
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const fs::path certificate = dir / "tls.pem";
+        const fs::path key = dir / "tls-key.pem";
+        if (damage == "remove") {
+            fs::remove(certificate);
+        } else if (damage == "garble") {
+            writeText(certificate, "not a certificate\n");
+        } else if (damage == "append") {
+            std::ofstream(certificate, std::ios::app)
+                << "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n";
+        } else {
+            const auto made = runProgram(
+                QStringLiteral("openssl"),
+                {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                 QStringLiteral("rsa:512"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
+                 qs(key), QStringLiteral("-out"), qs(certificate), QStringLiteral("-subj"),
+                 QStringLiteral("/CN=weak"), QStringLiteral("-days"), QStringLiteral("1")});
+            QVERIFY2(made.exitCode == 0, made.err.constData());
+            QCOMPARE(::chmod(key.c_str(), 0600), 0);
+        }
+        const QByteArray message =
+            thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); });
+        QVERIFY2(message.startsWith(QByteArray(start).replace("%D", q(dir.string()))), message);
+        QVERIFY2(message.endsWith("; restore the data directory from a backup, or create a new one "
+                                  "with `vigil-verifier init --data DIR`"),
+                 message);
+    }
+
     // The client against an independent TLS server (openssl s_server) serving the initialised
     // directory's certificate: the pinned CA is trusted, the DNS name and the IP address match.
     void httpsClientFetchesWithThePinnedCa()

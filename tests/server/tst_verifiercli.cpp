@@ -317,6 +317,7 @@ private Q_SLOTS:
         const auto json = nlohmann::json::parse(renamed.out.toStdString());
         QCOMPARE(json.at("names"), nlohmann::json::array({"verifier.example"}));
         QCOMPARE(json.at("certificate").get<std::string>(), dir.toStdString() + "/tls.pem");
+        QCOMPARE(json.at("ends_with_ca"), nlohmann::json(false));
 
         const ProgramRun refused =
             verifier(words(QStringLiteral("tls renew --name bad_name --data")) << dir);
@@ -324,6 +325,29 @@ private Q_SLOTS:
         QVERIFY2(refused.err.startsWith("vigil-verifier: tls renew failed: server name 'bad_name' "
                                         "is neither an IP address nor a valid DNS name"),
                  refused.err.constData());
+    }
+
+    // In the CA's last 397 days renewal stops at the CA's end, and says so.
+    void tlsRenewSaysWhenTheCaEndsFirst()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath(QStringLiteral("data"));
+        std::ostringstream out, err;
+        QCOMPARE(vigil::server::initDataDirectory(dir.toStdString(), {"127.0.0.1"},
+                                                  std::chrono::system_clock::now() -
+                                                      vigil::server::DataDirectory::caValidity +
+                                                      std::chrono::days(100),
+                                                  out, err),
+                 0);
+        const ProgramRun run = verifier(words(QStringLiteral("tls renew --data")) << dir);
+        QCOMPARE(run.exitCode, 0);
+        const QList<QByteArray> lines = run.out.split('\n');
+        QVERIFY2(lines.size() > 1 &&
+                     lines[1].endsWith(" (the CA's own end: agents need a new CA before then)"),
+                 run.out.constData());
+        const ProgramRun json = verifier(words(QStringLiteral("tls renew --json --data")) << dir);
+        QCOMPARE(nlohmann::json::parse(json.out.toStdString()).at("ends_with_ca"),
+                 nlohmann::json(true));
     }
 
     void serveWarnsBeforeTheTlsCertificateRunsOut()
@@ -375,6 +399,22 @@ private Q_SLOTS:
         certificate.notAfter = now + 1h; // ends with the CA: the CA's warning is the useful one
         QVERIFY(certificateExpiryWarning(certificate, now + 1h, "/srv/vigil", now)
                     .starts_with("the verifier CA /srv/vigil/ca.pem expires at "));
+        // One that ends before the CA can still be renewed, and must be: both are said.
+        certificate.notAfter = now + std::chrono::days(10);
+        QCOMPARE(
+            certificateExpiryWarning(certificate, now + std::chrono::days(170), "/srv/vigil", now),
+            std::string("the TLS certificate expires at 2027-01-25T08:00:00Z (in 10 days); "
+                        "agents will refuse it then: run vigil-verifier tls renew --data "
+                        "/srv/vigil. Also, the verifier CA /srv/vigil/ca.pem expires at "
+                        "2027-07-04T08:00:00Z (in 170 days), and no TLS certificate it signs "
+                        "lasts longer; before then agents must pin a new CA: set up a new "
+                        "data directory (vigil-verifier init) and enroll them again with its "
+                        "fingerprint"));
+        certificate.notAfter = now;
+        QVERIFY(
+            certificateExpiryWarning(certificate, now + std::chrono::days(170), "/srv/vigil", now)
+                .starts_with("the TLS certificate expired at 2027-01-15T08:00:00Z; agents "
+                             "refuse to connect until you run vigil-verifier tls renew"));
         QCOMPARE(certificateExpiryWarning(certificate, now, "/srv/vigil", now),
                  std::string("the verifier CA /srv/vigil/ca.pem expired at 2027-01-15T08:00:00Z; "
                              "agents must pin a new CA: set up a new data directory "
