@@ -1,5 +1,7 @@
 #include "httpsclient.h"
 
+#include "certificatefingerprint.h"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -7,9 +9,7 @@
 #include <fstream>
 #include <linux/tcp.h> // tcp_info with tcpi_segs_in, which glibc's lacks
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -234,18 +234,11 @@ std::string presentedCertificateFingerprint(int port)
     if (!tls || SSL_set_fd(tls.get(), fd) != 1 || SSL_connect(tls.get()) != 1)
         throw std::runtime_error("no TLS handshake with port " + std::to_string(port));
     X509 *certificate = SSL_get0_peer_certificate(tls.get());
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (certificate == nullptr || X509_digest(certificate, EVP_sha256(), digest, &length) != 1)
+    if (certificate == nullptr)
         throw std::runtime_error("port " + std::to_string(port) + " presented no certificate");
+    std::string fingerprint = attestation::certificateFingerprint(certificate);
     SSL_shutdown(tls.get());
-    std::string text = "sha256:";
-    constexpr char hex[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < length; ++i) {
-        text += hex[digest[i] >> 4];
-        text += hex[digest[i] & 0xf];
-    }
-    return text;
+    return fingerprint;
 }
 
 } // namespace vigil::test
