@@ -87,6 +87,10 @@ int runPosture(bool json)
 
 int main(int argc, char **argv)
 {
+    // tss2 would print its own log of every TPM failure; vigilctl's errors already carry the
+    // decoded cause. Someone who wants tss2's log sets TSS2_LOG. Set here, before any thread.
+    setenv("TSS2_LOG", "all+NONE", 0);
+
     std::vector<std::string_view> words;
     std::map<std::string_view, std::string_view> values; // --option VALUE
     bool json = false;

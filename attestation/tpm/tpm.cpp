@@ -194,9 +194,6 @@ TpmObject &TpmObject::operator=(TpmObject &&other) noexcept
 
 Tpm::Tpm(const std::string &tcti)
 {
-    // tss2 logs every failure to stderr on its own; Vigil's errors already carry the decoded
-    // cause, so its log stays quiet unless someone asks for it with TSS2_LOG.
-    setenv("TSS2_LOG", "all+NONE", 0);
     m_tcti = resolveTcti(tcti);
     checkRc("open TCTI \"" + m_tcti + "\"",
             Tss2_TctiLdr_Initialize(m_tcti.c_str(), &m_tctiContext));

@@ -62,6 +62,11 @@ private:
 
 // One ESYS context on one TCTI. Every operation is serialised by an internal mutex, so one
 // Tpm can be shared between threads; objects and sessions it creates are always flushed.
+//
+// tss2 prints its own log of every failure unless TSS2_LOG says otherwise. A Tpm leaves the
+// environment alone: setenv while another thread reads the environment is undefined behaviour
+// (QtTest's watchdog thread crashed on it), so a program that wants tss2 quiet sets TSS2_LOG
+// at the start of main, before it starts threads, as vigilctl does.
 class Tpm
 {
 public:

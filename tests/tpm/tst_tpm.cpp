@@ -198,6 +198,19 @@ private Q_SLOTS:
         QCOMPARE(m_tpm->loadedTransientObjects(), before + 2);
     }
 
+    // A library may not write the environment of a process whose other threads read it:
+    // QtTest's watchdog thread reads it as each test function starts, and a Tpm that set
+    // TSS2_LOG there crashed verifier.protocolflow under ASan (getenv on the freed array).
+    void leavesTheEnvironmentAlone()
+    {
+        qunsetenv("TSS2_LOG"); // Qt's functions take the lock the watchdog's reads take
+        char **const before = environ;
+        Tpm tpm(m_sim->tcti());
+        QVERIFY(!qEnvironmentVariableIsSet("TSS2_LOG"));
+        QVERIFY(environ == before); // nothing added either
+        qputenv("TSS2_LOG", "all+NONE");
+    }
+
     void missingDeviceIsNoTpm()
     {
         std::string message;
