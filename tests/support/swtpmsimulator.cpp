@@ -40,6 +40,12 @@ void writeText(const std::filesystem::path &path, const std::string &text)
 // Runs a program to completion with stdout and stderr appended to logFile.
 int runProgram(const std::vector<std::string> &argv, const std::filesystem::path &logFile)
 {
+    // Built before fork: the child of a process with threads may only make async-signal-safe
+    // calls until it execs, and allocating is not one.
+    std::vector<char *> args;
+    for (const std::string &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
     const pid_t pid = fork();
     if (pid < 0)
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -49,10 +55,6 @@ int runProgram(const std::vector<std::string> &argv, const std::filesystem::path
             dup2(log, STDOUT_FILENO);
             dup2(log, STDERR_FILENO);
         }
-        std::vector<char *> args;
-        for (const std::string &a : argv)
-            args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
         execvp(args[0], args.data());
         _exit(127);
     }
