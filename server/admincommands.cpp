@@ -135,7 +135,7 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
                         TimePoint now, bool json, std::ostream &out, std::ostream &err)
 {
     try {
-        const DataDirectory data = DataDirectory::open(dir);
+        const DataDirectory data = DataDirectory::openForTlsRenewal(dir);
         const TlsCertificateInfo renewed = data.renewTlsCertificate(names, now);
         const bool endsWithCa = renewed.notAfter >= data.caNotAfter();
         if (json) {

@@ -272,15 +272,26 @@ X509Ptr loadCertificate(const fs::path &path, std::string_view what, std::string
 }
 
 void requireKeyMatches(X509 *certificate, EVP_PKEY *key, const fs::path &certificatePath,
-                       const fs::path &keyPath)
+                       const fs::path &keyPath, std::string_view fix)
 {
     if (X509_check_private_key(certificate, key) != 1) {
         openSslError(); // clear the queue
         throw DataDirectoryError("the key in " + quoted(keyPath) +
                                      " does not belong to the certificate in " +
                                      quoted(certificatePath),
-                                 initFix);
+                                 std::string(fix));
     }
+}
+
+// What `tls renew` mends: the TLS certificate, issued again for the TLS key from the CA that
+// agents pin. A new data directory would mean a new CA and every agent enrolling again. Without
+// a readable certificate to take the names from, the command needs them.
+std::string renewFix(const fs::path &dir, bool needsNames)
+{
+    return "issue a new certificate for the TLS key from this directory's CA, which agents pin: "
+           "`vigil-verifier tls renew --data " +
+           quoted(dir) +
+           (needsNames ? " --name NAME` (a --name for each name agents connect to)" : "`");
 }
 
 void checkDirectory(const fs::path &dir)
@@ -347,16 +358,14 @@ InitResult DataDirectory::initialise(const fs::path &dir,
     return InitResult{fingerprintOf(ca.get())};
 }
 
-DataDirectory DataDirectory::open(const fs::path &dir)
+DataDirectory DataDirectory::openForTlsRenewal(const fs::path &dir)
 {
     checkDirectory(dir);
     DataDirectory directory(dir);
 
     const X509Ptr ca = loadCertificate(directory.caCertificate(), "CA certificate", initFix);
     const EvpPkeyPtr caKey = loadKey(directory.caKey(), caKeyWhat);
-    requireKeyMatches(ca.get(), caKey.get(), directory.caCertificate(), directory.caKey());
-
-    directory.tlsCredentials(); // the TLS pair and its issuer, loaded as serve loads them
+    requireKeyMatches(ca.get(), caKey.get(), directory.caCertificate(), directory.caKey(), initFix);
 
     const EvpPkeyPtr tokenKey = loadKey(directory.tokenSigningKey(), tokenKeyWhat);
     try {
@@ -380,6 +389,13 @@ DataDirectory DataDirectory::open(const fs::path &dir)
     return directory;
 }
 
+DataDirectory DataDirectory::open(const fs::path &dir)
+{
+    DataDirectory directory = openForTlsRenewal(dir);
+    directory.tlsCredentials(); // the TLS pair and its issuer, loaded as serve loads them
+    return directory;
+}
+
 TimePoint DataDirectory::caNotAfter() const
 {
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
@@ -390,10 +406,11 @@ std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
 {
     // Each file is read once. The first certificate and the pair are checked here for the
     // directory's messages; TlsCredentials reads the whole chain and asks OpenSSL.
-    const Bytes chain = readCertificateFile(tlsCertificate(), "TLS certificate", initFix);
+    const std::string withNames = renewFix(m_dir, true);
+    const Bytes chain = readCertificateFile(tlsCertificate(), "TLS certificate", withNames);
     EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
-    requireKeyMatches(parseCertificate(chain, tlsCertificate(), "TLS certificate", initFix).get(),
-                      key.get(), tlsCertificate(), tlsKey());
+    requireKeyMatches(parseCertificate(chain, tlsCertificate(), "TLS certificate", withNames).get(),
+                      key.get(), tlsCertificate(), tlsKey(), renewFix(m_dir, false));
     std::shared_ptr<const TlsCredentials> credentials;
     try {
         credentials = TlsCredentials::fromPem(chain, quoted(tlsCertificate()), std::move(key),
@@ -406,7 +423,7 @@ std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
         openSslError(); // clear the queue
         throw DataDirectoryError("TLS certificate " + quoted(tlsCertificate()) +
                                      " is not signed by the CA in " + quoted(caCertificate()),
-                                 initFix);
+                                 renewFix(m_dir, false));
     }
     return credentials;
 }
@@ -422,11 +439,15 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
 {
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     const EvpPkeyPtr issuerKey = loadKey(caKey(), caKeyWhat);
-    const X509Ptr current = loadCertificate(tlsCertificate(), "TLS certificate", initFix);
     const EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
-    requireKeyMatches(current.get(), key.get(), tlsCertificate(), tlsKey());
-    const std::vector<std::string> names =
-        serverNames.empty() ? subjectAltNameTexts(current.get()) : serverNames;
+    // The current certificate only lends its names; the new one is for the key, whatever the
+    // certificate's own key, so a mismatched pair is mended too.
+    std::vector<std::string> names = serverNames;
+    if (names.empty())
+        names = subjectAltNameTexts(
+            loadCertificate(tlsCertificate(), "TLS certificate",
+                            "give the names agents connect to with --name, one for each")
+                .get());
     const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
                                                parseServerNames(names), now);
     try {

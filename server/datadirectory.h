@@ -88,8 +88,12 @@ public:
     // writable by group or others; the key files regular files (not symbolic links) owned by the
     // effective user with no group or other permission bits; the certificates readable; each
     // key matching its certificate, the TLS certificate signed by the CA, the token key EC P-256;
-    // ek-cas/ a directory. Does not look at the database or the policy.
+    // ek-cas/ a directory. Does not look at the database or the policy. A TLS certificate it
+    // refuses (missing, unreadable, not for the key, not from the CA) is mended by
+    // renewTlsCertificate, and the message says so; a new directory would mean a new CA.
     static DataDirectory open(const std::filesystem::path &dir);
+    // open() without the TLS pair, so that renewTlsCertificate can mend what open() refuses.
+    static DataDirectory openForTlsRenewal(const std::filesystem::path &dir);
 
     // The TLS certificate as it is in the directory now.
     TlsCertificateInfo tlsCertificateInfo() const;
@@ -106,7 +110,9 @@ public:
     // replaces tls.pem atomically (a crash leaves the old certificate or the new one). The CA and
     // the keys stay, so agents that pin the CA accept the new certificate; a running `serve`
     // presents it from its next handshake (TlsCertificateReloader). Nothing is written when a name
-    // is refused or the CA has expired.
+    // is refused or the CA has expired. With serverNames given, tls.pem need not be readable, and
+    // a certificate for another key or from another CA is replaced all the same: renewal is how
+    // such a directory is mended (open it with openForTlsRenewal).
     TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
                                            TimePoint now) const;
 

@@ -30,8 +30,10 @@ void TlsCertificateReloader::check()
     const std::lock_guard lock(m_mutex);
     std::string problem;
     // The data directory's own fixes are for a verifier that cannot start; this one is serving.
-    std::string fix = "put back a tls.pem and tls-key.pem that belong together and were issued "
-                      "by this directory's CA, from before the change or a backup";
+    std::string fix = "run vigil-verifier tls renew --data " + m_data.directory().string() +
+                      " (with --name for each name agents connect to, if tls.pem is unreadable), "
+                      "or put back a tls.pem and tls-key.pem that belong together and were issued "
+                      "by this directory's CA";
     try {
         auto candidate = m_data.tlsCredentials();
         TlsCertificateInfo next = certificates::certificateInfo(candidate->certificate());

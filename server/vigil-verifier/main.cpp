@@ -65,7 +65,8 @@ Commands:
                          given or else the names it has. Agents keep trusting it
                          (same CA); a running serve presents it from its next
                          connection. serve warns 30 days before the certificate runs
-                         out, and 180 days before the CA does.
+                         out, and 180 days before the CA does. Also mends a tls.pem
+                         that serve refuses (give --name when it is unreadable).
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).

@@ -528,6 +528,87 @@ private Q_SLOTS:
         QCOMPARE(readAll(dir / "tls.pem"), before);
     }
 
+    // What open() refuses in tls.pem, renewal mends: it issues for the key in tls-key.pem from
+    // this directory's CA, with the names given or else those of the certificate it replaces.
+    // The CA, which agents pin, and every key stay.
+    void renewMendsWhatOpenRefuses_data()
+    {
+        QTest::addColumn<QByteArray>("damage");
+        QTest::addColumn<bool>("namesGiven");
+        QTest::addColumn<QByteArray>("namesFrom"); // the directory whose names it ends with
+        QTest::newRow("missing, names given")
+            << QByteArray("remove tls.pem") << true << QByteArray();
+        QTest::newRow("not PEM, names given")
+            << QByteArray("garble tls.pem") << true << QByteArray();
+        QTest::newRow("certificate of another directory")
+            << QByteArray("foreign tls.pem") << false << QByteArray("other");
+        QTest::newRow("key of another directory")
+            << QByteArray("foreign tls-key.pem") << false << QByteArray("data");
+        QTest::newRow("pair of another CA")
+            << QByteArray("foreign tls.pem tls-key.pem") << false << QByteArray("other");
+    }
+
+    void renewMendsWhatOpenRefuses()
+    {
+        QFETCH(QByteArray, damage);
+        QFETCH(bool, namesGiven);
+        QFETCH(QByteArray, namesFrom);
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        const fs::path other = pathOf(tmp, "other");
+        DataDirectory::initialise(dir, {"verifier.example.org", "127.0.0.1"}, nowSeconds());
+        DataDirectory::initialise(other, {"other.example.org"}, nowSeconds());
+        const QByteArrayList words = damage.split(' ');
+        if (words.at(0) == "remove") {
+            fs::remove(dir / "tls.pem");
+        } else if (words.at(0) == "garble") {
+            writeText(dir / "tls.pem", "not a certificate\n");
+        } else {
+            for (qsizetype i = 1; i < words.size(); ++i)
+                fs::copy_file(other / words.at(i).toStdString(), dir / words.at(i).toStdString(),
+                              fs::copy_options::overwrite_existing);
+        }
+        QVERIFY(thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); }) !=
+                "<no exception>");
+        QByteArrayList unchanged;
+        for (const char *name : {"ca.pem", "ca-key.pem", "tls-key.pem", "token-signing-key.pem"})
+            unchanged << readAll(dir / name);
+
+        const std::vector<std::string> given = {"verifier.example.net"};
+        const TlsCertificateInfo renewed =
+            DataDirectory::openForTlsRenewal(dir).renewTlsCertificate(
+                namesGiven ? given : std::vector<std::string>{}, nowSeconds());
+        const std::vector<std::string> expected =
+            namesGiven            ? given
+            : namesFrom == "data" ? std::vector<std::string>{"verifier.example.org", "127.0.0.1"}
+                                  : std::vector<std::string>{"other.example.org"};
+        QCOMPARE(renewed.names, expected);
+        // open() checks the pair and the CA's signature; the file is the renewal's.
+        QCOMPARE(DataDirectory::open(dir).tlsCertificateInfo().fingerprint, renewed.fingerprint);
+        QVERIFY(layoutOf(dir).contains("tls.pem file 0644"));
+        int i = 0;
+        for (const char *name : {"ca.pem", "ca-key.pem", "tls-key.pem", "token-signing-key.pem"})
+            QCOMPARE(readAll(dir / name), unchanged[i++]);
+    }
+
+    // With no certificate to read the names from, renewal needs them, and writes nothing.
+    void renewWithoutNamesNeedsAReadableCertificate()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        writeText(dir / "tls.pem", "not a certificate\n");
+        const DataDirectory data = DataDirectory::openForTlsRenewal(dir);
+        const QByteArray message =
+            thrownMessage<DataDirectoryError>([&] { data.renewTlsCertificate({}, nowSeconds()); });
+        QVERIFY2(message.startsWith("TLS certificate file '" + q((dir / "tls.pem").string()) +
+                                    "' does not hold a PEM certificate ("),
+                 message);
+        QVERIFY2(message.endsWith("; give the names agents connect to with --name, one for each"),
+                 message);
+        QCOMPARE(readAll(dir / "tls.pem"), QByteArray("not a certificate\n"));
+    }
+
     // OpenSSL's own command-line verifier: the chain, the server purpose (EKU and key usage)
     // under strict X.509 rules, and the extensions as it prints them.
     void tlsCertificateVerifiesWithTheOpenSslCli()
@@ -633,6 +714,8 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("message"); // %D is the data directory
         const QByteArray fix = "; restore the data directory from a backup, or create a new one "
                                "with `vigil-verifier init --data DIR`";
+        const QByteArray renew = "; issue a new certificate for the TLS key from this directory's "
+                                 "CA, which agents pin: `vigil-verifier tls renew --data '%D'`";
         QTest::newRow("key mode 0644")
             << QByteArray("chmod 644 tls-key.pem")
             << QByteArray("TLS key file '%D/tls-key.pem' has mode 0644, which lets group or "
@@ -679,13 +762,13 @@ private Q_SLOTS:
         QTest::newRow("TLS key of another directory")
             << QByteArray("foreign tls-key.pem")
             << "the key in '%D/tls-key.pem' does not belong to the certificate in '%D/tls.pem'" +
-                   fix;
+                   renew;
         QTest::newRow("CA key of another directory")
             << QByteArray("foreign ca-key.pem")
             << "the key in '%D/ca-key.pem' does not belong to the certificate in '%D/ca.pem'" + fix;
         QTest::newRow("TLS pair of another CA")
             << QByteArray("foreign tls.pem tls-key.pem")
-            << "TLS certificate '%D/tls.pem' is not signed by the CA in '%D/ca.pem'" + fix;
+            << "TLS certificate '%D/tls.pem' is not signed by the CA in '%D/ca.pem'" + renew;
         QTest::newRow("token key on P-384")
             << QByteArray("p384 token-signing-key.pem")
             << "token signing key file '%D/token-signing-key.pem' does not hold an EC P-256 key "
@@ -749,23 +832,36 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("damage");
         QTest::addColumn<QByteArray>("start"); // %D is the data directory
+        QTest::addColumn<QByteArray>("fix");
+        // tls renew mends a certificate it can issue again; it needs the names when it cannot
+        // read them from the old one.
+        const QByteArray renew = "; issue a new certificate for the TLS key from this directory's "
+                                 "CA, which agents pin: `vigil-verifier tls renew --data '%D' "
+                                 "--name NAME` (a --name for each name agents connect to)";
+        const QByteArray restore = "; restore the data directory from a backup, or create a new "
+                                   "one with `vigil-verifier init --data DIR`";
         QTest::newRow("missing") << QByteArray("remove")
-                                 << QByteArray("TLS certificate file '%D/tls.pem' is missing");
+                                 << QByteArray("TLS certificate file '%D/tls.pem' is missing")
+                                 << renew;
         QTest::newRow("not PEM") << QByteArray("garble")
                                  << QByteArray("TLS certificate file '%D/tls.pem' does not hold a "
-                                               "PEM certificate (");
+                                               "PEM certificate (")
+                                 << renew;
         QTest::newRow("a broken block after the certificate")
-            << QByteArray("append") << QByteArray("cannot load the TLS certificate '%D/tls.pem': ");
+            << QByteArray("append") << QByteArray("cannot load the TLS certificate '%D/tls.pem': ")
+            << restore;
         QTest::newRow("a key OpenSSL will not present")
             << QByteArray("weaken")
             << QByteArray("OpenSSL refuses to present the TLS certificate '%D/tls.pem' with its "
-                          "key: ");
+                          "key: ")
+            << restore;
     }
 
     void openRefusesAnUnusableTlsCertificate()
     {
         QFETCH(QByteArray, damage);
         QFETCH(QByteArray, start);
+        QFETCH(QByteArray, fix);
         QTemporaryDir tmp;
         const fs::path dir = pathOf(tmp, "data");
         DataDirectory::initialise(dir, defaultNames, nowSeconds());
@@ -791,9 +887,7 @@ private Q_SLOTS:
         const QByteArray message =
             thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); });
         QVERIFY2(message.startsWith(QByteArray(start).replace("%D", q(dir.string()))), message);
-        QVERIFY2(message.endsWith("; restore the data directory from a backup, or create a new one "
-                                  "with `vigil-verifier init --data DIR`"),
-                 message);
+        QVERIFY2(message.endsWith(QByteArray(fix).replace("%D", q(dir.string()))), message);
     }
 
     // The client against an independent TLS server (openssl s_server) serving the initialised

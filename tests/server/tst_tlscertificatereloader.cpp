@@ -87,10 +87,13 @@ std::string quotedPath(const fs::path &path)
 // The whole warning: the reason (a pattern), what is still presented, and the fix for a
 // running server, never the data directory's fix for one that cannot start.
 QRegularExpression warning(const DataDirectory &data, const std::string &reason,
-                           const std::string &fix = escaped(
-                               "put back a tls.pem and tls-key.pem that belong together and were "
-                               "issued by this directory's CA, from before the change or a backup"))
+                           std::string fix = {})
 {
+    if (fix.empty())
+        fix = escaped("run vigil-verifier tls renew --data " + data.directory().string() +
+                      " (with --name for each name agents connect to, if tls.pem is "
+                      "unreadable), or put back a tls.pem and tls-key.pem that belong together "
+                      "and were issued by this directory's CA");
     return QRegularExpression(QString::fromStdString(
         "^cannot present the TLS certificate files in " + escaped(data.directory().string()) +
         ": " + reason + "; still presenting the certificate valid until \\S+Z\\. To fix: " + fix +

@@ -7,6 +7,7 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -325,6 +326,44 @@ private Q_SLOTS:
         QVERIFY2(refused.err.startsWith("vigil-verifier: tls renew failed: server name 'bad_name' "
                                         "is neither an IP address nor a valid DNS name"),
                  refused.err.constData());
+    }
+
+    // A tls.pem the verifier refuses is mended by tls renew, as the refusal says, not by a new
+    // data directory (a new CA every agent would have to pin).
+    void tlsRenewMendsAnUnreadableCertificate()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        QFile certificate(dir + QStringLiteral("/tls.pem"));
+        QVERIFY(certificate.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        certificate.write("not a certificate\n");
+        certificate.close();
+
+        const ProgramRun refused = verifier(words(QStringLiteral("token list --data")) << dir);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.endsWith("; issue a new certificate for the TLS key from this "
+                                      "directory's CA, which agents pin: `vigil-verifier tls renew "
+                                      "--data '" +
+                                      dir.toUtf8() +
+                                      "' --name NAME` (a --name for each name agents connect "
+                                      "to)\n"),
+                 refused.err.constData());
+
+        const ProgramRun nameless = verifier(words(QStringLiteral("tls renew --data")) << dir);
+        QCOMPARE(nameless.exitCode, 1);
+        QVERIFY2(nameless.err.endsWith("; give the names agents connect to with --name, one for "
+                                       "each\n"),
+                 nameless.err.constData());
+
+        const ProgramRun renewed =
+            verifier(words(QStringLiteral("tls renew --name localhost --data")) << dir);
+        QCOMPARE(renewed.err, QByteArray());
+        QCOMPARE(renewed.exitCode, 0);
+        QVERIFY(renewed.out.startsWith("Renewed " + dir.toUtf8() + "/tls.pem for localhost\n"));
+        const ProgramRun listed = verifier(words(QStringLiteral("token list --data")) << dir);
+        QCOMPARE(listed.err, QByteArray());
+        QCOMPARE(listed.exitCode, 0);
     }
 
     // In the CA's last 397 days renewal stops at the CA's end, and says so.
