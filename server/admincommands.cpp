@@ -132,17 +132,20 @@ int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::s
 }
 
 int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std::string> &names,
-                        TimePoint now, bool json, std::ostream &out, std::ostream &err)
+                        DataDirectory::TlsKey key, TimePoint now, bool json, std::ostream &out,
+                        std::ostream &err)
 {
     try {
         const DataDirectory data = DataDirectory::openForTlsRenewal(dir);
-        const TlsCertificateInfo renewed = data.renewTlsCertificate(names, now);
+        const TlsCertificateInfo renewed = data.renewTlsCertificate(names, now, key);
+        const bool newKey = key == DataDirectory::TlsKey::New;
         const bool endsWithCa = renewed.notAfter >= data.caNotAfter();
         if (json) {
             out << nlohmann::json{{"certificate", data.tlsCertificate().string()},
                                   {"names", renewed.names},
                                   {"not_after", isoTime(renewed.notAfter)},
                                   {"ends_with_ca", endsWithCa},
+                                  {"new_key", newKey},
                                   {"fingerprint", renewed.fingerprint}}
                        .dump(2)
                 << "\n";
@@ -151,11 +154,14 @@ int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std:
         out << "Renewed " << data.tlsCertificate().string() << " for";
         for (const auto &name : renewed.names)
             out << " " << name;
+        if (newKey)
+            out << ", with a new key in " << data.tlsKey().string();
         out << "\n  valid until  " << isoTime(renewed.notAfter)
             << (endsWithCa ? " (the CA's own end: agents need a new CA before then)" : "") << "\n"
             << "  fingerprint  " << renewed.fingerprint << "\n"
-            << "Same CA and key: agents keep trusting it. A running vigil-verifier serve presents "
-               "it from its next connection.\n";
+            << (newKey ? "Same CA" : "Same CA and key")
+            << ": agents keep trusting it. A running vigil-verifier serve presents it from its "
+               "next connection.\n";
         return 0;
     } catch (const std::exception &e) {
         err << "vigil-verifier: tls renew failed: " << e.what() << "\n";

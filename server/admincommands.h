@@ -22,7 +22,8 @@ int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::s
 // Issues the TLS certificate again from the data directory's CA (DataDirectory::
 // renewTlsCertificate): for names, or for the names it has when names is empty.
 int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std::string> &names,
-                        TimePoint now, bool json, std::ostream &out, std::ostream &err);
+                        DataDirectory::TlsKey key, TimePoint now, bool json, std::ostream &out,
+                        std::ostream &err);
 
 // How long before its end `serve` starts warning that the TLS certificate needs renewing.
 inline constexpr std::chrono::days tlsRenewalWarning{30};

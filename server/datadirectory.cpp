@@ -105,18 +105,29 @@ void writeNewFile(const fs::path &path, std::span<const std::uint8_t> contents, 
                                  ": " + std::strerror(errno));
 }
 
-void writePrivateKey(const fs::path &path, EVP_PKEY *key, std::string_view what, Rollback &rollback)
+// The key as PKCS#8 PEM in secure memory: the text is wiped when the BIO frees or grows its
+// buffer.
+attestation::BioPtr privateKeyPem(EVP_PKEY *key, std::string_view what)
 {
-    // secmem: the PEM text is wiped when the BIO frees or grows its buffer.
     attestation::BioPtr pem(BIO_new(BIO_s_secmem()));
     if (!pem ||
         PEM_write_bio_PrivateKey(pem.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
         throw DataDirectoryError("cannot encode the " + std::string(what) +
                                  " as PKCS#8: " + openSslError());
+    return pem;
+}
+
+std::span<const std::uint8_t> contentsOf(BIO *memory)
+{
     BUF_MEM *text = nullptr;
-    BIO_get_mem_ptr(pem.get(), &text);
-    writeNewFile(path, std::span(reinterpret_cast<const std::uint8_t *>(text->data), text->length),
-                 0600, what, rollback);
+    BIO_get_mem_ptr(memory, &text);
+    return {reinterpret_cast<const std::uint8_t *>(text->data), text->length};
+}
+
+void writePrivateKey(const fs::path &path, EVP_PKEY *key, std::string_view what, Rollback &rollback)
+{
+    const attestation::BioPtr pem = privateKeyPem(key, what);
+    writeNewFile(path, contentsOf(pem.get()), 0600, what, rollback);
 }
 
 void makeDirectory(const fs::path &path, mode_t mode, Rollback *rollback)
@@ -435,11 +446,12 @@ TlsCertificateInfo DataDirectory::tlsCertificateInfo() const
 }
 
 TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::string> &serverNames,
-                                                      TimePoint now) const
+                                                      TimePoint now, TlsKey tlsKeyChoice) const
 {
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     const EvpPkeyPtr issuerKey = loadKey(caKey(), caKeyWhat);
-    const EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
+    const EvpPkeyPtr key =
+        tlsKeyChoice == TlsKey::New ? generateKey() : loadKey(tlsKey(), tlsKeyWhat);
     // The current certificate only lends its names; the new one is for the key, whatever the
     // certificate's own key, so a mismatched pair is mended too.
     std::vector<std::string> names = serverNames;
@@ -451,6 +463,10 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
     const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
                                                parseServerNames(names), now);
     try {
+        if (tlsKeyChoice == TlsKey::New)
+            attestation::writePrivateFile(tlsKey(),
+                                          contentsOf(privateKeyPem(key.get(), tlsKeyWhat).get()),
+                                          attestation::Replace::Allowed, tlsKeyWhat);
         attestation::writePrivateFile(tlsCertificate(), certificatePem(renewed.get()),
                                       attestation::Replace::Allowed, "TLS certificate");
     } catch (const attestation::KeyError &e) {

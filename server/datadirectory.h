@@ -107,14 +107,23 @@ public:
     // Issues a new TLS certificate from the CA for the TLS key already here, valid tlsValidity
     // from now or until the CA's end if that comes first, for serverNames (checked as initialise()
     // checks them) or, when that is empty, for the names the current certificate holds; then
-    // replaces tls.pem atomically (a crash leaves the old certificate or the new one). The CA and
-    // the keys stay, so agents that pin the CA accept the new certificate; a running `serve`
-    // presents it from its next handshake (TlsCertificateReloader). Nothing is written when a name
-    // is refused or the CA has expired. With serverNames given, tls.pem need not be readable, and
-    // a certificate for another key or from another CA is replaced all the same: renewal is how
-    // such a directory is mended (open it with openForTlsRenewal).
+    // replaces tls.pem atomically (a crash leaves the old certificate or the new one). The CA
+    // stays, so agents that pin it accept the new certificate; a running `serve` presents it from
+    // its next handshake (TlsCertificateReloader). Nothing is written when a name is refused or
+    // the CA has expired. With serverNames given, tls.pem need not be readable, and a certificate
+    // for another key or from another CA is replaced all the same: renewal is how such a
+    // directory is mended (open it with openForTlsRenewal).
+    //
+    // TlsKey::New first replaces tls-key.pem with a new EC P-256 key, for a key that others may
+    // have seen. Should tls.pem not follow (a crash), open() refuses the pair and points at a
+    // renewal, which issues the certificate for the new key.
+    enum class TlsKey
+    {
+        Keep,
+        New
+    };
     TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
-                                           TimePoint now) const;
+                                           TimePoint now, TlsKey key = TlsKey::Keep) const;
 
     const std::filesystem::path &directory() const { return m_dir; }
     std::filesystem::path caCertificate() const { return m_dir / caCertificateName; }

@@ -59,7 +59,7 @@ Commands:
   devices revoke --data DIR ID [--reason TEXT]
                          A revoked device gets no token from that moment.
   policy check FILE      Validate a policy file; errors point at the bad entry.
-  tls renew --data DIR [--name NAME ...] [--json]
+  tls renew --data DIR [--name NAME ...] [--new-key] [--json]
                          Issue the TLS certificate again from the data directory's
                          CA, for 397 days (never past the CA's end), for the names
                          given or else the names it has. Agents keep trusting it
@@ -67,6 +67,8 @@ Commands:
                          connection. serve warns 30 days before the certificate runs
                          out, and 180 days before the CA does. Also mends a tls.pem
                          that serve refuses (give --name when it is unreadable).
+                         --new-key replaces the TLS key too, for one others may
+                         have seen.
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).
@@ -89,6 +91,7 @@ struct Arguments
     std::vector<std::string> words;
     std::map<std::string, std::vector<std::string>> values;
     bool json = false;
+    bool newKey = false;
 
     std::string value(const std::string &option) const
     {
@@ -330,6 +333,9 @@ int run(const Arguments &arguments)
     const auto &words = arguments.words;
     const auto now = std::chrono::system_clock::now();
     const bool json = arguments.json;
+    const bool tlsRenew = words.size() == 2 && words[0] == "tls" && words[1] == "renew";
+    if (arguments.newKey && !tlsRenew)
+        return usageError("--new-key is an option of tls renew only");
     if (words[0] == "init" && words.size() == 1) {
         if (arguments.values.count("--name") == 0)
             return usageError("init needs at least one --name (what agents connect to)");
@@ -340,12 +346,13 @@ int run(const Arguments &arguments)
         return serve(arguments);
     if (words[0] == "policy" && words.size() == 3 && words[1] == "check")
         return checkPolicy(words[2], std::cout, std::cerr);
-    if (words[0] == "tls" && words.size() == 2 && words[1] == "renew") {
+    if (tlsRenew) {
         const auto names = arguments.values.find("--name");
-        return renewTlsCertificate(dataDirectory(arguments),
-                                   names == arguments.values.end() ? std::vector<std::string>()
-                                                                   : names->second,
-                                   now, json, std::cout, std::cerr);
+        return renewTlsCertificate(
+            dataDirectory(arguments),
+            names == arguments.values.end() ? std::vector<std::string>() : names->second,
+            arguments.newKey ? DataDirectory::TlsKey::New : DataDirectory::TlsKey::Keep, now, json,
+            std::cout, std::cerr);
     }
 
     // Opened only once the command line is known to be good: a usage error must not be
@@ -406,8 +413,9 @@ int main(int argc, char **argv)
         }
         if (arg == "--json") {
             arguments.json = true;
-        } else if (std::find(valueOptions.begin(), valueOptions.end(), arg) !=
-                   valueOptions.end()) {
+        } else if (arg == "--new-key") {
+            arguments.newKey = true;
+        } else if (std::find(valueOptions.begin(), valueOptions.end(), arg) != valueOptions.end()) {
             if (i + 1 >= argc)
                 return usageError("option " + arg + " needs a value");
             arguments.values[arg].push_back(argv[++i]);

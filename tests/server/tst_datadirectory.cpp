@@ -591,6 +591,43 @@ private Q_SLOTS:
             QCOMPARE(readAll(dir / name), unchanged[i++]);
     }
 
+    // TlsKey::New replaces the TLS key as well (0600, atomically), also one that is lost; the CA
+    // and the token key stay.
+    void renewWithANewKeyReplacesTheKey()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArrayList layout = layoutOf(dir);
+        QByteArrayList unchanged;
+        for (const char *name : {"ca.pem", "ca-key.pem", "token-signing-key.pem"})
+            unchanged << readAll(dir / name);
+        QByteArray key = readAll(dir / "tls-key.pem");
+
+        const DataDirectory data = DataDirectory::open(dir);
+        for (const bool lost : {false, true}) {
+            if (lost)
+                fs::remove(dir / "tls-key.pem");
+            const TlsCertificateInfo renewed =
+                DataDirectory::openForTlsRenewal(dir).renewTlsCertificate(
+                    {}, nowSeconds(), DataDirectory::TlsKey::New);
+            QCOMPARE(renewed.names, defaultNames);
+            const QByteArray newKey = readAll(dir / "tls-key.pem");
+            QVERIFY(newKey.startsWith("-----BEGIN PRIVATE KEY-----\n"));
+            QVERIFY(newKey != key);
+            key = newKey;
+            QCOMPARE(layoutOf(dir), layout); // tls-key.pem 0600, tls.pem 0644, nothing left over
+            // The pair belongs together and the CA signed it.
+            QCOMPARE(DataDirectory::open(dir).tlsCertificateInfo().fingerprint,
+                     renewed.fingerprint);
+            int i = 0;
+            for (const char *name : {"ca.pem", "ca-key.pem", "token-signing-key.pem"})
+                QCOMPARE(readAll(dir / name), unchanged[i++]);
+        }
+        const QByteArrayList profile = profileOf(dir, nowSeconds());
+        QVERIFY(profile.contains("tls key matches its certificate"));
+    }
+
     // With no certificate to read the names from, renewal needs them, and writes nothing.
     void renewWithoutNamesNeedsAReadableCertificate()
     {

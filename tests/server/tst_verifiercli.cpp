@@ -14,6 +14,7 @@
 #include <QTest>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/stat.h>
 
 using vigil::test::HttpsClient;
 using vigil::test::presentedCertificateFingerprint;
@@ -518,6 +519,63 @@ private Q_SLOTS:
             restarted.err().constData());
         QCOMPARE(restarted.terminate(), 0);
         QVERIFY2(!restarted.err().contains("TLS certificate"), restarted.err().constData());
+    }
+
+    // A new key, for one others may have seen: a running serve presents the new pair to the next
+    // connection, and agents keep trusting it (same CA). --new-key belongs to tls renew alone.
+    void tlsRenewWithANewKeyIsPresentedWithoutARestart()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const QByteArray keyBefore = readFile(dir + QStringLiteral("/tls-key.pem"));
+        Server server(words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir);
+        const int port = server.waitForBanner();
+        QVERIFY2(port > 0, server.err().constData());
+
+        const ProgramRun renew =
+            verifier(words(QStringLiteral("tls renew --new-key --json --data")) << dir);
+        QCOMPARE(renew.err, QByteArray());
+        QCOMPARE(renew.exitCode, 0);
+        const auto json = nlohmann::json::parse(renew.out.toStdString());
+        QCOMPARE(json.at("new_key"), nlohmann::json(true));
+        const std::string renewed = json.at("fingerprint").get<std::string>();
+        QVERIFY(readFile(dir + QStringLiteral("/tls-key.pem")) != keyBefore);
+        struct stat key
+        {
+        };
+        QCOMPARE(::stat((dir + QStringLiteral("/tls-key.pem")).toUtf8().constData(), &key), 0);
+        QCOMPARE(key.st_mode & 07777, 0600u);
+
+        QVERIFY2(server.waitForLog(
+                     logLine(QStringLiteral(R"(now presenting the TLS certificate in \S+/tls\.pem )"
+                                            R"(\(valid until \S+Z, %1\))")
+                                 .arg(QString::fromStdString(renewed)),
+                             QStringLiteral("vigil.verifier.tls"))),
+                 server.err().constData());
+        QCOMPARE(presentedCertificateFingerprint(port), renewed);
+        {
+            HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+            QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+        }
+        QCOMPARE(server.terminate(), 0);
+
+        const ProgramRun text =
+            verifier(words(QStringLiteral("tls renew --new-key --data")) << dir);
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY2(text.out.startsWith("Renewed " + dir.toUtf8() +
+                                     "/tls.pem for 127.0.0.1 localhost, "
+                                     "with a new key in " +
+                                     dir.toUtf8() + "/tls-key.pem\n"),
+                 text.out.constData());
+        QVERIFY2(text.out.contains("\nSame CA: agents keep trusting it."), text.out.constData());
+
+        const ProgramRun misplaced =
+            verifier(words(QStringLiteral("token list --new-key --data")) << dir);
+        QCOMPARE(misplaced.exitCode, 2);
+        QVERIFY2(misplaced.err.startsWith("vigil-verifier: --new-key is an option of tls renew "
+                                          "only\n"),
+                 misplaced.err.constData());
     }
 
     void initRefusesANonEmptyDirectory()
