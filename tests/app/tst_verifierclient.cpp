@@ -80,6 +80,10 @@ private Q_SLOTS:
         m_verifier = std::make_unique<TestVerifier>(policyAllowingSoftware, m_swtpm->caDirectory());
     }
 
+    // The clients here date proofs and reports by the system clock; the verifier's stands still
+    // unless moved, so each test starts it at the system's time.
+    void init() { m_verifier->clock().set(std::chrono::system_clock::now()); }
+
     void tpmDeviceEnrollsReportsAndCallsWhoami()
     {
         auto tpm = std::make_shared<attestation::Tpm>(m_swtpm->tcti());

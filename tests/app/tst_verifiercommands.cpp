@@ -41,16 +41,6 @@ const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "
   "disk_encryption": {"required": false}, "firewall": {"required": false},
   "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
-vigil::test::ProgramRun vigilctl(const QStringList &arguments, const QByteArray &input = {})
-{
-    vigil::test::ProgramOptions options;
-    options.environment.remove(QStringLiteral("VIGIL_TCTI"));
-    options.timeout = std::chrono::seconds(90);
-    options.input = input;
-    return vigil::test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments,
-                                   options);
-}
-
 QString q(const std::string &text)
 {
     return QString::fromStdString(text);
@@ -414,6 +404,20 @@ private Q_SLOTS:
     }
 
 private:
+    vigil::test::ProgramRun vigilctl(const QStringList &arguments, const QByteArray &input = {})
+    {
+        // vigilctl dates its reports and proofs by the system clock, and the verifier's clock
+        // stands still unless moved: brought to the system's time before each run, a slow suite
+        // (ASan on a busy machine) cannot outrun the verifier's 30 s leeway for a report's iat.
+        m_verifier->clock().set(std::chrono::system_clock::now());
+        vigil::test::ProgramOptions options;
+        options.environment.remove(QStringLiteral("VIGIL_TCTI"));
+        options.timeout = std::chrono::seconds(90);
+        options.input = input;
+        return vigil::test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl"), arguments,
+                                       options);
+    }
+
     void usePolicy(const char *policy)
     {
         if (m_policy != policy)
