@@ -37,6 +37,13 @@ void writeText(const std::filesystem::path &path, const std::string &text)
         throw std::runtime_error("swtpm fixture: cannot write " + path.string());
 }
 
+// In a child before exec: the test's sockets (a verifier's kept-alive connections, say) would
+// otherwise stay open in a long-lived swtpm, and their peers would never see them close.
+void closeInheritedDescriptors()
+{
+    ::close_range(STDERR_FILENO + 1, ~0U, 0);
+}
+
 // Runs a program to completion with stdout and stderr appended to logFile.
 int runProgram(const std::vector<std::string> &argv, const std::filesystem::path &logFile)
 {
@@ -55,6 +62,7 @@ int runProgram(const std::vector<std::string> &argv, const std::filesystem::path
             dup2(log, STDOUT_FILENO);
             dup2(log, STDERR_FILENO);
         }
+        closeInheritedDescriptors();
         execvp(args[0], args.data());
         _exit(127);
     }
@@ -222,6 +230,7 @@ std::string SwtpmSimulator::startOnce()
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        closeInheritedDescriptors();
         execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state.c_str(), "--server",
                server.c_str(), "--ctrl", control.c_str(), "--flags", "not-need-init,startup-clear",
                "--log", log.c_str(), static_cast<char *>(nullptr));
