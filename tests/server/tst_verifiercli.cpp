@@ -166,6 +166,22 @@ std::string url(int port, const char *path)
     return "https://127.0.0.1:" + std::to_string(port) + path;
 }
 
+// A running serve takes a renewed certificate: it says so in its log, presents it to the next
+// connection, and answers there to a client that pins the CA in dir. The caller checks
+// QTest::currentTestFailed() afterwards.
+void expectPresented(Server &server, int port, const std::string &fingerprint, const QString &dir)
+{
+    QVERIFY2(server.waitForLog(
+                 logLine(QStringLiteral(R"(now presenting the TLS certificate in \S+/tls\.pem )"
+                                        R"(\(valid until \S+Z, %1\))")
+                             .arg(QString::fromStdString(fingerprint)),
+                         QStringLiteral("vigil.verifier.tls"))),
+             server.err().constData());
+    QCOMPARE(presentedCertificateFingerprint(port), fingerprint);
+    HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+    QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+}
+
 } // namespace
 
 class TestVerifierCli : public QObject
@@ -494,17 +510,9 @@ private Q_SLOTS:
             const std::string renewed =
                 nlohmann::json::parse(renew.out.toStdString()).at("fingerprint").get<std::string>();
             QVERIFY(renewed != before);
-            QVERIFY2(server.waitForLog(logLine(
-                         QStringLiteral(R"(now presenting the TLS certificate in \S+/tls\.pem )"
-                                        R"(\(valid until \S+Z, %1\))")
-                             .arg(QString::fromStdString(renewed)),
-                         QStringLiteral("vigil.verifier.tls"))),
-                     server.err().constData());
-            QCOMPARE(presentedCertificateFingerprint(port), renewed);
-            {
-                HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
-                QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
-            }
+            expectPresented(server, port, renewed, dir);
+            if (QTest::currentTestFailed())
+                return;
             QCOMPARE(server.terminate(), 0);
         }
         Server restarted(arguments);
@@ -547,17 +555,9 @@ private Q_SLOTS:
         QCOMPARE(::stat((dir + QStringLiteral("/tls-key.pem")).toUtf8().constData(), &key), 0);
         QCOMPARE(key.st_mode & 07777, 0600u);
 
-        QVERIFY2(server.waitForLog(
-                     logLine(QStringLiteral(R"(now presenting the TLS certificate in \S+/tls\.pem )"
-                                            R"(\(valid until \S+Z, %1\))")
-                                 .arg(QString::fromStdString(renewed)),
-                             QStringLiteral("vigil.verifier.tls"))),
-                 server.err().constData());
-        QCOMPARE(presentedCertificateFingerprint(port), renewed);
-        {
-            HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
-            QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
-        }
+        expectPresented(server, port, renewed, dir);
+        if (QTest::currentTestFailed())
+            return;
         QCOMPARE(server.terminate(), 0);
 
         const ProgramRun text =
