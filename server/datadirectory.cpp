@@ -217,9 +217,9 @@ void requirePresent(const fs::path &path, std::string_view what, std::string_vie
 }
 
 // The key in a key file, after privatefile's owner/mode/symlink checks.
-EvpPkeyPtr loadKey(const fs::path &path, std::string_view what)
+EvpPkeyPtr loadKey(const fs::path &path, std::string_view what, std::string_view fix = initFix)
 {
-    requirePresent(path, what, initFix);
+    requirePresent(path, what, fix);
     Bytes text;
     try {
         text = attestation::readPrivateFile(path, maxKeyFileSize, what);
@@ -234,7 +234,7 @@ EvpPkeyPtr loadKey(const fs::path &path, std::string_view what)
         throw DataDirectoryError(std::string(what) + " file " + quoted(path) +
                                      " does not hold an unencrypted PEM private key (" +
                                      openSslError() + ")",
-                                 initFix);
+                                 std::string(fix));
     return key;
 }
 
@@ -303,6 +303,15 @@ std::string renewFix(const fs::path &dir, bool needsNames)
            "`vigil-verifier tls renew --data " +
            quoted(dir) +
            (needsNames ? " --name NAME` (a --name for each name agents connect to)" : "`");
+}
+
+// A TLS key that is lost or unreadable is replaced with its certificate; agents pin the CA, not
+// the key.
+std::string newKeyFix(const fs::path &dir)
+{
+    return "make a new TLS key and certificate from this directory's CA, which agents pin: "
+           "`vigil-verifier tls renew --data " +
+           quoted(dir) + " --new-key`";
 }
 
 void checkDirectory(const fs::path &dir)
@@ -419,7 +428,7 @@ std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
     // directory's messages; TlsCredentials reads the whole chain and asks OpenSSL.
     const std::string withNames = renewFix(m_dir, true);
     const Bytes chain = readCertificateFile(tlsCertificate(), "TLS certificate", withNames);
-    EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat);
+    EvpPkeyPtr key = loadKey(tlsKey(), tlsKeyWhat, newKeyFix(m_dir));
     requireKeyMatches(parseCertificate(chain, tlsCertificate(), "TLS certificate", withNames).get(),
                       key.get(), tlsCertificate(), tlsKey(), renewFix(m_dir, false));
     std::shared_ptr<const TlsCredentials> credentials;
@@ -450,8 +459,8 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
 {
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     const EvpPkeyPtr issuerKey = loadKey(caKey(), caKeyWhat);
-    const EvpPkeyPtr key =
-        tlsKeyChoice == TlsKey::New ? generateKey() : loadKey(tlsKey(), tlsKeyWhat);
+    const bool newKey = tlsKeyChoice == TlsKey::New;
+    const EvpPkeyPtr key = newKey ? generateKey() : loadKey(tlsKey(), tlsKeyWhat, newKeyFix(m_dir));
     // The current certificate only lends its names; the new one is for the key, whatever the
     // certificate's own key, so a mismatched pair is mended too.
     std::vector<std::string> names = serverNames;
@@ -463,13 +472,23 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
     const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
                                                parseServerNames(names), now);
     try {
-        if (tlsKeyChoice == TlsKey::New)
+        if (newKey)
             attestation::writePrivateFile(tlsKey(),
                                           contentsOf(privateKeyPem(key.get(), tlsKeyWhat).get()),
                                           attestation::Replace::Allowed, tlsKeyWhat);
+    } catch (const attestation::KeyError &e) {
+        throw DataDirectoryError(e.what());
+    }
+    try {
         attestation::writePrivateFile(tlsCertificate(), certificatePem(renewed.get()),
                                       attestation::Replace::Allowed, "TLS certificate");
     } catch (const attestation::KeyError &e) {
+        // The new key is in place and the old certificate does not belong to it: serve refuses
+        // the pair until a certificate for the key is written.
+        if (newKey)
+            throw DataDirectoryError(std::string(e.what()) + "; the new key is in " +
+                                         quoted(tlsKey()) + " already",
+                                     renewFix(m_dir, false));
         throw DataDirectoryError(e.what());
     }
     // Written 0600 like every file privatefile writes; certificates are public. The new

@@ -606,8 +606,18 @@ private Q_SLOTS:
 
         const DataDirectory data = DataDirectory::open(dir);
         for (const bool lost : {false, true}) {
-            if (lost)
+            if (lost) {
                 fs::remove(dir / "tls-key.pem");
+                // Keeping a key that is gone is not possible; the message says what is.
+                QCOMPARE(
+                    thrownMessage<DataDirectoryError>([&] {
+                        DataDirectory::openForTlsRenewal(dir).renewTlsCertificate({}, nowSeconds());
+                    }),
+                    "TLS key file '" + q((dir / "tls-key.pem").string()) +
+                        "' is missing; make a new TLS key and certificate from this "
+                        "directory's CA, which agents pin: `vigil-verifier tls renew --data '" +
+                        q(dir.string()) + "' --new-key`");
+            }
             const TlsCertificateInfo renewed =
                 DataDirectory::openForTlsRenewal(dir).renewTlsCertificate(
                     {}, nowSeconds(), DataDirectory::TlsKey::New);
@@ -626,6 +636,29 @@ private Q_SLOTS:
         }
         const QByteArrayList profile = profileOf(dir, nowSeconds());
         QVERIFY(profile.contains("tls key matches its certificate"));
+    }
+
+    // The new key is written first; should the certificate then fail, the message says that the
+    // key is in place already and how to get its certificate.
+    void aCertificateThatCannotFollowTheNewKeySaysSo()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArray keyBefore = readAll(dir / "tls-key.pem");
+        fs::remove(dir / "tls.pem");
+        fs::create_directory(dir / "tls.pem"); // no file can be renamed over it
+        const QByteArray message = thrownMessage<DataDirectoryError>([&] {
+            DataDirectory::openForTlsRenewal(dir).renewTlsCertificate({"localhost"}, nowSeconds(),
+                                                                      DataDirectory::TlsKey::New);
+        });
+        QVERIFY2(message.endsWith("; the new key is in '" + q((dir / "tls-key.pem").string()) +
+                                  "' already; issue a new certificate for the TLS key from this "
+                                  "directory's CA, which agents pin: `vigil-verifier tls renew "
+                                  "--data '" +
+                                  q(dir.string()) + "'`"),
+                 message);
+        QVERIFY(readAll(dir / "tls-key.pem") != keyBefore);
     }
 
     // With no certificate to read the names from, renewal needs them, and writes nothing.
@@ -775,7 +808,10 @@ private Q_SLOTS:
         QTest::newRow("missing CA key")
             << QByteArray("remove ca-key.pem") << "CA key file '%D/ca-key.pem' is missing" + fix;
         QTest::newRow("missing TLS key")
-            << QByteArray("remove tls-key.pem") << "TLS key file '%D/tls-key.pem' is missing" + fix;
+            << QByteArray("remove tls-key.pem")
+            << QByteArray("TLS key file '%D/tls-key.pem' is missing; make a new TLS key and "
+                          "certificate from this directory's CA, which agents pin: "
+                          "`vigil-verifier tls renew --data '%D' --new-key`");
         QTest::newRow("missing token key")
             << QByteArray("remove token-signing-key.pem")
             << "token signing key file '%D/token-signing-key.pem' is missing" + fix;
