@@ -83,7 +83,7 @@ void run(const std::string &dir, std::vector<std::string> argv)
 int main(int argc, char **argv)
 {
     const int runs = argc > 1 ? std::max(5, std::atoi(argv[1])) : 50;
-    setenv("TSS2_LOG", "all+NONE", 1);
+    setenv("TSS2_LOG", "all+NONE", 0);
     vigil::test::SwtpmSimulator sim;
     setenv("TPM2TOOLS_TCTI", sim.tcti().c_str(), 1);
     const std::string dir = sim.scratchDirectory().string();

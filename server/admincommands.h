@@ -20,7 +20,8 @@ int initDataDirectory(const std::filesystem::path &dir, const std::vector<std::s
                       TimePoint now, std::ostream &out, std::ostream &err);
 
 // Issues the TLS certificate again from the data directory's CA (DataDirectory::
-// renewTlsCertificate): for names, or for the names it has when names is empty.
+// renewTlsCertificate): for names, or for the names it has when names is empty; with a new TLS
+// key when key is TlsKey::New. Works on a directory whose TLS pair open() refuses.
 int renewTlsCertificate(const std::filesystem::path &dir, const std::vector<std::string> &names,
                         DataDirectory::TlsKey key, TimePoint now, bool json, std::ostream &out,
                         std::ostream &err);

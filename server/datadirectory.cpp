@@ -193,8 +193,7 @@ void prepareDirectory(const fs::path &dir, Rollback &rollback)
 // ---------------------------------------------------------------------------------------------
 // Opening
 
-const char *const initFix = "restore the data directory from a backup, or create a new one with "
-                            "`vigil-verifier init --data DIR`";
+const char *const initFix = DataDirectoryError::restoreFix;
 
 // Never prompts: an encrypted key file is an error, not a reason to block a service on a tty.
 int noPassword(char *, int, int, void *)
@@ -303,6 +302,16 @@ std::string renewFix(const fs::path &dir, bool needsNames)
            "`vigil-verifier tls renew --data " +
            quoted(dir) +
            (needsNames ? " --name NAME` (a --name for each name agents connect to)" : "`");
+}
+
+// The same, for names known: what to run again after a renewal that stopped half-way.
+std::string renewFix(const fs::path &dir, const std::vector<std::string> &names)
+{
+    std::string command = "`vigil-verifier tls renew --data " + quoted(dir);
+    for (const auto &name : names)
+        command += " --name " + name;
+    return "issue a new certificate for the TLS key from this directory's CA, which agents pin: " +
+           command + "`";
 }
 
 // A TLS key that is lost or unreadable is replaced with its certificate; agents pin the CA, not
@@ -436,7 +445,11 @@ std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
         credentials = TlsCredentials::fromPem(chain, quoted(tlsCertificate()), std::move(key),
                                               quoted(tlsKey()));
     } catch (const std::runtime_error &e) {
-        throw DataDirectoryError(e.what(), initFix);
+        // A broken block after the certificate goes with a renewal, which writes one
+        // certificate; a key OpenSSL refuses needs a new one.
+        throw DataDirectoryError(e.what(), "mend it with `vigil-verifier tls renew --data " +
+                                               quoted(m_dir) +
+                                               "`, adding --new-key if OpenSSL refuses the key");
     }
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     if (X509_verify(credentials->certificate(), X509_get0_pubkey(ca.get())) != 1) {
@@ -471,6 +484,15 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
                 .get());
     const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
                                                parseServerNames(names), now);
+    // What serve will be asked to present, tried before anything is written.
+    EVP_PKEY_up_ref(key.get());
+    EvpPkeyPtr presented(key.get());
+    try {
+        TlsCredentials::fromPem(certificatePem(renewed.get()), quoted(tlsCertificate()),
+                                std::move(presented), quoted(tlsKey()));
+    } catch (const std::runtime_error &e) {
+        throw DataDirectoryError(e.what(), newKeyFix(m_dir));
+    }
     try {
         if (newKey)
             attestation::writePrivateFile(tlsKey(),
@@ -488,7 +510,7 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
         if (newKey)
             throw DataDirectoryError(std::string(e.what()) + "; the new key is in " +
                                          quoted(tlsKey()) + " already",
-                                     renewFix(m_dir, false));
+                                     renewFix(m_dir, names));
         throw DataDirectoryError(e.what());
     }
     // Written 0600 like every file privatefile writes; certificates are public. The new

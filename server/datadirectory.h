@@ -39,15 +39,23 @@ public:
     {
     }
     DataDirectoryError(const std::string &reason, const std::string &fix)
-        : std::runtime_error(reason + "; " + fix), m_reason(reason)
+        : std::runtime_error(reason + "; " + fix), m_reason(reason), m_fix(fix)
     {
     }
-    // What is wrong, without the fix what() adds for a verifier that cannot start; a running
-    // one needs other advice.
+    // What is wrong, and apart from it the fix what() adds (empty when the reason says it, or
+    // there is none). A running verifier needs other advice than restoreFix.
     const std::string &reason() const { return m_reason; }
+    const std::string &fix() const { return m_fix; }
+
+    // The fix for a verifier that cannot start because its CA or a key other than the TLS key is
+    // gone or damaged.
+    static constexpr const char *restoreFix =
+        "restore the data directory from a backup, or create a new one with "
+        "`vigil-verifier init --data DIR`";
 
 private:
     std::string m_reason;
+    std::string m_fix;
 };
 
 struct InitResult
@@ -114,9 +122,12 @@ public:
     // for another key or from another CA is replaced all the same: renewal is how such a
     // directory is mended (open it with openForTlsRenewal).
     //
+    // A key that OpenSSL would not present (too small for its security level) is refused
+    // before anything is written; TlsKey::New mends that too.
+    //
     // TlsKey::New first replaces tls-key.pem with a new EC P-256 key, for a key that others may
-    // have seen. Should tls.pem not follow (a crash), open() refuses the pair and points at a
-    // renewal, which issues the certificate for the new key.
+    // have seen or one that is lost. Should tls.pem not follow (a crash), open() refuses the pair
+    // and points at a renewal, which issues the certificate for the new key.
     enum class TlsKey
     {
         Keep,

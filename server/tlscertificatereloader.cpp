@@ -29,10 +29,9 @@ void TlsCertificateReloader::check()
 {
     const std::lock_guard lock(m_mutex);
     std::string problem;
-    // The data directory's own fixes are for a verifier that cannot start; this one is serving.
-    std::string fix = "run vigil-verifier tls renew --data " + m_data.directory().string() +
-                      " (with --name for each name agents connect to, if tls.pem is unreadable), "
-                      "or put back a tls.pem and tls-key.pem that belong together and were issued "
+    // The data directory's fixes are tls renew's, which work on a running verifier too, except
+    // the one for a verifier that cannot start at all.
+    std::string fix = "put back a tls.pem and tls-key.pem that belong together and were issued "
                       "by this directory's CA";
     try {
         auto candidate = m_data.tlsCredentials();
@@ -59,6 +58,8 @@ void TlsCertificateReloader::check()
         fix = "run vigil-verifier tls renew --data " + m_data.directory().string();
     } catch (const DataDirectoryError &e) {
         problem = e.reason();
+        if (e.fix() != DataDirectoryError::restoreFix)
+            fix = e.fix(); // empty when the reason says what to do (chmod 600, say)
     } catch (const std::exception &e) {
         problem = e.what();
     }
@@ -68,8 +69,8 @@ void TlsCertificateReloader::check()
     qCWarning(lcTls).noquote() << ("cannot present the TLS certificate files in " +
                                    m_data.directory().string() + ": " + problem +
                                    "; still presenting the certificate valid until " +
-                                   protocol::formatRfc3339(m_presented.notAfter) +
-                                   ". To fix: " + fix)
+                                   protocol::formatRfc3339(m_presented.notAfter) + "." +
+                                   (fix.empty() ? "" : " To fix: " + fix))
                                       .c_str();
 }
 

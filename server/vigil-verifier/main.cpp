@@ -68,7 +68,7 @@ Commands:
                          out, and 180 days before the CA does. Also mends a tls.pem
                          that serve refuses (give --name when it is unreadable).
                          --new-key replaces the TLS key too, for one others may
-                         have seen.
+                         have seen or one that is lost.
 
 Options:
   --data DIR             The verifier's data directory (also $VIGIL_VERIFIER_DATA).

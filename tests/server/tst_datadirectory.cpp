@@ -494,12 +494,17 @@ private Q_SLOTS:
         DataDirectory::initialise(dir, defaultNames, nowSeconds());
         const QByteArray before = readAll(dir / "tls.pem");
         const DataDirectory data = DataDirectory::open(dir);
-        QCOMPARE(thrownMessage<DataDirectoryError>(
-                     [&] { data.renewTlsCertificate({"bad_name.example"}, nowSeconds()); }),
-                 QByteArray("server name 'bad_name.example' is neither an IP address nor a "
-                            "valid DNS name: label 'bad_name' has a character other than "
-                            "letters, digits and '-'"));
-        QCOMPARE(readAll(dir / "tls.pem"), before);
+        const QByteArray key = readAll(dir / "tls-key.pem");
+        for (const auto choice : {DataDirectory::TlsKey::Keep, DataDirectory::TlsKey::New}) {
+            QCOMPARE(thrownMessage<DataDirectoryError>([&] {
+                         data.renewTlsCertificate({"bad_name.example"}, nowSeconds(), choice);
+                     }),
+                     QByteArray("server name 'bad_name.example' is neither an IP address nor a "
+                                "valid DNS name: label 'bad_name' has a character other than "
+                                "letters, digits and '-'"));
+            QCOMPARE(readAll(dir / "tls.pem"), before);
+            QCOMPARE(readAll(dir / "tls-key.pem"), key);
+        }
     }
 
     // In the CA's last 397 days a renewed certificate ends with the CA; after it, nothing is
@@ -519,13 +524,18 @@ private Q_SLOTS:
         DataDirectory::open(dir);
 
         const QByteArray before = readAll(dir / "tls.pem");
-        QCOMPARE(thrownMessage<DataDirectoryError>([&] { data.renewTlsCertificate({}, caEnd); }),
-                 QByteArray::fromStdString(
-                     "the CA certificate expired at " + vigil::protocol::formatRfc3339(caEnd) +
-                     "; nothing it signs is accepted any more. Agents must pin a new CA: set up "
-                     "a new data directory (vigil-verifier init) and enroll them again with its "
-                     "fingerprint"));
-        QCOMPARE(readAll(dir / "tls.pem"), before);
+        const QByteArray key = readAll(dir / "tls-key.pem");
+        for (const auto choice : {DataDirectory::TlsKey::Keep, DataDirectory::TlsKey::New}) {
+            QCOMPARE(thrownMessage<DataDirectoryError>(
+                         [&] { data.renewTlsCertificate({}, caEnd, choice); }),
+                     QByteArray::fromStdString(
+                         "the CA certificate expired at " + vigil::protocol::formatRfc3339(caEnd) +
+                         "; nothing it signs is accepted any more. Agents must pin a new CA: set "
+                         "up a new data directory (vigil-verifier init) and enroll them again "
+                         "with its fingerprint"));
+            QCOMPARE(readAll(dir / "tls.pem"), before);
+            QCOMPARE(readAll(dir / "tls-key.pem"), key);
+        }
     }
 
     // What open() refuses in tls.pem, renewal mends: it issues for the key in tls-key.pem from
@@ -568,8 +578,11 @@ private Q_SLOTS:
                 fs::copy_file(other / words.at(i).toStdString(), dir / words.at(i).toStdString(),
                               fs::copy_options::overwrite_existing);
         }
-        QVERIFY(thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); }) !=
-                "<no exception>");
+        const QByteArray refused =
+            thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); });
+        QVERIFY2(refused.startsWith("TLS certificate file '") ||
+                     refused.startsWith("the key in '") || refused.startsWith("TLS certificate '"),
+                 refused);
         QByteArrayList unchanged;
         for (const char *name : {"ca.pem", "ca-key.pem", "tls-key.pem", "token-signing-key.pem"})
             unchanged << readAll(dir / name);
@@ -656,9 +669,28 @@ private Q_SLOTS:
                                   "' already; issue a new certificate for the TLS key from this "
                                   "directory's CA, which agents pin: `vigil-verifier tls renew "
                                   "--data '" +
-                                  q(dir.string()) + "'`"),
+                                  q(dir.string()) + "' --name localhost`"),
                  message);
         QVERIFY(readAll(dir / "tls-key.pem") != keyBefore);
+    }
+
+    // openForTlsRenewal leaves the TLS pair to the renewal, which still checks a key it keeps as
+    // open() does: one that group or others can read is refused, and nothing is written.
+    void renewKeepingTheKeyChecksTheKeyFile()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const fs::path key = dir / "tls-key.pem";
+        QCOMPARE(::chmod(key.c_str(), 0644), 0);
+        const QByteArray before = readAll(dir / "tls.pem");
+        QCOMPARE(thrownMessage<DataDirectoryError>([&] {
+                     DataDirectory::openForTlsRenewal(dir).renewTlsCertificate({}, nowSeconds());
+                 }),
+                 "TLS key file '" + q(key.string()) +
+                     "' has mode 0644, which lets group or others access it; fix: chmod 600 '" +
+                     q(key.string()) + "'");
+        QCOMPARE(readAll(dir / "tls.pem"), before);
     }
 
     // With no certificate to read the names from, renewal needs them, and writes nothing.
@@ -668,9 +700,8 @@ private Q_SLOTS:
         const fs::path dir = pathOf(tmp, "data");
         DataDirectory::initialise(dir, defaultNames, nowSeconds());
         writeText(dir / "tls.pem", "not a certificate\n");
-        const DataDirectory data = DataDirectory::openForTlsRenewal(dir);
-        const QByteArray message =
-            thrownMessage<DataDirectoryError>([&] { data.renewTlsCertificate({}, nowSeconds()); });
+        const QByteArray message = thrownMessage<DataDirectoryError>(
+            [&] { DataDirectory::openForTlsRenewal(dir).renewTlsCertificate({}, nowSeconds()); });
         QVERIFY2(message.startsWith("TLS certificate file '" + q((dir / "tls.pem").string()) +
                                     "' does not hold a PEM certificate ("),
                  message);
@@ -911,8 +942,8 @@ private Q_SLOTS:
         const QByteArray renew = "; issue a new certificate for the TLS key from this directory's "
                                  "CA, which agents pin: `vigil-verifier tls renew --data '%D' "
                                  "--name NAME` (a --name for each name agents connect to)";
-        const QByteArray restore = "; restore the data directory from a backup, or create a new "
-                                   "one with `vigil-verifier init --data DIR`";
+        const QByteArray mend = "; mend it with `vigil-verifier tls renew --data '%D'`, adding "
+                                "--new-key if OpenSSL refuses the key";
         QTest::newRow("missing") << QByteArray("remove")
                                  << QByteArray("TLS certificate file '%D/tls.pem' is missing")
                                  << renew;
@@ -922,12 +953,12 @@ private Q_SLOTS:
                                  << renew;
         QTest::newRow("a broken block after the certificate")
             << QByteArray("append") << QByteArray("cannot load the TLS certificate '%D/tls.pem': ")
-            << restore;
+            << mend;
         QTest::newRow("a key OpenSSL will not present")
             << QByteArray("weaken")
             << QByteArray("OpenSSL refuses to present the TLS certificate '%D/tls.pem' with its "
                           "key: ")
-            << restore;
+            << mend;
     }
 
     void openRefusesAnUnusableTlsCertificate()
@@ -961,6 +992,29 @@ private Q_SLOTS:
             thrownMessage<DataDirectoryError>([&] { DataDirectory::open(dir); });
         QVERIFY2(message.startsWith(QByteArray(start).replace("%D", q(dir.string()))), message);
         QVERIFY2(message.endsWith(QByteArray(fix).replace("%D", q(dir.string()))), message);
+
+        // What the message advises mends it. A renewal that keeps a key OpenSSL refuses is
+        // refused before anything is written.
+        const DataDirectory renewal = DataDirectory::openForTlsRenewal(dir);
+        const std::vector<std::string> names =
+            damage == "append" ? std::vector<std::string>{} : std::vector<std::string>{"localhost"};
+        if (damage == "weaken") {
+            const QByteArray before = readAll(certificate);
+            const QByteArray refused = thrownMessage<DataDirectoryError>(
+                [&] { renewal.renewTlsCertificate(names, nowSeconds()); });
+            QVERIFY2(refused.startsWith("OpenSSL refuses to present the TLS certificate '" +
+                                        q(certificate.string()) + "' with its key: "),
+                     refused);
+            QVERIFY2(refused.endsWith("; make a new TLS key and certificate from this directory's "
+                                      "CA, which agents pin: `vigil-verifier tls renew --data '" +
+                                      q(dir.string()) + "' --new-key`"),
+                     refused);
+            QCOMPARE(readAll(certificate), before);
+            renewal.renewTlsCertificate(names, nowSeconds(), DataDirectory::TlsKey::New);
+        } else {
+            renewal.renewTlsCertificate(names, nowSeconds());
+        }
+        DataDirectory::open(dir);
     }
 
     // The client against an independent TLS server (openssl s_server) serving the initialised

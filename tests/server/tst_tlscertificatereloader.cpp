@@ -12,6 +12,7 @@
 #include <QTest>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <thread>
 
@@ -84,20 +85,25 @@ std::string quotedPath(const fs::path &path)
     return escaped("'" + path.string() + "'");
 }
 
-// The whole warning: the reason (a pattern), what is still presented, and the fix for a
-// running server, never the data directory's fix for one that cannot start.
+// The whole warning: the reason (a pattern), what is still presented, and the fix (a pattern)
+// for a running server, none when the reason says it.
 QRegularExpression warning(const DataDirectory &data, const std::string &reason,
-                           std::string fix = {})
+                           const std::optional<std::string> &fix)
 {
-    if (fix.empty())
-        fix = escaped("run vigil-verifier tls renew --data " + data.directory().string() +
-                      " (with --name for each name agents connect to, if tls.pem is "
-                      "unreadable), or put back a tls.pem and tls-key.pem that belong together "
-                      "and were issued by this directory's CA");
     return QRegularExpression(QString::fromStdString(
         "^cannot present the TLS certificate files in " + escaped(data.directory().string()) +
-        ": " + reason + "; still presenting the certificate valid until \\S+Z\\. To fix: " + fix +
-        "$"));
+        ": " + reason + "; still presenting the certificate valid until \\S+Z\\." +
+        (fix ? " To fix: " + *fix : std::string()) + "$"));
+}
+
+// tls renew's fix, which works on a running verifier too: with the names to give when the old
+// certificate cannot be read.
+std::string renewFix(const DataDirectory &data, bool needsNames)
+{
+    return escaped("issue a new certificate for the TLS key from this directory's CA, which "
+                   "agents pin: `vigil-verifier tls renew --data '" +
+                   data.directory().string() + "'" +
+                   (needsNames ? " --name NAME` (a --name for each name agents connect to)" : "`"));
 }
 
 } // namespace
@@ -158,9 +164,10 @@ private Q_SLOTS:
         const fs::path file = served.data().tlsCertificate();
         std::ofstream(file, std::ios::trunc) << "-----BEGIN CERTIFICATE-----\nnot base64\n";
 
-        QTest::ignoreMessage(
-            QtWarningMsg, warning(served.data(), "TLS certificate file " + quotedPath(file) +
-                                                     " does not hold a PEM certificate \\(.*\\)"));
+        QTest::ignoreMessage(QtWarningMsg, warning(served.data(),
+                                                   "TLS certificate file " + quotedPath(file) +
+                                                       " does not hold a PEM certificate \\(.*\\)",
+                                                   renewFix(served.data(), true)));
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
         // The same reason again, as on each periodic pass: said once is enough.
@@ -213,16 +220,17 @@ private Q_SLOTS:
             copyPrivate(other.tlsCertificate(), served.data().tlsCertificate());
         };
         const QRegularExpression notSigned =
-            warning(served.data(), "TLS certificate " + quotedPath(served.data().tlsCertificate()) +
-                                       " is not signed by the CA in " +
-                                       quotedPath(served.data().caCertificate()));
+            warning(served.data(),
+                    "TLS certificate " + quotedPath(served.data().tlsCertificate()) +
+                        " is not signed by the CA in " + quotedPath(served.data().caCertificate()),
+                    renewFix(served.data(), false));
 
         takeOthers();
         QTest::ignoreMessage(QtWarningMsg, notSigned);
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
 
-        // The pair put back, as the warning says: nothing to present anew, nothing to say.
+        // The pair put back (from a backup, say): nothing to present anew, nothing to say.
         for (const fs::path &file : {served.data().tlsKey(), served.data().tlsCertificate()})
             copyPrivate(saved / file.filename(), file);
         reloader.check();
@@ -243,11 +251,43 @@ private Q_SLOTS:
         copyPrivate(DataDirectory::open(path("other")).tlsCertificate(),
                     served.data().tlsCertificate());
 
+        QTest::ignoreMessage(QtWarningMsg,
+                             warning(served.data(),
+                                     "the key in " + quotedPath(served.data().tlsKey()) +
+                                         " does not belong to the certificate in " +
+                                         quotedPath(served.data().tlsCertificate()),
+                                     renewFix(served.data(), false)));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+    }
+
+    // The key file's own problems get their own fixes: the mode's is in the reason, a lost key
+    // needs a new one. Neither is tls renew without --new-key, which would refuse them alike.
+    void aKeyFileProblemGetsItsOwnFix()
+    {
+        Served served(path("verifier"));
+        TlsCertificateReloader reloader(served.data(), served.server(), m_clock);
+        const std::string original = served.presentedFingerprint();
+        const fs::path key = served.data().tlsKey();
+
+        QCOMPARE(::chmod(key.c_str(), 0644), 0);
+        QTest::ignoreMessage(QtWarningMsg,
+                             warning(served.data(),
+                                     escaped("TLS key file '" + key.string() +
+                                             "' has mode 0644, which lets group or others access "
+                                             "it; fix: chmod 600 '" +
+                                             key.string() + "'"),
+                                     std::nullopt));
+        reloader.check();
+        QCOMPARE(served.presentedFingerprint(), original);
+
+        fs::remove(key);
         QTest::ignoreMessage(
             QtWarningMsg,
-            warning(served.data(), "the key in " + quotedPath(served.data().tlsKey()) +
-                                       " does not belong to the certificate in " +
-                                       quotedPath(served.data().tlsCertificate())));
+            warning(served.data(), escaped("TLS key file '" + key.string() + "' is missing"),
+                    escaped("make a new TLS key and certificate from this directory's CA, which "
+                            "agents pin: `vigil-verifier tls renew --data '" +
+                            served.data().directory().string() + "' --new-key`")));
         reloader.check();
         QCOMPARE(served.presentedFingerprint(), original);
     }
