@@ -293,34 +293,40 @@ void requireKeyMatches(X509 *certificate, EVP_PKEY *key, const fs::path &certifi
     }
 }
 
+// `vigil-verifier tls renew` on dir with arguments, quoted as a command in a fix.
+std::string renewCommand(const fs::path &dir, const std::string &arguments = {})
+{
+    return "`vigil-verifier tls renew --data " + quoted(dir) + arguments + "`";
+}
+
 // What `tls renew` mends: the TLS certificate, issued again for the TLS key from the CA that
 // agents pin. A new data directory would mean a new CA and every agent enrolling again. Without
 // a readable certificate to take the names from, the command needs them.
 std::string renewFix(const fs::path &dir, bool needsNames)
 {
-    return "issue a new certificate for the TLS key from this directory's CA, which agents pin: "
-           "`vigil-verifier tls renew --data " +
-           quoted(dir) +
-           (needsNames ? " --name NAME` (a --name for each name agents connect to)" : "`");
+    const std::string prefix =
+        "issue a new certificate for the TLS key from this directory's CA, which agents pin: ";
+    return needsNames ? prefix + renewCommand(dir, " --name NAME") +
+                            " (a --name for each name agents connect to)"
+                      : prefix + renewCommand(dir);
 }
 
 // The same, for names known: what to run again after a renewal that stopped half-way.
 std::string renewFix(const fs::path &dir, const std::vector<std::string> &names)
 {
-    std::string command = "`vigil-verifier tls renew --data " + quoted(dir);
+    std::string arguments;
     for (const auto &name : names)
-        command += " --name " + name;
+        arguments += " --name " + name;
     return "issue a new certificate for the TLS key from this directory's CA, which agents pin: " +
-           command + "`";
+           renewCommand(dir, arguments);
 }
 
 // A TLS key that is lost or unreadable is replaced with its certificate; agents pin the CA, not
 // the key.
 std::string newKeyFix(const fs::path &dir)
 {
-    return "make a new TLS key and certificate from this directory's CA, which agents pin: "
-           "`vigil-verifier tls renew --data " +
-           quoted(dir) + " --new-key`";
+    return "make a new TLS key and certificate from this directory's CA, which agents pin: " +
+           renewCommand(dir, " --new-key");
 }
 
 void checkDirectory(const fs::path &dir)
@@ -447,9 +453,8 @@ std::shared_ptr<const TlsCredentials> DataDirectory::tlsCredentials() const
     } catch (const std::runtime_error &e) {
         // A broken block after the certificate goes with a renewal, which writes one
         // certificate; a key OpenSSL refuses needs a new one.
-        throw DataDirectoryError(e.what(), "mend it with `vigil-verifier tls renew --data " +
-                                               quoted(m_dir) +
-                                               "`, adding --new-key if OpenSSL refuses the key");
+        throw DataDirectoryError(e.what(), "mend it with " + renewCommand(m_dir) +
+                                               ", adding --new-key if OpenSSL refuses the key");
     }
     const X509Ptr ca = loadCertificate(caCertificate(), "CA certificate", initFix);
     if (X509_verify(credentials->certificate(), X509_get0_pubkey(ca.get())) != 1) {
@@ -484,12 +489,13 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
                 .get());
     const X509Ptr renewed = makeTlsCertificate(ca.get(), issuerKey.get(), key.get(), names,
                                                parseServerNames(names), now);
+    const Bytes pem = certificatePem(renewed.get());
     // What serve will be asked to present, tried before anything is written.
     EVP_PKEY_up_ref(key.get());
     EvpPkeyPtr presented(key.get());
     try {
-        TlsCredentials::fromPem(certificatePem(renewed.get()), quoted(tlsCertificate()),
-                                std::move(presented), quoted(tlsKey()));
+        TlsCredentials::fromPem(pem, quoted(tlsCertificate()), std::move(presented),
+                                quoted(tlsKey()));
     } catch (const std::runtime_error &e) {
         throw DataDirectoryError(e.what(), newKeyFix(m_dir));
     }
@@ -502,8 +508,8 @@ TlsCertificateInfo DataDirectory::renewTlsCertificate(const std::vector<std::str
         throw DataDirectoryError(e.what());
     }
     try {
-        attestation::writePrivateFile(tlsCertificate(), certificatePem(renewed.get()),
-                                      attestation::Replace::Allowed, "TLS certificate");
+        attestation::writePrivateFile(tlsCertificate(), pem, attestation::Replace::Allowed,
+                                      "TLS certificate");
     } catch (const attestation::KeyError &e) {
         // The new key is in place and the old certificate does not belong to it: serve refuses
         // the pair until a certificate for the key is written.
