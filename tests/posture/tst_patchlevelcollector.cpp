@@ -803,7 +803,8 @@ private Q_SLOTS:
 
         const auto started = std::chrono::steady_clock::now();
         auto result = collectWithin(collector, *slow.host, shortDeadline);
-        QVERIFY(std::chrono::steady_clock::now() - started < shortDeadline);
+        // Did not wait for the query (a bound with room for a loaded machine).
+        QVERIFY(std::chrono::steady_clock::now() - started < slowDelay);
         QCOMPARE(result.status, CheckStatus::Unknown);
         QCOMPARE(result.reason, aptStillComputing);
         QCOMPARE(result.details["query_in_progress"], true);

@@ -7,6 +7,9 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
 
 using namespace vigil;
@@ -28,9 +31,20 @@ public:
     {
         ++calls;
         std::this_thread::sleep_for(m_delay);
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_finished;
+        }
+        m_finishedChanged.notify_all();
         if (m_throws)
             throw std::runtime_error("boom");
         return CheckResult::pass(m_id, "done");
+    }
+    // Waits (up to 10 s) until `count` calls have returned from their sleep.
+    bool waitUntilFinished(int count)
+    {
+        std::unique_lock lock(m_mutex);
+        return m_finishedChanged.wait_for(lock, 10s, [&] { return m_finished >= count; });
     }
     std::atomic<int> calls{0};
 
@@ -38,9 +52,48 @@ private:
     std::string m_id;
     std::chrono::milliseconds m_delay;
     bool m_throws;
+    std::mutex m_mutex;
+    std::condition_variable m_finishedChanged;
+    int m_finished = 0;
 };
 
-// Runs a real command through the context, so the deadline reaches the command runner.
+// Returns only once `expected` collectors are inside collect() at the same time (or after 10 s,
+// saying it was alone): proof of concurrency that a loaded machine cannot make flaky.
+class RendezvousCollector final : public posture::Collector
+{
+public:
+    struct Meeting
+    {
+        std::mutex mutex;
+        std::condition_variable arrived;
+        int present = 0;
+    };
+    RendezvousCollector(std::string id, std::shared_ptr<Meeting> meeting, int expected)
+        : m_id(std::move(id)), m_meeting(std::move(meeting)), m_expected(expected)
+    {
+    }
+    std::string_view id() const override { return m_id; }
+    CheckResult collect(const posture::CollectContext &) override
+    {
+        std::unique_lock lock(m_meeting->mutex);
+        ++m_meeting->present;
+        m_meeting->arrived.notify_all();
+        const bool met = m_meeting->arrived.wait_for(
+            lock, 10s, [&] { return m_meeting->present >= m_expected; });
+        lock.unlock();
+        std::this_thread::sleep_for(200ms);
+        return CheckResult::pass(m_id, met ? "met the others" : "alone");
+    }
+
+private:
+    std::string m_id;
+    std::shared_ptr<Meeting> m_meeting;
+    int m_expected;
+};
+
+// Runs a real command through the context, so the deadline reaches the command runner, and
+// publishes what the runner said: the engine's own result may already be its timeout when a
+// loaded machine takes longer than the grace to reap the command.
 class CommandCollector final : public posture::Collector
 {
 public:
@@ -48,9 +101,13 @@ public:
     CheckResult collect(const posture::CollectContext &context) override
     {
         const auto result = context.run({"/usr/bin/sleep", {"30"}, 5000ms});
-        const bool timedOut = result.outcome == posture::CommandResult::Outcome::TimedOut;
-        return CheckResult::unknown("command", timedOut ? "sleep timed out" : "sleep ended");
+        m_outcome.set_value(result.outcome);
+        return CheckResult::unknown("command", "sleep ended");
     }
+    std::future<posture::CommandResult::Outcome> outcome() { return m_outcome.get_future(); }
+
+private:
+    std::promise<posture::CommandResult::Outcome> m_outcome;
 };
 
 // Returns bytes as a Latin-1 hostname or mount point would bring them.
@@ -76,16 +133,16 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
         std::vector<std::shared_ptr<posture::Collector>> collectors;
+        auto meeting = std::make_shared<RendezvousCollector::Meeting>();
         for (const char *id : {"a", "b", "c", "d"})
-            collectors.push_back(std::make_shared<ScriptedCollector>(id, 200ms));
-        posture::PostureEngine engine(fixture.host, collectors);
-        QElapsedTimer timer;
-        timer.start();
+            collectors.push_back(std::make_shared<RendezvousCollector>(id, meeting, 4));
+        posture::PostureEngine engine(fixture.host, collectors, 20s);
         const auto snapshot = engine.collect();
-        QVERIFY2(timer.elapsed() < 700, "four 200 ms collectors must overlap");
         QCOMPARE(snapshot.checks.size(), std::size_t(4));
         QCOMPARE(snapshot.checks[0].id, "a");
         QCOMPARE(snapshot.checks[3].id, "d");
+        for (const auto &check : snapshot.checks)
+            QCOMPARE(check.summary, "met the others"); // all four were running at once
         QVERIFY(snapshot.checks[0].duration >= 200ms);
         QCOMPARE(snapshot.collectedAt, test::fixtureNow());
     }
@@ -94,13 +151,13 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
-        auto stuck = std::make_shared<ScriptedCollector>("stuck", 1500ms);
+        auto stuck = std::make_shared<ScriptedCollector>("stuck", 3000ms);
         auto quick = std::make_shared<ScriptedCollector>("quick", 0ms);
         posture::PostureEngine engine(fixture.host, {stuck, quick}, 200ms);
         QElapsedTimer timer;
         timer.start();
         auto snapshot = engine.collect();
-        QVERIFY(timer.elapsed() < 1000);
+        QVERIFY2(timer.elapsed() < 2500, "waited for the stuck collector");
         QCOMPARE(snapshot.checks[0].status, CheckStatus::Unknown);
         QCOMPARE(snapshot.checks[0].reason, "timed out after 200 ms");
         QCOMPARE(snapshot.checks[1].status, CheckStatus::Pass);
@@ -110,8 +167,12 @@ private Q_SLOTS:
                  "the previous collection is still running past its timeout");
         QCOMPARE(stuck->calls.load(), 1);
 
-        std::this_thread::sleep_for(1600ms);
-        snapshot = engine.collect();
+        QVERIFY(stuck->waitUntilFinished(1));
+        // The engine frees the slot a moment after the collector returns.
+        for (int attempt = 0; attempt < 100 && stuck->calls.load() < 2; ++attempt) {
+            std::this_thread::sleep_for(attempt == 0 ? 0ms : 10ms);
+            snapshot = engine.collect();
+        }
         QCOMPARE(stuck->calls.load(), 2);
         QCOMPARE(snapshot.checks[1].status, CheckStatus::Pass);
     }
@@ -155,12 +216,16 @@ private Q_SLOTS:
     void deadlineReachesCommands()
     {
         auto host = std::make_shared<const posture::Host>(posture::Host::local());
-        posture::PostureEngine engine(host, {std::make_shared<CommandCollector>()}, 300ms);
+        auto collector = std::make_shared<CommandCollector>();
+        auto outcome = collector->outcome();
+        posture::PostureEngine engine(host, {collector}, 300ms);
         QElapsedTimer timer;
         timer.start();
-        const auto snapshot = engine.collect();
-        QVERIFY(timer.elapsed() < 1500);
-        QCOMPARE(snapshot.checks[0].reason, "sleep timed out");
+        engine.collect();
+        // Killed at the engine's deadline, long before the command's own 5 s.
+        QCOMPARE(outcome.wait_for(10s), std::future_status::ready);
+        QVERIFY(outcome.get() == posture::CommandResult::Outcome::TimedOut);
+        QVERIFY2(timer.elapsed() < 4000, "the command ran to its own timeout");
     }
 };
 

@@ -135,11 +135,12 @@ public:
         }
     }
 
-    // SIGTERM, then the exit code (-1 if it did not exit normally within 5 s).
+    // SIGTERM, then the exit code (-1 if it did not exit normally within 30 s: a loaded machine
+    // and ASan's leak check at exit take a while).
     int terminate()
     {
         m_process.terminate();
-        if (!m_process.waitForFinished(5000) || m_process.exitStatus() != QProcess::NormalExit)
+        if (!m_process.waitForFinished(30000) || m_process.exitStatus() != QProcess::NormalExit)
             return -1;
         m_err += m_process.readAllStandardError();
         return m_process.exitCode();
@@ -657,15 +658,15 @@ private Q_SLOTS:
                               dir + "'`\n");
     }
 
-    // The per-address limit comes before the body is read: with a burst of 1, the second
-    // enrollment attempt within the second is refused whatever it carries.
+    // The per-address limit comes before the body is read: with a burst of 1 and one request per
+    // 100 s, the second enrollment attempt is refused whatever it carries.
     void addressRateLimitsEnrollments()
     {
         QTemporaryDir tmp;
         const QString dir = initialised(tmp);
         QVERIFY(!dir.isEmpty());
         Server server(
-            words(QStringLiteral("--listen 127.0.0.1:0 --address-rate 1 --address-burst 1 --data"))
+            words(QStringLiteral("--listen 127.0.0.1:0 --address-rate 0.01 --address-burst 1 --data"))
             << dir);
         const int port = server.waitForBanner();
         QVERIFY2(port > 0, server.err().constData());
@@ -679,7 +680,8 @@ private Q_SLOTS:
         const auto second = client.postJson(url(port, "/v1/enrollments"), "not json");
         QCOMPARE(second.status, 429L);
         QCOMPARE(second.contentType, std::string("application/problem+json"));
-        QCOMPARE(second.headers.at("retry-after"), std::string("1"));
+        const int retryAfter = std::stoi(second.headers.at("retry-after"));
+        QVERIFY2(retryAfter >= 1 && retryAfter <= 100, second.headers.at("retry-after").c_str());
         const auto problem = nlohmann::json::parse(second.body);
         QCOMPARE(problem.at("code"), "rate_limited");
         QCOMPARE(problem.at("detail"),

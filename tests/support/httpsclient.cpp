@@ -7,7 +7,7 @@
 #include <cstring>
 #include <curl/curl.h>
 #include <fstream>
-#include <linux/tcp.h> // tcp_info with tcpi_segs_in, which glibc's lacks
+#include <linux/tcp.h> // tcp_info with tcpi_data_segs_in, which glibc's lacks
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <stdexcept>
@@ -190,7 +190,7 @@ HttpResponse HttpsClient::postJson(const std::string &url, const std::string &bo
     return request("POST", url, headers, body);
 }
 
-std::uint32_t HttpsClient::segmentsReceived() const
+std::uint32_t HttpsClient::dataSegmentsReceived() const
 {
     curl_socket_t socket = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(m_handle->curl.get(), CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
@@ -200,7 +200,7 @@ std::uint32_t HttpsClient::segmentsReceived() const
     socklen_t length = sizeof info;
     if (::getsockopt(socket, IPPROTO_TCP, TCP_INFO, &info, &length) != 0)
         throw std::runtime_error(std::string("TCP_INFO: ") + std::strerror(errno));
-    return info.tcpi_segs_in;
+    return info.tcpi_data_segs_in;
 }
 
 std::string presentedCertificateFingerprint(int port)

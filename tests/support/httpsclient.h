@@ -50,10 +50,10 @@ public:
 
     // Connections opened so far; stays put while requests reuse a kept-alive connection.
     long connectionsOpened() const { return m_connectionsOpened; }
-    // TCP segments the kept-alive connection has received so far (the kernel's count, TCP_INFO
-    // tcpi_segs_in), pure acknowledgements included. Throws std::runtime_error when no
-    // connection is open.
-    std::uint32_t segmentsReceived() const;
+    // TCP segments with data that the kept-alive connection has received so far (the kernel's
+    // count, TCP_INFO tcpi_data_segs_in): pure acknowledgements, which a loaded server sends
+    // more of, are left out. Throws std::runtime_error when no connection is open.
+    std::uint32_t dataSegmentsReceived() const;
 
 private:
     struct Handle;
