@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing and running Vigil's demo need.
-# Idempotent and non-interactive: packages already present are left alone.
+# Idempotent and non-interactive: packages already present are left alone. Prints one line;
+# apt-get's own output goes to build/logs/ and is shown only if the installation fails.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/step.sh
 
 packages=(
-    build-essential cmake ninja-build pkg-config git
+    build-essential cmake ninja-build pkg-config git mold
     qt6-base-dev qt6-base-dev-tools
     nlohmann-json3-dev libssl-dev
     clang-format clang libclang-rt-14-dev
@@ -21,7 +24,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "bootstrap: all ${#packages[@]} packages present"
+    echo "bootstrap: all ${#packages[@]} Debian packages present"
     exit 0
 fi
 
@@ -34,7 +37,9 @@ else
     exit 1
 fi
 
-echo "bootstrap: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"
+}
+step apt "bootstrap: installing ${#missing[@]} Debian packages" install

@@ -9,12 +9,15 @@
 #      with a TPM quote appraised under the default policy and then a lenient one, a DPoP-bound
 #      access token and the verifier's whoami resource.
 # Nothing is written outside a temporary directory (the device's real keys are not touched).
+# Set-up and build print one line each (logs in build/logs/); the rest is the demo itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/step.sh
 
 scripts/bootstrap.sh
-cmake --preset release >/dev/null
-cmake --build --preset release --target vigilctl vigil-verifier
+step configure-release "configure (release)" cmake --preset release
+step build-release "build (vigilctl, vigil-verifier)" \
+    cmake --build --preset release --target vigilctl vigil-verifier
 vigilctl=$PWD/build/release/app/vigilctl
 verifier=$PWD/build/release/server/vigil-verifier
 echo

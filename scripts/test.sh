@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Sets up everything, builds Vigil and runs its tests.
-#   scripts/test.sh          every test, dev preset (debug build)
-#   scripts/test.sh asan     unit tests under AddressSanitizer + UBSan
+# Sets up everything, builds Vigil and runs every test.
+#   scripts/test.sh          every test in a debug build under AddressSanitizer + UBSan (asan)
+#   scripts/test.sh dev      every test in a plain debug build (faster to build, for gdb)
+# Set-up and build print one line each; their logs are in build/logs/ (printed on failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset="${1:-dev}"
+source scripts/lib/step.sh
+preset="${1:-asan}"
 
 scripts/bootstrap.sh
-cmake --preset "$preset"
-cmake --build --preset "$preset"
-ctest --preset "$preset" --output-on-failure
+step "configure-$preset" "configure ($preset)" cmake --preset "$preset"
+step "build-$preset" "build ($preset)" cmake --build --preset "$preset"
+ctest --preset "$preset"
