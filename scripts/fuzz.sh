@@ -39,4 +39,6 @@ for source in tests/fuzz/fuzz_*.cpp; do
     targets+=("${name#fuzz_}")
 done
 echo "fuzzing ${#targets[@]} targets for ${seconds} s each, $(nproc) at a time"
+started=$SECONDS
 printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c 'fuzz_target "$1" "$2"' _ {} "$seconds"
+echo "fuzzing (${#targets[@]} targets) ... ok ($((SECONDS - started)) s)"

@@ -3,6 +3,7 @@
 // independent HTTP implementation) for answers the verifier never gives.
 #include "fakehttpsserver.h"
 #include "httpstransport.h"
+#include "loopbackport.h"
 
 #include <QProcess>
 #include <QtTest>
@@ -20,11 +21,11 @@ using vigil::test::FakeHttpsServer;
 
 namespace {
 
-// A loopback TCP socket bound to a free port; listening or not.
-class Socket
+// A loopback TCP socket that listens and never accepts: the kernel completes the handshake.
+class ListeningSocket
 {
 public:
-    explicit Socket(bool listening)
+    ListeningSocket()
     {
         m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in address{};
@@ -33,17 +34,13 @@ public:
         socklen_t length = sizeof address;
         if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
             ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) != 0 ||
-            (listening && ::listen(m_fd, 8) != 0))
+            ::listen(m_fd, 8) != 0)
             qFatal("cannot set up a loopback socket");
         m_port = ntohs(address.sin_port);
     }
-    ~Socket() { close(); }
-    void close()
-    {
-        if (m_fd >= 0)
-            ::close(m_fd);
-        m_fd = -1;
-    }
+    ~ListeningSocket() { ::close(m_fd); }
+    ListeningSocket(const ListeningSocket &) = delete;
+    ListeningSocket &operator=(const ListeningSocket &) = delete;
     int port() const { return m_port; }
 
 private:
@@ -152,9 +149,8 @@ private Q_SLOTS:
 
     void closedPortIsUnreachable()
     {
-        Socket closed(false);
+        const test::ClosedLoopbackPort closed;
         const int port = closed.port();
-        closed.close();
         HttpsTransport transport(m_server->caFile());
         const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/v1/health";
         try {
@@ -216,7 +212,7 @@ private Q_SLOTS:
 
     void silentServerTimesOut()
     {
-        Socket listening(true); // the kernel completes the TCP handshake; nobody answers TLS
+        ListeningSocket listening; // nobody answers TLS
         HttpsTransportOptions options;
         options.connectTimeout = std::chrono::milliseconds(300);
         options.totalTimeout = std::chrono::milliseconds(600);

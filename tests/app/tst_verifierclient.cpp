@@ -251,7 +251,8 @@ private Q_SLOTS:
     void closedPortIsUnreachable()
     {
         attestation::SoftwareDeviceKey &key = softwareKey("unreachable");
-        const int port = test::closedLoopbackPort();
+        const test::ClosedLoopbackPort closed;
+        const int port = closed.port();
         const std::string base = "https://127.0.0.1:" + std::to_string(port);
         VerifierClient client(base, m_verifier->caFile(), key, nullptr);
         try {

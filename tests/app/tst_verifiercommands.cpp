@@ -220,7 +220,8 @@ private Q_SLOTS:
     void unreachableVerifier()
     {
         const QString state = directory("unreachable");
-        const int port = test::closedLoopbackPort();
+        const test::ClosedLoopbackPort closed;
+        const int port = closed.port();
         QStringList arguments = enrollArguments(state, QStringLiteral("none"));
         const QString url = QStringLiteral("https://127.0.0.1:") + QString::number(port);
         arguments[arguments.indexOf(QStringLiteral("--server")) + 1] = url;

@@ -8,18 +8,22 @@
 
 namespace vigil::test {
 
-int closedLoopbackPort()
+ClosedLoopbackPort::ClosedLoopbackPort()
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+    if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
+        ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
         qFatal("cannot bind a loopback socket");
-    ::close(fd);
-    return ntohs(address.sin_port);
+    m_port = ntohs(address.sin_port);
+}
+
+ClosedLoopbackPort::~ClosedLoopbackPort()
+{
+    ::close(m_fd);
 }
 
 } // namespace vigil::test

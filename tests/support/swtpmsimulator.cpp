@@ -82,20 +82,21 @@ sockaddr_in loopback(unsigned short port)
     return address;
 }
 
-// Whether port can be bound on loopback now: the port, or 0.
-unsigned short bindLoopback(unsigned short port)
+// A socket bound to a loopback port, not listening; -1 if the port is taken. SO_REUSEADDR lets
+// a restarted simulator bind its port again past the TIME_WAIT of swtpm's closed connections.
+int bindLoopback(unsigned short port)
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return 0;
-    sockaddr_in address = loopback(port);
-    socklen_t length = sizeof address;
-    unsigned short bound = 0;
-    if (bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-        bound = ntohs(address.sin_port);
-    close(fd);
-    return bound;
+        return -1;
+    const int on = 1;
+    const sockaddr_in address = loopback(port);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 // The kernel's range for the local ports of outgoing connections.
@@ -107,11 +108,11 @@ std::pair<int, int> ephemeralPortRange()
     return {low, high};
 }
 
-// Two adjacent free ports outside the ephemeral range, or 0. The swtpm TCTI opens a connection
-// per TPM command, so a test that sends thousands leaves thousands of ephemeral ports in
-// TIME_WAIT for a minute; a port bind(0) hands out there often has its neighbour taken, and
-// neither swtpm nor SO_REUSEADDR can bind a port whose TIME_WAIT socket did not ask for reuse.
-unsigned short freePortPair()
+// An even port with a free-looking neighbour outside the ephemeral range, or 0. The swtpm TCTI
+// opens a connection per TPM command, so a test that sends thousands leaves thousands of
+// ephemeral ports in TIME_WAIT for a minute; a port bind(0) hands out there often has its
+// neighbour taken.
+unsigned short randomPortPair()
 {
     static std::mt19937 random{std::random_device{}()};
     const auto [low, high] = ephemeralPortRange();
@@ -124,23 +125,27 @@ unsigned short freePortPair()
     if (spans.empty())
         return 0;
     const auto &span = spans[random() % spans.size()];
-    const int port = std::uniform_int_distribution<int>(span.first, span.second)(random) & ~1;
-    if (bindLoopback(static_cast<unsigned short>(port)) == 0 ||
-        bindLoopback(static_cast<unsigned short>(port + 1)) == 0)
-        return 0;
-    return static_cast<unsigned short>(port);
+    return static_cast<unsigned short>(
+        std::uniform_int_distribution<int>(span.first, span.second)(random) & ~1);
 }
 
-bool acceptsConnections(unsigned short port)
+// Whether swtpm answers on its control channel (CMD_GET_CAPABILITY): serving, not just started.
+bool answersControlCommand(unsigned short port)
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
+    const timeval timeout{0, 200'000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     const sockaddr_in address = loopback(port);
-    const bool connected =
-        connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0;
+    const unsigned char getCapability[4] = {0, 0, 0, 1};
+    unsigned char answer[8];
+    const bool answered =
+        connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0 &&
+        send(fd, getCapability, sizeof getCapability, MSG_NOSIGNAL) == sizeof getCapability &&
+        recv(fd, answer, sizeof answer, MSG_WAITALL) == sizeof answer;
     close(fd);
-    return connected;
+    return answered;
 }
 
 } // namespace
@@ -183,15 +188,15 @@ SwtpmSimulator::SwtpmSimulator()
                                  output);
     }
 
-    // The swtpm TCTI expects the control channel on port + 1. A port found free here can be
-    // taken by someone else before swtpm binds it, so a failed start tries other ports.
+    // The swtpm TCTI expects the control channel on port + 1.
     std::string attempts;
     for (int attempt = 0; attempt < 20; ++attempt) {
-        m_port = freePortPair();
-        const std::string failure = m_port == 0 ? "the pair of ports picked was taken" : startOnce();
+        const unsigned short port = randomPortPair();
+        const std::string failure =
+            reservePorts(port) ? startOnce() : "the pair of ports picked was taken";
         if (failure.empty())
             return;
-        attempts += "  port " + std::to_string(m_port) + ": " + failure + "\n";
+        attempts += "  port " + std::to_string(port) + ": " + failure + "\n";
     }
     const std::string output = readAll(m_directory / "swtpm.log");
     std::filesystem::remove_all(m_directory);
@@ -201,7 +206,9 @@ SwtpmSimulator::SwtpmSimulator()
 
 SwtpmSimulator::~SwtpmSimulator()
 {
-    stop();
+    terminate();
+    close(m_serverSocket);
+    close(m_controlSocket);
     std::error_code ignored;
     std::filesystem::remove_all(m_directory, ignored);
 }
@@ -215,37 +222,63 @@ void SwtpmSimulator::start()
 {
     if (m_pid > 0)
         return;
+    if (m_controlSocket < 0 && !reservePorts(m_port))
+        throw std::runtime_error("swtpm fixture: port " + std::to_string(m_port) + " was taken");
     if (const std::string failure = startOnce(); !failure.empty())
         throw std::runtime_error("swtpm did not restart on port " + std::to_string(m_port) + " (" +
                                  failure + "):\n" + readAll(m_directory / "swtpm.log"));
 }
 
+bool SwtpmSimulator::reservePorts(unsigned short port)
+{
+    close(m_serverSocket);
+    close(m_controlSocket);
+    m_port = port;
+    m_serverSocket = port == 0 ? -1 : bindLoopback(port);
+    m_controlSocket = port == 0 ? -1 : bindLoopback(static_cast<unsigned short>(port + 1));
+    return m_serverSocket >= 0 && m_controlSocket >= 0;
+}
+
 std::string SwtpmSimulator::startOnce()
 {
+    // swtpm serves its control channel on the socket bound here, passed as descriptor 3, so
+    // what answers on it below is this swtpm and no other. The command port can only be
+    // given by number: it is let go just before swtpm binds it, and a swtpm that finds it
+    // taken exits, which is seen below.
+    if (listen(m_controlSocket, 8) != 0)
+        return std::string("listen: ") + std::strerror(errno);
+    close(m_serverSocket);
+    m_serverSocket = -1;
     const std::string state = "dir=" + (m_directory / "state").string();
     const std::string server = "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(m_port);
-    const std::string control = "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(m_port + 1);
     const std::string log = "file=" + (m_directory / "swtpm.log").string();
     const pid_t pid = fork();
     if (pid < 0)
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        closeInheritedDescriptors();
+        // dup2 onto itself would keep close-on-exec; clearing it covers that case.
+        if ((m_controlSocket != 3 && dup2(m_controlSocket, 3) != 3) || fcntl(3, F_SETFD, 0) != 0)
+            _exit(126);
+        ::close_range(4, ~0U, 0); // as closeInheritedDescriptors, sparing the control socket
         execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state.c_str(), "--server",
-               server.c_str(), "--ctrl", control.c_str(), "--flags", "not-need-init,startup-clear",
+               server.c_str(), "--ctrl", "type=tcp,fd=3", "--flags", "not-need-init,startup-clear",
                "--log", log.c_str(), static_cast<char *>(nullptr));
         _exit(127);
     }
-    // Ready once the control port answers; gone if swtpm exited (port taken, bad state).
+    // Only swtpm listens now: once it is gone, connections are refused rather than queued.
+    close(m_controlSocket);
+    m_controlSocket = -1;
     for (int i = 0; i < 500; ++i) {
         int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid)
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            reservePorts(m_port);
             return WIFEXITED(status) ? "swtpm exited with status " +
                                            std::to_string(WEXITSTATUS(status))
                                      : "swtpm was killed by signal " +
                                            std::to_string(WTERMSIG(status));
-        if (acceptsConnections(static_cast<unsigned short>(m_port + 1))) {
+        }
+        if (answersControlCommand(static_cast<unsigned short>(m_port + 1))) {
             m_pid = pid;
             return {};
         }
@@ -253,10 +286,11 @@ std::string SwtpmSimulator::startOnce()
     }
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    return "the control port did not answer within 5 s";
+    reservePorts(m_port);
+    return "the control channel did not answer within 5 s";
 }
 
-void SwtpmSimulator::stop()
+void SwtpmSimulator::terminate()
 {
     if (m_pid <= 0)
         return;
@@ -265,6 +299,17 @@ void SwtpmSimulator::stop()
     while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
     }
     m_pid = -1;
+}
+
+void SwtpmSimulator::stop()
+{
+    if (m_pid <= 0)
+        return;
+    terminate();
+    // Held again, bound but not listening: refused until start().
+    if (!reservePorts(m_port))
+        throw std::runtime_error("swtpm fixture: port " + std::to_string(m_port) +
+                                 " was taken while swtpm was stopped");
 }
 
 void SwtpmSimulator::restart()

@@ -8,7 +8,9 @@ namespace vigil::test {
 
 // A real software TPM (swtpm) for tests: manufactured in its own temporary directory by
 // swtpm_setup with an RSA-2048 and an ECC EK, EK and platform certificates issued by a private
-// local CA, listening on free loopback ports. swtpm dies with the test process.
+// local CA, serving on a pair of loopback ports that the simulator holds while swtpm is stopped
+// and whose control socket it hands to swtpm, so that suites running side by side never meet
+// each other's TPM. swtpm dies with the test process.
 class SwtpmSimulator
 {
 public:
@@ -31,11 +33,17 @@ public:
     void start();
 
 private:
-    // Empty when swtpm serves on m_port, otherwise why it does not.
+    // Binds m_port and m_port + 1 (not listening: connections are refused); false if taken.
+    bool reservePorts(unsigned short port);
+    // Empty when swtpm serves on the reserved ports, otherwise why it does not.
     std::string startOnce();
+    // Ends swtpm, if running, and waits for it.
+    void terminate();
 
     std::filesystem::path m_directory;
     unsigned short m_port = 0;
+    int m_serverSocket = -1;
+    int m_controlSocket = -1;
     pid_t m_pid = -1;
 };
 
