@@ -29,6 +29,8 @@ const std::vector<ProblemType> &problemTypes()
         {"malformed_request", 400, "Malformed request"},
         {"unsupported_version", 400, "Unsupported protocol version"},
         {"payload_too_large", 413, "Request body too large"},
+        {"unsupported_media_type", 415, "Unsupported media type"},
+        {"header_fields_too_large", 431, "Request header fields too large"},
         {"invalid_enrollment_token", 403, "Invalid enrollment token"},
         {"evidence_rejected", 403, "TPM evidence rejected"},
         {"assurance_not_allowed", 403, "Assurance level not allowed"},
@@ -49,6 +51,7 @@ const std::vector<ProblemType> &problemTypes()
         {"not_found", 404, "Not found"},
         {"method_not_allowed", 405, "Method not allowed"},
         {"internal_error", 500, "Internal error"},
+        {"storage_unavailable", 503, "Storage unavailable"},
     };
     return types;
 }

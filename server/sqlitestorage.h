@@ -48,6 +48,7 @@ public:
     std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) override;
 
     void purgeExpired(TimePoint now) override;
+    void checkWritable() override;
 
 private:
     class Private;

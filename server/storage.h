@@ -202,6 +202,10 @@ public:
 
     // Deletes expired nonces, pending enrollments and (past retention) nothing else.
     virtual void purgeExpired(TimePoint now) = 0;
+
+    // Throws StorageError when the store cannot take a write now (a read-only database, a full
+    // disk): what GET /v1/health reports. Writes nothing that lasts.
+    virtual void checkWritable() = 0;
 };
 
 } // namespace vigil::server

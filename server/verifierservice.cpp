@@ -74,8 +74,7 @@ HttpResponse VerifierService::route(const HttpRequest &request)
     if (path == "/.well-known/jwks.json")
         return only("GET") ? m_tokens->jwks() : methodNotAllowed("GET");
     if (path == "/v1/health")
-        return only("GET") ? jsonResponse(200, protocol::Health{}.toJson())
-                           : methodNotAllowed("GET");
+        return only("GET") ? health() : methodNotAllowed("GET");
     if (path == "/v1/enrollments")
         return only("POST") ? m_enrollment->enroll(request) : methodNotAllowed("POST");
 
@@ -85,6 +84,19 @@ HttpResponse VerifierService::route(const HttpRequest &request)
         return only("POST") ? m_enrollment->activate(request, match[1].str())
                             : methodNotAllowed("POST");
     throw ApiError("not_found", "no resource " + path + " on this verifier");
+}
+
+HttpResponse VerifierService::health()
+{
+    try {
+        m_context->storage.checkWritable();
+    } catch (const StorageError &e) {
+        qCWarning(lcVerifier) << "health: the database takes no write:" << e.what();
+        throw ApiError("storage_unavailable",
+                       "the database takes no write (read-only, or the disk is full); see the "
+                       "verifier's log");
+    }
+    return jsonResponse(200, protocol::Health{}.toJson());
 }
 
 } // namespace vigil::server

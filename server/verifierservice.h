@@ -58,6 +58,7 @@ public:
 
 private:
     HttpResponse route(const HttpRequest &request);
+    HttpResponse health();
 
     std::unique_ptr<ServiceContext> m_context;
     std::unique_ptr<EnrollmentHandler> m_enrollment;

@@ -13,6 +13,7 @@
 #include "verifierservice.h"
 
 #include <QLoggingCategory>
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
@@ -23,12 +24,35 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
 Q_LOGGING_CATEGORY(lcServe, "vigil.verifier.serve")
 
 namespace {
+
+// Each connection is a descriptor, and the usual soft limit (1024) is far below the connections
+// the server is built to hold: raised to the hard limit, with room kept for the database,
+// watches and logs. Returns the cap that fits.
+std::size_t connectionsTheDescriptorLimitAllows(std::size_t wanted)
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return std::min<std::size_t>(wanted, 896);
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    constexpr rlim_t reserved = 128;
+    const rlim_t usable = limit.rlim_cur > 2 * reserved ? limit.rlim_cur - reserved : reserved;
+    if (usable < wanted)
+        qCWarning(lcServe) << "the descriptor limit allows" << qulonglong(usable)
+                           << "connections at once (raise LimitNOFILE for more)";
+    return std::min<std::size_t>(wanted, usable);
+}
 
 using namespace vigil::server;
 
@@ -234,6 +258,7 @@ int serve(const Arguments &arguments)
         https.address = address;
         https.port = port;
         https.credentials = data.tlsCredentials();
+        https.maxConnections = connectionsTheDescriptorLimitAllows(https.maxConnections);
         std::unique_ptr<VerifierService> service;
         HttpsServer server(
             https, [&service](const HttpRequest &request) { return service->handle(request); },

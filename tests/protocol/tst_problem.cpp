@@ -75,6 +75,9 @@ private Q_SLOTS:
             {"internal_error", 500},
             {"already_enrolled", 409},
             {"ek_trust_unconfigured", 503},
+            {"unsupported_media_type", 415},
+            {"header_fields_too_large", 431},
+            {"storage_unavailable", 503},
         };
         for (const auto &[code, status] : codes)
             QTest::newRow(code) << QByteArray(code) << status;
@@ -98,7 +101,7 @@ private Q_SLOTS:
         std::set<std::string_view> codes;
         for (const ProblemType &type : problemTypes())
             QVERIFY(codes.insert(type.code).second);
-        QCOMPARE(codes.size(), std::size_t(23));
+        QCOMPARE(codes.size(), std::size_t(26));
     }
 
     void makeProblemRefusesUnknownCodes()

@@ -5,12 +5,14 @@
 #include "httpsclient.h"
 #include "httpsserver.h"
 #include "independentpython.h"
+#include "rawtlsconnection.h"
 #include "tlscredentials.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtTest>
 #include <arpa/inet.h>
 #include <atomic>
 #include <cstring>
@@ -27,6 +29,7 @@
 
 using namespace vigil::server;
 using vigil::test::HttpsClient;
+using vigil::test::RawTlsConnection;
 using vigil::test::thrownMessage;
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -117,6 +120,26 @@ int connectTcp(int port, std::chrono::seconds patience)
         return -1;
     }
     return fd;
+}
+
+// The echo handler, counting the requests that reach it.
+RequestHandler counting(std::atomic<int> &handled)
+{
+    return [&handled](const HttpRequest &request) {
+        ++handled;
+        return echo(request);
+    };
+}
+
+// This process's resident memory (the servers under test run in it).
+long residentKilobytes()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stol(line.substr(6));
+    return 0;
 }
 
 } // namespace
@@ -301,7 +324,7 @@ private Q_SLOTS:
 
     void aClientStallingMidRequestIsDisconnectedAfterTheReadTimeout()
     {
-        RunningServer server(shortReadTimeout());
+        RunningServer server(shortTimeouts());
         const int fd = connectTcp(server.port(), std::chrono::seconds(15));
         QVERIFY(fd >= 0);
         std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_client_method()),
@@ -338,7 +361,7 @@ private Q_SLOTS:
 
     void aClientThatNeverStartsTlsIsDisconnectedAfterTheReadTimeout()
     {
-        RunningServer server(shortReadTimeout());
+        RunningServer server(shortTimeouts());
         QElapsedTimer timer; // before connecting, when the server's clock may start
         timer.start();
         const int fd = connectTcp(server.port(), std::chrono::seconds(15));
@@ -519,13 +542,201 @@ private Q_SLOTS:
         QVERIFY(server.serve());
     }
 
-private:
-    // For the tests of the read timeout; the others keep the default, so that a loaded machine
-    // pausing for a second mid-request does not cut them off.
-    HttpsServerOptions shortReadTimeout() const
+    // --- Framing and limits, as an attacker would try them ---
+
+    void conflictingOrDuplicateFramingIsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("head");
+        QTest::newRow("two different lengths")
+            << QByteArray("Content-Length: 2\r\nContent-Length: 3\r\n");
+        QTest::newRow("the same length twice")
+            << QByteArray("Content-Length: 2\r\nContent-Length: 2\r\n");
+        QTest::newRow("length and chunked")
+            << QByteArray("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n");
+        QTest::newRow("chunked twice")
+            << QByteArray("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n");
+        QTest::newRow("a coding other than chunked")
+            << QByteArray("Transfer-Encoding: gzip\r\n");
+    }
+    void conflictingOrDuplicateFramingIsRefused()
+    {
+        QFETCH(QByteArray, head);
+        std::atomic<int> handled{0};
+        RunningServer server(m_options, counting(handled));
+        RawTlsConnection connection(server.port(), m_caFile);
+        connection.send("POST /v1/reports HTTP/1.1\r\nHost: x\r\n" + head.toStdString() +
+                        "\r\n{}\r\n");
+        QCOMPARE(connection.readStatus(), 400);
+        QVERIFY(connection.closedByServer());
+        QCOMPARE(handled.load(), 0);
+    }
+
+    // A 520 KB gzip body inflating to 512 MiB once took the old server to 1.1 GB before any
+    // authentication, even on an unknown path. Now it is refused before the body is read.
+    void aCompressedBodyIsRefusedUnread()
+    {
+        std::atomic<int> handled{0};
+        RunningServer server(m_options, counting(handled));
+        const std::string bomb(520 * 1024, '\x1f');
+        const long before = residentKilobytes();
+        for (const char *path : {"/v1/reports", "/nowhere"}) {
+            RawTlsConnection connection(server.port(), m_caFile);
+            connection.send(std::string("POST ") + path +
+                            " HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                            std::to_string(bomb.size()) + "\r\n\r\n");
+            QCOMPARE(connection.readStatus(), 415);
+            connection.send(bomb); // may fail: the server has closed
+        }
+        QCOMPARE(handled.load(), 0);
+        QVERIFY2(residentKilobytes() - before < 10 * 1024,
+                 (std::to_string(residentKilobytes() - before) + " KiB more").c_str());
+    }
+
+    // 128 MiB in chunks: cut off once the limit is passed, not buffered whole.
+    void aChunkedBodyIsCutOffAtTheLimit()
+    {
+        std::atomic<int> handled{0};
+        RunningServer server(m_options, counting(handled));
+        RawTlsConnection connection(server.port(), m_caFile);
+        QVERIFY(connection.send(
+            "POST /v1/reports HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        const std::string chunk = "10000\r\n" + std::string(0x10000, 'a') + "\r\n";
+        std::size_t sent = 0;
+        int status = 0;
+        while (sent < 128u * 1024 * 1024 && connection.send(chunk)) {
+            sent += 0x10000;
+            if (connection.readable()) {
+                status = connection.readStatus();
+                break;
+            }
+        }
+        // What the kernel's socket buffers took beyond the limit before the answer came back.
+        QVERIFY2(sent < m_options.maxBodyBytes + 16 * 1024 * 1024,
+                 (std::to_string(sent) + " bytes sent").c_str());
+        QVERIFY(status == 413 || status == 0); // 0: the reset overtook the answer
+        QCOMPARE(handled.load(), 0);
+    }
+
+    // 500,000 header lines (103 MB) were once answered 200. Now 431 after the head's limit.
+    void endlessHeadersAreRefused()
+    {
+        std::atomic<int> handled{0};
+        RunningServer server(m_options, counting(handled));
+        RawTlsConnection connection(server.port(), m_caFile);
+        QVERIFY(connection.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n"));
+        std::string lines;
+        for (int i = 0; i < 1000; ++i)
+            lines += "X-Filler-" + std::to_string(i) + ": 0123456789012345678901234567890123456789"
+                                                        "0123456789012345678901234567890123456\r\n";
+        int status = 0;
+        std::size_t sent = 0;
+        for (int i = 0; i < 500 && connection.send(lines); ++i) {
+            sent += lines.size();
+            if (connection.readable()) {
+                status = connection.readStatus();
+                break;
+            }
+        }
+        QVERIFY2(sent < 16 * 1024 * 1024, (std::to_string(sent) + " bytes sent").c_str());
+        QVERIFY(status == 431 || status == 0);
+        QCOMPARE(handled.load(), 0);
+    }
+
+    void tooManyHeaderFieldsAreRefused()
+    {
+        RunningServer server(m_options);
+        RawTlsConnection connection(server.port(), m_caFile);
+        std::string head = "GET /x HTTP/1.1\r\nHost: x\r\n";
+        for (std::size_t i = 0; i < m_options.maxHeaderFields; ++i)
+            head += "X-" + std::to_string(i) + ": 1\r\n";
+        connection.send(head + "\r\n");
+        QCOMPARE(connection.readStatus(), 431);
+    }
+
+    // Sixty-four connections trickling a head a byte at a time: each is cut off when the
+    // head's deadline passes, however often a byte arrives, and a normal client is served
+    // all along.
+    void slowHeadsNeitherStallOthersNorLastPastTheirDeadline()
+    {
+        RunningServer server(shortTimeouts());
+        std::vector<std::unique_ptr<RawTlsConnection>> slow;
+        for (int i = 0; i < 64; ++i)
+            slow.push_back(std::make_unique<RawTlsConnection>(server.port(), m_caFile));
+        std::atomic<bool> trickling{true};
+        std::thread trickler([&] {
+            const std::string head = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+            for (std::size_t i = 0; trickling && i < 1000; ++i) {
+                for (auto &connection : slow)
+                    connection->send(std::string_view(&head[i % head.size()], 1));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+        HttpsClient client(m_caFile);
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < 20; ++i) {
+            QElapsedTimer one;
+            one.start();
+            QCOMPARE(client.get(server.url("/normal")).status, 200L);
+            QVERIFY2(one.elapsed() < 1000, (std::to_string(one.elapsed()) + " ms").c_str());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        // The head's deadline is 1 s (plus the handshake's): all 64 are gone well within 5 s.
+        QTRY_VERIFY_WITH_TIMEOUT(server.server().openConnections() <= 1, 5000);
+        trickling = false;
+        trickler.join();
+    }
+
+    // Connections above the per-address cap are closed at once; those below keep working.
+    void connectionsAboveTheCapAreRefused()
     {
         HttpsServerOptions options = m_options;
-        options.readTimeout = std::chrono::seconds(1);
+        options.maxConnectionsPerAddress = 4;
+        RunningServer server(options);
+        std::vector<std::unique_ptr<RawTlsConnection>> held;
+        for (int i = 0; i < 4; ++i)
+            held.push_back(std::make_unique<RawTlsConnection>(server.port(), m_caFile));
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, RawTlsConnection(server.port(), m_caFile));
+        held[0]->send("GET /still-served HTTP/1.1\r\nHost: x\r\n\r\n");
+        QCOMPARE(held[0]->readStatus(), 200);
+        held.pop_back();
+        QTRY_COMPARE_WITH_TIMEOUT(server.server().openConnections(), std::size_t(3), 5000);
+        RawTlsConnection another(server.port(), m_caFile); // room again
+    }
+
+    void anIdleKeptAliveConnectionIsClosed()
+    {
+        HttpsServerOptions options = m_options;
+        options.keepAliveTimeout = std::chrono::seconds(1);
+        RunningServer server(options);
+        RawTlsConnection connection(server.port(), m_caFile);
+        connection.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        QCOMPARE(connection.readStatus(), 200);
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(connection.closedByServer());
+        QVERIFY2(timer.elapsed() < 5000, (std::to_string(timer.elapsed()) + " ms").c_str());
+    }
+
+    void aClientExpectingContinueIsAnswered()
+    {
+        RunningServer server(m_options);
+        RawTlsConnection connection(server.port(), m_caFile);
+        connection.send("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                        "Content-Length: 2\r\n\r\n");
+        QCOMPARE(connection.readStatus(), 100);
+        connection.send("{}");
+        QCOMPARE(connection.readStatus(), 200);
+    }
+
+private:
+    // For the tests of the deadlines; the others keep the defaults, so that a loaded machine
+    // pausing for a second mid-request does not cut them off.
+    HttpsServerOptions shortTimeouts() const
+    {
+        HttpsServerOptions options = m_options;
+        options.handshakeTimeout = options.headTimeout = options.bodyTimeout =
+            std::chrono::seconds(1);
         return options;
     }
 

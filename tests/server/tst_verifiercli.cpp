@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using vigil::test::HttpsClient;
 using vigil::test::presentedCertificateFingerprint;
@@ -624,6 +625,44 @@ private Q_SLOTS:
         QVERIFY2(
             logLine(QStringLiteral("stopping")).match(QString::fromUtf8(server.err())).hasMatch(),
             server.err().constData());
+    }
+
+    // Health says whether the database takes a write. As root, file modes do not stop a write,
+    // so the files are made immutable (chattr +i), which stops even writes on descriptors that
+    // are already open; elsewhere the test is skipped.
+    void healthSaysWhenTheDatabaseTakesNoWrite()
+    {
+        if (::geteuid() != 0)
+            QSKIP("needs root to make the database immutable (chattr +i)");
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        Server server(words(QStringLiteral("--listen 127.0.0.1:0 --data")) << dir);
+        const int port = server.waitForBanner();
+        QVERIFY2(port > 0, server.err().constData());
+        HttpsClient client((dir + QStringLiteral("/ca.pem")).toStdString());
+        QCOMPARE(client.get(url(port, "/v1/health")).status, 200L);
+
+        const QStringList files = {dir + QStringLiteral("/verifier.db"),
+                                   dir + QStringLiteral("/verifier.db-wal")};
+        const auto chattr = [&files](const char *flag) {
+            return QProcess::execute(QStringLiteral("chattr"),
+                                     QStringList{QString::fromLatin1(flag)} + files);
+        };
+        if (chattr("+i") != 0) {
+            chattr("-i");
+            QSKIP("this file system has no immutable flag");
+        }
+        const auto unwritable = client.get(url(port, "/v1/health"));
+        chattr("-i"); // before any check can return: an immutable file cannot be removed
+        QCOMPARE(unwritable.status, 503L);
+        const auto problem = nlohmann::json::parse(unwritable.body);
+        QCOMPARE(problem.at("code"), "storage_unavailable");
+        QVERIFY2(server.waitForLog(QRegularExpression(
+                     QStringLiteral(R"(vigil\.verifier: health: the database takes no write)"))),
+                 server.err().constData());
+
+        QCOMPARE(client.get(url(port, "/v1/health")).status, 200L); // and recovers
     }
 
     void serveFailsOnAPortInUse()

@@ -402,6 +402,15 @@ private Q_SLOTS:
 
     // --- refusals at /v1/tokens --------------------------------------------------------------
 
+    // docs/protocol.md section 4: a proof over 8 KiB is an invalid proof (401), answered by the
+    // verifier itself, not cut off earlier by the HTTP layer's own head limit.
+    void aProofOver8KiBIsAnInvalidProof()
+    {
+        const std::string proof(8 * 1024 + 1, 'a');
+        VERIFY_PROBLEM(m_client->postJson(tokenUrl(), R"({"version":1})", {"DPoP: " + proof}),
+                       401, "invalid_dpop_proof", "the limit is 8192");
+    }
+
     void aDeviceWithoutAReportGetsNoToken()
     {
         auto device = enrolledSoftwareDevice(path("no-report"));
