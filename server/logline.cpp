@@ -59,7 +59,7 @@ std::string formatLogLine(std::chrono::system_clock::time_point time, QtMsgType 
     line.reserve(64 + text.size());
     line.append(stamp).append(" ").append(typeName(type)).append(" ").append(category);
     line.append(": ");
-    // Messages carry request paths, which cpp-httplib has percent-decoded: a "%0A" must not
+    // Messages carry request paths, which the HTTP layer has percent-decoded: a "%0A" must not
     // start a forged line of its own.
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <thread>
@@ -121,6 +122,27 @@ int connectTcp(int port, std::chrono::seconds patience)
     }
     return fd;
 }
+
+// Python's ssl module opens `count` TLS connections and holds them idle until its stdin
+// closes. One full handshake; the rest resume its session, so the hour is spent holding
+// connections, not signing. Prints "ready N".
+const char *idleClients = R"(
+import resource, socket, ssl, sys
+port, ca, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+context = ssl.create_default_context(cafile=ca)
+first = context.wrap_socket(socket.create_connection(('127.0.0.1', port)),
+                            server_hostname='127.0.0.1')
+first.sendall(b'GET /first HTTP/1.1\r\nHost: x\r\n\r\n')
+first.recv(65536)
+held = [first]
+while len(held) < count:
+    raw = socket.create_connection(('127.0.0.1', port))
+    held.append(context.wrap_socket(raw, server_hostname='127.0.0.1', session=first.session))
+print('ready', len(held), flush=True)
+sys.stdin.read()
+)";
 
 // The echo handler, counting the requests that reach it.
 RequestHandler counting(std::atomic<int> &handled)
@@ -716,6 +738,58 @@ private Q_SLOTS:
         timer.start();
         QVERIFY(connection.closedByServer());
         QVERIFY2(timer.elapsed() < 5000, (std::to_string(timer.elapsed()) + " ms").c_str());
+    }
+
+    // Ten thousand idle kept-alive TLS connections cost memory only: a normal client is served
+    // at once all the while. Prints what each idle connection costs the server.
+    void tenThousandIdleConnectionsLeaveOthersServed()
+    {
+        constexpr int idle = 10000;
+        rlimit limit{};
+        getrlimit(RLIMIT_NOFILE, &limit);
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        if (limit.rlim_cur < idle + 512)
+            QSKIP("the descriptor limit is below 10,512 here");
+        HttpsServerOptions options = m_options;
+        options.maxConnections = options.maxConnectionsPerAddress = idle + 16;
+        options.handshakeTimeout = options.headTimeout = options.keepAliveTimeout =
+            std::chrono::seconds(600);
+        RunningServer server(options);
+        HttpsClient client(m_caFile);
+        QCOMPARE(client.get(server.url("/warm-up")).status, 200L);
+        const long before = residentKilobytes();
+
+        QProcess clients;
+        clients.start(QStringLiteral("/usr/bin/python3"),
+                      {QStringLiteral("-c"), QString::fromLatin1(idleClients),
+                       QString::number(server.port()), QString::fromStdString(m_caFile.string()),
+                       QString::number(idle)});
+        QVERIFY(clients.waitForStarted());
+        QElapsedTimer timer;
+        timer.start();
+        while (!clients.canReadLine() && clients.state() == QProcess::Running &&
+               timer.elapsed() < 240000)
+            clients.waitForReadyRead(1000);
+        QVERIFY2(clients.readLine().trimmed() == "ready " + QByteArray::number(idle),
+                 clients.readAllStandardError().constData());
+        QCOMPARE(server.server().openConnections(), std::size_t(idle + 1));
+        const long perConnection = (residentKilobytes() - before) * 1024 / idle;
+        qInfo("%d idle TLS connections took %ld bytes each (%s build)", idle, perConnection,
+#if defined(__SANITIZE_ADDRESS__)
+              "ASan");
+#else
+              "plain");
+#endif
+
+        for (int i = 0; i < 5; ++i) {
+            QElapsedTimer one;
+            one.start();
+            QCOMPARE(client.get(server.url("/normal")).status, 200L);
+            QVERIFY2(one.elapsed() < 1000, (std::to_string(one.elapsed()) + " ms").c_str());
+        }
+        clients.closeWriteChannel();
+        QVERIFY(clients.waitForFinished(60000));
     }
 
     void aClientExpectingContinueIsAnswered()
