@@ -171,7 +171,7 @@ private:
 // What every session needs of the server, kept alive by the sessions themselves.
 struct ServerContext
 {
-    ServerContext(const HttpsServerOptions &serverOptions, RequestHandler requestHandler,
+    ServerContext(const HttpsServerOptions &serverOptions, AsyncRequestHandler requestHandler,
                   AccessLogger accessLogger)
         : options(serverOptions), handler(std::move(requestHandler)),
           logger(std::move(accessLogger)),
@@ -181,7 +181,7 @@ struct ServerContext
     {
     }
     const HttpsServerOptions options;
-    const RequestHandler handler;
+    const AsyncRequestHandler handler;
     const AccessLogger logger;
     ConnectionCount connections;
     const std::string tooLarge;
@@ -332,23 +332,28 @@ private:
         }
         beast::get_lowest_layer(m_stream).expires_never();
         asio::post(m_workers, [self = shared_from_this(), request] {
-            HttpResponse response;
+            // The answer goes back to the loop, which alone touches the connection.
+            auto answered = std::make_shared<std::atomic<bool>>(false);
+            Responder respond = [self, request, answered](HttpResponse response) {
+                if (answered->exchange(true))
+                    return;
+                auto &stream = self->m_stream;
+                asio::post(stream.get_executor(),
+                           [self, request, response = std::move(response)]() mutable {
+                               self->respond(request->method, request->path, std::move(response));
+                           });
+            };
             try {
-                response = self->m_context->handler(*request);
+                self->m_context->handler(*request, respond);
             } catch (const std::exception &e) {
                 qCCritical(lcHttps) << request->method.c_str() << request->path.c_str()
                                     << "failed:" << e.what();
-                response = internalError();
+                respond(internalError());
             } catch (...) {
                 qCCritical(lcHttps) << request->method.c_str() << request->path.c_str()
                                     << "failed with an exception of unknown type";
-                response = internalError();
+                respond(internalError());
             }
-            auto &stream = self->m_stream;
-            asio::post(stream.get_executor(),
-                       [self, request, response = std::move(response)]() mutable {
-                           self->respond(request->method, request->path, std::move(response));
-                       });
         });
     }
 
@@ -422,7 +427,7 @@ private:
 class HttpsServer::Impl
 {
 public:
-    Impl(const HttpsServerOptions &options, RequestHandler handler, AccessLogger logger)
+    Impl(const HttpsServerOptions &options, AsyncRequestHandler handler, AccessLogger logger)
         : m_context(
               std::make_shared<ServerContext>(options, std::move(handler), std::move(logger))),
           m_workers(static_cast<std::size_t>(std::max(1, options.threads)))
@@ -474,6 +479,17 @@ public:
 };
 
 HttpsServer::HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
+                         AccessLogger logger)
+    : HttpsServer(
+          options,
+          [handler = std::move(handler)](const HttpRequest &request, Responder respond) {
+              respond(handler(request));
+          },
+          std::move(logger))
+{
+}
+
+HttpsServer::HttpsServer(const HttpsServerOptions &options, AsyncRequestHandler handler,
                          AccessLogger logger)
 {
     if (!options.credentials)

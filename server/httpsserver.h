@@ -47,6 +47,12 @@ struct HttpsServerOptions
 };
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest &)>;
+// Sends the answer to one request; callable once, from any thread.
+using Responder = std::function<void(HttpResponse)>;
+// A handler that may answer later, from any thread: a request it holds (a device waiting for a
+// sign-in approval) costs no thread while it waits. Responders it keeps must be answered or
+// dropped before the server is destroyed.
+using AsyncRequestHandler = std::function<void(const HttpRequest &, Responder)>;
 // Called once per request after the response is ready: method, path, status, duration. Never
 // given headers or bodies, which carry tokens and proofs.
 using AccessLogger =
@@ -59,6 +65,8 @@ public:
     // Binds the address. Throws std::runtime_error naming the address that failed, and
     // std::invalid_argument without credentials.
     HttpsServer(const HttpsServerOptions &options, RequestHandler handler,
+                AccessLogger logger = {});
+    HttpsServer(const HttpsServerOptions &options, AsyncRequestHandler handler,
                 AccessLogger logger = {});
     ~HttpsServer();
     HttpsServer(const HttpsServer &) = delete;

@@ -792,6 +792,52 @@ private Q_SLOTS:
         QVERIFY(clients.waitForFinished(60000));
     }
 
+    // A held request costs no thread: with one worker, fifty requests held by the handler leave
+    // it free to answer another at once, and each held one is answered when released.
+    void heldRequestsCostNoThread()
+    {
+        std::mutex mutex;
+        std::vector<Responder> held;
+        HttpsServerOptions options = m_options;
+        options.threads = 1;
+        HttpsServer server(options, [&](const HttpRequest &request, Responder respond) {
+            if (request.path != "/held")
+                return respond(echo(request));
+            const std::lock_guard lock(mutex);
+            held.push_back(std::move(respond));
+        });
+        std::thread serving([&server] { server.serve(); });
+        std::vector<std::unique_ptr<RawTlsConnection>> waiting;
+        for (int i = 0; i < 50; ++i) {
+            waiting.push_back(std::make_unique<RawTlsConnection>(server.port(), m_caFile));
+            waiting.back()->send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(([&] {
+                                      const std::lock_guard lock(mutex);
+                                      return held.size();
+                                  }()),
+                                  std::size_t(50), 10000);
+        HttpsClient client(m_caFile);
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(client.get("https://127.0.0.1:" + std::to_string(server.port()) + "/other").status,
+                 200L);
+        QVERIFY2(timer.elapsed() < 1000, (std::to_string(timer.elapsed()) + " ms").c_str());
+        {
+            const std::lock_guard lock(mutex);
+            for (auto &respond : held) {
+                HttpResponse answer;
+                answer.body = R"({"released":true})";
+                respond(std::move(answer));
+            }
+            held.clear();
+        }
+        for (auto &connection : waiting)
+            QCOMPARE(connection->readStatus(), 200);
+        server.stop();
+        serving.join();
+    }
+
     void aClientExpectingContinueIsAnswered()
     {
         RunningServer server(m_options);
