@@ -5,6 +5,7 @@
 
 #include <QLoggingCategory>
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -363,6 +364,7 @@ private:
                 const std::string &detail)
     {
         m_keepAlive = false;
+        m_refused = true;
         std::string method = "-", path = "-"; // for the log, when the head was not read whole
         if (m_parser && m_parser->is_header_done()) {
             method = std::string(m_parser->get().method_string());
@@ -396,9 +398,33 @@ private:
                                   return;
                               if (response->keep_alive())
                                   self->awaitRequest();
+                              else if (self->m_refused)
+                                  self->drainThenClose();
                               else
                                   self->close();
                           });
+    }
+
+    // A refused client may still be sending what was refused (a body over the limit): closing
+    // with its bytes unread would reset the connection, and the reset can overtake the answer
+    // before the client reads it. So its bytes are read and dropped for a moment, bounded in
+    // time and in bytes, until it closes.
+    void drainThenClose()
+    {
+        beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(2)); // in all
+        drainSome();
+    }
+
+    void drainSome()
+    {
+        m_stream.async_read_some(asio::buffer(m_drain),
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                     self->m_drained += n;
+                                     if (!ec && self->m_drained < 4 * self->options().maxBodyBytes)
+                                         return self->drainSome();
+                                     beast::error_code ignored;
+                                     beast::get_lowest_layer(self->m_stream).socket().close(ignored);
+                                 });
     }
 
     void close()
@@ -419,6 +445,9 @@ private:
     std::optional<http::request_parser<http::string_body>> m_parser;
     std::size_t m_requests = 0;
     bool m_keepAlive = true;
+    bool m_refused = false;
+    std::size_t m_drained = 0;
+    std::array<char, 4096> m_drain{}; // only while draining a refused client
     std::chrono::steady_clock::time_point m_started;
 };
 

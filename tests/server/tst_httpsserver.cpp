@@ -635,11 +635,36 @@ private Q_SLOTS:
         // What the kernel's socket buffers took beyond the limit before the answer came back.
         QVERIFY2(sent < m_options.maxBodyBytes + 16 * 1024 * 1024,
                  (std::to_string(sent) + " bytes sent").c_str());
-        QVERIFY(status == 413 || status == 0); // 0: the reset overtook the answer
+        QCOMPARE(status, 413);
         QCOMPARE(handled.load(), 0);
     }
 
     // 500,000 header lines (103 MB) were once answered 200. Now 431 after the head's limit.
+    // HTTP/1.1 requests have no close-delimited bodies: without Content-Length or chunked
+    // framing the body is empty, and what follows is read as the next request, which is not
+    // one. 256 MiB sent that way were once buffered whole.
+    void anUnframedBodyIsNotRead()
+    {
+        std::atomic<int> handled{0};
+        RunningServer server(m_options, counting(handled));
+        RawTlsConnection connection(server.port(), m_caFile);
+        QVERIFY(connection.send("POST /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+        const std::string block(0x10000, 'a');
+        std::size_t sent = 0;
+        std::vector<int> statuses;
+        while (sent < 256u * 1024 * 1024 && connection.send(block)) {
+            sent += block.size();
+            while (connection.readable() && statuses.size() < 2)
+                statuses.push_back(connection.readStatus());
+            if (statuses.size() == 2)
+                break;
+        }
+        QVERIFY2(sent < 16 * 1024 * 1024, (std::to_string(sent) + " bytes sent").c_str());
+        QVERIFY(!statuses.empty());
+        QCOMPARE(statuses[0], 200); // the POST, with an empty body
+        QCOMPARE(handled.load(), 1);
+    }
+
     void endlessHeadersAreRefused()
     {
         std::atomic<int> handled{0};
@@ -660,7 +685,7 @@ private Q_SLOTS:
             }
         }
         QVERIFY2(sent < 16 * 1024 * 1024, (std::to_string(sent) + " bytes sent").c_str());
-        QVERIFY(status == 431 || status == 0);
+        QCOMPARE(status, 431);
         QCOMPARE(handled.load(), 0);
     }
 

@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <fcntl.h>
 #include <cstdlib>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -68,10 +68,20 @@ bool RawTlsConnection::send(std::string_view bytes)
 
 bool RawTlsConnection::readable()
 {
-    if (SSL_pending(m_ssl.get()) > 0 || !m_received.empty())
+    if (!m_received.empty())
         return true;
-    pollfd descriptor{m_fd, POLLIN, 0};
-    return ::poll(&descriptor, 1, 0) > 0;
+    // Records that are not application data (TLS 1.3 session tickets) make the socket readable
+    // too: read without waiting, and see whether anything for the application came of it.
+    const int flags = ::fcntl(m_fd, F_GETFL);
+    ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK);
+    char buffer[16384];
+    const int read = SSL_read(m_ssl.get(), buffer, sizeof buffer);
+    const int error = read > 0 ? SSL_ERROR_NONE : SSL_get_error(m_ssl.get(), read);
+    ::fcntl(m_fd, F_SETFL, flags);
+    ERR_clear_error();
+    if (read > 0)
+        m_received.append(buffer, static_cast<std::size_t>(read));
+    return read > 0 || (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE);
 }
 
 int RawTlsConnection::readStatus()

@@ -27,7 +27,7 @@ public:
 
     // False once the server has closed or reset the connection.
     bool send(std::string_view bytes);
-    // Whether the server has sent something (or closed) and a read would not wait.
+    // Whether the server has sent application data (or closed): a read would not wait.
     bool readable();
     // The status code of the next response (its body read and dropped), or 0 if the connection
     // ended or the patience ran out first.
