@@ -26,12 +26,12 @@ struct HttpsServerOptions
     int port = 8443;                   // 0 picks a free port
     // What handshakes present until present() replaces it (TlsCredentials::load). Required.
     std::shared_ptr<const TlsCredentials> credentials;
-    int threads = 16;                  // handlers running at once (the worker pool)
+    int threads = 16; // handlers running at once (the worker pool)
     std::size_t maxBodyBytes = 1024 * 1024;
     // The request line and all header fields together (431 above it): room for an 8 KiB DPoP
     // proof and an 8 KiB access token, which their own rules refuse past that size.
     std::size_t maxHeaderBytes = 32 * 1024;
-    std::size_t maxHeaderFields = 64;  // 431 above it
+    std::size_t maxHeaderFields = 64; // 431 above it
     // Deadlines for the whole of each phase, however the bytes trickle in.
     std::chrono::seconds handshakeTimeout{10};
     std::chrono::seconds headTimeout{10}; // from the first byte of a request to its last header

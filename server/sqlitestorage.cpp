@@ -515,9 +515,8 @@ void SqliteStorage::checkWritable()
     // Setting user_version (which Vigil does not use) to itself rewrites the database's first
     // page: a real write through the log, refused on a read-only file and on a full disk.
     constexpr const char *what = "checking that the database takes a write";
-    m_impl->write(what, [&](Connection &connection) {
-        connection.exec("PRAGMA user_version = 0", what);
-    });
+    m_impl->write(
+        what, [&](Connection &connection) { connection.exec("PRAGMA user_version = 0", what); });
 }
 
 void SqliteStorage::purgeExpired(TimePoint now)

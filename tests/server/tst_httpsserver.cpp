@@ -577,8 +577,7 @@ private Q_SLOTS:
             << QByteArray("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n");
         QTest::newRow("chunked twice")
             << QByteArray("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n");
-        QTest::newRow("a coding other than chunked")
-            << QByteArray("Transfer-Encoding: gzip\r\n");
+        QTest::newRow("a coding other than chunked") << QByteArray("Transfer-Encoding: gzip\r\n");
     }
     void conflictingOrDuplicateFramingIsRefused()
     {
@@ -673,8 +672,9 @@ private Q_SLOTS:
         QVERIFY(connection.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n"));
         std::string lines;
         for (int i = 0; i < 1000; ++i)
-            lines += "X-Filler-" + std::to_string(i) + ": 0123456789012345678901234567890123456789"
-                                                        "0123456789012345678901234567890123456\r\n";
+            lines += "X-Filler-" + std::to_string(i) +
+                     ": 0123456789012345678901234567890123456789"
+                     "0123456789012345678901234567890123456\r\n";
         int status = 0;
         std::size_t sent = 0;
         for (int i = 0; i < 500 && connection.send(lines); ++i) {

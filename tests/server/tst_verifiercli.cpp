@@ -704,9 +704,9 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const QString dir = initialised(tmp);
         QVERIFY(!dir.isEmpty());
-        Server server(
-            words(QStringLiteral("--listen 127.0.0.1:0 --address-rate 0.01 --address-burst 1 --data"))
-            << dir);
+        Server server(words(QStringLiteral(
+                          "--listen 127.0.0.1:0 --address-rate 0.01 --address-burst 1 --data"))
+                      << dir);
         const int port = server.waitForBanner();
         QVERIFY2(port > 0, server.err().constData());
 

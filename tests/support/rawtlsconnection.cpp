@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 #include <csignal>
-#include <fcntl.h>
 #include <cstdlib>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -121,7 +121,8 @@ bool RawTlsConnection::closedByServer()
             continue;
         }
         const int error = SSL_get_error(m_ssl.get(), read);
-        const bool timedOut = error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK);
+        const bool timedOut =
+            error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK);
         ERR_clear_error();
         return !timedOut;
     }

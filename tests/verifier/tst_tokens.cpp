@@ -407,8 +407,8 @@ private Q_SLOTS:
     void aProofOver8KiBIsAnInvalidProof()
     {
         const std::string proof(8 * 1024 + 1, 'a');
-        VERIFY_PROBLEM(m_client->postJson(tokenUrl(), R"({"version":1})", {"DPoP: " + proof}),
-                       401, "invalid_dpop_proof", "the limit is 8192");
+        VERIFY_PROBLEM(m_client->postJson(tokenUrl(), R"({"version":1})", {"DPoP: " + proof}), 401,
+                       "invalid_dpop_proof", "the limit is 8192");
     }
 
     void aDeviceWithoutAReportGetsNoToken()
