@@ -11,17 +11,6 @@ constexpr char hexDigits[] = "0123456789abcdef";
 constexpr char base64UrlAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // The value of each byte as a base64url digit, or -1. A table because the verifier decodes every
 // JWS and quote it receives; branching per character took three times as long there.
 constexpr auto base64UrlValues = [] {
@@ -33,6 +22,17 @@ constexpr auto base64UrlValues = [] {
 }();
 
 } // namespace
+
+int hexDigitValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 std::string toHex(std::span<const std::uint8_t> bytes)
 {
@@ -52,8 +52,8 @@ std::optional<Bytes> fromHex(std::string_view hex)
     Bytes out;
     out.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int high = hexValue(hex[i]);
-        const int low = hexValue(hex[i + 1]);
+        const int high = hexDigitValue(hex[i]);
+        const int low = hexDigitValue(hex[i + 1]);
         if (high < 0 || low < 0)
             return std::nullopt;
         out.push_back(static_cast<std::uint8_t>(high << 4 | low));

@@ -11,6 +11,9 @@ namespace vigil::attestation {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// The value of one hexadecimal digit, upper or lower case, or -1.
+int hexDigitValue(char c);
+
 std::string toHex(std::span<const std::uint8_t> bytes);
 // Accepts upper or lower case; nullopt for odd length or a non-hex character.
 std::optional<Bytes> fromHex(std::string_view hex);

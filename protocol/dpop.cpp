@@ -1,5 +1,6 @@
 #include "dpop.h"
 
+#include "bytes.h"
 #include "jwk.h"
 #include "jws.h"
 #include "jwt.h"
@@ -46,17 +47,6 @@ bool isSubDelim(char c)
     return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos;
 }
 
-int hexValue(char c)
-{
-    if (isDigit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -78,8 +68,8 @@ std::string normalisePath(std::string_view path)
     for (std::size_t i = 0; i < path.size(); ++i) {
         const char c = path[i];
         if (c == '%') {
-            const int high = i + 2 < path.size() ? hexValue(path[i + 1]) : -1;
-            const int low = i + 2 < path.size() ? hexValue(path[i + 2]) : -1;
+            const int high = i + 2 < path.size() ? attestation::hexDigitValue(path[i + 1]) : -1;
+            const int low = i + 2 < path.size() ? attestation::hexDigitValue(path[i + 2]) : -1;
             if (high < 0 || low < 0)
                 throw JoseError("URI path has a '%' that is not followed by two hex digits");
             const char decoded = static_cast<char>(high * 16 + low);
@@ -157,8 +147,9 @@ std::string normaliseHost(std::string_view host)
     if (host.front() == '[') {
         // An IPv6 literal (RFC 3986 section 3.2.2); IPvFuture is not accepted.
         if (host.size() < 3 || host.back() != ']' ||
-            !std::all_of(host.begin() + 1, host.end() - 1,
-                         [](char c) { return hexValue(c) >= 0 || c == ':' || c == '.'; }))
+            !std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+                return attestation::hexDigitValue(c) >= 0 || c == ':' || c == '.';
+            }))
             throw JoseError("URI host is not a valid IPv6 literal");
         return lowered(host);
     }

@@ -1,5 +1,7 @@
 #include "httpsconnection.h"
 
+#include "bytes.h"
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
@@ -48,17 +50,6 @@ HttpResponse internalError()
     return problem(500, "internal_error", "Internal error", "the verifier failed; see its log");
 }
 
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // The target's path, percent-decoded, without the query string: what handlers route on.
 std::string decodedPath(beast::string_view target)
 {
@@ -66,8 +57,10 @@ std::string decodedPath(beast::string_view target)
     std::string path;
     path.reserve(target.size());
     for (std::size_t i = 0; i < target.size(); ++i) {
-        const int high = i + 2 < target.size() && target[i] == '%' ? hexDigit(target[i + 1]) : -1;
-        const int low = high >= 0 ? hexDigit(target[i + 2]) : -1;
+        const int high = i + 2 < target.size() && target[i] == '%'
+                             ? attestation::hexDigitValue(target[i + 1])
+                             : -1;
+        const int low = high >= 0 ? attestation::hexDigitValue(target[i + 2]) : -1;
         if (low >= 0) {
             path.push_back(static_cast<char>(high * 16 + low));
             i += 2;
