@@ -7,11 +7,7 @@
 
 #include <QProcess>
 #include <QtTest>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace vigil;
 using app::HttpsTransport;
@@ -20,33 +16,6 @@ using app::TransportError;
 using vigil::test::FakeHttpsServer;
 
 namespace {
-
-// A loopback TCP socket that listens and never accepts: the kernel completes the handshake.
-class ListeningSocket
-{
-public:
-    ListeningSocket()
-    {
-        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
-            ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) != 0 ||
-            ::listen(m_fd, 8) != 0)
-            qFatal("cannot set up a loopback socket");
-        m_port = ntohs(address.sin_port);
-    }
-    ~ListeningSocket() { ::close(m_fd); }
-    ListeningSocket(const ListeningSocket &) = delete;
-    ListeningSocket &operator=(const ListeningSocket &) = delete;
-    int port() const { return m_port; }
-
-private:
-    int m_fd = -1;
-    int m_port = 0;
-};
 
 // Python's ssl module serves one request with a chunked answer of `chunks` chunks of 500 bytes
 // (no Content-Length: only the transport's own count can stop it).
@@ -212,7 +181,7 @@ private Q_SLOTS:
 
     void silentServerTimesOut()
     {
-        ListeningSocket listening; // nobody answers TLS
+        const test::SilentLoopbackListener listening; // nobody answers TLS
         HttpsTransportOptions options;
         options.connectTimeout = std::chrono::milliseconds(300);
         options.totalTimeout = std::chrono::milliseconds(600);

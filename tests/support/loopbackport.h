@@ -21,4 +21,21 @@ private:
     int m_port = 0;
 };
 
+// A loopback TCP socket that listens and never accepts: the kernel completes the TCP handshake
+// and nobody answers, which is how tests make a server that never speaks.
+class SilentLoopbackListener
+{
+public:
+    SilentLoopbackListener();
+    ~SilentLoopbackListener();
+    SilentLoopbackListener(const SilentLoopbackListener &) = delete;
+    SilentLoopbackListener &operator=(const SilentLoopbackListener &) = delete;
+
+    int port() const { return m_port; }
+
+private:
+    int m_fd = -1;
+    int m_port = 0;
+};
+
 } // namespace vigil::test
