@@ -1,7 +1,7 @@
-#include "appraisaltable.h"
+#include "app/appraisaltable.h"
 
-#include "rfc3339.h"
-#include "terminaltext.h"
+#include "app/terminaltext.h"
+#include "protocol/rfc3339.h"
 
 #include <algorithm>
 #include <sstream>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "messages.h"
-#include "posturetable.h"
+#include "app/posturetable.h"
+#include "protocol/messages.h"
 
 #include <string>
 

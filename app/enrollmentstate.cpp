@@ -1,12 +1,13 @@
-#include "enrollmentstate.h"
+#include "app/enrollmentstate.h"
 
-#include "bytes.h"
-#include "certificatefingerprint.h"
-#include "messages.h"
-#include "opensslptr.h"
-#include "privatefile.h"
-#include "rfc3339.h"
-#include "smallfile.h"
+#include "core/bytes.h"
+#include "core/certificatefingerprint.h"
+#include "core/filedescriptor.h"
+#include "core/opensslptr.h"
+#include "core/privatefile.h"
+#include "core/text.h"
+#include "protocol/messages.h"
+#include "protocol/rfc3339.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -23,11 +24,6 @@ namespace vigil::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string quoted(const fs::path &path)
-{
-    return "'" + path.string() + "'";
-}
 
 // Reads a small regular file without following a symlink or blocking on a FIFO. With trusted,
 // also refuses a file that someone other than this user (or root) could have written.
@@ -100,16 +96,16 @@ std::string stateError(const fs::path &file, const std::string &what)
 
 std::string certificateFingerprint(std::string_view pem)
 {
-    const attestation::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    const BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio)
         throw EnrollmentStateError("out of memory reading a certificate");
-    const attestation::X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    const X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!certificate) {
         ERR_clear_error();
         throw EnrollmentStateError("no PEM certificate in it");
     }
     try {
-        return attestation::certificateFingerprint(certificate.get());
+        return vigil::certificateFingerprint(certificate.get());
     } catch (const std::runtime_error &e) {
         throw EnrollmentStateError(e.what());
     }
@@ -181,7 +177,7 @@ nlohmann::json EnrollmentState::toJson() const
     return {{"version", formatVersion},
             {"server_url", serverUrl},
             {"device_id", deviceId},
-            {"assurance", attestation::assuranceName(assurance)},
+            {"assurance", protocol::assuranceName(assurance)},
             {"device_key_thumbprint", deviceKeyThumbprint},
             {"ca_fingerprint", caFingerprint},
             {"hostname", hostname},
@@ -223,7 +219,7 @@ EnrollmentState EnrollmentState::fromJson(const nlohmann::json &json)
     state.assurance = *assurance;
     state.deviceKeyThumbprint = string("device_key_thumbprint", 43);
     if (state.deviceKeyThumbprint.size() != 43 ||
-        !attestation::base64UrlDecode(state.deviceKeyThumbprint))
+        !base64UrlDecode(state.deviceKeyThumbprint))
         fail("/device_key_thumbprint", "must be a base64url SHA-256 thumbprint");
     const auto fingerprint = normaliseFingerprint(string("ca_fingerprint", 200));
     if (!fingerprint)
@@ -251,10 +247,10 @@ std::optional<EnrollmentState> EnrollmentStore::load() const
     std::error_code error;
     if (fs::symlink_status(stateFile(), error).type() == fs::file_type::not_found)
         return std::nullopt;
-    attestation::Bytes bytes;
+    Bytes bytes;
     try {
-        bytes = attestation::readPrivateFile(stateFile(), 64 * 1024, "enrollment state");
-    } catch (const attestation::KeyError &e) {
+        bytes = readPrivateFile(stateFile(), 64 * 1024, "enrollment state");
+    } catch (const KeyError &e) {
         throw EnrollmentStateError(e.what());
     }
     EnrollmentState state;
@@ -284,9 +280,9 @@ fs::path EnrollmentStore::stageCa(const PinnedCa &ca) const
 {
     const fs::path staged = stagedCaFile();
     try {
-        attestation::writePrivateFile(staged, attestation::toBytes(ca.pem),
-                                      attestation::Replace::Allowed, "verifier CA");
-    } catch (const attestation::KeyError &e) {
+        writePrivateFile(staged, toBytes(ca.pem),
+                                      Replace::Allowed, "verifier CA");
+    } catch (const KeyError &e) {
         throw EnrollmentStateError(e.what());
     }
     // A certificate is public; 0644 lets unprivileged tools read what the service trusts.
@@ -304,9 +300,9 @@ void EnrollmentStore::commit(const EnrollmentState &state) const
     syncDirectory(m_directory);
     const std::string text = state.toJson().dump(2) + "\n";
     try {
-        attestation::writePrivateFile(stateFile(), attestation::toBytes(text),
-                                      attestation::Replace::Allowed, "enrollment state");
-    } catch (const attestation::KeyError &e) {
+        writePrivateFile(stateFile(), toBytes(text),
+                                      Replace::Allowed, "enrollment state");
+    } catch (const KeyError &e) {
         throw EnrollmentStateError(e.what());
     }
 }

@@ -12,7 +12,7 @@
 // another user could have replaced, and one whose fingerprint is not the one recorded.
 // Every failure throws EnrollmentStateError naming the file, what is wrong and the fix.
 
-#include "devicekey.h"
+#include "protocol/jose/devicekey.h"
 
 #include <chrono>
 #include <filesystem>
@@ -60,7 +60,7 @@ struct EnrollmentState
 
     std::string serverUrl;
     std::string deviceId;
-    attestation::Assurance assurance = attestation::Assurance::Tpm;
+    protocol::Assurance assurance = protocol::Assurance::Tpm;
     std::string deviceKeyThumbprint; // RFC 7638 thumbprint of the enrolled device key
     std::string caFingerprint;       // of verifier-ca.pem
     std::string hostname;

@@ -1,4 +1,6 @@
-#include "httpstransport.h"
+#include "app/httpstransport.h"
+
+#include "core/text.h"
 
 #include <cerrno>
 #include <cstring>
@@ -22,25 +24,6 @@ CURLcode initialiseCurl()
 {
     static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
     return result;
-}
-
-std::string lowerCase(std::string_view text)
-{
-    std::string lower(text);
-    for (char &c : lower)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return lower;
-}
-
-std::string_view trimmed(std::string_view text)
-{
-    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!text.empty() && space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && space(text.back()))
-        text.remove_suffix(1);
-    return text;
 }
 
 struct Sink
@@ -73,8 +56,8 @@ std::size_t collectHeader(char *data, std::size_t size, std::size_t count, void 
     }
     const std::size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-        const std::string name = lowerCase(trimmed(line.substr(0, colon)));
-        const std::string_view value = trimmed(line.substr(colon + 1));
+        const std::string name = asciiLower(trimmedView(line.substr(0, colon)));
+        const std::string_view value = trimmedView(line.substr(colon + 1));
         auto [it, inserted] = headers.try_emplace(name, value);
         if (!inserted)
             it->second.append(", ").append(value);
@@ -215,7 +198,7 @@ HttpsResponse HttpsTransport::perform(const std::string &url,
                                       const std::string *body)
 {
     // libcurl refuses other schemes too (CURLOPT_PROTOCOLS_STR); this says why in our words.
-    if (!lowerCase(url.substr(0, 8)).starts_with("https://"))
+    if (!asciiLower(url.substr(0, 8)).starts_with("https://"))
         throw TransportError(TransportError::Kind::Other, url,
                              "refusing " + url + ": the verifier is reached over https only");
     CURL *curl = m_handle->curl.get();

@@ -1,7 +1,7 @@
-#include "posturetable.h"
+#include "app/posturetable.h"
 
-#include "clock.h"
-#include "terminaltext.h"
+#include "app/terminaltext.h"
+#include "core/clock.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -41,7 +41,7 @@ std::string formatPostureTable(const posture::PostureSnapshot &snapshot,
         failed += check.status == posture::CheckStatus::Fail;
         unknown += check.status == posture::CheckStatus::Unknown;
     }
-    out << "Device posture at " << posture::toIso8601(snapshot.collectedAt) << " (collected in "
+    out << "Device posture at " << toIso8601(snapshot.collectedAt) << " (collected in "
         << snapshot.duration.count() << " ms): " << passed << " pass, " << failed << " fail, "
         << unknown << " unknown\n\n";
     out << padded("CHECK", idWidth) << padded("STATUS", 8) << "SUMMARY\n";

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "posturesnapshot.h"
+#include "posture/posturesnapshot.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "terminaltext.h"
+#include "app/terminaltext.h"
 
 #include <cstdio>
 

@@ -1,11 +1,11 @@
-#include "tpmcommands.h"
+#include "app/tpmcommands.h"
 
-#include "attestverifier.h"
-#include "ekcertificate.h"
-#include "endorsementkey.h"
-#include "tpm.h"
-#include "tpmerror.h"
-#include "tpmidentity.h"
+#include "attestation/attestverifier.h"
+#include "attestation/ekcertificate.h"
+#include "attestation/tpm/endorsementkey.h"
+#include "attestation/tpm/tpm.h"
+#include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmidentity.h"
 
 #include <bit>
 #include <cstdlib>
@@ -17,8 +17,6 @@
 namespace vigil::app {
 
 namespace {
-
-using attestation::Bytes;
 
 void writeFile(const std::filesystem::path &path, const void *data, std::size_t size)
 {
@@ -36,7 +34,7 @@ void writeFile(const std::filesystem::path &path, const Bytes &bytes)
 // tpm2-tools' "serialized" PCR file (tpm2_quote -o, tpm2_checkquote -f): the in-memory images of
 // a TPML_PCR_SELECTION, a UINT32 count and that many TPML_DIGEST, little-endian — i.e. exactly
 // what tpm2-tools, built against these tss2 headers, writes on this little-endian host.
-Bytes serializedPcrFile(const attestation::PcrValues &values)
+Bytes serializedPcrFile(const protocol::PcrValues &values)
 {
     static_assert(std::endian::native == std::endian::little);
     TPML_PCR_SELECTION selection{};
@@ -197,7 +195,7 @@ int runTpmQuote(const TpmCommandOptions &options, const std::vector<std::uint8_t
     try {
         auto tpm = std::make_shared<attestation::Tpm>(options.tcti);
         attestation::TpmIdentity identity(tpm, options.stateDirectory / "tpm");
-        const attestation::QuoteEvidence quote = identity.quote(nonce, pcrs);
+        const protocol::QuoteEvidence quote = identity.quote(nonce, pcrs);
         // Check our own output with the verifier's code before handing it out.
         const auto verified =
             attestation::verifyQuote(quote, identity.attestationKeyPublic(), nonce);
@@ -208,11 +206,11 @@ int runTpmQuote(const TpmCommandOptions &options, const std::vector<std::uint8_t
         writeFile(outDirectory / "quote.pcrs", serializedPcrFile(quote.pcrs));
         writeFile(outDirectory / "ak.pub", identity.attestationKeyPublic());
 
-        const std::string hexNonce = attestation::toHex(nonce);
+        const std::string hexNonce = toHex(nonce);
         if (options.json) {
             nlohmann::json pcrValues = nlohmann::json::object();
             for (const auto &[pcr, value] : quote.pcrs)
-                pcrValues[std::to_string(pcr)] = attestation::toHex(value);
+                pcrValues[std::to_string(pcr)] = toHex(value);
             out << nlohmann::json{{"directory", outDirectory.string()},
                                   {"nonce", hexNonce},
                                   {"pcrs", pcrValues},

@@ -1,28 +1,19 @@
-#include "verifierclient.h"
+#include "app/verifierclient.h"
 
-#include "dpop.h"
-#include "endorsementkey.h"
-#include "posturereport.h"
-#include "tpmidentity.h"
+#include "attestation/tpm/endorsementkey.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/posturereport.h"
 
-#include <openssl/sha.h>
+#include "core/sha256.h"
 
 namespace vigil::app {
 
 namespace {
 
-using attestation::Bytes;
-
 // Reports live five minutes: long enough for a slow link, short enough that a captured one is
 // soon useless (the nonce makes it single-use anyway).
 constexpr std::chrono::seconds reportLifetime{300};
-
-Bytes sha256(const std::string &text)
-{
-    Bytes digest(SHA256_DIGEST_LENGTH);
-    SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), digest.data());
-    return digest;
-}
 
 std::string problemMessage(const protocol::Problem &problem)
 {
@@ -80,7 +71,7 @@ VerifierError::VerifierError(protocol::Problem problem, std::optional<int> retry
 }
 
 VerifierClient::VerifierClient(std::string baseUrl, std::filesystem::path caFile,
-                               attestation::DeviceKey &key, attestation::TpmIdentity *identity,
+                               protocol::DeviceKey &key, attestation::TpmIdentity *identity,
                                HttpsTransportOptions transport, Now now)
     : m_baseUrl(std::move(baseUrl)), m_key(key), m_identity(identity), m_now(std::move(now))
 {
@@ -206,8 +197,8 @@ protocol::EnrollmentComplete VerifierClient::enroll(const std::string &enrollmen
     if (complete.assurance != m_key.assurance())
         throw InvalidResponseError(
             "the verifier enrolled this device with assurance '" +
-            std::string(attestation::assuranceName(complete.assurance)) + "', not the '" +
-            std::string(attestation::assuranceName(m_key.assurance())) + "' it asked for");
+            std::string(protocol::assuranceName(complete.assurance)) + "', not the '" +
+            std::string(protocol::assuranceName(m_key.assurance())) + "' it asked for");
     m_deviceId = complete.deviceId;
     return complete;
 }
@@ -235,7 +226,7 @@ protocol::Appraisal VerifierClient::report(const nlohmann::json &posture, const 
     report.swversion = VIGIL_VERSION;
     report.posture = posture;
     if (m_identity) {
-        const auto nonceBytes = attestation::base64UrlDecode(nonce);
+        const auto nonceBytes = base64UrlDecode(nonce);
         if (!nonceBytes)
             throw InvalidResponseError("the verifier's nonce is not base64url");
         report.tpm = protocol::TpmClaims{m_identity->quote(*nonceBytes, pcrs), std::nullopt};

@@ -6,13 +6,13 @@
 //
 // Errors: TransportError (httpstransport.h) when there is no answer; VerifierError when the
 // verifier answers with an RFC 9457 problem; InvalidResponseError when the answer breaks the
-// contract; attestation::KeyError / TpmError when the device key or the TPM fails. No message
+// contract; KeyError / TpmError when the device key or the TPM fails. No message
 // contains a token, a proof or key material.
 
-#include "devicekey.h"
-#include "httpstransport.h"
-#include "messages.h"
-#include "problem.h"
+#include "app/httpstransport.h"
+#include "protocol/jose/devicekey.h"
+#include "protocol/messages.h"
+#include "protocol/problem.h"
 
 #include <chrono>
 #include <filesystem>
@@ -65,7 +65,7 @@ public:
     // software key) and quotes and activates credentials. Both must outlive the client. now
     // (default: the system clock) dates proofs and reports. Throws std::invalid_argument for a
     // base URL that is not https, TransportError for an unusable CA file.
-    VerifierClient(std::string baseUrl, std::filesystem::path caFile, attestation::DeviceKey &key,
+    VerifierClient(std::string baseUrl, std::filesystem::path caFile, protocol::DeviceKey &key,
                    attestation::TpmIdentity *identity, HttpsTransportOptions transport = {},
                    Now now = {});
     ~VerifierClient();
@@ -113,7 +113,7 @@ private:
                           const std::optional<std::string> &accessToken);
 
     std::string m_baseUrl;
-    attestation::DeviceKey &m_key;
+    protocol::DeviceKey &m_key;
     attestation::TpmIdentity *m_identity;
     Now m_now;
     std::unique_ptr<HttpsTransport> m_transport;

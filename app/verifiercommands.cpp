@@ -1,14 +1,14 @@
-#include "verifiercommands.h"
+#include "app/verifiercommands.h"
 
-#include "appraisaltable.h"
-#include "devicekeyloader.h"
-#include "enrollmentstate.h"
-#include "rfc3339.h"
-#include "smallfile.h"
-#include "softwaredevicekey.h"
-#include "terminaltext.h"
-#include "tpmidentity.h"
-#include "verifierclient.h"
+#include "app/appraisaltable.h"
+#include "app/enrollmentstate.h"
+#include "app/terminaltext.h"
+#include "app/verifierclient.h"
+#include "attestation/tpm/devicekeyloader.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "core/filedescriptor.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/rfc3339.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -26,7 +26,7 @@ namespace {
 
 struct Device
 {
-    std::unique_ptr<attestation::DeviceKey> key;
+    std::unique_ptr<protocol::DeviceKey> key;
     std::shared_ptr<attestation::TpmIdentity> identity; // null for the software key
 };
 
@@ -37,7 +37,7 @@ Device loadDevice(const VerifierCommandOptions &options, std::ostream &err)
     if (options.tcti == "none") {
         err << "vigilctl: --tcti none: using the software device key " << softwareKey.string()
             << " (assurance software)\n";
-        return {attestation::SoftwareDeviceKey::loadOrCreate(softwareKey), nullptr};
+        return {protocol::SoftwareDeviceKey::loadOrCreate(softwareKey), nullptr};
     }
     attestation::LoadedDeviceKey loaded =
         attestation::loadDeviceKey(options.tcti, options.stateDirectory);
@@ -83,10 +83,10 @@ Session openSession(const VerifierCommandOptions &options, std::ostream &err)
     if (device.key->thumbprint() != session.state.deviceKeyThumbprint)
         throw EnrollmentStateError(
             "the device key here (" +
-            std::string(attestation::assuranceName(device.key->assurance())) + ", thumbprint " +
+            std::string(protocol::assuranceName(device.key->assurance())) + ", thumbprint " +
             device.key->thumbprint() + ") is not the one enrolled as device " +
             session.state.deviceId + " (" +
-            std::string(attestation::assuranceName(session.state.assurance)) + ", thumbprint " +
+            std::string(protocol::assuranceName(session.state.assurance)) + ", thumbprint " +
             session.state.deviceKeyThumbprint + "); use the TPM it was enrolled with (--tcti) or " +
             "enroll again");
     session.client =
@@ -202,9 +202,9 @@ int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll
             out << json.dump(2) << "\n";
         } else {
             out << "Enrolled with " << state.serverUrl << " as device " << state.deviceId
-                << " (assurance " << attestation::assuranceName(state.assurance) << ")\n"
+                << " (assurance " << protocol::assuranceName(state.assurance) << ")\n"
                 << "Reports every " << complete.reportInterval.count() << " s; "
-                << (state.assurance == attestation::Assurance::Tpm
+                << (state.assurance == protocol::Assurance::Tpm
                         ? "PCRs quoted: " + pcrText(complete.pcrs)
                         : std::string("no TPM quote (software key)"))
                 << "\n"
@@ -263,7 +263,7 @@ int runWhoami(const VerifierCommandOptions &options, std::ostream &out, std::ost
             out << whoami.toJson().dump(2) << "\n";
         } else {
             out << "Device           " << whoami.deviceId << "\n"
-                << "Assurance        " << attestation::assuranceName(whoami.assurance) << "\n"
+                << "Assurance        " << protocol::assuranceName(whoami.assurance) << "\n"
                 << "Key thumbprint   " << whoami.jkt << "\n"
                 << "Token expires    " << protocol::formatRfc3339(whoami.tokenExpiresAt) << "\n"
                 << "Verifier         " << session.state.serverUrl << "\n";

@@ -1,8 +1,8 @@
-#include "attestverifier.h"
+#include "attestation/attestverifier.h"
 
-#include "tpmalgorithm.h"
-#include "tpmpublic.h"
-#include "tpmsignature.h"
+#include "attestation/tpmalgorithm.h"
+#include "attestation/tpmpublic.h"
+#include "attestation/tpmsignature.h"
 
 #include <algorithm>
 #include <tss2/tss2_mu.h>
@@ -151,7 +151,7 @@ TPMS_ATTEST verifySignedAttest(std::span<const std::uint8_t> attest,
         .attest;
 }
 
-VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
+VerifiedAttest verifyQuote(const protocol::QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
                            std::span<const std::uint8_t> expectedNonce)
 {
     return verifyQuote(evidence,
@@ -159,7 +159,7 @@ VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::u
                        expectedNonce);
 }
 
-VerifiedAttest verifyQuote(const QuoteEvidence &evidence, const AttestationKey &ak,
+VerifiedAttest verifyQuote(const protocol::QuoteEvidence &evidence, const AttestationKey &ak,
                            std::span<const std::uint8_t> expectedNonce)
 {
     const SignedAttest signedAttest = verifySigned(evidence.attest, evidence.signature, ak);
@@ -213,7 +213,7 @@ VerifiedAttest verifyQuote(const QuoteEvidence &evidence, const AttestationKey &
     return summary(attest);
 }
 
-VerifiedAttest verifyCertify(const CertifyEvidence &evidence,
+VerifiedAttest verifyCertify(const protocol::CertifyEvidence &evidence,
                              std::span<const std::uint8_t> akPublic,
                              std::span<const std::uint8_t> certifiedPublic,
                              std::span<const std::uint8_t> expectedQualifyingData)

@@ -4,10 +4,10 @@
 // certifications of other keys, each signed by an attestation key (AK). Pure functions over
 // bytes; every failure is an EvidenceException whose kind names the check that failed.
 
-#include "bytes.h"
-#include "evidence.h"
-#include "evidenceerror.h"
-#include "tpmpublic.h"
+#include "attestation/evidenceerror.h"
+#include "attestation/tpmpublic.h"
+#include "core/bytes.h"
+#include "protocol/evidence.h"
 
 #include <cstdint>
 #include <span>
@@ -68,17 +68,17 @@ TPMS_ATTEST verifySignedAttest(std::span<const std::uint8_t> attest,
 // digest equal to the hash of those values in ascending index order. Throws the errors of
 // verifySignedAttest() and WrongType, NonceMismatch, PcrValueMalformed, PcrSelectionMismatch,
 // PcrDigestMismatch.
-VerifiedAttest verifyQuote(const QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
+VerifiedAttest verifyQuote(const protocol::QuoteEvidence &evidence, std::span<const std::uint8_t> akPublic,
                            std::span<const std::uint8_t> expectedNonce);
 // The same with an AK checked and imported before.
-VerifiedAttest verifyQuote(const QuoteEvidence &evidence, const AttestationKey &ak,
+VerifiedAttest verifyQuote(const protocol::QuoteEvidence &evidence, const AttestationKey &ak,
                            std::span<const std::uint8_t> expectedNonce);
 
 // A TPM2_Certify: verifySignedAttest(), type ATTEST_CERTIFY, extraData ==
 // expectedQualifyingData and a certified name equal to the name of certifiedPublic (marshalled
 // TPM2B_PUBLIC). Throws the errors of verifySignedAttest() and WrongType, NonceMismatch,
 // NameMismatch (and Malformed or UnsupportedAlgorithm for certifiedPublic).
-VerifiedAttest verifyCertify(const CertifyEvidence &evidence,
+VerifiedAttest verifyCertify(const protocol::CertifyEvidence &evidence,
                              std::span<const std::uint8_t> akPublic,
                              std::span<const std::uint8_t> certifiedPublic,
                              std::span<const std::uint8_t> expectedQualifyingData);

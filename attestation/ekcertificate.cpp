@@ -1,7 +1,7 @@
-#include "ekcertificate.h"
+#include "attestation/ekcertificate.h"
 
-#include "evidenceerror.h"
-#include "tpmpublic.h"
+#include "attestation/evidenceerror.h"
+#include "attestation/tpmpublic.h"
 
 #include <algorithm>
 #include <cctype>

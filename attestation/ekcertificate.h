@@ -3,8 +3,8 @@
 // EK certificates (TCG EK Credential Profile): parsing, chain validation against the TPM
 // manufacturer CAs an organisation trusts, and the match between certificate and EK public.
 
-#include "bytes.h"
-#include "opensslptr.h"
+#include "core/bytes.h"
+#include "core/opensslptr.h"
 
 #include <chrono>
 #include <filesystem>

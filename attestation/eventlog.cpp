@@ -1,6 +1,6 @@
-#include "eventlog.h"
+#include "attestation/eventlog.h"
 
-#include "eventlogdetail.h"
+#include "attestation/eventlogdetail.h"
 
 #include <algorithm>
 #include <array>

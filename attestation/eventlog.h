@@ -5,7 +5,7 @@
 // log it received without any TPM. PCR replay: eventlogreplay.h; JSON form for reports:
 // eventlogjson.h; reading it from securityfs: eventlogfile.h.
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "eventlogfile.h"
+#include "attestation/eventlogfile.h"
 
 #include <array>
 #include <cerrno>

@@ -2,8 +2,8 @@
 
 // Reading the boot event log the kernel exposes, with errors that say why it is not there.
 
-#include "bytes.h"
-#include "eventlog.h"
+#include "attestation/eventlog.h"
+#include "core/bytes.h"
 
 #include <cstddef>
 #include <filesystem>

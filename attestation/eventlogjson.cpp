@@ -1,6 +1,6 @@
-#include "eventlogjson.h"
+#include "attestation/eventlogjson.h"
 
-#include "eventlogdetail.h"
+#include "attestation/eventlogdetail.h"
 
 #include <algorithm>
 #include <iterator>

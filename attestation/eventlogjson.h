@@ -2,7 +2,7 @@
 
 // A boot event log as JSON, for reports and for people.
 
-#include "eventlog.h"
+#include "attestation/eventlog.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "eventlogreplay.h"
+#include "attestation/eventlogreplay.h"
 
-#include "eventlogdetail.h"
-#include "opensslptr.h"
+#include "attestation/eventlogdetail.h"
+#include "core/opensslptr.h"
 
 #include <algorithm>
 #include <array>
@@ -95,11 +95,11 @@ EventLogPcrBanks replayEventLog(const EventLog &log)
     return banks;
 }
 
-PcrValues replaySha256(const EventLog &log)
+protocol::PcrValues replaySha256(const EventLog &log)
 {
     auto banks = replayEventLog(log);
     const auto sha256 = banks.find(tpmAlgSha256);
-    return sha256 == banks.end() ? PcrValues{} : std::move(sha256->second);
+    return sha256 == banks.end() ? protocol::PcrValues{} : std::move(sha256->second);
 }
 
 } // namespace vigil::attestation

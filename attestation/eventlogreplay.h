@@ -2,8 +2,8 @@
 
 // PCR values a boot event log claims: what a quote of those PCRs must match.
 
-#include "eventlog.h"
-#include "evidence.h"
+#include "attestation/eventlog.h"
+#include "protocol/evidence.h"
 
 #include <cstdint>
 #include <map>
@@ -18,6 +18,6 @@ namespace vigil::attestation {
 using EventLogPcrBanks = std::map<std::uint16_t, std::map<unsigned, Bytes>>;
 EventLogPcrBanks replayEventLog(const EventLog &log);
 // The SHA-256 bank of replayEventLog(); empty when the log has no SHA-256 bank.
-PcrValues replaySha256(const EventLog &log);
+protocol::PcrValues replaySha256(const EventLog &log);
 
 } // namespace vigil::attestation

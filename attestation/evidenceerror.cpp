@@ -1,4 +1,4 @@
-#include "evidenceerror.h"
+#include "attestation/evidenceerror.h"
 
 namespace vigil::attestation {
 

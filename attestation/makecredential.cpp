@@ -1,10 +1,10 @@
-#include "makecredential.h"
+#include "attestation/makecredential.h"
 
-#include "evidenceerror.h"
-#include "opensslptr.h"
-#include "tpmalgorithm.h"
-#include "tpmkdf.h"
-#include "tpmpublic.h"
+#include "attestation/evidenceerror.h"
+#include "attestation/tpmalgorithm.h"
+#include "attestation/tpmkdf.h"
+#include "attestation/tpmpublic.h"
+#include "core/opensslptr.h"
 
 #include <cstring>
 #include <openssl/core_names.h>
@@ -239,7 +239,7 @@ void appendBe16(Bytes &out, std::size_t value)
 
 } // namespace
 
-CredentialChallenge makeCredential(std::span<const std::uint8_t> ekPublic,
+protocol::CredentialChallenge makeCredential(std::span<const std::uint8_t> ekPublic,
                                    std::span<const std::uint8_t> objectName,
                                    std::span<const std::uint8_t> secret)
 {
@@ -279,7 +279,7 @@ CredentialChallenge makeCredential(std::span<const std::uint8_t> ekPublic,
                                    static_cast<std::uint32_t>(digestSize * 8)));
     const Bytes outerHmac = hmac(md, hmacKey.bytes, encIdentity, objectName);
 
-    CredentialChallenge challenge;
+    protocol::CredentialChallenge challenge;
     Bytes idObject;
     appendBe16(idObject, outerHmac.size());
     idObject.insert(idObject.end(), outerHmac.begin(), outerHmac.end());

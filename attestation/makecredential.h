@@ -4,8 +4,8 @@
 // so that a verifier without a TPM can challenge one: only the TPM that holds the EK's private
 // key, and holds the named object, gets the secret back from TPM2_ActivateCredential.
 
-#include "bytes.h"
-#include "evidence.h"
+#include "core/bytes.h"
+#include "protocol/evidence.h"
 
 #include <span>
 
@@ -27,7 +27,7 @@ namespace vigil::attestation {
 // or decrypt clear, or sign set). Throws std::invalid_argument for an objectName that is not a
 // digest name or a secret of the wrong length (caller errors, not evidence), and
 // std::runtime_error if OpenSSL fails.
-CredentialChallenge makeCredential(std::span<const std::uint8_t> ekPublic,
+protocol::CredentialChallenge makeCredential(std::span<const std::uint8_t> ekPublic,
                                    std::span<const std::uint8_t> objectName,
                                    std::span<const std::uint8_t> secret);
 

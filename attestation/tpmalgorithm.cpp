@@ -1,6 +1,6 @@
-#include "tpmalgorithm.h"
+#include "attestation/tpmalgorithm.h"
 
-#include "opensslptr.h"
+#include "core/opensslptr.h"
 
 #include <cstdio>
 #include <stdexcept>

@@ -3,7 +3,7 @@
 // TPM algorithm identifiers as the verification code needs them: hash functions for names,
 // signatures and PCR digests, and readable names for error messages.
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <openssl/evp.h>
 #include <span>

@@ -1,6 +1,6 @@
-#include "tpmkdf.h"
+#include "attestation/tpmkdf.h"
 
-#include "opensslptr.h"
+#include "core/opensslptr.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

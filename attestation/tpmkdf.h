@@ -3,7 +3,7 @@
 // The TPM 2.0 key derivation functions (TPM 2.0 Library spec Part 1 section 11.4.10), with the
 // TPM's exact byte layout so that keys derived here equal the ones a TPM derives.
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <cstdint>
 #include <span>

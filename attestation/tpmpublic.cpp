@@ -1,6 +1,6 @@
-#include "tpmpublic.h"
+#include "attestation/tpmpublic.h"
 
-#include "tpmalgorithm.h"
+#include "attestation/tpmalgorithm.h"
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>

@@ -3,9 +3,9 @@
 // A TPM object's public area as the verifier receives it: a marshalled TPM2B_PUBLIC with its
 // 2-byte size prefix (what `tpm2_create -u` and `tpm2_createak -u` write).
 
-#include "bytes.h"
-#include "evidenceerror.h"
-#include "opensslptr.h"
+#include "attestation/evidenceerror.h"
+#include "core/bytes.h"
+#include "core/opensslptr.h"
 
 #include <span>
 #include <tss2/tss2_tpm2_types.h>

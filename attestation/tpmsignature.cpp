@@ -1,7 +1,7 @@
-#include "tpmsignature.h"
+#include "attestation/tpmsignature.h"
 
-#include "opensslptr.h"
-#include "tpmalgorithm.h"
+#include "attestation/tpmalgorithm.h"
+#include "core/opensslptr.h"
 
 #include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>

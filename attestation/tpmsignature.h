@@ -3,8 +3,8 @@
 // A TPM signature as the verifier receives it: a marshalled TPMT_SIGNATURE (`tpm2_quote -s`,
 // `tpm2_sign -o` in their default tss format).
 
-#include "bytes.h"
-#include "evidenceerror.h"
+#include "attestation/evidenceerror.h"
+#include "core/bytes.h"
 
 #include <openssl/evp.h>
 #include <span>

@@ -3,9 +3,9 @@
 //         starts empty — what the first report after a start costs;
 //   warm: one engine, caches filled — what every later report costs.
 // Prints median and spread for both, and each collector's warm median to show the slowest.
-#include "host.h"
-#include "postureengine.h"
-#include "standardcollectors.h"
+#include "posture/host/host.h"
+#include "posture/postureengine.h"
+#include "posture/standardcollectors.h"
 
 #include <algorithm>
 #include <chrono>

@@ -7,7 +7,7 @@
 // Prints operations per second, per-operation latency (median, p99) and process CPU time per
 // operation (the checkpointer thread's included), which is what "per core" budgets count.
 //   bench_storage [iterations (default 20000)] [directory (default the system temp directory)]
-#include "sqlitestorage.h"
+#include "server/storage/sqlitestorage.h"
 
 #include <algorithm>
 #include <chrono>

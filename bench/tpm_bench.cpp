@@ -1,11 +1,11 @@
 // TPM evidence on swtpm: Vigil's in-process quote + verify next to tpm2_quote + tpm2_checkquote
 // for the same PCR selection in the same run, and ES256 signing with the TPM and software keys.
 //   bench_tpm [runs]      (default 50; starts its own swtpm)
-#include "attestverifier.h"
-#include "softwaredevicekey.h"
+#include "attestation/attestverifier.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "protocol/jose/softwaredevicekey.h"
 #include "swtpmsimulator.h"
-#include "tpmdevicekey.h"
-#include "tpmidentity.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +18,10 @@
 #include <vector>
 
 using namespace vigil::attestation;
+using vigil::Bytes;
+using vigil::fromHex;
+using vigil::protocol::SoftwareDeviceKey;
+using vigil::protocol::QuoteEvidence;
 using SteadyClock = std::chrono::steady_clock;
 
 extern char **environ;

@@ -8,10 +8,10 @@
 // the swtpm for a nonce the verifier issued. Quotes and signatures are made before the timed
 // phase (a swtpm quote and signature cost ~1.5 ms of the load generator's core, which would
 // otherwise bound the figure), so the timed phase is the verifier's work plus HTTPS.
-#include "admincommands.h"
-#include "datadirectory.h"
 #include "httpsclient.h"
-#include "sqlitestorage.h"
+#include "server/admin/admincommands.h"
+#include "server/admin/datadirectory.h"
+#include "server/storage/sqlitestorage.h"
 #include "swtpmsimulator.h"
 #include "testdevice.h"
 

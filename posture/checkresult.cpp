@@ -1,4 +1,4 @@
-#include "checkresult.h"
+#include "posture/checkresult.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "collector.h"
+#include "posture/collector.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "checkresult.h"
-#include "host.h"
+#include "posture/checkresult.h"
+#include "posture/host/host.h"
 
 #include <chrono>
 #include <string_view>

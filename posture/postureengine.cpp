@@ -1,4 +1,4 @@
-#include "postureengine.h"
+#include "posture/postureengine.h"
 
 #include <future>
 #include <thread>

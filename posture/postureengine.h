@@ -1,8 +1,8 @@
 #pragma once
 
-#include "collector.h"
-#include "host.h"
-#include "posturesnapshot.h"
+#include "posture/collector.h"
+#include "posture/host/host.h"
+#include "posture/posturesnapshot.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,6 +1,6 @@
-#include "posturesnapshot.h"
+#include "posture/posturesnapshot.h"
 
-#include "clock.h"
+#include "core/clock.h"
 
 #include <ctime>
 #include <stdexcept>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "checkresult.h"
+#include "posture/checkresult.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>

@@ -1,13 +1,13 @@
-#include "standardcollectors.h"
+#include "posture/standardcollectors.h"
 
-#include "deviceidentitycollector.h"
-#include "diskencryptioncollector.h"
-#include "firewallcollector.h"
-#include "oscollector.h"
-#include "patchlevelcollector.h"
-#include "screenlockcollector.h"
-#include "securebootcollector.h"
-#include "tpmcollector.h"
+#include "posture/collectors/deviceidentitycollector.h"
+#include "posture/collectors/diskencryptioncollector.h"
+#include "posture/collectors/firewallcollector.h"
+#include "posture/collectors/oscollector.h"
+#include "posture/collectors/patchlevelcollector.h"
+#include "posture/collectors/screenlockcollector.h"
+#include "posture/collectors/securebootcollector.h"
+#include "posture/collectors/tpmcollector.h"
 
 namespace vigil::posture {
 

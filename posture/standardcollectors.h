@@ -1,6 +1,6 @@
 #pragma once
 
-#include "collector.h"
+#include "posture/collector.h"
 
 #include <memory>
 #include <vector>

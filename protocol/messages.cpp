@@ -1,17 +1,15 @@
-#include "messages.h"
+#include "protocol/messages.h"
 
-#include "asciicase.h"
-#include "jwk.h"
-#include "jws.h"
-#include "objectreader.h"
-#include "rfc3339.h"
+#include "core/text.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/json/objectreader.h"
+#include "protocol/rfc3339.h"
 
 #include <algorithm>
 #include <vector>
 
 namespace vigil::protocol {
-
-using attestation::Bytes;
 using detail::childPointer;
 using detail::ObjectReader;
 
@@ -19,7 +17,7 @@ namespace {
 
 std::string encode(const Bytes &bytes)
 {
-    return attestation::base64UrlEncode(bytes);
+    return base64UrlEncode(bytes);
 }
 
 std::string uuidAt(const ObjectReader &reader, std::string_view name)
@@ -38,7 +36,7 @@ std::string uuidAt(const ObjectReader &reader, std::string_view name)
     return text;
 }
 
-attestation::Assurance assuranceAt(const ObjectReader &reader, std::string_view name)
+Assurance assuranceAt(const ObjectReader &reader, std::string_view name)
 {
     const auto assurance = assuranceFromName(reader.string(name, 16));
     if (!assurance)
@@ -104,12 +102,12 @@ nlohmann::json parseJsonBody(std::string_view text, std::size_t maxBytes)
     }
 }
 
-std::optional<attestation::Assurance> assuranceFromName(std::string_view name)
+std::optional<Assurance> assuranceFromName(std::string_view name)
 {
     if (name == "tpm")
-        return attestation::Assurance::Tpm;
+        return Assurance::Tpm;
     if (name == "software")
-        return attestation::Assurance::Software;
+        return Assurance::Software;
     return std::nullopt;
 }
 
@@ -164,7 +162,7 @@ nlohmann::json EnrollmentRequest::toJson() const
 {
     nlohmann::json json = versioned({
         {"enrollment_token", enrollmentToken},
-        {"assurance", attestation::assuranceName(assurance)},
+        {"assurance", assuranceName(assurance)},
         {"hostname", hostname},
         {"device_key", deviceKey},
     });
@@ -187,11 +185,11 @@ EnrollmentRequest EnrollmentRequest::fromJson(const nlohmann::json &json)
     reader.object("device_key");
     try {
         // Normalised to the RFC 7638 members, so nothing else the client sent is kept.
-        request.deviceKey = attestation::ecPublicJwk(attestation::parseEcPublicJwk(jwk));
-    } catch (const attestation::JwkError &e) {
+        request.deviceKey = ecPublicJwk(parseEcPublicJwk(jwk));
+    } catch (const JwkError &e) {
         reader.fail("device_key", e.what());
     }
-    if (request.assurance == attestation::Assurance::Tpm)
+    if (request.assurance == Assurance::Tpm)
         request.tpm = TpmEnrollment::fromJson(reader.value("tpm"), reader.pointerTo("tpm"));
     else if (reader.has("tpm"))
         reader.fail("tpm", "must be absent for assurance \"software\"");
@@ -240,7 +238,7 @@ nlohmann::json EnrollmentComplete::toJson() const
 {
     return versioned({
         {"device_id", deviceId},
-        {"assurance", attestation::assuranceName(assurance)},
+        {"assurance", assuranceName(assurance)},
         {"nonce", nonce},
         {"nonce_expires_at", formatRfc3339(nonceExpiresAt)},
         {"report_interval_seconds", reportInterval.count()},
@@ -455,7 +453,7 @@ nlohmann::json WhoAmI::toJson() const
 {
     return versioned({
         {"device_id", deviceId},
-        {"assurance", attestation::assuranceName(assurance)},
+        {"assurance", assuranceName(assurance)},
         {"jkt", jkt},
         {"token_expires_at", formatRfc3339(tokenExpiresAt)},
     });
@@ -477,7 +475,7 @@ WhoAmI WhoAmI::fromJson(const nlohmann::json &json)
 
 nlohmann::json Jwk::toJson() const
 {
-    nlohmann::json json = attestation::ecPublicJwk(key);
+    nlohmann::json json = ecPublicJwk(key);
     json["kid"] = kid;
     json["alg"] = "ES256";
     json["use"] = "sig";
@@ -489,8 +487,8 @@ Jwk Jwk::fromJson(const nlohmann::json &json, const std::string &pointer)
     const ObjectReader reader(json, pointer);
     Jwk jwk;
     try {
-        jwk.key = attestation::parseEcPublicJwk(json);
-    } catch (const attestation::JwkError &e) {
+        jwk.key = parseEcPublicJwk(json);
+    } catch (const JwkError &e) {
         detail::fail(pointer, e.what());
     }
     jwk.kid = reader.string("kid", 128);

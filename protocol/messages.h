@@ -7,10 +7,10 @@
 // optional members without breaking an older one (forward compatibility). toJson writes only
 // members the contract defines, in the form fromJson accepts.
 
-#include "bytes.h"
-#include "devicekey.h"
-#include "evidence.h"
-#include "problem.h"
+#include "core/bytes.h"
+#include "protocol/evidence.h"
+#include "protocol/jose/devicekey.h"
+#include "protocol/problem.h"
 
 #include <chrono>
 #include <cstddef>
@@ -65,17 +65,17 @@ template <typename T> T parseBody(std::string_view text, std::size_t maxBytes = 
 }
 
 // "tpm" | "software".
-std::optional<attestation::Assurance> assuranceFromName(std::string_view name);
+std::optional<Assurance> assuranceFromName(std::string_view name);
 
 // POST /v1/enrollments, the TPM part.
 struct TpmEnrollment
 {
-    attestation::Bytes ekPublic;                     // TPM2B_PUBLIC
-    std::optional<attestation::Bytes> ekCertificate; // DER
-    std::vector<attestation::Bytes> ekIntermediates; // DER, only with ekCertificate
-    attestation::Bytes akPublic;                     // TPM2B_PUBLIC
-    attestation::Bytes deviceKeyPublic;              // TPM2B_PUBLIC
-    attestation::CertifyEvidence deviceKeyCertify;   // by the AK, qualifying data
+    Bytes ekPublic;                     // TPM2B_PUBLIC
+    std::optional<Bytes> ekCertificate; // DER
+    std::vector<Bytes> ekIntermediates; // DER, only with ekCertificate
+    Bytes akPublic;                     // TPM2B_PUBLIC
+    Bytes deviceKeyPublic;              // TPM2B_PUBLIC
+    CertifyEvidence deviceKeyCertify;   // by the AK, qualifying data
                                                      // SHA-256(enrollment token)
 
     nlohmann::json toJson() const;
@@ -86,9 +86,9 @@ struct TpmEnrollment
 struct EnrollmentRequest
 {
     std::string enrollmentToken;
-    attestation::Assurance assurance = attestation::Assurance::Tpm;
+    Assurance assurance = Assurance::Tpm;
     std::string hostname;
-    nlohmann::json deviceKey; // public EC P-256 JWK, checked with attestation::parseEcPublicJwk
+    nlohmann::json deviceKey; // public EC P-256 JWK, checked with parseEcPublicJwk
     std::optional<TpmEnrollment> tpm;
 
     nlohmann::json toJson() const;
@@ -100,7 +100,7 @@ struct EnrollmentChallenge
 {
     std::string enrollmentId; // lower-case UUID; the client puts it in the activation path
     TimePoint expiresAt;
-    attestation::CredentialChallenge credential;
+    CredentialChallenge credential;
 
     nlohmann::json toJson() const;
     static EnrollmentChallenge fromJson(const nlohmann::json &json);
@@ -109,7 +109,7 @@ struct EnrollmentChallenge
 // POST /v1/enrollments/{enrollment_id}/activation
 struct ActivationRequest
 {
-    attestation::Bytes secret; // what ActivateCredential returned
+    Bytes secret; // what ActivateCredential returned
 
     nlohmann::json toJson() const;
     static ActivationRequest fromJson(const nlohmann::json &json);
@@ -119,7 +119,7 @@ struct ActivationRequest
 struct EnrollmentComplete
 {
     std::string deviceId; // lower-case UUID
-    attestation::Assurance assurance = attestation::Assurance::Tpm;
+    Assurance assurance = Assurance::Tpm;
     std::string nonce; // base64url text of 32..55 bytes, echoed as eat_nonce
     TimePoint nonceExpiresAt;
     std::chrono::seconds reportInterval{0}; // 1 s .. 7 days
@@ -219,7 +219,7 @@ struct TokenResponse
 struct WhoAmI
 {
     std::string deviceId;
-    attestation::Assurance assurance = attestation::Assurance::Tpm;
+    Assurance assurance = Assurance::Tpm;
     std::string jkt; // RFC 7638 thumbprint of the device key (43 characters)
     TimePoint tokenExpiresAt;
 
@@ -230,7 +230,7 @@ struct WhoAmI
 // One key of GET /.well-known/jwks.json: the public JWK plus "kid", "alg":"ES256", "use":"sig".
 struct Jwk
 {
-    attestation::EcPublicKey key;
+    EcPublicKey key;
     std::string kid; // the key's RFC 7638 thumbprint on this verifier
 
     nlohmann::json toJson() const;

@@ -1,17 +1,15 @@
-#include "posturereport.h"
+#include "protocol/posturereport.h"
 
-#include "jwk.h"
-#include "jws.h"
-#include "objectreader.h"
-#include "rfc3339.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/json/objectreader.h"
+#include "protocol/rfc3339.h"
 
 #include <algorithm>
 #include <openssl/rand.h>
 #include <stdexcept>
 
 namespace vigil::protocol {
-
-using attestation::Bytes;
 using detail::ObjectReader;
 
 namespace {
@@ -86,7 +84,7 @@ nlohmann::json PostureReport::toClaims() const
         {"iat", toNumericDate(iat)},
         {"exp", toNumericDate(exp)},
         {"jti", jti},
-        {"ueid", attestation::base64UrlEncode(ueid)},
+        {"ueid", base64UrlEncode(ueid)},
         {"swname", swname},
         {"swversion", {swversion, swversionSchemeSemver}},
         {"posture", posture},
@@ -94,14 +92,14 @@ nlohmann::json PostureReport::toClaims() const
     if (tpm) {
         nlohmann::json pcrs = nlohmann::json::object();
         for (const auto &[index, value] : tpm->quote.pcrs)
-            pcrs[std::to_string(index)] = attestation::base64UrlEncode(value);
+            pcrs[std::to_string(index)] = base64UrlEncode(value);
         nlohmann::json tpmJson = {
-            {"quote", attestation::base64UrlEncode(tpm->quote.attest)},
-            {"signature", attestation::base64UrlEncode(tpm->quote.signature)},
+            {"quote", base64UrlEncode(tpm->quote.attest)},
+            {"signature", base64UrlEncode(tpm->quote.signature)},
             {"pcrs", std::move(pcrs)},
         };
         if (tpm->eventLog)
-            tpmJson["event_log"] = attestation::base64UrlEncode(*tpm->eventLog);
+            tpmJson["event_log"] = base64UrlEncode(*tpm->eventLog);
         claims["submods"] = {{"tpm", std::move(tpmJson)}};
     }
     return claims;
@@ -151,10 +149,10 @@ PostureReport PostureReport::fromClaims(nlohmann::json json)
     return report;
 }
 
-Bytes ueidForKey(const attestation::EcPublicKey &key)
+Bytes ueidForKey(const EcPublicKey &key)
 {
     Bytes ueid{ueidTypeRand};
-    const Bytes thumbprint = *attestation::base64UrlDecode(attestation::jwkThumbprint(key));
+    const Bytes thumbprint = *base64UrlDecode(jwkThumbprint(key));
     ueid.insert(ueid.end(), thumbprint.begin(), thumbprint.end());
     return ueid;
 }
@@ -164,11 +162,11 @@ std::string randomJti()
     Bytes bytes(16);
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
         throw std::runtime_error("the OpenSSL random generator failed");
-    return attestation::base64UrlEncode(bytes);
+    return base64UrlEncode(bytes);
 }
 
 std::string signPostureReport(const PostureReport &report, const std::string &deviceId,
-                              attestation::DeviceKey &signer)
+                              DeviceKey &signer)
 {
     if (report.ueid != ueidForKey(signer.publicKey()))
         throw std::invalid_argument("posture report ueid is not the signing key's");

@@ -12,9 +12,9 @@
 //   submods.tpm  quote, signature, pcrs {"<index>": 32 bytes}, optional event_log; absent for
 //                software-assurance devices
 
-#include "devicekey.h"
-#include "evidence.h"
-#include "messages.h"
+#include "protocol/evidence.h"
+#include "protocol/jose/devicekey.h"
+#include "protocol/messages.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -32,8 +32,8 @@ inline constexpr int swversionSchemeSemver = 16384;
 
 struct TpmClaims
 {
-    attestation::QuoteEvidence quote; // attest, signature, SHA-256 PCR values
-    std::optional<attestation::Bytes> eventLog;
+    QuoteEvidence quote; // attest, signature, SHA-256 PCR values
+    std::optional<Bytes> eventLog;
 };
 
 struct PostureReport
@@ -42,7 +42,7 @@ struct PostureReport
     TimePoint iat;
     TimePoint exp;
     std::string jti;
-    attestation::Bytes ueid;
+    Bytes ueid;
     std::string swname = "vigil";
     std::string swversion;
     nlohmann::json posture; // PostureSnapshot::toJson()
@@ -61,7 +61,7 @@ struct PostureReport
 };
 
 // 0x01 (RFC 9711 UEID type RAND) || the 32 bytes of the key's RFC 7638 thumbprint.
-attestation::Bytes ueidForKey(const attestation::EcPublicKey &key);
+Bytes ueidForKey(const EcPublicKey &key);
 
 // 16 random bytes, base64url: a fresh jti.
 std::string randomJti();
@@ -69,8 +69,8 @@ std::string randomJti();
 // The compact JWS: header {"alg":"ES256","kid":deviceId,"typ":"eat+jwt"}, payload toClaims().
 // Refuses (std::invalid_argument) a report whose ueid is not ueidForKey(signer's key), and
 // (MessageError) one that fromClaims would reject, so a device never sends a report the
-// verifier must refuse for its form. attestation::KeyError when signing fails.
+// verifier must refuse for its form. KeyError when signing fails.
 std::string signPostureReport(const PostureReport &report, const std::string &deviceId,
-                              attestation::DeviceKey &signer);
+                              DeviceKey &signer);
 
 } // namespace vigil::protocol

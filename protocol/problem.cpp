@@ -1,6 +1,6 @@
-#include "problem.h"
+#include "protocol/problem.h"
 
-#include "objectreader.h"
+#include "protocol/json/objectreader.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "rfc3339.h"
+#include "protocol/rfc3339.h"
 
 #include <cstdio>
 #include <stdexcept>

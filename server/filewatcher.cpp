@@ -1,4 +1,4 @@
-#include "filewatcher.h"
+#include "server/filewatcher.h"
 
 #include <cerrno>
 #include <poll.h>

@@ -1,6 +1,6 @@
-#include "logline.h"
+#include "server/logline.h"
 
-#include "rfc3339.h"
+#include "protocol/rfc3339.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,12 +1,12 @@
 // vigilctl: Vigil's command-line client. For now it runs the posture collectors, the TPM and the
 // verifier client in-process; once vigild exists it will ask the daemon over local IPC instead.
-#include "bytes.h"
-#include "host.h"
-#include "postureengine.h"
-#include "posturetable.h"
-#include "standardcollectors.h"
-#include "tpmcommands.h"
-#include "verifiercommands.h"
+#include "app/posturetable.h"
+#include "app/tpmcommands.h"
+#include "app/verifiercommands.h"
+#include "core/bytes.h"
+#include "posture/host/host.h"
+#include "posture/postureengine.h"
+#include "posture/standardcollectors.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
                     allowOnly({"--tcti", "--state-dir", "--nonce", "--pcrs", "--out"});
                 !extra.empty())
                 return usageError("tpm quote does not take " + extra);
-            const auto nonce = vigil::attestation::fromHex(value("--nonce"));
+            const auto nonce = vigil::fromHex(value("--nonce"));
             if (!nonce || nonce->empty() || nonce->size() > 64)
                 return usageError("--nonce needs 1 to 64 bytes as hex digits");
             const auto pcrs = vigil::app::parsePcrList(value("--pcrs"));

@@ -1,9 +1,9 @@
-#include "devicekeyloader.h"
+#include "attestation/tpm/devicekeyloader.h"
 
-#include "softwaredevicekey.h"
-#include "tpmdevicekey.h"
-#include "tpmerror.h"
-#include "tpmidentity.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "protocol/jose/softwaredevicekey.h"
 
 namespace vigil::attestation {
 
@@ -16,7 +16,7 @@ LoadedDeviceKey loadDeviceKey(const std::string &tcti, const std::filesystem::pa
         if (e.kind() != TpmError::Kind::NoTpm)
             throw;
         return LoadedDeviceKey{
-            SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
+            protocol::SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
             e.what()};
     }
     auto identity = std::make_shared<TpmIdentity>(std::move(tpm), stateDirectory / "tpm");

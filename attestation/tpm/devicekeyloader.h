@@ -1,6 +1,6 @@
 #pragma once
 
-#include "devicekey.h"
+#include "protocol/jose/devicekey.h"
 
 #include <filesystem>
 #include <memory>
@@ -12,7 +12,7 @@ class TpmIdentity;
 
 struct LoadedDeviceKey
 {
-    std::unique_ptr<DeviceKey> key;
+    std::unique_ptr<protocol::DeviceKey> key;
     std::shared_ptr<TpmIdentity> identity; // null for the software key
     std::string fallbackReason;            // why the software key is used; empty with a TPM
 };

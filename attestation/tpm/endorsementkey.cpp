@@ -1,7 +1,7 @@
-#include "endorsementkey.h"
+#include "attestation/tpm/endorsementkey.h"
 
-#include "ekcertificate.h"
-#include "tpmerror.h"
+#include "attestation/ekcertificate.h"
+#include "attestation/tpm/tpmerror.h"
 
 #include <cstdio>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "tpm.h"
+#include "attestation/tpm/tpm.h"
 
 #include <optional>
 

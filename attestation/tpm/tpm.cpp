@@ -1,8 +1,8 @@
-#include "tpm.h"
+#include "attestation/tpm/tpm.h"
 
-#include "esyshandle.h"
-#include "tpmalgorithm.h"
-#include "tpmerror.h"
+#include "attestation/tpm/esyshandle.h"
+#include "attestation/tpm/tpmerror.h"
+#include "attestation/tpmalgorithm.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -405,16 +405,16 @@ TpmObject Tpm::loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs)
     return TpmObject(this, owner.release(), std::move(marshalled));
 }
 
-PcrValues Tpm::readPcrs(const std::vector<unsigned> &pcrs)
+protocol::PcrValues Tpm::readPcrs(const std::vector<unsigned> &pcrs)
 {
     std::lock_guard lock(m_mutex);
     return readPcrsLocked(pcrs);
 }
 
-PcrValues Tpm::readPcrsLocked(const std::vector<unsigned> &pcrs)
+protocol::PcrValues Tpm::readPcrsLocked(const std::vector<unsigned> &pcrs)
 {
     TPML_PCR_SELECTION remaining = sha256Selection(pcrs);
-    PcrValues values;
+    protocol::PcrValues values;
     // TPM2_PCR_Read returns at most 8 digests per call and says which ones it returned.
     for (int round = 0; round < 24; ++round) {
         const auto &wanted = remaining.pcrSelections[0].pcrSelect;
@@ -456,7 +456,7 @@ PcrValues Tpm::readPcrsLocked(const std::vector<unsigned> &pcrs)
     return values;
 }
 
-QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
+protocol::QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
                          const std::vector<unsigned> &pcrs)
 {
     if (pcrs.empty())
@@ -467,13 +467,13 @@ QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::u
 
     std::lock_guard lock(m_mutex);
     for (int attempt = 0; attempt < quoteAttempts; ++attempt) {
-        PcrValues values = readPcrsLocked(pcrs);
+        protocol::PcrValues values = readPcrsLocked(pcrs);
         EsysPtr<TPM2B_ATTEST> quoted;
         EsysPtr<TPMT_SIGNATURE> signature;
         checkRc("quote", Esys_Quote(m_context, attestationKey.handle(), ESYS_TR_PASSWORD,
                                     ESYS_TR_NONE, ESYS_TR_NONE, &qualifyingData, &scheme,
                                     &selection, out(quoted), out(signature)));
-        QuoteEvidence evidence{
+        protocol::QuoteEvidence evidence{
             bytesOf(*quoted),
             marshalled(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE"),
             std::move(values)};
@@ -494,7 +494,7 @@ QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::u
                                               std::to_string(quoteAttempts) + " attempts)");
 }
 
-CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestationKey,
+protocol::CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestationKey,
                              std::span<const std::uint8_t> qualifyingData)
 {
     const TPM2B_DATA qualifying = tpm2bFrom<TPM2B_DATA>(qualifyingData, "the qualifying data");
@@ -505,13 +505,13 @@ CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestati
     checkRc("certify", Esys_Certify(m_context, object.handle(), attestationKey.handle(),
                                     ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying,
                                     &scheme, out(certified), out(signature)));
-    return CertifyEvidence{
+    return protocol::CertifyEvidence{
         bytesOf(*certified),
         marshalled(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE")};
 }
 
 Bytes Tpm::activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
-                              const CredentialChallenge &challenge)
+                              const protocol::CredentialChallenge &challenge)
 {
     const auto credentialBlob = unmarshalExactly<TPM2B_ID_OBJECT>(
         challenge.credentialBlob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal, "credential blob");

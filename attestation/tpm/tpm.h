@@ -1,8 +1,8 @@
 #pragma once
 
-#include "evidence.h"
-#include "tpmerror.h"
-#include "tpmtemplates.h"
+#include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmtemplates.h"
+#include "protocol/evidence.h"
 
 #include <cstdint>
 #include <mutex>
@@ -93,16 +93,16 @@ public:
     TpmObject loadKey(const TpmObject &parent, const TpmKeyBlobs &blobs);
 
     // SHA-256 bank; any PCRs 0-23, read in as many TPM2_PCR_Read calls as needed.
-    PcrValues readPcrs(const std::vector<unsigned> &pcrs);
+    protocol::PcrValues readPcrs(const std::vector<unsigned> &pcrs);
     // TPM2_Quote by a restricted signing key with the nonce as qualifying data, and the PCR
     // values that produced its digest (re-read if a PCR was extended in between).
-    QuoteEvidence quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
+    protocol::QuoteEvidence quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
                         const std::vector<unsigned> &pcrs);
-    CertifyEvidence certify(const TpmObject &object, const TpmObject &attestationKey,
+    protocol::CertifyEvidence certify(const TpmObject &object, const TpmObject &attestationKey,
                             std::span<const std::uint8_t> qualifyingData);
     // TPM2_ActivateCredential with the EK authorized by PolicySecret(TPM_RH_ENDORSEMENT).
     Bytes activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
-                             const CredentialChallenge &challenge);
+                             const protocol::CredentialChallenge &challenge);
     // ECDSA over a 32-byte digest with a non-restricted key; raw r||s, each 32 bytes.
     Bytes sign(const TpmObject &key, std::span<const std::uint8_t> digest);
 
@@ -110,7 +110,7 @@ private:
     friend class TpmObject;
     void flush(ESYS_TR handle);
     TpmObject createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate, const char *what);
-    PcrValues readPcrsLocked(const std::vector<unsigned> &pcrs);
+    protocol::PcrValues readPcrsLocked(const std::vector<unsigned> &pcrs);
 
     std::mutex m_mutex;
     std::string m_tcti;

@@ -1,4 +1,4 @@
-#include "tpmerror.h"
+#include "attestation/tpm/tpmerror.h"
 
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tpm2_types.h>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "devicekey.h"
+#include "protocol/jose/devicekey.h"
 
 #include <string>
 #include <string_view>

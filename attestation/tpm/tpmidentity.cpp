@@ -1,7 +1,7 @@
-#include "tpmidentity.h"
+#include "attestation/tpm/tpmidentity.h"
 
-#include "privatefile.h"
-#include "tpmerror.h"
+#include "attestation/tpm/tpmerror.h"
+#include "core/privatefile.h"
 
 namespace vigil::attestation {
 
@@ -80,24 +80,24 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
     }
 }
 
-QuoteEvidence TpmIdentity::quote(std::span<const std::uint8_t> nonce,
+protocol::QuoteEvidence TpmIdentity::quote(std::span<const std::uint8_t> nonce,
                                  const std::vector<unsigned> &pcrs)
 {
     return m_tpm->quote(m_attestationKey, nonce, pcrs);
 }
 
-CertifyEvidence TpmIdentity::certifyDeviceKey(std::span<const std::uint8_t> qualifyingData)
+protocol::CertifyEvidence TpmIdentity::certifyDeviceKey(std::span<const std::uint8_t> qualifyingData)
 {
     return m_tpm->certify(m_deviceKey, m_attestationKey, qualifyingData);
 }
 
-CertifyEvidence TpmIdentity::certify(const TpmObject &object,
+protocol::CertifyEvidence TpmIdentity::certify(const TpmObject &object,
                                      std::span<const std::uint8_t> qualifyingData)
 {
     return m_tpm->certify(object, m_attestationKey, qualifyingData);
 }
 
-Bytes TpmIdentity::activateCredential(EkType endorsementKey, const CredentialChallenge &challenge)
+Bytes TpmIdentity::activateCredential(EkType endorsementKey, const protocol::CredentialChallenge &challenge)
 {
     const TpmObject ek = m_tpm->createEndorsementKey(endorsementKey);
     return m_tpm->activateCredential(m_attestationKey, ek, challenge);

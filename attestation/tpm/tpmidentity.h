@@ -1,6 +1,6 @@
 #pragma once
 
-#include "tpm.h"
+#include "attestation/tpm/tpm.h"
 
 #include <filesystem>
 #include <memory>
@@ -24,11 +24,11 @@ public:
     const Bytes &deviceKeyPublic() const { return m_deviceKey.publicArea(); }
     bool createdKeys() const { return m_createdKeys; }
 
-    QuoteEvidence quote(std::span<const std::uint8_t> nonce, const std::vector<unsigned> &pcrs);
-    CertifyEvidence certifyDeviceKey(std::span<const std::uint8_t> qualifyingData);
-    CertifyEvidence certify(const TpmObject &object, std::span<const std::uint8_t> qualifyingData);
+    protocol::QuoteEvidence quote(std::span<const std::uint8_t> nonce, const std::vector<unsigned> &pcrs);
+    protocol::CertifyEvidence certifyDeviceKey(std::span<const std::uint8_t> qualifyingData);
+    protocol::CertifyEvidence certify(const TpmObject &object, std::span<const std::uint8_t> qualifyingData);
     // Answers a verifier's MakeCredential challenge made for this AK and the given EK.
-    Bytes activateCredential(EkType endorsementKey, const CredentialChallenge &challenge);
+    Bytes activateCredential(EkType endorsementKey, const protocol::CredentialChallenge &challenge);
     Bytes signWithDeviceKey(std::span<const std::uint8_t> digest);
 
 private:

@@ -1,4 +1,4 @@
-#include "tpmtemplates.h"
+#include "attestation/tpm/tpmtemplates.h"
 
 #include <algorithm>
 #include <array>

@@ -1,16 +1,16 @@
 // vigil-verifier: the reference verifier — enrollment, posture appraisal and access tokens over
 // HTTPS, plus the administrative commands that manage its data directory.
-#include "admincommands.h"
-#include "clock.h"
-#include "datadirectory.h"
-#include "filewatcher.h"
-#include "httpsserver.h"
-#include "logline.h"
-#include "policystore.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
-#include "tlscertificatereloader.h"
-#include "verifierservice.h"
+#include "core/clock.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "server/admin/admincommands.h"
+#include "server/admin/datadirectory.h"
+#include "server/api/verifierservice.h"
+#include "server/filewatcher.h"
+#include "server/http/httpsserver.h"
+#include "server/logline.h"
+#include "server/policy/policystore.h"
+#include "server/storage/sqlitestorage.h"
+#include "server/tls/tlscertificatereloader.h"
 
 #include <QLoggingCategory>
 #include <algorithm>
@@ -252,8 +252,8 @@ int serve(const Arguments &arguments)
                 qCWarning(lcServe) << "policy change rejected, the previous policy stays:"
                                    << error.c_str();
             });
-        auto tokenKey = vigil::attestation::SoftwareDeviceKey::load(data.tokenSigningKey());
-        vigil::posture::SystemClock clock;
+        auto tokenKey = vigil::protocol::SoftwareDeviceKey::load(data.tokenSigningKey());
+        vigil::SystemClock clock;
 
         https.address = address;
         https.port = port;

@@ -1,6 +1,6 @@
 // The verifier's verdict as vigilctl report prints it.
-#include "appraisaltable.h"
-#include "rfc3339.h"
+#include "app/appraisaltable.h"
+#include "protocol/rfc3339.h"
 
 #include <QtTest>
 

@@ -1,9 +1,9 @@
 // The device's enrollment state and the pinned verifier CA: fingerprints agree with the openssl
 // CLI and the verifier's own implementation, a CA with another fingerprint is refused, and the
 // files are written and read back with their modes, refusing anything tampered with.
-#include "datadirectory.h"
-#include "enrollmentstate.h"
-#include "rfc3339.h"
+#include "app/enrollmentstate.h"
+#include "protocol/rfc3339.h"
+#include "server/admin/datadirectory.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -59,7 +59,7 @@ EnrollmentState sampleState(const std::string &caFingerprint)
     EnrollmentState state;
     state.serverUrl = "https://127.0.0.1:8443";
     state.deviceId = "0b7c6a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21";
-    state.assurance = attestation::Assurance::Software;
+    state.assurance = protocol::Assurance::Software;
     state.deviceKeyThumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
     state.caFingerprint = caFingerprint;
     state.hostname = "ws-042";

@@ -1,8 +1,8 @@
 // The device's HTTPS transport against real TLS servers: the verifier's own front end with a CA
 // made by `vigil-verifier init`'s code, a bare listening socket and a Python TLS server (an
 // independent HTTP implementation) for answers the verifier never gives.
+#include "app/httpstransport.h"
 #include "fakehttpsserver.h"
-#include "httpstransport.h"
 #include "loopbackport.h"
 
 #include <QProcess>

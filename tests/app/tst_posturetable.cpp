@@ -1,5 +1,5 @@
+#include "app/posturetable.h"
 #include "fixturehost.h"
-#include "posturetable.h"
 
 #include <QtTest>
 

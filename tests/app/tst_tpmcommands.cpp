@@ -1,7 +1,7 @@
 // `vigilctl tpm …` against a real swtpm; its quote files are checked by tpm2_checkquote.
+#include "app/tpmcommands.h"
 #include "programrun.h"
 #include "swtpmsimulator.h"
-#include "tpmcommands.h"
 
 #include <QtTest>
 #include <nlohmann/json.hpp>

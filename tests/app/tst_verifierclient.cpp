@@ -2,24 +2,24 @@
 // and a software device enroll, report, get DPoP-bound tokens and call whoami; the tokens are
 // checked with the verifier's published key. Failures — no server, the wrong pinned CA, the
 // verifier's problems, answers that break the contract — each arrive as their own error.
-#include "checkresult.h"
-#include "dpop.h"
+#include "app/verifierclient.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmidentity.h"
 #include "fakehttpsserver.h"
 #include "fixturehost.h"
-#include "jws.h"
 #include "loopbackport.h"
-#include "jwt.h"
-#include "postureengine.h"
-#include "posturesnapshot.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
-#include "standardcollectors.h"
+#include "posture/checkresult.h"
+#include "posture/postureengine.h"
+#include "posture/posturesnapshot.h"
+#include "posture/standardcollectors.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/jwt.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/rfc3339.h"
 #include "swtpmsimulator.h"
 #include "testdevice.h"
 #include "testverifier.h"
-#include "tpmdevicekey.h"
-#include "tpmidentity.h"
-#include "verifierclient.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -92,7 +92,7 @@ private Q_SLOTS:
         VerifierClient client(m_verifier->url(""), m_verifier->caFile(), key, identity.get());
 
         const auto enrolled = client.enroll(m_verifier->createEnrollmentToken(), "ws-client");
-        QCOMPARE(enrolled.assurance, attestation::Assurance::Tpm);
+        QCOMPARE(enrolled.assurance, protocol::Assurance::Tpm);
         QCOMPARE(client.deviceId(), enrolled.deviceId);
         QCOMPARE(enrolled.pcrs, (std::vector<unsigned>{0, 1, 2, 3, 4, 5, 6, 7}));
         QCOMPARE(enrolled.reportInterval, std::chrono::seconds(900));
@@ -123,7 +123,7 @@ private Q_SLOTS:
         const auto whoami = client.whoami(token.accessToken);
         QCOMPARE(whoami.deviceId, enrolled.deviceId);
         QCOMPARE(whoami.jkt, key.thumbprint());
-        QCOMPARE(whoami.assurance, attestation::Assurance::Tpm);
+        QCOMPARE(whoami.assurance, protocol::Assurance::Tpm);
         QCOMPARE(whoami.tokenExpiresAt,
                  *protocol::fromNumericDate(claims.at("exp").get<long long>()));
         QCOMPARE(client.health().status, std::string("ok"));
@@ -134,11 +134,11 @@ private Q_SLOTS:
 
     void nonCompliantIsAVerdictAndStopsTokens()
     {
-        attestation::SoftwareDeviceKey &key = softwareKey("non-compliant");
+        protocol::SoftwareDeviceKey &key = softwareKey("non-compliant");
         VerifierClient client(m_verifier->url("/"), m_verifier->caFile(), key, nullptr);
         QCOMPARE(client.baseUrl(), m_verifier->url(""));
         const auto enrolled = client.enroll(m_verifier->createEnrollmentToken(), "ws-soft");
-        QCOMPARE(enrolled.assurance, attestation::Assurance::Software);
+        QCOMPARE(enrolled.assurance, protocol::Assurance::Software);
 
         const auto refusedBeforeAnyReport = thrownProblem([&] { client.token(); });
         QCOMPARE(refusedBeforeAnyReport.code, std::string("not_compliant"));
@@ -175,7 +175,7 @@ private Q_SLOTS:
                                          appraisal.nextNonce, appraisal.pcrs);
         QCOMPARE(fixed.verdict, protocol::Verdict::Compliant);
         const auto token = client.token();
-        QCOMPARE(client.whoami(token.accessToken).assurance, attestation::Assurance::Software);
+        QCOMPARE(client.whoami(token.accessToken).assurance, protocol::Assurance::Software);
     }
 
     // The real posture engine over a fixture workstation: what the device collects is what the
@@ -186,7 +186,7 @@ private Q_SLOTS:
         posture::PostureEngine engine(fixture.host, posture::standardCollectors());
         const auto snapshot = engine.collect();
 
-        attestation::SoftwareDeviceKey &key = softwareKey("engine");
+        protocol::SoftwareDeviceKey &key = softwareKey("engine");
         VerifierClient client(m_verifier->url(""), m_verifier->caFile(), key, nullptr);
         client.enroll(m_verifier->createEnrollmentToken(), "debian12");
         const auto nonce = client.nonce();
@@ -208,7 +208,7 @@ private Q_SLOTS:
 
     void verifierProblemsAreVerifierErrors()
     {
-        attestation::SoftwareDeviceKey &key = softwareKey("problems");
+        protocol::SoftwareDeviceKey &key = softwareKey("problems");
         VerifierClient client(m_verifier->url(""), m_verifier->caFile(), key, nullptr);
         try {
             client.enroll("vet1.not-a-token", "ws");
@@ -240,7 +240,7 @@ private Q_SLOTS:
     void softwareKeyRefusedByDefaultPolicy()
     {
         TestVerifier strict; // the default policy: TPM devices only
-        attestation::SoftwareDeviceKey &key = softwareKey("strict");
+        protocol::SoftwareDeviceKey &key = softwareKey("strict");
         VerifierClient client(strict.url(""), strict.caFile(), key, nullptr);
         const auto problem =
             thrownProblem([&] { client.enroll(strict.createEnrollmentToken(), "ws"); });
@@ -250,7 +250,7 @@ private Q_SLOTS:
 
     void closedPortIsUnreachable()
     {
-        attestation::SoftwareDeviceKey &key = softwareKey("unreachable");
+        protocol::SoftwareDeviceKey &key = softwareKey("unreachable");
         const test::ClosedLoopbackPort closed;
         const int port = closed.port();
         const std::string base = "https://127.0.0.1:" + std::to_string(port);
@@ -272,7 +272,7 @@ private Q_SLOTS:
 
     void wrongPinnedCaIsATlsFailure()
     {
-        attestation::SoftwareDeviceKey &key = softwareKey("wrong-ca");
+        protocol::SoftwareDeviceKey &key = softwareKey("wrong-ca");
         const auto otherCa = m_swtpm->caDirectory() / "swtpm-localca-rootca-cert.pem";
         VerifierClient client(m_verifier->url(""), otherCa, key, nullptr);
         try {
@@ -307,7 +307,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, url);
         QFETCH(QString, message);
-        attestation::SoftwareDeviceKey &key = softwareKey("urls");
+        protocol::SoftwareDeviceKey &key = softwareKey("urls");
         try {
             VerifierClient client(url.toStdString(), m_verifier->caFile(), key, nullptr);
             QFAIL("accepted");
@@ -365,7 +365,7 @@ private Q_SLOTS:
         m_fake.setHandler([&](const server::HttpRequest &) {
             return answer(status, contentType.toStdString(), body.toStdString());
         });
-        attestation::SoftwareDeviceKey &key = softwareKey("fake");
+        protocol::SoftwareDeviceKey &key = softwareKey("fake");
         VerifierClient client(m_fake.url(""), m_fake.caFile(), key, nullptr);
         try {
             client.health();
@@ -388,7 +388,7 @@ private Q_SLOTS:
                 response.status = 500;
             return response;
         });
-        attestation::SoftwareDeviceKey &key = softwareKey("fake");
+        protocol::SoftwareDeviceKey &key = softwareKey("fake");
         VerifierClient client(m_fake.url(""), m_fake.caFile(), key, nullptr);
         try {
             client.token();
@@ -410,7 +410,7 @@ private Q_SLOTS:
             return answer(401, "application/problem+json",
                           protocol::makeProblem("invalid_token", "no").toJson().dump());
         });
-        attestation::SoftwareDeviceKey &key = softwareKey("fake");
+        protocol::SoftwareDeviceKey &key = softwareKey("fake");
         VerifierClient client(m_fake.url(""), m_fake.caFile(), key, nullptr);
         QVERIFY_THROWS_EXCEPTION(VerifierError, client.whoami("the.access.token"));
         QCOMPARE(authorization, std::string("DPoP the.access.token"));
@@ -433,11 +433,11 @@ private:
         return std::filesystem::path(m_state.path().toStdString()) / name;
     }
 
-    attestation::SoftwareDeviceKey &softwareKey(const std::string &name)
+    protocol::SoftwareDeviceKey &softwareKey(const std::string &name)
     {
         auto &slot = m_keys[name];
         if (!slot)
-            slot = attestation::SoftwareDeviceKey::create(path(name) / "devicekey.pem");
+            slot = protocol::SoftwareDeviceKey::create(path(name) / "devicekey.pem");
         return *slot;
     }
 
@@ -455,7 +455,7 @@ private:
     std::unique_ptr<SwtpmSimulator> m_swtpm;
     std::unique_ptr<TestVerifier> m_verifier;
     FakeHttpsServer m_fake;
-    std::map<std::string, std::unique_ptr<attestation::SoftwareDeviceKey>> m_keys;
+    std::map<std::string, std::unique_ptr<protocol::SoftwareDeviceKey>> m_keys;
 };
 
 QTEST_GUILESS_MAIN(TestVerifierClient)

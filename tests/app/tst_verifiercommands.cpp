@@ -1,15 +1,15 @@
 // The built vigilctl binary enrolls, reports, gets tokens and calls whoami against the real
 // verifier (in this process, over HTTPS) with a swtpm or a software key: exit statuses, what
 // is printed, what is refused, and the state it leaves.
-#include "datadirectory.h"
-#include "jws.h"
+#include "app/verifiercommands.h"
 #include "loopbackport.h"
-#include "messages.h"
 #include "programrun.h"
-#include "softwaredevicekey.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/messages.h"
+#include "server/admin/datadirectory.h"
 #include "swtpmsimulator.h"
 #include "testverifier.h"
-#include "verifiercommands.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,6 +1,6 @@
 // Runs the real vigilctl binary on this machine.
 #include "fixturehost.h"
-#include "posturesnapshot.h"
+#include "posture/posturesnapshot.h"
 #include "programrun.h"
 
 #include <QtTest>

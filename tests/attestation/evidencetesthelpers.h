@@ -2,8 +2,8 @@
 
 // Shared by the evidence verification tests: expecting an exact EvidenceError.
 
-#include "bytes.h"
-#include "evidenceerror.h"
+#include "attestation/evidenceerror.h"
+#include "core/bytes.h"
 
 #include <QByteArray>
 #include <QTest>

@@ -1,4 +1,4 @@
-#include "attestverifier.h"
+#include "attestation/attestverifier.h"
 #include "evidencetesthelpers.h"
 #include "tpm2tools.h"
 
@@ -8,7 +8,10 @@
 #include <map>
 #include <memory>
 
+using namespace vigil;
 using namespace vigil::attestation;
+using vigil::protocol::QuoteEvidence;
+using vigil::protocol::CertifyEvidence;
 using vigil::attestation::test::errorOf;
 using vigil::attestation::test::toBytes;
 using vigil::test::SwtpmSimulator;

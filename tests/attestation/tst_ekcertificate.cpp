@@ -1,4 +1,4 @@
-#include "ekcertificate.h"
+#include "attestation/ekcertificate.h"
 #include "swtpmsimulator.h"
 #include "tpm2tools.h"
 
@@ -8,6 +8,8 @@
 #include <memory>
 
 using namespace vigil::attestation;
+using vigil::Bytes;
+using vigil::toBytes;
 using vigil::test::SwtpmSimulator;
 using vigil::test::Tpm2Tools;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
-#include "eventlog.h"
-#include "eventlogfile.h"
-#include "eventlogjson.h"
-#include "eventlogreplay.h"
+#include "attestation/eventlog.h"
+#include "attestation/eventlogfile.h"
+#include "attestation/eventlogjson.h"
+#include "attestation/eventlogreplay.h"
 #include "fixturehost.h"
 #include "testprinters.h"
 
@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+using namespace vigil;
 using namespace vigil::attestation;
+using vigil::protocol::PcrValues;
 using nlohmann::json;
 
 Q_DECLARE_METATYPE(EventLogError)
@@ -86,7 +88,7 @@ public:
                             std::uint8_t uintnSize = 2, const Bytes &vendor = {})
     {
         LogBuilder data;
-        data.raw(vigil::attestation::toBytes(std::string_view("Spec ID Event03\0", 16)));
+        data.raw(vigil::toBytes(std::string_view("Spec ID Event03\0", 16)));
         data.u32(0).u8(0).u8(2).u8(0).u8(uintnSize).u32(std::uint32_t(algorithms.size()));
         for (const auto &[id, size] : algorithms)
             data.u16(id).u16(size);
@@ -335,7 +337,7 @@ private Q_SLOTS:
 
         const auto small = parseEventLog(readFixture("small-sha256"));
         QVERIFY(small.ok());
-        QVERIFY(small.log->specId->vendorInfo == vigil::attestation::toBytes("vigil"));
+        QVERIFY(small.log->specId->vendorInfo == vigil::toBytes("vigil"));
         QVERIFY((small.log->algorithms == std::vector<EventLogAlgorithm>{{0x000B, 32}}));
 
         const auto legacy = parseEventLog(readFixture("legacy-sha1"));
@@ -426,7 +428,7 @@ private Q_SLOTS:
         LogBuilder builder;
         builder.specId(sha256Only);
         const Bytes locality =
-            vigil::attestation::toBytes(std::string_view("StartupLocality\0\3", 17));
+            vigil::toBytes(std::string_view("StartupLocality\0\3", 17));
         builder.event(0, evNoAction, {{tpmAlgSha256, 32}}, locality, 0);
         auto parse = parseEventLog(builder.bytes());
         QVERIFY2(parse.ok(), parse.message.c_str());
@@ -450,7 +452,7 @@ private Q_SLOTS:
         LogBuilder odd;
         odd.specId(sha256Only);
         odd.event(0, evNoAction, {{tpmAlgSha256, 32}},
-                  vigil::attestation::toBytes(std::string_view("StartupLocality\0\3\0", 18)), 0);
+                  vigil::toBytes(std::string_view("StartupLocality\0\3\0", 18)), 0);
         parse = parseEventLog(odd.bytes());
         QVERIFY(parse.ok());
         QVERIFY(replaySha256(*parse.log).empty());
@@ -669,7 +671,7 @@ private Q_SLOTS:
 
         LogBuilder garbage;
         garbage.specId(sha256Only).event(0, evSeparator, {{tpmAlgSha256, 32}}, separatorData);
-        garbage.raw(vigil::attestation::toBytes("garbage after the log"));
+        garbage.raw(vigil::toBytes("garbage after the log"));
         row("text after the log", garbage, EventLogError::BadPcrIndex, specEnd + 54, 2);
 
         LogBuilder zeros;
@@ -845,7 +847,7 @@ private Q_SLOTS:
         builder.event(4, evEfiAction, {{tpmAlgSha256, 32}}, {0xFF, 0xFE, 0x80});
         builder.event(0, evSCrtmVersion, {{tpmAlgSha256, 32}}, {0, 0});
         builder.event(4, evSeparator, {{tpmAlgSha256, 32}},
-                      vigil::attestation::toBytes("printable but not a text type"));
+                      vigil::toBytes("printable but not a text type"));
         const auto parse = parseEventLog(builder.bytes());
         QVERIFY(parse.ok());
         const json form = eventLogToJson(*parse.log);

@@ -1,5 +1,5 @@
-#include "evidenceerror.h"
-#include "makecredential.h"
+#include "attestation/evidenceerror.h"
+#include "attestation/makecredential.h"
 #include "swtpmsimulator.h"
 #include "tpm2tools.h"
 
@@ -10,6 +10,9 @@
 #include <tss2/tss2_mu.h>
 
 using namespace vigil::attestation;
+using vigil::Bytes;
+using vigil::toHex;
+using vigil::protocol::CredentialChallenge;
 using vigil::test::SwtpmSimulator;
 using vigil::test::Tpm2Tools;
 

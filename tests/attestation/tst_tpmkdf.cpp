@@ -1,9 +1,10 @@
-#include "tpmkdf.h"
+#include "attestation/tpmkdf.h"
 
 #include <QTest>
 #include <openssl/evp.h>
 #include <stdexcept>
 
+using namespace vigil;
 using namespace vigil::attestation;
 
 namespace {

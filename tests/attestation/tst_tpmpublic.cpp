@@ -1,6 +1,6 @@
+#include "attestation/tpmpublic.h"
 #include "evidencetesthelpers.h"
 #include "tpm2tools.h"
-#include "tpmpublic.h"
 
 #include <QTest>
 #include <memory>
@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+using namespace vigil;
 using namespace vigil::attestation;
 using vigil::attestation::test::errorOf;
 using vigil::attestation::test::toBytes;

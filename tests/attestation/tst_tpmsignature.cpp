@@ -1,12 +1,13 @@
+#include "attestation/tpmpublic.h"
+#include "attestation/tpmsignature.h"
 #include "evidencetesthelpers.h"
 #include "tpm2tools.h"
-#include "tpmpublic.h"
-#include "tpmsignature.h"
 
 #include <QTest>
 #include <memory>
 #include <tss2/tss2_mu.h>
 
+using namespace vigil;
 using namespace vigil::attestation;
 using vigil::attestation::test::errorOf;
 using vigil::attestation::test::toBytes;

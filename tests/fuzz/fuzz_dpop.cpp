@@ -1,5 +1,5 @@
-#include "dpop.h"
-#include "jwk.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/jwk.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const ValidatedDpop result = validator.validate(
                 input, "POST", "https://verifier.example/v1/tokens", now, accessToken, nonce);
             if (attempt == 1 || result.jti.empty() || result.jti.size() > maxDpopJtiLength ||
-                result.jkt != vigil::attestation::jwkThumbprint(result.key))
+                result.jkt != vigil::protocol::jwkThumbprint(result.key))
                 std::abort();
         } catch (const DpopError &) {
             if (attempt == 0)

@@ -1,11 +1,12 @@
-#include "ecdsasignature.h"
+#include "protocol/jose/ecdsasignature.h"
 
 #include <cstdint>
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    using namespace vigil::attestation;
+    using namespace vigil;
+    using namespace vigil::protocol;
     const std::span<const std::uint8_t> input(data, size);
     try {
         // Strict DER has one encoding per value, so anything accepted re-encodes to itself.

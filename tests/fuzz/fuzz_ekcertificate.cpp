@@ -1,6 +1,6 @@
 // EK certificates as clients send them (DER from the TPM's NV index, or PEM): parsing and every
 // field the verifier reads from one. Only EkCertificateException is an expected outcome.
-#include "ekcertificate.h"
+#include "attestation/ekcertificate.h"
 
 #include <cstdint>
 #include <span>

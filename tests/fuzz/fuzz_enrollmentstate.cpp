@@ -1,5 +1,5 @@
-#include "enrollmentstate.h"
-#include "messages.h"
+#include "app/enrollmentstate.h"
+#include "protocol/messages.h"
 
 #include <cstdint>
 #include <cstdlib>

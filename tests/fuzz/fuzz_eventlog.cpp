@@ -1,13 +1,16 @@
-#include "eventlog.h"
-#include "eventlogjson.h"
-#include "eventlogreplay.h"
+#include "attestation/eventlog.h"
+#include "attestation/eventlogjson.h"
+#include "attestation/eventlogreplay.h"
 
 #include <cstdint>
 #include <cstdlib>
 
 namespace {
 
+using namespace vigil;
 using namespace vigil::attestation;
+using namespace vigil::protocol;
+using vigil::Bytes;
 
 void put32(Bytes &out, std::uint32_t v)
 {

@@ -1,5 +1,5 @@
-#include "iptablesrules.h"
-#include "nftruleset.h"
+#include "posture/parsers/iptablesrules.h"
+#include "posture/parsers/nftruleset.h"
 
 #include <cstdint>
 #include <string_view>

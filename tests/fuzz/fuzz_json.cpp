@@ -1,4 +1,4 @@
-#include "strictjson.h"
+#include "protocol/json/strictjson.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "jwk.h"
+#include "protocol/jose/jwk.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -7,7 +7,8 @@
 // DPoP keys reach the verifier as JWKs in attacker-controlled headers.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    using namespace vigil::attestation;
+    using namespace vigil;
+    using namespace vigil::protocol;
     EcPublicKey key;
     try {
         key = parseEcPublicJwk(std::string_view(reinterpret_cast<const char *>(data), size));

@@ -1,5 +1,5 @@
-#include "jws.h"
-#include "jwt.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/jwt.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -12,9 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     using namespace vigil::protocol;
     using namespace std::chrono_literals;
     // The RFC 7515 appendix A.3 key: any valid point will do, verification must just not throw.
-    static const vigil::attestation::EcPublicKey key{
-        *vigil::attestation::base64UrlDecode("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"),
-        *vigil::attestation::base64UrlDecode("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0")};
+    static const vigil::protocol::EcPublicKey key{
+        *vigil::base64UrlDecode("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"),
+        *vigil::base64UrlDecode("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0")};
     static const JwtExpectations expectations{
         "at+jwt", "https://verifier.example", "vigil", 30s, true, 600s};
     static const JwtExpectations permissive{"", {}, {}, 300s, false, {}};

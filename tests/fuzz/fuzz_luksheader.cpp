@@ -1,4 +1,4 @@
-#include "luksheader.h"
+#include "posture/parsers/luksheader.h"
 
 #include <cstdint>
 #include <string_view>

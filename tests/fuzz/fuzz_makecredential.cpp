@@ -1,12 +1,15 @@
 // MakeCredential over an EK public sent by a client (marshalled TPM2B_PUBLIC): every malformed or
 // unsuitable key must end in EvidenceException, never in a crash or an OpenSSL misuse.
-#include "evidenceerror.h"
-#include "makecredential.h"
+#include "attestation/evidenceerror.h"
+#include "attestation/makecredential.h"
 
 #include <cstdint>
 #include <span>
 
+using namespace vigil;
 using namespace vigil::attestation;
+using namespace vigil::protocol;
+using vigil::Bytes;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

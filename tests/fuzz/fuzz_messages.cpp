@@ -1,5 +1,5 @@
-#include "messages.h"
-#include "problem.h"
+#include "protocol/messages.h"
+#include "protocol/problem.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "mountinfo.h"
+#include "posture/parsers/mountinfo.h"
 
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
-#include "packageupdates.h"
-#include "versioncompare.h"
+#include "posture/parsers/packageupdates.h"
+#include "posture/parsers/versioncompare.h"
 
 #include <cstdint>
 #include <string_view>

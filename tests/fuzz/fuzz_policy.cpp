@@ -2,8 +2,8 @@
 // tried as a policy and, when it is a posture snapshot, appraised against the default policy and
 // one with PCR reference values: any exception but PolicyError (from the policy) or
 // std::invalid_argument (from the snapshot's own parser) is a bug, and so is a crash.
-#include "appraisal.h"
-#include "policy.h"
+#include "server/policy/appraisal.h"
+#include "server/policy/policy.h"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     server::Policy strict;
     strict.allowOtherDistributions = false;
-    strict.pcrReferenceValues[7] = {attestation::Bytes(32, 0x07)};
-    attestation::PcrValues pcrs{{0, attestation::Bytes(32, 0)}, {7, attestation::Bytes(20, 7)}};
+    strict.pcrReferenceValues[7] = {vigil::Bytes(32, 0x07)};
+    protocol::PcrValues pcrs{{0, vigil::Bytes(32, 0)}, {7, vigil::Bytes(20, 7)}};
     const auto now = snapshot.collectedAt;
     for (const auto &policy : {server::Policy{}, strict}) {
         const auto verdict = server::appraise(policy, snapshot, &pcrs, "tpm", now);

@@ -1,5 +1,5 @@
-#include "jws.h"
-#include "posturereport.h"
+#include "protocol/jose/jws.h"
+#include "protocol/posturereport.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,9 +1,9 @@
 // The verifier's parsers of TPM blobs from clients: TPMS_ATTEST, TPMT_SIGNATURE and TPM2B_PUBLIC
 // with everything derived from a public area. Each input goes through all of them, so a seed of
 // one kind also probes the others. Only EvidenceException is an expected outcome.
-#include "attestverifier.h"
-#include "tpmpublic.h"
-#include "tpmsignature.h"
+#include "attestation/attestverifier.h"
+#include "attestation/tpmpublic.h"
+#include "attestation/tpmsignature.h"
 
 #include <cstdint>
 #include <span>

@@ -1,5 +1,5 @@
-#include "changewatch.h"
 #include "fixturehost.h"
+#include "posture/host/changewatch.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

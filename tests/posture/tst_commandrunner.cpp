@@ -1,6 +1,6 @@
 // The real ProcessRunner against real programs from coreutils.
-#include "commandrunner.h"
 #include "fixturehost.h"
+#include "posture/host/commandrunner.h"
 
 #include <QElapsedTimer>
 #include <QtTest>

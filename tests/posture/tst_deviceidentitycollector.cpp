@@ -1,5 +1,5 @@
-#include "deviceidentitycollector.h"
 #include "fixturehost.h"
+#include "posture/collectors/deviceidentitycollector.h"
 
 #include <QProcess>
 #include <QTemporaryDir>

@@ -1,5 +1,5 @@
-#include "diskencryptioncollector.h"
 #include "fixturehost.h"
+#include "posture/collectors/diskencryptioncollector.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

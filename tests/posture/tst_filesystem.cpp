@@ -1,5 +1,5 @@
-#include "filesystem.h"
 #include "fixturehost.h"
+#include "posture/host/filesystem.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,5 +1,5 @@
-#include "firewallcollector.h"
 #include "fixturehost.h"
+#include "posture/collectors/firewallcollector.h"
 
 #include <QTemporaryDir>
 #include <QTest>

@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "iptablesrules.h"
+#include "posture/parsers/iptablesrules.h"
 
 #include <QTest>
 #include <fstream>

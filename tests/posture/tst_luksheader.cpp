@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "luksheader.h"
+#include "posture/parsers/luksheader.h"
 
 #include <QCryptographicHash>
 #include <QtTest>

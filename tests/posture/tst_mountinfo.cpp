@@ -1,4 +1,4 @@
-#include "mountinfo.h"
+#include "posture/parsers/mountinfo.h"
 
 #include <QtTest>
 #include <random>

@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "nftruleset.h"
+#include "posture/parsers/nftruleset.h"
 
 #include <QTest>
 #include <fstream>

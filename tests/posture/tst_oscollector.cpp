@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "oscollector.h"
+#include "posture/collectors/oscollector.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,4 +1,4 @@
-#include "osrelease.h"
+#include "posture/parsers/osrelease.h"
 
 #include <QtTest>
 

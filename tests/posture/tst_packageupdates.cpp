@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "packageupdates.h"
+#include "posture/parsers/packageupdates.h"
 
 #include <QtTest>
 #include <fstream>

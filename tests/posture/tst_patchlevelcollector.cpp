@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "patchlevelcollector.h"
+#include "posture/collectors/patchlevelcollector.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -2,7 +2,7 @@
 // treats collectors that are slow, stuck or throwing, which real collectors can't be made to
 // do on demand. Real collectors against fixture hosts are tested in their own suites.
 #include "fixturehost.h"
-#include "postureengine.h"
+#include "posture/postureengine.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>

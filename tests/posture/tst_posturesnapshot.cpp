@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "posturesnapshot.h"
+#include "posture/posturesnapshot.h"
 
 #include <QtTest>
 

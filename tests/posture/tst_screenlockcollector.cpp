@@ -1,6 +1,6 @@
 #include "fixturehost.h"
-#include "screenlockcollector.h"
-#include "screenlocksettings.h"
+#include "posture/collectors/screenlockcollector.h"
+#include "posture/parsers/screenlocksettings.h"
 
 #include <QTemporaryDir>
 #include <QTest>

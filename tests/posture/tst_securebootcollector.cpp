@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "securebootcollector.h"
+#include "posture/collectors/securebootcollector.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

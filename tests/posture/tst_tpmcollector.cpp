@@ -1,5 +1,5 @@
 #include "fixturehost.h"
-#include "tpmcollector.h"
+#include "posture/collectors/tpmcollector.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

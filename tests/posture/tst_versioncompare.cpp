@@ -1,4 +1,4 @@
-#include "versioncompare.h"
+#include "posture/parsers/versioncompare.h"
 
 #include <QtTest>
 

@@ -4,8 +4,8 @@
 // docs/protocol.md quotes), one-member mutations of them, the MessageError they cause, and the
 // pieces of hand-built compact JWSs.
 
-#include "bytes.h"
-#include "problem.h"
+#include "core/bytes.h"
+#include "protocol/problem.h"
 #include "testprinters.h"
 
 #include <QByteArray>
@@ -25,7 +25,7 @@ namespace vigil::protocol::test {
 // base64url of text: one part of a hand-built compact JWS.
 inline std::string enc(std::string_view text)
 {
-    return attestation::base64UrlEncode(attestation::toBytes(text));
+    return base64UrlEncode(toBytes(text));
 }
 
 // A compact serialisation cut at every '.', however many parts it has.

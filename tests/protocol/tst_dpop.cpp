@@ -1,10 +1,10 @@
-#include "dpop.h"
-#include "ecdsasignature.h"
 #include "independentpython.h"
-#include "jwk.h"
-#include "jws.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/ecdsasignature.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/softwaredevicekey.h"
 #include "protocoltesthelpers.h"
-#include "softwaredevicekey.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>
@@ -14,7 +14,9 @@
 #include <memory>
 #include <thread>
 
-using namespace vigil::attestation;
+using vigil::Bytes;
+using vigil::base64UrlEncode;
+using vigil::base64UrlDecode;
 using namespace vigil::protocol;
 using namespace std::chrono_literals;
 using vigil::protocol::test::enc;

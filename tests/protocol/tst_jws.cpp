@@ -1,16 +1,16 @@
-#include "ecdsasignature.h"
 #include "independentpython.h"
-#include "jwk.h"
-#include "jws.h"
+#include "protocol/jose/ecdsasignature.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/softwaredevicekey.h"
 #include "protocoltesthelpers.h"
-#include "softwaredevicekey.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>
 #include <QTest>
 #include <memory>
 
-using namespace vigil::attestation;
+using namespace vigil;
 using namespace vigil::protocol;
 using vigil::protocol::test::enc;
 using vigil::protocol::test::split;

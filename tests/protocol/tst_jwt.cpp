@@ -1,7 +1,7 @@
 #include "independentpython.h"
-#include "jwk.h"
-#include "jwt.h"
-#include "softwaredevicekey.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jwt.h"
+#include "protocol/jose/softwaredevicekey.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>
@@ -11,7 +11,6 @@
 #include <limits>
 #include <memory>
 
-using namespace vigil::attestation;
 using namespace vigil::protocol;
 using namespace std::chrono_literals;
 using vigil::test::runPython;

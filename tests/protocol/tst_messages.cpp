@@ -1,10 +1,10 @@
-#include "dpop.h"
-#include "jwk.h"
-#include "jws.h"
-#include "jwt.h"
-#include "messages.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/jwt.h"
+#include "protocol/messages.h"
+#include "protocol/rfc3339.h"
 #include "protocoltesthelpers.h"
-#include "rfc3339.h"
 
 #include <QTest>
 #include <functional>
@@ -13,9 +13,9 @@
 using namespace vigil::protocol;
 using namespace vigil::protocol::test;
 using nlohmann::json;
-using vigil::attestation::Assurance;
-using vigil::attestation::base64UrlEncode;
-using vigil::attestation::Bytes;
+using vigil::protocol::Assurance;
+using vigil::base64UrlEncode;
+using vigil::Bytes;
 
 namespace {
 
@@ -482,7 +482,7 @@ private Q_SLOTS:
         QCOMPARE(request.hostname, std::string("ws-042"));
         QCOMPARE(request.tpm->ekIntermediates.size(), std::size_t(1));
         QCOMPARE(request.tpm->deviceKeyCertify.signature.size(), std::size_t(24));
-        const auto key = vigil::attestation::parseEcPublicJwk(request.deviceKey);
+        const auto key = vigil::protocol::parseEcPublicJwk(request.deviceKey);
         QCOMPARE(base64UrlEncode(key.x),
                  std::string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"));
 
@@ -529,12 +529,12 @@ private Q_SLOTS:
         const auto whoAmI = WhoAmI::fromJson(fixture("whoami"));
         const auto jwks = Jwks::fromJson(fixture("jwks"));
         const auto token = TokenResponse::fromJson(fixture("token-response"));
-        const std::string jkt = vigil::attestation::jwkThumbprint(
-            vigil::attestation::parseEcPublicJwk(request.deviceKey));
+        const std::string jkt = vigil::protocol::jwkThumbprint(
+            vigil::protocol::parseEcPublicJwk(request.deviceKey));
         QCOMPARE(whoAmI.jkt, jkt);
         QCOMPARE(whoAmI.deviceId, complete.deviceId);
         QCOMPARE(jwks.keys.size(), std::size_t(1));
-        QCOMPARE(jwks.keys[0].kid, vigil::attestation::jwkThumbprint(jwks.keys[0].key));
+        QCOMPARE(jwks.keys[0].kid, vigil::protocol::jwkThumbprint(jwks.keys[0].key));
 
         const Jws report =
             parseJws(ReportRequest::fromJson(fixture("report-request")).report, limits::maxReport);

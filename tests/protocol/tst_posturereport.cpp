@@ -1,18 +1,18 @@
 #include "independentpython.h"
-#include "jwk.h"
-#include "jws.h"
-#include "jwt.h"
-#include "posturereport.h"
-#include "posturesnapshot.h"
+#include "posture/posturesnapshot.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/jwt.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/posturereport.h"
+#include "protocol/rfc3339.h"
 #include "protocoltesthelpers.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
 
 #include <QTemporaryDir>
 #include <QTest>
 #include <memory>
 
-using namespace vigil::attestation;
+using namespace vigil;
 using namespace vigil::protocol;
 using namespace vigil::protocol::test;
 using nlohmann::json;

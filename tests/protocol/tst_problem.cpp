@@ -1,4 +1,4 @@
-#include "problem.h"
+#include "protocol/problem.h"
 #include "protocoltesthelpers.h"
 
 #include <QTest>

@@ -1,5 +1,5 @@
 #include "independentpython.h"
-#include "rfc3339.h"
+#include "protocol/rfc3339.h"
 #include "testprinters.h"
 
 #include <QTest>

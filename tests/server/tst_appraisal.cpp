@@ -1,7 +1,7 @@
-#include "appraisal.h"
 #include "fixturehost.h"
-#include "postureengine.h"
-#include "standardcollectors.h"
+#include "posture/postureengine.h"
+#include "posture/standardcollectors.h"
+#include "server/policy/appraisal.h"
 #include "testprinters.h"
 
 #include <QTest>
@@ -79,7 +79,7 @@ const PolicyCheck *find(const PolicyVerdict &verdict, const std::string &id)
 
 // The one check `id` of appraising `snapshot`; fails the test when it is missing.
 PolicyCheck appraised(const PostureSnapshot &snapshot, const std::string &id,
-                      const Policy &policy = {}, const attestation::PcrValues *pcrs = nullptr,
+                      const Policy &policy = {}, const protocol::PcrValues *pcrs = nullptr,
                       const std::string &assurance = "tpm")
 {
     const auto verdict = appraise(policy, snapshot, pcrs, assurance, now());
@@ -104,9 +104,9 @@ Policy policyWith(const std::function<void(Policy &)> &change)
     return policy;
 }
 
-attestation::Bytes digest(std::uint8_t fill)
+vigil::Bytes digest(std::uint8_t fill)
 {
-    return attestation::Bytes(32, fill);
+    return vigil::Bytes(32, fill);
 }
 
 } // namespace
@@ -760,7 +760,7 @@ private Q_SLOTS:
             "approved one. If the change was intended (an update), an administrator adds the new "
             "PCR values to the policy; otherwise restore the approved boot components.";
 
-        attestation::PcrValues values;
+        protocol::PcrValues values;
         for (unsigned i = 0; i < 8; ++i)
             values[i] = digest(std::uint8_t(i));
         values[0] = digest(0xa0);
@@ -781,7 +781,7 @@ private Q_SLOTS:
         QCOMPARE(check.remediation, remediation);
 
         values.erase(0);
-        values[7] = attestation::Bytes(20, 0x70); // SHA-1 sized
+        values[7] = vigil::Bytes(20, 0x70); // SHA-1 sized
         check = appraised(snapshot, "pcrs", policy, &values);
         QVERIFY(!check.pass);
         QCOMPARE(check.summary, std::string("Boot measurements differ from the policy's: PCR 0 "

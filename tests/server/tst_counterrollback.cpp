@@ -1,7 +1,7 @@
 // The no-rollback rule for TPM clock state between two accepted quotes from one AK. The AK lives
 // under the owner hierarchy, so resetCount and restartCount carry a per-key offset and may sit
 // anywhere in 0..2^32-1: only their differences (mod 2^32) mean anything.
-#include "reporthandler.h"
+#include "server/api/reporthandler.h"
 #include "testprinters.h"
 
 #include <QTest>

@@ -1,9 +1,9 @@
-#include "datadirectory.h"
 #include "httpsclient.h"
 #include "independentpython.h"
 #include "programrun.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/rfc3339.h"
+#include "server/admin/datadirectory.h"
 
 #include <QProcess>
 #include <QRegularExpression>
@@ -249,7 +249,7 @@ private Q_SLOTS:
                                 }));
         QVERIFY(readAll(dir / "ek-cas" / "README.txt").contains("*.pem, *.crt, *.cer or *.der"));
         // The token key is a software key file the verifier can load as it is.
-        QCOMPARE(vigil::attestation::SoftwareDeviceKey::load(dir / "token-signing-key.pem")
+        QCOMPARE(vigil::protocol::SoftwareDeviceKey::load(dir / "token-signing-key.pem")
                      ->publicKey()
                      .x.size(),
                  std::size_t(32));

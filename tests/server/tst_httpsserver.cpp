@@ -1,12 +1,12 @@
 // HttpsServer on its own, with a trivial handler: TLS versions (against the openssl CLI), the
 // body limit, keep-alive, the read timeout against a client that stalls mid-request, handler
 // failures, and the constructor's errors.
-#include "datadirectory.h"
 #include "httpsclient.h"
-#include "httpsserver.h"
 #include "independentpython.h"
 #include "rawtlsconnection.h"
-#include "tlscredentials.h"
+#include "server/admin/datadirectory.h"
+#include "server/http/httpsserver.h"
+#include "server/tls/tlscredentials.h"
 
 #include <QElapsedTimer>
 #include <QProcess>

@@ -1,4 +1,4 @@
-#include "logline.h"
+#include "server/logline.h"
 
 #include <QProcess>
 #include <QTest>

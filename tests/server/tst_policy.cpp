@@ -1,5 +1,5 @@
 #include "independentpython.h"
-#include "policy.h"
+#include "server/policy/policy.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>
@@ -7,7 +7,7 @@
 #include <fstream>
 
 using namespace vigil::server;
-using vigil::attestation::Bytes;
+using vigil::Bytes;
 using vigil::test::thrownMessage;
 
 namespace {
@@ -143,7 +143,7 @@ private Q_SLOTS:
         QCOMPARE(policy.maxScreenLockIdleSeconds, std::nullopt);
         QVERIFY(!policy.requireSecureBoot);
         QVERIFY((policy.quotePcrs == std::vector<unsigned>{0, 7, 14}));
-        const Bytes pcr7 = *vigil::attestation::fromHex(pcr7Hex);
+        const Bytes pcr7 = *vigil::fromHex(pcr7Hex);
         QCOMPARE(policy.pcrReferenceValues.size(), std::size_t(2));
         QVERIFY((policy.pcrReferenceValues.at(7) == std::vector<Bytes>{pcr7, Bytes(32, 0)}));
         QVERIFY((policy.pcrReferenceValues.at(14) == std::vector<Bytes>{pcr7}));

@@ -1,5 +1,5 @@
 #include "independentpython.h"
-#include "policystore.h"
+#include "server/policy/policystore.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>

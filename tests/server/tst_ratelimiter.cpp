@@ -1,12 +1,12 @@
 // RateLimiter: per-key token buckets at exact instants (the limiter takes `now`, so no test
 // sleeps), and the Retry-After header the verifier derives from its answer.
 #include "manualclock.h"
-#include "policy.h"
-#include "policystore.h"
-#include "ratelimiter.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
-#include "verifierservice.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "server/api/ratelimiter.h"
+#include "server/api/verifierservice.h"
+#include "server/policy/policy.h"
+#include "server/policy/policystore.h"
+#include "server/storage/sqlitestorage.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -181,7 +181,7 @@ private Q_SLOTS:
         const std::filesystem::path base = dir.path().toStdString();
         auto storage = SqliteStorage::open(base / "verifier.db");
         PolicyStore policies{Policy{}};
-        auto tokenKey = vigil::attestation::SoftwareDeviceKey::create(base / "token-key.pem");
+        auto tokenKey = vigil::protocol::SoftwareDeviceKey::create(base / "token-key.pem");
         vigil::test::ManualClock clock(std::chrono::system_clock::now());
         VerifierOptions options;
         options.publicUrl = "https://verifier.test";

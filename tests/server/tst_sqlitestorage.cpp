@@ -1,5 +1,5 @@
 #include "independentpython.h"
-#include "sqlitestorage.h"
+#include "server/storage/sqlitestorage.h"
 #include "testprinters.h"
 
 #include <QTemporaryDir>
@@ -15,7 +15,9 @@
 #include <thread>
 #include <unistd.h>
 
+using vigil::Bytes;
 using namespace vigil::server;
+
 using vigil::test::thrownMessage;
 
 namespace QTest {
@@ -34,7 +36,7 @@ template <> inline char *toString(const NonceUse &use)
 
 template <> inline char *toString(const Bytes &bytes)
 {
-    return qstrdup(("0x" + vigil::attestation::toHex(bytes)).c_str());
+    return qstrdup(("0x" + vigil::toHex(bytes)).c_str());
 }
 
 } // namespace QTest

@@ -1,11 +1,11 @@
 // TlsCertificateReloader against a real data directory and a serving HttpsServer: a renewal is
 // presented from the next handshake, and a tls.pem that cannot be presented (garbled, from
 // another CA, for another key) leaves the current certificate in place with one warning.
-#include "datadirectory.h"
 #include "httpsclient.h"
-#include "httpsserver.h"
 #include "manualclock.h"
-#include "tlscertificatereloader.h"
+#include "server/admin/datadirectory.h"
+#include "server/http/httpsserver.h"
+#include "server/tls/tlscertificatereloader.h"
 
 #include <QRegularExpression>
 #include <QTemporaryDir>

@@ -1,10 +1,10 @@
 // TlsCredentials::load on real files: a data directory's pair, a chain with an intermediate, and
 // each way a file can be unusable, with the message that names it.
-#include "certificatefingerprint.h"
-#include "datadirectory.h"
+#include "core/certificatefingerprint.h"
 #include "independentpython.h"
 #include "programrun.h"
-#include "tlscredentials.h"
+#include "server/admin/datadirectory.h"
+#include "server/tls/tlscredentials.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -47,7 +47,7 @@ private Q_SLOTS:
     {
         const auto credentials = TlsCredentials::load(m_certificate, m_key);
         QVERIFY(credentials && credentials->certificate());
-        QCOMPARE(vigil::attestation::certificateFingerprint(credentials->certificate()),
+        QCOMPARE(vigil::certificateFingerprint(credentials->certificate()),
                  certificateFingerprint(m_certificate));
     }
 

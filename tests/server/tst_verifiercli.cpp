@@ -1,8 +1,8 @@
 // Runs the real vigil-verifier binary: its usage errors, the administrative commands on a data
 // directory, and `serve` end to end over pinned HTTPS.
-#include "admincommands.h"
 #include "httpsclient.h"
 #include "programrun.h"
+#include "server/admin/admincommands.h"
 #include "testprinters.h"
 
 #include <QDateTime>

@@ -1,7 +1,7 @@
 #include "fakehttpsserver.h"
 
-#include "datadirectory.h"
-#include "httpsserver.h"
+#include "server/admin/datadirectory.h"
+#include "server/http/httpsserver.h"
 
 #include <stdexcept>
 

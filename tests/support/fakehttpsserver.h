@@ -1,6 +1,6 @@
 #pragma once
 
-#include "httpmessage.h"
+#include "server/http/httpmessage.h"
 
 #include <QTemporaryDir>
 #include <atomic>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "commandrunner.h"
+#include "posture/host/commandrunner.h"
 
 #include <filesystem>
 #include <map>

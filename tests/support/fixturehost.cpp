@@ -62,7 +62,7 @@ void writeFile(const std::filesystem::path &root, const std::string &path,
 
 } // namespace vigil::test
 
-#include "collector.h"
+#include "posture/collector.h"
 
 namespace vigil::test {
 

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "fixturecommandrunner.h"
-#include "host.h"
 #include "manualclock.h"
+#include "posture/host/host.h"
 #include "testprinters.h"
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 #include "httpsclient.h"
 
-#include "certificatefingerprint.h"
+#include "core/certificatefingerprint.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -236,7 +236,7 @@ std::string presentedCertificateFingerprint(int port)
     X509 *certificate = SSL_get0_peer_certificate(tls.get());
     if (certificate == nullptr)
         throw std::runtime_error("port " + std::to_string(port) + " presented no certificate");
-    std::string fingerprint = attestation::certificateFingerprint(certificate);
+    std::string fingerprint = certificateFingerprint(certificate);
     SSL_shutdown(tls.get());
     return fingerprint;
 }

@@ -1,13 +1,13 @@
 #pragma once
 
-#include "clock.h"
+#include "core/clock.h"
 
 #include <atomic>
 
 namespace vigil::test {
 
 // A clock that stands still until a test moves it.
-class ManualClock final : public posture::Clock
+class ManualClock final : public Clock
 {
 public:
     explicit ManualClock(std::chrono::system_clock::time_point start) : m_now(start) {}

@@ -1,23 +1,21 @@
 #include "testdevice.h"
 
-#include "checkresult.h"
-#include "dpop.h"
-#include "endorsementkey.h"
-#include "messages.h"
-#include "posturereport.h"
-#include "posturesnapshot.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
+#include "attestation/tpm/endorsementkey.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "posture/checkresult.h"
+#include "posture/posturesnapshot.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/messages.h"
+#include "protocol/posturereport.h"
+#include "protocol/rfc3339.h"
 #include "swtpmsimulator.h"
-#include "tpmdevicekey.h"
-#include "tpmidentity.h"
 
 #include <openssl/sha.h>
 #include <stdexcept>
 
 namespace vigil::test {
-
-using attestation::Bytes;
 
 namespace {
 
@@ -44,7 +42,7 @@ std::unique_ptr<TestDevice> TestDevice::software(const std::filesystem::path &st
 {
     std::unique_ptr<TestDevice> device(new TestDevice);
     device->m_now = std::move(now);
-    device->m_key = attestation::SoftwareDeviceKey::create(stateDirectory / "devicekey.pem");
+    device->m_key = protocol::SoftwareDeviceKey::create(stateDirectory / "devicekey.pem");
     return device;
 }
 
@@ -148,7 +146,7 @@ std::string TestDevice::report(const std::string &deviceId, const std::string &n
     report.swversion = "0.1.0";
     report.posture = posture ? *posture : compliantPosture();
     if (m_identity) {
-        const auto nonceBytes = attestation::base64UrlDecode(nonce);
+        const auto nonceBytes = base64UrlDecode(nonce);
         if (!nonceBytes)
             throw std::invalid_argument("the nonce is not base64url");
         report.tpm = protocol::TpmClaims{m_identity->quote(*nonceBytes, pcrs), std::nullopt};

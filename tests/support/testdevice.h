@@ -1,9 +1,9 @@
 #pragma once
 
-#include "bytes.h"
-#include "devicekey.h"
-#include "evidence.h"
+#include "core/bytes.h"
 #include "httpsclient.h"
+#include "protocol/evidence.h"
+#include "protocol/jose/devicekey.h"
 
 #include <chrono>
 #include <filesystem>
@@ -47,7 +47,7 @@ public:
                                            const std::filesystem::path &stateDirectory, Now now);
     ~TestDevice();
 
-    attestation::DeviceKey &key() { return *m_key; }
+    protocol::DeviceKey &key() { return *m_key; }
     attestation::TpmIdentity *identity() { return m_identity.get(); }
     std::chrono::system_clock::time_point now() const { return m_now(); }
 
@@ -79,7 +79,7 @@ private:
     TestDevice() = default;
 
     Now m_now;
-    std::unique_ptr<attestation::DeviceKey> m_key;
+    std::unique_ptr<protocol::DeviceKey> m_key;
     std::shared_ptr<attestation::Tpm> m_tpm;
     std::shared_ptr<attestation::TpmIdentity> m_identity;
     std::string m_enrollmentToken;

@@ -2,7 +2,7 @@
 
 // Lets QCOMPARE print Vigil's and the standard library's types when a comparison fails.
 
-#include "checkresult.h"
+#include "posture/checkresult.h"
 
 #include <QtTest>
 #include <nlohmann/json.hpp>

@@ -1,13 +1,13 @@
 #include "testverifier.h"
 
-#include "admincommands.h"
-#include "datadirectory.h"
-#include "httpsserver.h"
-#include "policy.h"
-#include "policystore.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
-#include "verifierservice.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "server/admin/admincommands.h"
+#include "server/admin/datadirectory.h"
+#include "server/api/verifierservice.h"
+#include "server/http/httpsserver.h"
+#include "server/policy/policy.h"
+#include "server/policy/policystore.h"
+#include "server/storage/sqlitestorage.h"
 
 #include <QTest>
 #include <fstream>
@@ -73,7 +73,7 @@ void TestVerifier::start(const std::string &policyJson, const std::filesystem::p
     m_policies = std::make_unique<server::PolicyStore>(
         data.policy(), [this](const std::shared_ptr<const server::Policy> &) { ++m_reloads; },
         [](const std::string &error) { qWarning("policy rejected: %s", error.c_str()); });
-    m_tokenKey = attestation::SoftwareDeviceKey::load(data.tokenSigningKey());
+    m_tokenKey = protocol::SoftwareDeviceKey::load(data.tokenSigningKey());
 
     server::HttpsServerOptions https;
     https.port = 0;

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-namespace vigil::attestation {
+namespace vigil::protocol {
 class SoftwareDeviceKey;
 }
 namespace vigil::server {
@@ -41,7 +41,7 @@ public:
     const std::filesystem::path &dataDirectory() const { return m_dataDirectory; }
     server::SqliteStorage &storage() { return *m_storage; }
     ManualClock &clock() { return m_clock; }
-    attestation::SoftwareDeviceKey &tokenKey() { return *m_tokenKey; }
+    protocol::SoftwareDeviceKey &tokenKey() { return *m_tokenKey; }
     // Replaces policy.json (atomically) and waits until the verifier has reloaded it.
     void setPolicy(const std::string &policyJson);
     // A single-use enrollment token valid for a day from the verifier's clock.
@@ -57,7 +57,7 @@ private:
     ManualClock m_clock;
     std::unique_ptr<server::SqliteStorage> m_storage;
     std::unique_ptr<server::PolicyStore> m_policies;
-    std::unique_ptr<attestation::SoftwareDeviceKey> m_tokenKey;
+    std::unique_ptr<protocol::SoftwareDeviceKey> m_tokenKey;
     std::unique_ptr<server::VerifierService> m_service;
     std::unique_ptr<server::HttpsServer> m_server;
     std::thread m_thread;

@@ -1,12 +1,14 @@
-#include "devicekeyloader.h"
-#include "ecdsasignature.h"
+#include "attestation/tpm/devicekeyloader.h"
+#include "attestation/tpm/tpmerror.h"
+#include "protocol/jose/ecdsasignature.h"
 #include "swtpmsimulator.h"
-#include "tpmerror.h"
 
 #include <QTest>
 #include <sys/stat.h>
 
 using namespace vigil::attestation;
+using namespace vigil::protocol;
+using vigil::Bytes;
 using vigil::test::SwtpmSimulator;
 
 namespace {

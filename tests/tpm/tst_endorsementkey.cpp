@@ -1,8 +1,8 @@
-#include "ekcertificate.h"
-#include "endorsementkey.h"
+#include "attestation/ekcertificate.h"
+#include "attestation/tpm/endorsementkey.h"
+#include "attestation/tpm/tpmerror.h"
 #include "swtpmsimulator.h"
 #include "tpm2tools.h"
-#include "tpmerror.h"
 
 #include <QTest>
 #include <chrono>

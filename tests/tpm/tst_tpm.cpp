@@ -1,7 +1,7 @@
+#include "attestation/tpm/tpm.h"
+#include "attestation/tpm/tpmerror.h"
 #include "swtpmsimulator.h"
-#include "tpm.h"
 #include "tpm2tools.h"
-#include "tpmerror.h"
 
 #include <QTest>
 #include <fstream>
@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 using namespace vigil::attestation;
+using vigil::Bytes;
+using vigil::toHex;
+using vigil::protocol::QuoteEvidence;
+using vigil::protocol::PcrValues;
 using vigil::test::SwtpmSimulator;
 using vigil::test::Tpm2Tools;
 

@@ -1,18 +1,20 @@
-#include "attestverifier.h"
-#include "ecdsasignature.h"
-#include "makecredential.h"
+#include "attestation/attestverifier.h"
+#include "attestation/makecredential.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "attestation/tpmpublic.h"
+#include "protocol/jose/ecdsasignature.h"
 #include "swtpmsimulator.h"
-#include "tpmdevicekey.h"
-#include "tpmerror.h"
-#include "tpmidentity.h"
-#include "tpmpublic.h"
 
 #include <QTest>
 #include <fstream>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+using namespace vigil;
 using namespace vigil::attestation;
+using namespace vigil::protocol;
 using vigil::test::SwtpmSimulator;
 
 namespace {

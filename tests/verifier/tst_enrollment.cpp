@@ -2,20 +2,20 @@
 // enrollment token's life (single and counted uses, expiry, revocation), every piece of TPM
 // evidence spoiled in turn, DPoP on both enrollment endpoints, the one-attempt activation, the
 // policy's assurance levels and malformed bodies — each refusal checked for its exact problem.
-#include "admincommands.h"
-#include "bytes.h"
-#include "dpop.h"
-#include "endorsementkey.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
+#include "attestation/tpm/endorsementkey.h"
+#include "attestation/tpm/tpm.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "core/bytes.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/rfc3339.h"
+#include "server/admin/admincommands.h"
+#include "server/api/verifierservice.h"
+#include "server/storage/sqlitestorage.h"
 #include "swtpmsimulator.h"
 #include "testdevice.h"
 #include "testprinters.h"
 #include "testverifier.h"
-#include "tpm.h"
-#include "tpmidentity.h"
-#include "verifierservice.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,7 +26,7 @@
 
 using namespace vigil::test;
 using nlohmann::json;
-using vigil::attestation::Bytes;
+using vigil::Bytes;
 using namespace std::chrono_literals;
 
 namespace {
@@ -47,7 +47,7 @@ Bytes sha256(const std::string &text)
 
 Bytes decoded(const json &value)
 {
-    const auto bytes = vigil::attestation::base64UrlDecode(value.get<std::string>());
+    const auto bytes = vigil::base64UrlDecode(value.get<std::string>());
     if (!bytes)
         throw std::invalid_argument("not base64url: " + value.dump());
     return *bytes;
@@ -55,7 +55,7 @@ Bytes decoded(const json &value)
 
 std::string encoded(const Bytes &bytes)
 {
-    return vigil::attestation::base64UrlEncode(bytes);
+    return vigil::base64UrlEncode(bytes);
 }
 
 // The member at pointer (base64url) with one byte changed by change.
@@ -127,7 +127,7 @@ private Q_SLOTS:
         m_verifier =
             std::make_unique<TestVerifier>(std::string(), m_swtpm->caDirectory(), options());
         m_client = std::make_unique<HttpsClient>(m_verifier->caFile());
-        m_stranger = vigil::attestation::SoftwareDeviceKey::create(
+        m_stranger = vigil::protocol::SoftwareDeviceKey::create(
             m_state.filePath(QStringLiteral("stranger.pem")).toStdString());
     }
 
@@ -782,7 +782,7 @@ private:
         return m_verifier->url("/v1/enrollments/" + enrollmentId + "/activation");
     }
 
-    std::string dpopHeader(vigil::attestation::DeviceKey &key, const std::string &url)
+    std::string dpopHeader(vigil::protocol::DeviceKey &key, const std::string &url)
     {
         vigil::protocol::DpopProofRequest proof;
         proof.htm = "POST";
@@ -792,12 +792,12 @@ private:
     }
 
     HttpResponse postJson(const std::string &url, const json &request,
-                          vigil::attestation::DeviceKey &signer)
+                          vigil::protocol::DeviceKey &signer)
     {
         return m_client->postJson(url, request.dump(), {dpopHeader(signer, url)});
     }
 
-    HttpResponse postEnrollment(vigil::attestation::DeviceKey &signer, const json &request)
+    HttpResponse postEnrollment(vigil::protocol::DeviceKey &signer, const json &request)
     {
         return postJson(enrollmentUrl(), request, signer);
     }
@@ -832,7 +832,7 @@ private:
     std::unique_ptr<SwtpmSimulator> m_otherSwtpm;
     std::unique_ptr<TestVerifier> m_verifier;
     std::unique_ptr<HttpsClient> m_client;
-    std::unique_ptr<vigil::attestation::SoftwareDeviceKey> m_stranger;
+    std::unique_ptr<vigil::protocol::SoftwareDeviceKey> m_stranger;
 };
 
 QTEST_GUILESS_MAIN(TestEnrollment)

@@ -2,21 +2,21 @@
 // report get back, and every way a report is refused — signature, device, nonce, time, TPM
 // evidence, counters, body, rate — each with its exact problem and, for a known device, its
 // audit row.
-#include "attestverifier.h"
-#include "bytes.h"
-#include "checkresult.h"
-#include "jws.h"
-#include "messages.h"
-#include "posturereport.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
+#include "attestation/attestverifier.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "core/bytes.h"
+#include "posture/checkresult.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/messages.h"
+#include "protocol/posturereport.h"
+#include "protocol/rfc3339.h"
+#include "server/api/verifierservice.h"
+#include "server/storage/sqlitestorage.h"
 #include "swtpmsimulator.h"
 #include "testdevice.h"
 #include "testprinters.h"
 #include "testverifier.h"
-#include "tpmidentity.h"
-#include "verifierservice.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -25,7 +25,7 @@
 
 using namespace vigil::test;
 using nlohmann::json;
-using vigil::attestation::Bytes;
+using vigil::Bytes;
 namespace protocol = vigil::protocol;
 namespace server = vigil::server;
 
@@ -155,7 +155,7 @@ private Q_SLOTS:
         QCOMPARE(appraisal.at("pcrs").get<std::vector<unsigned>>(), policyPcrs);
         const std::string nextNonce = appraisal.at("next_nonce");
         QVERIFY(nextNonce != nonce);
-        QCOMPARE(vigil::attestation::base64UrlDecode(nextNonce)->size(), std::size_t(32));
+        QCOMPARE(vigil::base64UrlDecode(nextNonce)->size(), std::size_t(32));
 
         const auto device = m_verifier->storage().device(m_tpmId);
         QVERIFY(device);
@@ -238,13 +238,13 @@ private Q_SLOTS:
 
         // Turn the failing check into a pass, keeping the header and signature.
         const auto parts = split(genuine);
-        json claims = json::parse(*vigil::attestation::base64UrlDecode(parts[1]));
+        json claims = json::parse(*vigil::base64UrlDecode(parts[1]));
         claims["posture"]["checks"]["disk_encryption"] =
             vigil::posture::CheckResult::pass("disk_encryption", "/ on LUKS2").toJson();
         const std::string payload = claims.dump();
         const std::string tampered =
             parts[0] + "." +
-            vigil::attestation::base64UrlEncode(Bytes(payload.begin(), payload.end())) + "." +
+            vigil::base64UrlEncode(Bytes(payload.begin(), payload.end())) + "." +
             parts[2];
 
         const int before = auditCount(m_tpmId);
@@ -261,7 +261,7 @@ private Q_SLOTS:
 
     void reportSignedByAnotherKeyIsInvalid()
     {
-        auto intruder = vigil::attestation::SoftwareDeviceKey::create(statePath("intruder.pem"));
+        auto intruder = vigil::protocol::SoftwareDeviceKey::create(statePath("intruder.pem"));
         auto report = tpmReport(freshNonce(*m_tpm));
         report.ueid = protocol::ueidForKey(intruder->publicKey());
         const std::string forged = protocol::signPostureReport(report, m_tpmId, *intruder);
@@ -480,9 +480,9 @@ private Q_SLOTS:
 
         // Signed by the device but naming another key as its UEID.
         auto otherUeid = claims;
-        const auto other = vigil::attestation::SoftwareDeviceKey::create(statePath("ueid.pem"));
+        const auto other = vigil::protocol::SoftwareDeviceKey::create(statePath("ueid.pem"));
         const Bytes ueid = protocol::ueidForKey(other->publicKey());
-        otherUeid["ueid"] = vigil::attestation::base64UrlEncode(ueid);
+        otherUeid["ueid"] = vigil::base64UrlEncode(ueid);
         CHECK(checkProblem(send(signClaims(otherUeid)), 400, "invalid_report", "/ueid", {},
                            "not the UEID of the enrolled device key"));
         CHECK(checkAudited(m_tpmId, before + 1, "invalid_report"));
@@ -504,10 +504,10 @@ private Q_SLOTS:
     void quoteByAnotherAkIsRejected()
     {
         const std::string nonce = freshNonce(*m_tpm);
-        const auto nonceBytes = *vigil::attestation::base64UrlDecode(nonce);
+        const auto nonceBytes = *vigil::base64UrlDecode(nonce);
         // The swtpm holds one identity at a time (3 transient slots, 2 per identity).
         m_tpm.reset();
-        vigil::attestation::QuoteEvidence foreign;
+        vigil::protocol::QuoteEvidence foreign;
         {
             auto &clock = m_verifier->clock();
             auto other =
@@ -538,7 +538,7 @@ private Q_SLOTS:
 
         // The nonce got its one answer: the genuine quote cannot use it any more.
         report.tpm->quote = m_tpm->identity()->quote(
-            *vigil::attestation::base64UrlDecode(report.nonce), policyPcrs);
+            *vigil::base64UrlDecode(report.nonce), policyPcrs);
         CHECK(checkProblem(send(sign(report)), 400, "invalid_nonce", "/eat_nonce", {},
                            "already used"));
     }
@@ -614,7 +614,7 @@ private Q_SLOTS:
         const std::string nonce = freshNonce(*m_software);
         protocol::PostureReport report = softwareReport(nonce);
         report.tpm = protocol::TpmClaims{
-            m_tpm->identity()->quote(*vigil::attestation::base64UrlDecode(nonce), policyPcrs),
+            m_tpm->identity()->quote(*vigil::base64UrlDecode(nonce), policyPcrs),
             std::nullopt};
         const int before = auditCount(m_softwareId);
         CHECK(
@@ -626,7 +626,7 @@ private Q_SLOTS:
     void pcrOutsideTheReferenceValuesIsNonCompliant()
     {
         const auto report = tpmReport(freshNonce(*m_tpm));
-        const std::string pcr0 = vigil::attestation::toHex(report.tpm->quote.pcrs.at(0));
+        const std::string pcr0 = vigil::toHex(report.tpm->quote.pcrs.at(0));
         const std::string zeros(64, '0');
         // A value PCR 0 does not have: on this swtpm it is all zeros (nothing measures a boot),
         // so 64 zeros would be the one value that matches.
@@ -838,7 +838,7 @@ private Q_SLOTS:
         const json enrolled =
             device->enroll(client, verifier.url(""), verifier.createEnrollmentToken());
         const std::string id = enrolled.at("device_id");
-        auto intruder = vigil::attestation::SoftwareDeviceKey::create(statePath("forger.pem"));
+        auto intruder = vigil::protocol::SoftwareDeviceKey::create(statePath("forger.pem"));
 
         // The device's claims, signed by another key under the given kid.
         const auto forgery = [&](const std::string &kid) {
@@ -930,7 +930,7 @@ private:
         protocol::PostureReport report = softwareReport(nonce, posture);
         report.ueid = protocol::ueidForKey(m_tpm->key().publicKey());
         report.tpm = protocol::TpmClaims{
-            m_tpm->identity()->quote(*vigil::attestation::base64UrlDecode(nonce), pcrs),
+            m_tpm->identity()->quote(*vigil::base64UrlDecode(nonce), pcrs),
             std::nullopt};
         return report;
     }

@@ -2,18 +2,18 @@
 // issued only to compliant, fresh, unrevoked devices the policy accepts; the JWKS; and the
 // protected resource /v1/whoami with every way a token or proof can be wrong. Tokens and proofs
 // are cross-checked with jwcrypto in both directions.
-#include "dpop.h"
 #include "independentpython.h"
-#include "jwk.h"
-#include "jws.h"
-#include "rfc3339.h"
-#include "softwaredevicekey.h"
-#include "sqlitestorage.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/softwaredevicekey.h"
+#include "protocol/rfc3339.h"
+#include "server/api/verifierservice.h"
+#include "server/storage/sqlitestorage.h"
 #include "swtpmsimulator.h"
 #include "testdevice.h"
 #include "testprinters.h"
 #include "testverifier.h"
-#include "verifierservice.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -203,7 +203,7 @@ private Q_SLOTS:
             jws.header,
             (json{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", jwks.at("keys").at(0).at("kid")}}));
         const auto key =
-            attestation::parseEcPublicJwk(std::string_view(jwks.at("keys").at(0).dump()));
+            protocol::parseEcPublicJwk(std::string_view(jwks.at("keys").at(0).dump()));
         QVERIFY(protocol::verifyJws(jws, key));
 
         const json claims = json::parse(jws.payload);
@@ -220,7 +220,7 @@ private Q_SLOTS:
         QCOMPARE(claims.at("appraisal_id"), device->lastAppraisalId);
         // 16 random bytes, and a new one each time.
         const std::string jti = claims.at("jti");
-        QCOMPARE(attestation::base64UrlDecode(jti).value_or(attestation::Bytes{}).size(),
+        QCOMPARE(vigil::base64UrlDecode(jti).value_or(vigil::Bytes{}).size(),
                  std::size_t(16));
         const auto again =
             protocol::parseJws(body(requestToken(*m_tpm)).at("access_token").get<std::string>());
@@ -345,7 +345,7 @@ private Q_SLOTS:
         proof.htu = whoamiUrl();
         proof.iat = m_verifier->clock().now();
         proof.accessToken = accessToken;
-        attestation::DeviceKey &prover = name == "impersonation" ? otherKey() : m_tpm->key();
+        protocol::DeviceKey &prover = name == "impersonation" ? otherKey() : m_tpm->key();
         const auto response =
             whoami(accessToken, {"DPoP: " + protocol::createDpopProof(prover, proof)});
         if (status == 200) {
@@ -699,14 +699,14 @@ private Q_SLOTS:
             json claims = claimsOf(token);
             claims["sub"] = "00000000-0000-4000-8000-000000000000";
             tampered = token.substr(0, firstDot + 1) +
-                       attestation::base64UrlEncode(attestation::toBytes(claims.dump())) +
+                       vigil::base64UrlEncode(vigil::toBytes(claims.dump())) +
                        token.substr(secondDot);
         } else if (part == QStringLiteral("signature")) {
             tampered = token;
             char &c = tampered[secondDot + 10];
             c = c == 'A' ? 'B' : 'A';
         } else {
-            tampered = attestation::base64UrlEncode(attestation::toBytes(
+            tampered = vigil::base64UrlEncode(vigil::toBytes(
                            json{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", "another"}}.dump())) +
                        token.substr(firstDot);
         }
@@ -924,10 +924,10 @@ private:
         return json::parse(protocol::parseJws(token).payload);
     }
 
-    attestation::DeviceKey &otherKey()
+    protocol::DeviceKey &otherKey()
     {
         if (!m_otherKey)
-            m_otherKey = attestation::SoftwareDeviceKey::create(path("other-key.pem"));
+            m_otherKey = protocol::SoftwareDeviceKey::create(path("other-key.pem"));
         return *m_otherKey;
     }
 
@@ -937,7 +937,7 @@ private:
     std::unique_ptr<HttpsClient> m_client;
     std::unique_ptr<TestDevice> m_tpm;
     std::string m_tpmId;
-    std::unique_ptr<attestation::SoftwareDeviceKey> m_otherKey;
+    std::unique_ptr<protocol::SoftwareDeviceKey> m_otherKey;
     bool m_policyChanged = false;
 };
 

@@ -1,0 +1,40 @@
+#include "core/filedescriptor.h"
+
+#include <cerrno>
+#include <system_error>
+#include <unistd.h>
+
+namespace vigil {
+
+FileDescriptor::~FileDescriptor()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+int FileDescriptor::close()
+{
+    const int result = ::close(m_fd);
+    m_fd = -1;
+    return result;
+}
+
+std::string readUpTo(int fd, std::size_t maxBytes)
+{
+    std::string contents(maxBytes + 1, '\0');
+    std::size_t total = 0;
+    while (total < contents.size()) {
+        const ssize_t got = ::read(fd, contents.data() + total, contents.size() - total);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            throw std::system_error(errno, std::generic_category());
+        if (got == 0)
+            break;
+        total += static_cast<std::size_t>(got);
+    }
+    contents.resize(total);
+    return contents;
+}
+
+} // namespace vigil

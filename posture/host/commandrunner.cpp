@@ -1,0 +1,247 @@
+#include "posture/host/commandrunner.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <system_error>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace vigil::posture {
+
+std::string Command::toString() const
+{
+    std::string text = program;
+    for (const auto &arg : arguments)
+        text += " " + arg;
+    return text;
+}
+
+std::string CommandResult::describe(const Command &command) const
+{
+    switch (outcome) {
+    case Outcome::Exited: {
+        std::string text = command.program + " exited with code " + std::to_string(exitCode);
+        auto firstLine = standardError.substr(0, standardError.find('\n'));
+        if (!firstLine.empty())
+            text += ": " + firstLine.substr(0, 200);
+        return text;
+    }
+    case Outcome::NotFound:
+        return command.program + " is not installed";
+    case Outcome::FailedToStart:
+        return command.program + " could not be started: " + error;
+    case Outcome::TimedOut:
+        return command.program + " timed out after " + std::to_string(command.timeout.count()) +
+               " ms";
+    case Outcome::Crashed:
+        return command.program + " crashed: " + error;
+    }
+    return command.program + ": " + error;
+}
+
+namespace {
+
+struct Pipe
+{
+    int fds[2] = {-1, -1};
+    ~Pipe()
+    {
+        for (int fd : fds)
+            if (fd >= 0)
+                ::close(fd);
+    }
+    void closeEnd(int i)
+    {
+        if (fds[i] >= 0)
+            ::close(fds[i]);
+        fds[i] = -1;
+    }
+};
+
+// strerror is not thread-safe and collectors run in parallel; this is.
+std::string errorText(int error)
+{
+    return std::system_category().message(error);
+}
+
+std::vector<std::string> childEnvironment()
+{
+    std::vector<std::string> env;
+    for (char **e = environ; e && *e; ++e) {
+        if (std::strncmp(*e, "LC_", 3) == 0 || std::strncmp(*e, "LANG=", 5) == 0 ||
+            std::strncmp(*e, "LANGUAGE=", 9) == 0)
+            continue;
+        env.emplace_back(*e);
+    }
+    // Parsed output must not depend on the user's locale.
+    env.emplace_back("LC_ALL=C");
+    return env;
+}
+
+} // namespace
+
+CommandResult ProcessRunner::run(const Command &command)
+{
+    CommandResult result;
+    if (command.program.empty() || command.program.front() != '/') {
+        result.error = "program path must be absolute";
+        return result;
+    }
+    if (::access(command.program.c_str(), X_OK) != 0) {
+        result.outcome = errno == ENOENT ? CommandResult::Outcome::NotFound
+                                         : CommandResult::Outcome::FailedToStart;
+        result.error = errorText(errno);
+        return result;
+    }
+
+    Pipe out, err;
+    if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
+        result.error = errorText(errno);
+        return result;
+    }
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out.fds[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err.fds[1], 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaultSignals;
+    sigemptyset(&defaultSignals);
+    sigaddset(&defaultSignals, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaultSignals);
+    sigset_t noMask;
+    sigemptyset(&noMask);
+    posix_spawnattr_setsigmask(&attr, &noMask);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETSIGMASK);
+
+    std::vector<char *> argv;
+    argv.push_back(const_cast<char *>(command.program.c_str()));
+    for (const auto &arg : command.arguments)
+        argv.push_back(const_cast<char *>(arg.c_str()));
+    argv.push_back(nullptr);
+    auto envStrings = childEnvironment();
+    std::vector<char *> envp;
+    for (auto &e : envStrings)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    pid_t pid = -1;
+    const int spawnError =
+        ::posix_spawn(&pid, command.program.c_str(), &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (spawnError != 0) {
+        result.outcome = spawnError == ENOENT ? CommandResult::Outcome::NotFound
+                                              : CommandResult::Outcome::FailedToStart;
+        result.error = errorText(spawnError);
+        return result;
+    }
+    out.closeEnd(1);
+    err.closeEnd(1);
+
+    const auto deadline = std::chrono::steady_clock::now() + command.timeout;
+    bool timedOut = false;
+    bool overflow = false;
+    int pollError = 0;
+    pollfd fds[2] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}};
+    std::string *sinks[2] = {&result.standardOutput, &result.standardError};
+    int open = 2;
+    while (open > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timedOut = true;
+            break;
+        }
+        const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0) {
+            pollError = errno;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buffer[65536];
+            const auto got = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (got > 0) {
+                if (sinks[i]->size() + static_cast<std::size_t>(got) > outputLimit) {
+                    overflow = true;
+                    break;
+                }
+                sinks[i]->append(buffer, static_cast<std::size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+        if (overflow)
+            break;
+    }
+
+    // Both pipes closed is not the end: a program can close its output and go on hanging.
+    // The deadline holds until it has exited, waited on through a pidfd (no polling).
+    if (!timedOut && !overflow && !pollError) {
+        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd >= 0) {
+            for (;;) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now());
+                pollfd exitFd{pidfd, POLLIN, 0};
+                const int ready =
+                    left.count() > 0 ? ::poll(&exitFd, 1, static_cast<int>(left.count())) : 0;
+                if (ready < 0 && errno == EINTR)
+                    continue;
+                timedOut = ready == 0;
+                break;
+            }
+            ::close(pidfd);
+        }
+    }
+    if (timedOut || overflow || pollError)
+        ::kill(-pid, SIGKILL);
+    // Wait without reaping: while the leader is a zombie its group id cannot be reused, so
+    // the kill below reaches only descendants that outlived it.
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
+    }
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+
+    if (pollError) {
+        result.outcome = CommandResult::Outcome::FailedToStart;
+        result.error = "waiting for output failed: " + errorText(pollError);
+    } else if (timedOut) {
+        result.outcome = CommandResult::Outcome::TimedOut;
+        result.error = "timed out";
+    } else if (overflow) {
+        result.outcome = CommandResult::Outcome::FailedToStart;
+        result.error = "output exceeded " + std::to_string(outputLimit) + " bytes";
+    } else if (WIFEXITED(status)) {
+        result.outcome = CommandResult::Outcome::Exited;
+        result.exitCode = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        result.outcome = CommandResult::Outcome::Crashed;
+        const char *name = ::sigabbrev_np(WTERMSIG(status));
+        result.error = "killed by signal " +
+                       (name ? "SIG" + std::string(name) : std::to_string(WTERMSIG(status)));
+    }
+    return result;
+}
+
+} // namespace vigil::posture
