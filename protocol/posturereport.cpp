@@ -30,22 +30,6 @@ bool isBase64UrlText(std::string_view text)
     });
 }
 
-// "0".."23", decimal without leading zeros.
-std::optional<unsigned> pcrIndex(std::string_view key)
-{
-    if (key.empty() || key.size() > 2 || (key.size() == 2 && key[0] == '0'))
-        return std::nullopt;
-    unsigned index = 0;
-    for (const char c : key) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        index = index * 10 + unsigned(c - '0');
-    }
-    if (index > limits::maxPcrIndex)
-        return std::nullopt;
-    return index;
-}
-
 TimePoint numericDate(const ObjectReader &claims, std::string_view name)
 {
     // The largest NumericDate a time_point holds (see rfc3339.h).
@@ -75,6 +59,21 @@ TpmClaims tpmClaims(const ObjectReader &tpm)
 }
 
 } // namespace
+
+std::optional<unsigned> pcrIndex(std::string_view key)
+{
+    if (key.empty() || key.size() > 2 || (key.size() == 2 && key[0] == '0'))
+        return std::nullopt;
+    unsigned index = 0;
+    for (const char c : key) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        index = index * 10 + unsigned(c - '0');
+    }
+    if (index > limits::maxPcrIndex)
+        return std::nullopt;
+    return index;
+}
 
 nlohmann::json PostureReport::toClaims() const
 {

@@ -60,6 +60,10 @@ struct PostureReport
     static PostureReport fromClaims(nlohmann::json claims);
 };
 
+// A PCR index written as a JSON member name ("pcrs" here, the policy's reference values):
+// "0".."23", decimal without leading zeros; nullopt for anything else.
+std::optional<unsigned> pcrIndex(std::string_view key);
+
 // 0x01 (RFC 9711 UEID type RAND) || the 32 bytes of the key's RFC 7638 thumbprint.
 Bytes ueidForKey(const EcPublicKey &key);
 

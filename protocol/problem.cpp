@@ -112,7 +112,7 @@ Problem Problem::fromJson(const nlohmann::json &json)
 
 MessageError::MessageError(std::string field, const std::string &reason, Kind kind)
     : std::runtime_error(field.empty() ? reason : field + ": " + reason), m_field(std::move(field)),
-      m_kind(kind)
+      m_reason(reason), m_kind(kind)
 {
 }
 

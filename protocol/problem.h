@@ -61,10 +61,13 @@ public:
     MessageError(std::string field, const std::string &reason, Kind kind = Kind::Malformed);
 
     const std::string &field() const { return m_field; }
+    // What is wrong with the field, without the field: for a caller that words its own error.
+    const std::string &reason() const { return m_reason; }
     Kind kind() const { return m_kind; }
 
 private:
     std::string m_field;
+    std::string m_reason;
     Kind m_kind;
 };
 

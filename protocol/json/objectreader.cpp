@@ -3,6 +3,8 @@
 #include "protocol/problem.h"
 #include "protocol/rfc3339.h"
 
+#include <algorithm>
+
 namespace vigil::protocol::detail {
 
 namespace {
@@ -80,25 +82,31 @@ Bytes bytesAt(const nlohmann::json &value, const std::string &pointer,
     return std::move(*bytes);
 }
 
-long long integerAt(const nlohmann::json &value, const std::string &pointer, long long min,
-                    long long max)
+std::optional<long long> integerIn(const nlohmann::json &value, long long min, long long max)
 {
-    const auto range = [&] {
-        return "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    };
     if (!value.is_number_integer())
-        fail(pointer, range());
+        return std::nullopt;
     if (value.is_number_unsigned()) {
         const auto n = value.get<std::uint64_t>();
         if (max < 0 || n > static_cast<std::uint64_t>(max) ||
             (min > 0 && n < static_cast<std::uint64_t>(min)))
-            fail(pointer, range());
+            return std::nullopt;
         return static_cast<long long>(n);
     }
     const auto n = value.get<std::int64_t>();
     if (n < min || n > max)
-        fail(pointer, range());
+        return std::nullopt;
     return n;
+}
+
+long long integerAt(const nlohmann::json &value, const std::string &pointer, long long min,
+                    long long max)
+{
+    const auto n = integerIn(value, min, max);
+    if (!n)
+        fail(pointer,
+             "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    return *n;
 }
 
 std::chrono::system_clock::time_point timeAt(const nlohmann::json &value,
@@ -132,10 +140,16 @@ bool ObjectReader::has(std::string_view name) const
 
 const nlohmann::json &ObjectReader::value(std::string_view name) const
 {
-    const auto it = m_json.find(name);
-    if (it == m_json.end())
+    const auto *member = find(name);
+    if (!member)
         fail(name, "missing");
-    return *it;
+    return *member;
+}
+
+const nlohmann::json *ObjectReader::find(std::string_view name) const
+{
+    const auto it = m_json.find(name);
+    return it == m_json.end() ? nullptr : &*it;
 }
 
 std::string ObjectReader::string(std::string_view name, std::size_t maxLength,
@@ -189,6 +203,21 @@ void ObjectReader::requireVersion() const
     if (*it != 1)
         throw MessageError(pointer, "unsupported version " + it->dump() + "; " + supported,
                            MessageError::Kind::UnsupportedVersion);
+}
+
+void ObjectReader::rejectUnknown(std::initializer_list<std::string_view> known) const
+{
+    for (const auto &[name, member] : m_json.items()) {
+        if (std::find(known.begin(), known.end(), name) != known.end())
+            continue;
+        std::string expected;
+        for (const auto knownName : known) {
+            if (!expected.empty())
+                expected += ", ";
+            expected += knownName;
+        }
+        fail(name, "unknown member (expected one of: " + expected + ")");
+    }
 }
 
 } // namespace vigil::protocol::detail

@@ -1,13 +1,15 @@
 #pragma once
 
-// Internal to vigil_protocol: the strict field readers behind every fromJson/fromClaims, so that
-// each rejection names its member as a JSON pointer in the same words.
+// The strict field readers behind every fromJson/fromClaims, so that each rejection names its
+// member as a JSON pointer in the same words; the verifier's policy file is read with them too.
 
 #include "core/bytes.h"
 
 #include <chrono>
 #include <cstddef>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,8 @@ Bytes bytesAt(const nlohmann::json &value, const std::string &pointer,
                            std::size_t maxBytes, std::size_t minBytes = 1);
 long long integerAt(const nlohmann::json &value, const std::string &pointer, long long min,
                     long long max);
+// The integer min..max that value holds, or nullopt: for a caller with its own wording.
+std::optional<long long> integerIn(const nlohmann::json &value, long long min, long long max);
 std::chrono::system_clock::time_point timeAt(const nlohmann::json &value,
                                              const std::string &pointer);
 
@@ -47,6 +51,7 @@ public:
     // Present with any value, null included (null is never "absent").
     bool has(std::string_view name) const;
     const nlohmann::json &value(std::string_view name) const; // MessageError "missing"
+    const nlohmann::json *find(std::string_view name) const;  // nullptr when absent
 
     std::string string(std::string_view name, std::size_t maxLength = defaultMaxString,
                        std::size_t minLength = 1) const;
@@ -59,6 +64,11 @@ public:
 
     // "version" must be the integer 1; MessageError kind UnsupportedVersion otherwise.
     void requireVersion() const;
+
+    // For a document people write, where a misspelt member must not pass for an absent one:
+    // MessageError "unknown member (expected one of: a, b)" naming the first member (in name
+    // order) that is not in known.
+    void rejectUnknown(std::initializer_list<std::string_view> known) const;
 
 private:
     const nlohmann::json &m_json;

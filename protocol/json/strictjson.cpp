@@ -1,5 +1,7 @@
 #include "protocol/json/strictjson.h"
 
+#include "protocol/json/objectreader.h"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -28,11 +30,13 @@ bool isDigit(char c)
     return c >= '0' && c <= '9';
 }
 
-// Recursive descent over the text; the recursion is bounded by maxJsonDepth.
+// Recursive descent over the text; the recursion is bounded by the depth limit.
 class Reader
 {
 public:
-    explicit Reader(std::string_view text) : m_next(text.data()), m_end(text.data() + text.size())
+    Reader(std::string_view text, int maxDepth)
+        : m_begin(text.data()), m_next(text.data()), m_end(text.data() + text.size()),
+          m_maxDepth(maxDepth)
     {
     }
 
@@ -46,11 +50,29 @@ public:
     }
 
     std::string failure;
+    JsonFault fault{JsonFault::Kind::NotJson, {}, 0};
 
 private:
-    bool invalid()
+    bool fail(JsonFault::Kind kind, std::string reason)
     {
-        failure = "is not valid UTF-8 JSON";
+        failure = std::move(reason);
+        fault.kind = kind;
+        fault.offset = static_cast<std::size_t>(m_next - m_begin);
+        return false;
+    }
+
+    bool invalid() { return fail(JsonFault::Kind::NotJson, "is not valid UTF-8 JSON"); }
+
+    // A value inside failed: the fault's pointer, built only now, gains the member or index
+    // that leads to it.
+    bool failedIn(std::string_view name)
+    {
+        fault.pointer.insert(0, detail::childPointer("", name));
+        return false;
+    }
+    bool failedIn(std::size_t index)
+    {
+        fault.pointer.insert(0, detail::childPointer("", index));
         return false;
     }
 
@@ -93,10 +115,10 @@ private:
 
     bool open(int depth)
     {
-        if (depth < maxJsonDepth)
+        if (depth < m_maxDepth)
             return true;
-        failure = "nests deeper than " + std::to_string(maxJsonDepth) + " levels";
-        return false;
+        return fail(JsonFault::Kind::TooDeep,
+                    "nests deeper than " + std::to_string(m_maxDepth) + " levels");
     }
 
     bool object(json &out, int depth)
@@ -121,9 +143,9 @@ private:
             // first fault in the text is the one named.
             const auto [member, added] = members.try_emplace(std::move(name));
             if (!added) {
-                failure =
-                    "has the member name " + messageExcerpt(member->first) + " more than once";
-                return false;
+                fail(JsonFault::Kind::DuplicateName,
+                     "has the member name " + messageExcerpt(member->first) + " more than once");
+                return failedIn(member->first);
             }
             skipSpace();
             if (atEnd() || *m_next != ':')
@@ -131,7 +153,7 @@ private:
             ++m_next;
             skipSpace();
             if (!value(member->second, depth + 1))
-                return false;
+                return failedIn(member->first);
             skipSpace();
             if (atEnd())
                 return invalid();
@@ -161,7 +183,7 @@ private:
         for (;;) {
             // The reference is used up before the next emplace_back can move the items.
             if (!value(items.emplace_back(), depth + 1))
-                return false;
+                return failedIn(items.size() - 1);
             skipSpace();
             if (atEnd())
                 return invalid();
@@ -237,8 +259,10 @@ private:
             return invalid(); // out of memory at the first number ever read
         const std::string digits(start, m_next);
         const double value = strtod_l(digits.c_str(), nullptr, cLocale);
-        if (!std::isfinite(value))
+        if (!std::isfinite(value)) {
+            m_next = start; // the fault is the number, not what follows it
             return invalid();
+        }
         out = value;
         return true;
     }
@@ -403,18 +427,28 @@ private:
         return true;
     }
 
+    const char *const m_begin;
     const char *m_next;
     const char *const m_end;
+    const int m_maxDepth;
 };
 
 } // namespace
 
 std::string parseStrictJson(std::string_view text, nlohmann::json &out)
 {
-    Reader reader(text);
+    Reader reader(text, maxJsonDepth);
     if (!reader.document(out))
         return reader.failure;
     return {};
+}
+
+std::optional<JsonFault> parseStrictJson(std::string_view text, nlohmann::json &out, int maxDepth)
+{
+    Reader reader(text, maxDepth);
+    if (!reader.document(out))
+        return std::move(reader.fault);
+    return std::nullopt;
 }
 
 std::string messageExcerpt(std::string_view value)

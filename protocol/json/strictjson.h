@@ -13,7 +13,9 @@
 // control character or a byte of a multi-byte UTF-8 sequence (which is validated).
 // tests/fuzz/fuzz_json.cpp checks the two parsers agree on every input the fuzzer makes.
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,28 @@ inline constexpr int maxJsonDepth = 32;
 // is wrong, worded to follow the name of the text ("is not valid UTF-8 JSON", "has the member
 // name \"a\" more than once", "nests deeper than 32 levels"); out is then unspecified.
 std::string parseStrictJson(std::string_view text, nlohmann::json &out);
+
+// What the parse below refuses, apart, for a caller that words its own message (a file an
+// administrator edits wants a line and column, a JSON pointer to a repeated member).
+struct JsonFault
+{
+    enum class Kind
+    {
+        NotJson,       // not RFC 8259 JSON in UTF-8
+        DuplicateName, // an object names a member twice
+        TooDeep,       // arrays and objects nest past the limit
+    };
+    Kind kind;
+    // RFC 6901 pointer to the value at fault: the repeated member, the array or object that
+    // opens one level too many; for NotJson the innermost value being read.
+    std::string pointer;
+    // Where reading stopped, in bytes from the start of the text.
+    std::size_t offset;
+};
+
+// The same parse, with arrays and objects nested at most maxDepth (<= maxJsonDepth) deep.
+// Returns the fault, or nullopt when out holds the value.
+std::optional<JsonFault> parseStrictJson(std::string_view text, nlohmann::json &out, int maxDepth);
 
 // A short rendering of an attacker-chosen string for an error message: the string in quotes
 // when it is short and printable ASCII, otherwise its length or "(unprintable)".

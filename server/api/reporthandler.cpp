@@ -83,6 +83,148 @@ std::string jwtErrorField(const protocol::JwtError &error)
     return "/" + error.claim();
 }
 
+// The report's compact JWS, parsed; its signature is checked once the device is known.
+protocol::Jws parseReport(const std::string &compact)
+{
+    try {
+        return protocol::parseJws(compact, protocol::limits::maxReport);
+    } catch (const protocol::JoseError &e) {
+        throw ApiError("invalid_report", e.what(), "/report");
+    }
+}
+
+// The device the JWS header's kid names.
+std::string reportingDevice(const protocol::Jws &jws)
+{
+    const auto kid = jws.header.find("kid");
+    if (kid == jws.header.end() || !kid->is_string())
+        throw ApiError("invalid_report", "the report's JWS header has no kid naming the device",
+                       "/report");
+    return kid->get<std::string>();
+}
+
+std::shared_ptr<const DeviceKeys> enrolledKeys(ServiceContext &context, const HttpRequest &request,
+                                               const std::string &deviceId)
+{
+    // A device's keys never change, so a device seen before is not read here: its row (revoked?
+    // counters?) is read once, in the transaction that records the report.
+    if (auto keys = context.deviceKeys.find(deviceId))
+        return keys;
+    const auto device = context.storage.device(deviceId);
+    if (!device) {
+        // Nobody's report: charged to the sender's address, as enrollment requests are.
+        limitSender(context, request);
+        throw ApiError("unknown_device", "no device " + deviceId + " is enrolled");
+    }
+    return context.deviceKeys.keysFor(*device);
+}
+
+// The claim set of a report whose signature verified: a posture report EAT, fresh now.
+protocol::PostureReport readClaims(const protocol::Jws &jws, const VerifierOptions &options,
+                                   TimePoint now)
+{
+    nlohmann::json claims;
+    try {
+        protocol::JwtExpectations expect;
+        expect.typ = "eat+jwt";
+        expect.leeway = options.clockLeeway;
+        expect.maxAge = options.reportMaxAge;
+        claims = protocol::validateJwt(jws, expect, now);
+    } catch (const protocol::JwtError &e) {
+        throw ApiError(stale(e, jws) ? "report_stale" : "invalid_report", e.what(),
+                       jwtErrorField(e));
+    }
+    try {
+        return protocol::PostureReport::fromClaims(std::move(claims));
+    } catch (const protocol::MessageError &e) {
+        throw ApiError("invalid_report", e.what(), e.field());
+    }
+}
+
+posture::PostureSnapshot readSnapshot(const nlohmann::json &posture)
+{
+    try {
+        return posture::PostureSnapshot::fromJson(posture);
+    } catch (const std::exception &e) {
+        throw ApiError("invalid_report", std::string("/posture: ") + e.what(), "/posture");
+    }
+}
+
+// A TPM device's quote: signed by its enrolled AK over the report's nonce, covering the PCRs
+// the policy names. Returns the quoted PCR values and puts the TPM's counters in record;
+// nullptr for a software device, whose report must carry no quote.
+const protocol::PcrValues *checkQuote(const protocol::PostureReport &report,
+                                         const DeviceKeys &keys, const Policy &policy,
+                                         ReportRecord &record)
+{
+    if (keys.assurance != "tpm") {
+        if (report.tpm)
+            throw ApiError("invalid_report",
+                           "/submods/tpm: this device enrolled without a TPM, so it has no "
+                           "attestation key to check a quote with",
+                           "/submods/tpm");
+        return nullptr;
+    }
+    if (!report.tpm)
+        throw ApiError("invalid_report", "/submods/tpm: a TPM device's report must carry its quote",
+                       "/submods/tpm");
+    const auto nonceBytes = base64UrlDecode(report.nonce);
+    if (!nonceBytes) // then no nonce of this verifier's
+        throw unusableNonce(NonceUse::Unknown);
+    attestation::VerifiedAttest verified;
+    try {
+        verified = attestation::verifyQuote(report.tpm->quote, keys.ak.value(), *nonceBytes);
+    } catch (const attestation::EvidenceException &e) {
+        throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
+                       "/submods/tpm", std::string(attestation::evidenceErrorName(e.error())));
+    }
+    requireQuotedSelection(report.tpm->quote.pcrs, policy);
+    record.counters = TpmCounters{verified.clockInfo.clock, verified.clockInfo.resetCount,
+                                  verified.clockInfo.restartCount};
+    return &report.tpm->quote.pcrs;
+}
+
+// What the device is told: the verdict, and when and with which nonce to report next.
+protocol::Appraisal answerFor(const PolicyVerdict &verdict, const ReportRecord &record,
+                              const Policy &policy, TimePoint now)
+{
+    protocol::Appraisal response;
+    response.appraisalId = record.appraisal.id;
+    response.verdict =
+        verdict.compliant ? protocol::Verdict::Compliant : protocol::Verdict::NonCompliant;
+    response.appraisedAt = now;
+    for (const auto &check : verdict.checks)
+        response.checks.push_back(
+            {check.id, check.pass ? protocol::CheckOutcome::Pass : protocol::CheckOutcome::Fail,
+             check.summary, check.remediation});
+    response.nextNonce = record.nextNonce;
+    response.nextNonceExpiresAt = record.nextNonceExpiresAt;
+    response.nextReportAt = now + policy.reportInterval;
+    response.pcrs = policy.quotePcrs;
+    return response;
+}
+
+// The device as stored when the report is recorded: not revoked, the nonce issued to it and
+// unused, the TPM's counters not gone back since its last accepted report.
+void checkStoredState(const Device &device, NonceUse nonce, const ReportRecord &record)
+{
+    if (device.revokedAt)
+        throw ApiError(
+            "device_revoked",
+            "device " + device.id + " was revoked" +
+                (device.revokeReason.empty() ? std::string() : " (" + device.revokeReason + ")"));
+    if (nonce != NonceUse::Consumed)
+        throw unusableNonce(nonce);
+    if (record.counters && device.counters) {
+        if (const auto rollback = counterRollback(*device.counters, *record.counters);
+            !rollback.empty())
+            throw ApiError("evidence_rejected",
+                           "/submods/tpm/quote: " + rollback +
+                               " since this device's last accepted report",
+                           "/submods/tpm/quote", "counter_rollback");
+    }
+}
+
 } // namespace
 
 std::string counterRollback(const TpmCounters &previous, const TpmCounters &current)
@@ -121,29 +263,9 @@ HttpResponse ReportHandler::nonce(const HttpRequest &request)
 HttpResponse ReportHandler::report(const HttpRequest &request)
 {
     const auto body = protocol::parseBody<protocol::ReportRequest>(request.body);
-    protocol::Jws jws;
-    try {
-        jws = protocol::parseJws(body.report, protocol::limits::maxReport);
-    } catch (const protocol::JoseError &e) {
-        throw ApiError("invalid_report", e.what(), "/report");
-    }
-    const auto kid = jws.header.find("kid");
-    if (kid == jws.header.end() || !kid->is_string())
-        throw ApiError("invalid_report", "the report's JWS header has no kid naming the device",
-                       "/report");
-    const std::string deviceId = kid->get<std::string>();
-    // A device's keys never change, so a device seen before is not read here: its row (revoked?
-    // counters?) is read once, in the transaction that records the report.
-    auto keys = m_context.deviceKeys.find(deviceId);
-    if (!keys) {
-        const auto device = m_context.storage.device(deviceId);
-        if (!device) {
-            // Nobody's report: charged to the sender's address, as enrollment requests are.
-            limitSender(m_context, request);
-            throw ApiError("unknown_device", "no device " + deviceId + " is enrolled");
-        }
-        keys = m_context.deviceKeys.keysFor(*device);
-    }
+    const protocol::Jws jws = parseReport(body.report);
+    const std::string deviceId = reportingDevice(jws);
+    const auto keys = enrolledKeys(m_context, request, deviceId);
 
     // Every report naming an enrolled device is audited, rejected ones included: a report
     // forged in a device's name, or a revoked device that still reports, is what an
@@ -181,82 +303,20 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
     m_context.limitDevice(deviceId);
 
     try {
-        nlohmann::json claims;
-        try {
-            protocol::JwtExpectations expect;
-            expect.typ = "eat+jwt";
-            expect.leeway = m_context.options.clockLeeway;
-            expect.maxAge = m_context.options.reportMaxAge;
-            claims = protocol::validateJwt(jws, expect, now);
-        } catch (const protocol::JwtError &e) {
-            throw ApiError(stale(e, jws) ? "report_stale" : "invalid_report", e.what(),
-                           jwtErrorField(e));
-        }
-        protocol::PostureReport report;
-        try {
-            report = protocol::PostureReport::fromClaims(std::move(claims));
-        } catch (const protocol::MessageError &e) {
-            throw ApiError("invalid_report", e.what(), e.field());
-        }
+        const protocol::PostureReport report = readClaims(jws, m_context.options, now);
         audit.reportJti = report.jti;
         // From here on the nonce is used up, whatever the verdict.
         record.nonce = report.nonce;
         if (report.ueid != keys->ueid)
             throw ApiError("invalid_report", "/ueid: not the UEID of the enrolled device key",
                            "/ueid");
-
-        posture::PostureSnapshot snapshot;
-        try {
-            snapshot = posture::PostureSnapshot::fromJson(report.posture);
-        } catch (const std::exception &e) {
-            throw ApiError("invalid_report", std::string("/posture: ") + e.what(), "/posture");
-        }
-
-        const protocol::PcrValues *pcrs = nullptr;
-        if (keys->assurance == "tpm") {
-            if (!report.tpm)
-                throw ApiError("invalid_report",
-                               "/submods/tpm: a TPM device's report must carry its quote",
-                               "/submods/tpm");
-            const auto nonceBytes = base64UrlDecode(report.nonce);
-            if (!nonceBytes) // then no nonce of this verifier's
-                throw unusableNonce(NonceUse::Unknown);
-            attestation::VerifiedAttest verified;
-            try {
-                verified =
-                    attestation::verifyQuote(report.tpm->quote, keys->ak.value(), *nonceBytes);
-            } catch (const attestation::EvidenceException &e) {
-                throw ApiError("evidence_rejected", std::string("/submods/tpm: ") + e.what(),
-                               "/submods/tpm",
-                               std::string(attestation::evidenceErrorName(e.error())));
-            }
-            requireQuotedSelection(report.tpm->quote.pcrs, *policy);
-            record.counters = TpmCounters{verified.clockInfo.clock, verified.clockInfo.resetCount,
-                                          verified.clockInfo.restartCount};
-            pcrs = &report.tpm->quote.pcrs;
-        } else if (report.tpm) {
-            throw ApiError("invalid_report",
-                           "/submods/tpm: this device enrolled without a TPM, so it has no "
-                           "attestation key to check a quote with",
-                           "/submods/tpm");
-        }
+        const posture::PostureSnapshot snapshot = readSnapshot(report.posture);
+        const protocol::PcrValues *pcrs = checkQuote(report, *keys, *policy, record);
 
         const PolicyVerdict verdict = appraise(*policy, snapshot, pcrs, keys->assurance, now);
-        protocol::Appraisal response;
-        response.appraisalId = audit.id;
-        response.verdict =
-            verdict.compliant ? protocol::Verdict::Compliant : protocol::Verdict::NonCompliant;
-        response.appraisedAt = now;
-        for (const auto &check : verdict.checks)
-            response.checks.push_back(
-                {check.id, check.pass ? protocol::CheckOutcome::Pass : protocol::CheckOutcome::Fail,
-                 check.summary, check.remediation});
-        audit.verdict = std::string(protocol::verdictName(response.verdict));
         std::tie(record.nextNonce, record.nextNonceExpiresAt) = m_context.newNonce(*policy);
-        response.nextNonce = record.nextNonce;
-        response.nextNonceExpiresAt = record.nextNonceExpiresAt;
-        response.nextReportAt = now + policy->reportInterval;
-        response.pcrs = policy->quotePcrs;
+        const protocol::Appraisal response = answerFor(verdict, record, *policy, now);
+        audit.verdict = std::string(protocol::verdictName(response.verdict));
         // The audit keeps the checks exactly as the device is told them.
         const nlohmann::json answer = response.toJson();
         audit.checksJson = answer.at("checks").dump();
@@ -264,23 +324,8 @@ HttpResponse ReportHandler::report(const HttpRequest &request)
         // What only the stored device and nonce can tell, decided where they are read, so that
         // two reports of one device cannot both pass on the same state.
         m_context.storage.recordReport(record, [&](const Device &device, NonceUse nonce) {
-            if (device.revokedAt)
-                throw ApiError("device_revoked", "device " + device.id + " was revoked" +
-                                                     (device.revokeReason.empty()
-                                                          ? std::string()
-                                                          : " (" + device.revokeReason + ")"));
-            if (nonce != NonceUse::Consumed)
-                throw unusableNonce(nonce);
-            if (record.counters && device.counters) {
-                if (const auto rollback = counterRollback(*device.counters, *record.counters);
-                    !rollback.empty())
-                    throw ApiError("evidence_rejected",
-                                   "/submods/tpm/quote: " + rollback +
-                                       " since this device's last accepted report",
-                                   "/submods/tpm/quote", "counter_rollback");
-            }
+            checkStoredState(device, nonce, record);
         });
-
         return jsonResponse(200, answer);
     } catch (const ApiError &e) {
         rejected(e);

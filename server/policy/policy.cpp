@@ -1,44 +1,30 @@
 #include "server/policy/policy.h"
 
+#include "protocol/json/objectreader.h"
+#include "protocol/json/strictjson.h"
+#include "protocol/posturereport.h"
+#include "protocol/problem.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
-#include <iterator>
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace vigil::server {
 
 namespace {
 
 using nlohmann::json;
+using protocol::detail::childPointer;
+using protocol::detail::ObjectReader;
 
 constexpr std::size_t maxPolicySize = 1024 * 1024;
-constexpr std::size_t maxDepth = 16;
+constexpr int maxDepth = 16;
 constexpr unsigned pcrCount = 24;
 constexpr std::size_t maxReferenceValues = 256;
 constexpr std::size_t maxVersionLength = 64;
-
-std::string escapeToken(std::string_view token)
-{
-    std::string out;
-    for (const char c : token) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
-
-std::string child(const std::string &pointer, std::string_view token)
-{
-    return pointer + "/" + escapeToken(token);
-}
 
 // The offending value as it appears in JSON, cut short so a huge value cannot flood a log.
 std::string shown(const json &value)
@@ -55,9 +41,11 @@ std::string shown(const json &value)
     return text;
 }
 
+// Every problem is a protocol::MessageError naming its entry as protocol's readers name one
+// (the readers below throw them too); parsePolicy turns it into a PolicyError.
 [[noreturn]] void fail(const std::string &pointer, const std::string &problem)
 {
-    throw PolicyError(pointer, problem);
+    protocol::detail::fail(pointer, problem);
 }
 
 std::string range(long long low, long long high)
@@ -65,46 +53,20 @@ std::string range(long long low, long long high)
     return std::to_string(low) + ".." + std::to_string(high);
 }
 
-void requireObject(const json &value, const std::string &pointer,
-                   std::initializer_list<std::string_view> members)
+// The object at pointer, refusing any member but the known ones.
+ObjectReader objectAt(const json &value, std::string pointer,
+                      std::initializer_list<std::string_view> members)
 {
     if (!value.is_object())
         fail(pointer, "expected an object, got " + shown(value));
-    for (const auto &[key, member] : value.items()) {
-        if (std::find(members.begin(), members.end(), key) != members.end())
-            continue;
-        std::string known;
-        for (const auto name : members)
-            known += (known.empty() ? "" : ", ") + std::string(name);
-        fail(child(pointer, key), "unknown member (expected one of: " + known + ")");
-    }
-}
-
-const json *member(const json &object, std::string_view name)
-{
-    const auto it = object.find(name);
-    return it == object.end() ? nullptr : &*it;
-}
-
-std::optional<long long> integerValue(const json &value, long long low, long long high)
-{
-    if (value.is_number_unsigned()) {
-        const auto n = value.get<std::uint64_t>();
-        if (n > static_cast<std::uint64_t>(high) || static_cast<long long>(n) < low)
-            return std::nullopt;
-        return static_cast<long long>(n);
-    }
-    if (!value.is_number_integer())
-        return std::nullopt;
-    const auto n = value.get<std::int64_t>();
-    if (n < low || n > high)
-        return std::nullopt;
-    return n;
+    ObjectReader object(value, std::move(pointer));
+    object.rejectUnknown(members);
+    return object;
 }
 
 long long integer(const json &value, const std::string &pointer, long long low, long long high)
 {
-    const auto n = integerValue(value, low, high);
+    const auto n = protocol::detail::integerIn(value, low, high);
     if (!n)
         fail(pointer, "expected an integer " + range(low, high) + ", got " + shown(value));
     return *n;
@@ -115,7 +77,7 @@ std::optional<long long> integerOrNull(const json &value, const std::string &poi
 {
     if (value.is_null())
         return std::nullopt;
-    const auto n = integerValue(value, low, high);
+    const auto n = protocol::detail::integerIn(value, low, high);
     if (!n)
         fail(pointer, "expected null or an integer " + range(low, high) + ", got " + shown(value));
     return n;
@@ -128,11 +90,11 @@ bool boolean(const json &value, const std::string &pointer)
     return value.get<bool>();
 }
 
-void readSeconds(const json &root, std::string_view name, std::chrono::seconds &target,
+void readSeconds(const ObjectReader &root, std::string_view name, std::chrono::seconds &target,
                  long long low, long long high)
 {
-    if (const auto *value = member(root, name))
-        target = std::chrono::seconds(integer(*value, child("", name), low, high));
+    if (const auto *value = root.find(name))
+        target = std::chrono::seconds(integer(*value, root.pointerTo(name), low, high));
 }
 
 // os-release(5): ID is "0–9, a–z, '.', '_' and '-'"; VERSION_ID also allows upper case in
@@ -164,7 +126,7 @@ void readAssurance(const json &value, Policy &policy)
     std::vector<std::string> levels;
     for (std::size_t i = 0; i < value.size(); ++i) {
         const auto &entry = value[i];
-        const auto entryPointer = child(pointer, std::to_string(i));
+        const auto entryPointer = childPointer(pointer, i);
         if (!entry.is_string() || (entry != "tpm" && entry != "software"))
             fail(entryPointer, "expected \"tpm\" or \"software\", got " + shown(entry));
         const auto level = entry.get<std::string>();
@@ -178,82 +140,64 @@ void readAssurance(const json &value, Policy &policy)
 
 void readOs(const json &value, Policy &policy)
 {
-    const std::string pointer = "/os";
-    requireObject(value, pointer, {"min_version", "other_distributions"});
-    if (const auto *versions = member(value, "min_version")) {
-        const auto versionsPointer = child(pointer, "min_version");
+    const auto os = objectAt(value, "/os", {"min_version", "other_distributions"});
+    if (const auto *versions = os.find("min_version")) {
         if (!versions->is_object())
-            fail(versionsPointer,
-                 "expected an object mapping os-release IDs to versions, got " + shown(*versions));
+            os.fail("min_version", "expected an object mapping os-release IDs to versions, got " +
+                                       shown(*versions));
+        const ObjectReader minimums(*versions, os.pointerTo("min_version"));
         policy.minOsVersion.clear();
         for (const auto &[id, version] : versions->items()) {
-            const auto entryPointer = child(versionsPointer, id);
             if (!isOsReleaseId(id))
-                fail(entryPointer, "not an os-release ID (1..64 of a-z, 0-9, '.', '_', '-')");
+                minimums.fail(id, "not an os-release ID (1..64 of a-z, 0-9, '.', '_', '-')");
             if (!version.is_string() || !isVersion(version.get<std::string>()))
-                fail(entryPointer,
-                     "expected a version string (1..64 of A-Z, a-z, 0-9, '.', '_', '-', '~', "
-                     "'^', '+'), got " +
-                         shown(version));
+                minimums.fail(id,
+                              "expected a version string (1..64 of A-Z, a-z, 0-9, '.', '_', '-', "
+                              "'~', '^', '+'), got " +
+                                  shown(version));
             policy.minOsVersion[id] = version.get<std::string>();
         }
     }
-    if (const auto *others = member(value, "other_distributions")) {
+    if (const auto *others = os.find("other_distributions")) {
         if (*others != "allow" && *others != "deny")
-            fail(child(pointer, "other_distributions"),
-                 "expected \"allow\" or \"deny\", got " + shown(*others));
+            os.fail("other_distributions", "expected \"allow\" or \"deny\", got " + shown(*others));
         policy.allowOtherDistributions = *others == "allow";
     }
 }
 
 void readPatchLevel(const json &value, Policy &policy)
 {
-    const std::string pointer = "/patch_level";
-    requireObject(value, pointer,
-                  {"max_security_updates", "max_days_since_update", "allow_reboot_required"});
-    if (const auto *max = member(value, "max_security_updates"))
+    const auto patchLevel =
+        objectAt(value, "/patch_level",
+                 {"max_security_updates", "max_days_since_update", "allow_reboot_required"});
+    if (const auto *max = patchLevel.find("max_security_updates"))
         policy.maxSecurityUpdates =
-            integerOrNull(*max, child(pointer, "max_security_updates"), 0, 100000);
-    if (const auto *max = member(value, "max_days_since_update"))
+            integerOrNull(*max, patchLevel.pointerTo("max_security_updates"), 0, 100000);
+    if (const auto *max = patchLevel.find("max_days_since_update"))
         policy.maxDaysSinceUpdate =
-            integerOrNull(*max, child(pointer, "max_days_since_update"), 0, 3650);
-    if (const auto *allow = member(value, "allow_reboot_required"))
-        policy.allowRebootRequired = boolean(*allow, child(pointer, "allow_reboot_required"));
+            integerOrNull(*max, patchLevel.pointerTo("max_days_since_update"), 0, 3650);
+    if (const auto *allow = patchLevel.find("allow_reboot_required"))
+        policy.allowRebootRequired = boolean(*allow, patchLevel.pointerTo("allow_reboot_required"));
 }
 
-void readRequired(const json &root, std::string_view name, bool &required)
+void readRequired(const ObjectReader &root, std::string_view name, bool &required)
 {
-    const auto *value = member(root, name);
+    const auto *value = root.find(name);
     if (!value)
         return;
-    const auto pointer = child("", name);
-    requireObject(*value, pointer, {"required"});
-    if (const auto *flag = member(*value, "required"))
-        required = boolean(*flag, child(pointer, "required"));
+    const auto rule = objectAt(*value, root.pointerTo(name), {"required"});
+    if (const auto *flag = rule.find("required"))
+        required = boolean(*flag, rule.pointerTo("required"));
 }
 
 void readScreenLock(const json &value, Policy &policy)
 {
-    const std::string pointer = "/screen_lock";
-    requireObject(value, pointer, {"required", "max_idle_seconds"});
-    if (const auto *flag = member(value, "required"))
-        policy.requireScreenLock = boolean(*flag, child(pointer, "required"));
-    if (const auto *max = member(value, "max_idle_seconds"))
+    const auto screenLock = objectAt(value, "/screen_lock", {"required", "max_idle_seconds"});
+    if (const auto *flag = screenLock.find("required"))
+        policy.requireScreenLock = boolean(*flag, screenLock.pointerTo("required"));
+    if (const auto *max = screenLock.find("max_idle_seconds"))
         policy.maxScreenLockIdleSeconds =
-            integerOrNull(*max, child(pointer, "max_idle_seconds"), 1, 86400);
-}
-
-std::optional<unsigned> pcrIndex(std::string_view key)
-{
-    if (key.empty() || key.size() > 2 || (key.size() == 2 && key[0] == '0'))
-        return std::nullopt;
-    unsigned index = 0;
-    for (const char c : key) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        index = index * 10 + unsigned(c - '0');
-    }
-    return index < pcrCount ? std::optional(index) : std::nullopt;
+            integerOrNull(*max, screenLock.pointerTo("max_idle_seconds"), 1, 86400);
 }
 
 void readQuotePcrs(const json &value, Policy &policy)
@@ -263,7 +207,7 @@ void readQuotePcrs(const json &value, Policy &policy)
         fail(pointer, "expected a non-empty array of PCR indexes 0..23, got " + shown(value));
     std::vector<unsigned> pcrs;
     for (std::size_t i = 0; i < value.size(); ++i) {
-        const auto entryPointer = child(pointer, std::to_string(i));
+        const auto entryPointer = childPointer(pointer, i);
         const auto index = static_cast<unsigned>(integer(value[i], entryPointer, 0, pcrCount - 1));
         if (std::find(pcrs.begin(), pcrs.end(), index) != pcrs.end())
             fail(entryPointer, "PCR " + std::to_string(index) + " is listed twice");
@@ -280,9 +224,10 @@ void readReferenceValues(const json &value, Policy &policy)
         fail(pointer, "expected an object mapping PCR indexes \"0\"..\"23\" to lists of SHA-256 "
                       "values, got " +
                           shown(value));
+    const ObjectReader indexes(value, pointer);
     for (const auto &[key, values] : value.items()) {
-        const auto indexPointer = child(pointer, key);
-        const auto index = pcrIndex(key);
+        const auto indexPointer = indexes.pointerTo(key);
+        const auto index = protocol::pcrIndex(key);
         if (!index)
             fail(indexPointer, "expected a PCR index \"0\"..\"23\"");
         if (!values.is_array() || values.empty() || values.size() > maxReferenceValues)
@@ -296,88 +241,95 @@ void readReferenceValues(const json &value, Policy &policy)
             if (entry.is_string() && entry.get_ref<const std::string &>().size() == 64)
                 bytes = fromHex(entry.get<std::string>());
             if (!bytes)
-                fail(child(indexPointer, std::to_string(i)),
+                fail(childPointer(indexPointer, i),
                      "expected a SHA-256 value (64 hex digits), got " + shown(entry));
             accepted.push_back(std::move(*bytes));
         }
     }
 }
 
-// Parses with a callback that rejects duplicate object members (nlohmann keeps the last one,
-// which would let a second "screen_lock" silently override the first) and deep nesting.
-json parseStrictJson(std::string_view text)
+// "line L, column C" of a byte offset, both counted from 1 as editors count them.
+std::string position(std::string_view text, std::size_t offset)
 {
-    struct Frame
-    {
-        bool object = false;
-        std::set<std::string> keys;
-        std::string key;
-        std::size_t index = 0;
-    };
-    std::vector<Frame> frames;
-    auto pointerOf = [&frames](std::size_t depth) {
-        std::string pointer;
-        for (std::size_t i = 0; i < depth; ++i)
-            pointer += "/" + (frames[i].object ? escapeToken(frames[i].key)
-                                               : std::to_string(frames[i].index));
-        return pointer;
-    };
-    auto elementDone = [&frames] {
-        if (!frames.empty() && !frames.back().object)
-            ++frames.back().index;
-    };
-    const json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event,
-                                                 json &parsed) {
-        switch (event) {
-        case json::parse_event_t::object_start:
-        case json::parse_event_t::array_start:
-            if (frames.size() >= maxDepth)
-                fail(pointerOf(frames.size()),
-                     "nested deeper than " + std::to_string(maxDepth) + " levels");
-            frames.push_back({event == json::parse_event_t::object_start, {}, {}, 0});
-            break;
-        case json::parse_event_t::key: {
-            auto &frame = frames.back();
-            frame.key = parsed.get<std::string>();
-            if (!frame.keys.insert(frame.key).second)
-                fail(pointerOf(frames.size()), "duplicate member");
-            break;
-        }
-        case json::parse_event_t::object_end:
-        case json::parse_event_t::array_end:
-            frames.pop_back();
-            elementDone();
-            break;
-        case json::parse_event_t::value:
-            elementDone();
-            break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text.begin(), text.end(), callback);
-    } catch (const json::exception &e) {
-        // parse_error, or out_of_range for a number beyond double ("1e400"). Drop nlohmann's
-        // "[json.exception.parse_error.101] " prefix.
-        std::string message = e.what();
-        if (const auto bracket = message.find("] "); bracket != std::string::npos)
-            message.erase(0, bracket + 2);
-        // nlohmann quotes the bytes it last read, which may be invalid UTF-8 or control
-        // characters: escaped, so the message is safe for any log.
-        std::string safe;
-        for (const char c : message) {
-            const auto byte = static_cast<unsigned char>(c);
-            if (byte < 0x20 || byte >= 0x7f) {
-                static constexpr char digits[] = "0123456789abcdef";
-                safe += "\\x";
-                safe += digits[byte >> 4];
-                safe += digits[byte & 0xf];
-            } else {
-                safe += c;
-            }
-        }
-        fail("", "not valid JSON: " + safe);
-    }
+    const auto before = text.substr(0, offset);
+    const auto lineStart = before.rfind('\n');
+    const auto column = lineStart == std::string_view::npos ? offset + 1 : offset - lineStart;
+    return "line " + std::to_string(std::count(before.begin(), before.end(), '\n') + 1) +
+           ", column " + std::to_string(column);
+}
+
+// protocol's strict reader refuses a member named twice: nlohmann keeps the last one, which
+// would let a second "screen_lock" silently override the first.
+json parseDocument(std::string_view text)
+{
+    // Some editors start a UTF-8 file with one; nlohmann's parser, used here before, skipped it.
+    constexpr std::string_view byteOrderMark = "\xEF\xBB\xBF";
+    if (text.starts_with(byteOrderMark))
+        text.remove_prefix(byteOrderMark.size());
+    json document;
+    const auto fault = protocol::parseStrictJson(text, document, maxDepth);
+    if (!fault)
+        return document;
+    using Kind = protocol::JsonFault::Kind;
+    if (fault->kind == Kind::DuplicateName)
+        fail(fault->pointer, "duplicate member");
+    if (fault->kind == Kind::TooDeep)
+        fail(fault->pointer, "nested deeper than " + std::to_string(maxDepth) + " levels");
+    fail("", "not valid UTF-8 JSON at " + position(text, fault->offset));
+}
+
+Policy readPolicy(std::string_view jsonText)
+{
+    if (jsonText.size() > maxPolicySize)
+        fail("", "larger than " + std::to_string(maxPolicySize) + " bytes");
+    const json document = parseDocument(jsonText);
+    if (!document.is_object())
+        fail("", "expected a JSON object, got " + shown(document));
+    const ObjectReader root(document, "");
+
+    const auto *version = root.find("version");
+    if (!version)
+        root.fail("version", "required member is missing");
+    if (!version->is_number_integer())
+        root.fail("version", "expected the integer 1, got " + shown(*version));
+    if (*version != Policy::formatVersion)
+        root.fail("version",
+                  "unsupported version " + shown(*version) + " (this verifier reads version 1)");
+
+    root.rejectUnknown({"version", "accepted_assurance", "report_interval_seconds",
+                        "grace_period_seconds", "token_ttl_seconds", "nonce_ttl_seconds", "os",
+                        "patch_level", "disk_encryption", "firewall", "screen_lock", "secure_boot",
+                        "quote_pcrs", "pcr_reference_values"});
+
+    Policy policy;
+    if (const auto *value = root.find("accepted_assurance"))
+        readAssurance(*value, policy);
+    readSeconds(root, "report_interval_seconds", policy.reportInterval, 60, 86400);
+    readSeconds(root, "grace_period_seconds", policy.gracePeriod, 0, 86400);
+    readSeconds(root, "token_ttl_seconds", policy.tokenTtl, 30, 600);
+    readSeconds(root, "nonce_ttl_seconds", policy.nonceTtl, 10, 3600);
+    if (const auto *value = root.find("os"))
+        readOs(*value, policy);
+    if (const auto *value = root.find("patch_level"))
+        readPatchLevel(*value, policy);
+    readRequired(root, "disk_encryption", policy.requireDiskEncryption);
+    readRequired(root, "firewall", policy.requireFirewall);
+    if (const auto *value = root.find("screen_lock"))
+        readScreenLock(*value, policy);
+    readRequired(root, "secure_boot", policy.requireSecureBoot);
+    if (const auto *value = root.find("quote_pcrs"))
+        readQuotePcrs(*value, policy);
+    if (const auto *value = root.find("pcr_reference_values"))
+        readReferenceValues(*value, policy);
+
+    // A reference value for a PCR devices do not quote could never be checked: the rule would
+    // be silently off.
+    for (const auto &[index, values] : policy.pcrReferenceValues)
+        if (!std::binary_search(policy.quotePcrs.begin(), policy.quotePcrs.end(), index))
+            fail("/pcr_reference_values/" + std::to_string(index),
+                 "PCR " + std::to_string(index) +
+                     " has reference values but is not in /quote_pcrs");
+    return policy;
 }
 
 } // namespace
@@ -397,56 +349,11 @@ bool Policy::acceptsAssurance(std::string_view assurance) const
 
 Policy parsePolicy(std::string_view jsonText)
 {
-    if (jsonText.size() > maxPolicySize)
-        fail("", "larger than " + std::to_string(maxPolicySize) + " bytes");
-    const json root = parseStrictJson(jsonText);
-    if (!root.is_object())
-        fail("", "expected a JSON object, got " + shown(root));
-
-    const auto *version = member(root, "version");
-    if (!version)
-        fail("/version", "required member is missing");
-    if (!version->is_number_integer())
-        fail("/version", "expected the integer 1, got " + shown(*version));
-    if (*version != Policy::formatVersion)
-        fail("/version",
-             "unsupported version " + shown(*version) + " (this verifier reads version 1)");
-
-    requireObject(root, "",
-                  {"version", "accepted_assurance", "report_interval_seconds",
-                   "grace_period_seconds", "token_ttl_seconds", "nonce_ttl_seconds", "os",
-                   "patch_level", "disk_encryption", "firewall", "screen_lock", "secure_boot",
-                   "quote_pcrs", "pcr_reference_values"});
-
-    Policy policy;
-    if (const auto *value = member(root, "accepted_assurance"))
-        readAssurance(*value, policy);
-    readSeconds(root, "report_interval_seconds", policy.reportInterval, 60, 86400);
-    readSeconds(root, "grace_period_seconds", policy.gracePeriod, 0, 86400);
-    readSeconds(root, "token_ttl_seconds", policy.tokenTtl, 30, 600);
-    readSeconds(root, "nonce_ttl_seconds", policy.nonceTtl, 10, 3600);
-    if (const auto *value = member(root, "os"))
-        readOs(*value, policy);
-    if (const auto *value = member(root, "patch_level"))
-        readPatchLevel(*value, policy);
-    readRequired(root, "disk_encryption", policy.requireDiskEncryption);
-    readRequired(root, "firewall", policy.requireFirewall);
-    if (const auto *value = member(root, "screen_lock"))
-        readScreenLock(*value, policy);
-    readRequired(root, "secure_boot", policy.requireSecureBoot);
-    if (const auto *value = member(root, "quote_pcrs"))
-        readQuotePcrs(*value, policy);
-    if (const auto *value = member(root, "pcr_reference_values"))
-        readReferenceValues(*value, policy);
-
-    // A reference value for a PCR devices do not quote could never be checked: the rule would
-    // be silently off.
-    for (const auto &[index, values] : policy.pcrReferenceValues)
-        if (!std::binary_search(policy.quotePcrs.begin(), policy.quotePcrs.end(), index))
-            fail("/pcr_reference_values/" + std::to_string(index),
-                 "PCR " + std::to_string(index) +
-                     " has reference values but is not in /quote_pcrs");
-    return policy;
+    try {
+        return readPolicy(jsonText);
+    } catch (const protocol::MessageError &e) {
+        throw PolicyError(e.field(), e.reason());
+    }
 }
 
 Policy loadPolicy(const std::filesystem::path &file)

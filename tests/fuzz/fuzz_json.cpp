@@ -30,6 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const std::string_view text(reinterpret_cast<const char *>(data), size);
     json ours;
     std::string failure = vigil::protocol::parseStrictJson(text, ours);
+    // The parse that tells its faults apart refuses the same texts.
+    json again;
+    if (vigil::protocol::parseStrictJson(text, again, vigil::protocol::maxJsonDepth).has_value() !=
+        !failure.empty())
+        std::abort();
     const json theirs = json::parse(text.begin(), text.end(), nullptr, false);
     if (failure.empty()) {
         if (theirs.is_discarded() || ours != theirs || !sameTypes(ours, theirs) ||

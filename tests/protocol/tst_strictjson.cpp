@@ -186,6 +186,38 @@ private Q_SLOTS:
         // Far deeper than any stack would take, if the limit did not stop it first.
         QCOMPARE(outcome(std::string(1000000, '[')), QByteArray("!nests deeper than 32 levels"));
     }
+
+    // The same faults told apart, for a caller that words its own message.
+    void faultsNameKindPointerAndOffset()
+    {
+        using Kind = JsonFault::Kind;
+        json value;
+        QVERIFY(!parseStrictJson("{\"a\":[1,{\"b\":2}]}", value, maxJsonDepth));
+        QCOMPARE(value.dump(), std::string("{\"a\":[1,{\"b\":2}]}"));
+
+        auto fault = parseStrictJson("{\"a\":[1,{\"b\":2,\"b\":3}]}", value, maxJsonDepth);
+        QVERIFY(fault && fault->kind == Kind::DuplicateName);
+        QCOMPARE(fault->pointer, std::string("/a/1/b"));
+
+        // Names are escaped as RFC 6901 says.
+        fault = parseStrictJson("{\"x/y~\":{\"c\":1,\"c\":2}}", value, maxJsonDepth);
+        QVERIFY(fault && fault->kind == Kind::DuplicateName);
+        QCOMPARE(fault->pointer, std::string("/x~1y~0/c"));
+
+        // The limit is the caller's: the array that opens one level too many is named.
+        fault = parseStrictJson("{\"a\":[[[]]]}", value, 3);
+        QVERIFY(fault && fault->kind == Kind::TooDeep);
+        QCOMPARE(fault->pointer, std::string("/a/0/0"));
+        QVERIFY(!parseStrictJson("{\"a\":[[]]}", value, 3));
+
+        fault = parseStrictJson("{\"a\":\n [1, tru]}", value, maxJsonDepth);
+        QVERIFY(fault && fault->kind == Kind::NotJson);
+        QCOMPARE(fault->pointer, std::string("/a/1"));
+        QCOMPARE(fault->offset, std::size_t(11));
+        fault = parseStrictJson("[1e400]", value, maxJsonDepth);
+        QVERIFY(fault && fault->kind == Kind::NotJson);
+        QCOMPARE(fault->offset, std::size_t(1)); // the number, not what follows it
+    }
 };
 
 QTEST_APPLESS_MAIN(TestStrictJson)

@@ -173,18 +173,17 @@ private Q_SLOTS:
             "screen_lock, secure_boot, quote_pcrs, pcr_reference_values";
 
         // The document and its version.
-        row("not JSON", "{\"version\":1,",
-            "not valid JSON: parse error at line 1, column 14: syntax error while parsing "
-            "object key - unexpected end of input; expected string literal");
-        row("comment", "{\"version\":1 /* one */}",
-            "not valid JSON: parse error at line 1, column 14: syntax error while parsing "
-            "object - invalid literal; last read: '1 /'; expected '}'");
+        row("not JSON", "{\"version\":1,", "not valid UTF-8 JSON at line 1, column 14");
+        row("comment", "{\"version\":1 /* one */}", "not valid UTF-8 JSON at line 1, column 14");
         row("invalid UTF-8", "{\"version\":1,\"os\":{\"min_version\":{\"\xff\":\"1\"}}}",
-            "not valid JSON: parse error at line 1, column 36: syntax error while parsing "
-            "object key - invalid string: ill-formed UTF-8 byte; last read: '\"\\xff'; expected "
-            "string literal");
+            "not valid UTF-8 JSON at line 1, column 36");
         row("number beyond double", withVersion("\"grace_period_seconds\":1e400"),
-            "not valid JSON: number overflow parsing '1e400'");
+            "not valid UTF-8 JSON at line 1, column 37");
+        row("not JSON on a later line",
+            "{\n  \"version\": 1,\n  \"os\": {\n    \"other_distributions\": allow\n  }\n}",
+            "not valid UTF-8 JSON at line 4, column 28");
+        row("NUL after the document", std::string("{\"version\":1}\0{}", 16),
+            "not valid UTF-8 JSON at line 1, column 14");
         row("array", "[]", "expected a JSON object, got []");
         row("empty object", "{}", "/version: required member is missing");
         row("version as string", "{\"version\":\"1\"}",
@@ -379,6 +378,12 @@ private Q_SLOTS:
         } catch (const PolicyError &e) {
             QCOMPARE(e.pointer(), std::string());
         }
+    }
+
+    void byteOrderMarkIsSkipped()
+    {
+        QVERIFY(!parsePolicy("\xEF\xBB\xBF" + withVersion("\"firewall\":{\"required\":false}"))
+                     .requireFirewall);
     }
 
     void largestAcceptedDocumentParses()
