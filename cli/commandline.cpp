@@ -95,6 +95,11 @@ QString optionEntry(const QCommandLineOption &option)
     return entry(term, option.description());
 }
 
+bool takesValue(const QCommandLineOption &option)
+{
+    return !option.valueName().isEmpty();
+}
+
 bool declares(const Command &command, const QString &name)
 {
     return std::any_of(
@@ -119,8 +124,7 @@ CommandLine::CommandLine(Program program, Commands commands)
                                             [&option](const QCommandLineOption &other) {
                                                 return other.names() == option.names();
                                             });
-            Q_ASSERT(known == m_options.end() ||
-                     known->valueName().isEmpty() == option.valueName().isEmpty());
+            Q_ASSERT(known == m_options.end() || takesValue(*known) == takesValue(option));
             if (known == m_options.end())
                 m_options.append(option);
         }
@@ -136,18 +140,17 @@ int CommandLine::run(const QStringList &arguments, std::ostream &out, std::ostre
             return usageError(
                 u"unexpected argument '%1'"_s.arg(dashed(parser.unknownOptionNames().constFirst())),
                 err);
-        // Only the last argument can miss its value. Qt's wording differs from the programs'.
-        const QString last = arguments.constLast();
-        const auto takesLast = [&last](const QCommandLineOption &option) {
-            const QStringList names = option.names();
-            return !option.valueName().isEmpty() &&
-                   std::any_of(names.begin(), names.end(),
-                               [&last](const QString &name) { return dashed(name) == last; });
-        };
-        const bool needsValue = std::any_of(m_options.begin(), m_options.end(), takesLast);
-        if (needsValue)
-            return usageError(u"option %1 needs a value"_s.arg(last), err);
-        return usageError(parser.errorText(), err);
+        // Otherwise an option lacks its value (only the last argument can) or a flag has one
+        // (--json=yes). Qt's wording differs from the programs'.
+        if (const auto *option = typed(arguments.constLast()); option && takesValue(*option))
+            return usageError(u"option %1 needs a value"_s.arg(arguments.constLast()), err);
+        for (const QString &argument : arguments) {
+            const QString name = argument.section(u'=', 0, 0);
+            if (const auto *option = typed(name);
+                option && !takesValue(*option) && name != argument)
+                return usageError(u"option %1 takes no value"_s.arg(name), err);
+        }
+        return usageError(parser.errorText(), err); // what a later Qt may add, in its words
     }
     if (parser.isSet(versionOption)) {
         out << m_program.name << " " << m_program.version << "\n";
@@ -240,6 +243,15 @@ int CommandLine::usageError(const QString &message, std::ostream &err) const
     return exitUsageError;
 }
 
+const QCommandLineOption *CommandLine::typed(const QString &argument) const
+{
+    for (const QCommandLineOption &option : m_options)
+        for (const QString &name : option.names())
+            if (dashed(name) == argument)
+                return &option;
+    return nullptr;
+}
+
 Command *CommandLine::find(const QStringList &words) const
 {
     Command *found = nullptr;
@@ -256,18 +268,13 @@ Command *CommandLine::find(const QStringList &words) const
 
 QString CommandLine::misplacedOption(const Command &command, const QString &name) const
 {
-    QStringList owners;
+    QStringList takenBy;
     for (const auto &other : m_commands)
         if (declares(*other, name))
-            owners.append(other->name());
-    QString list = owners.join(u", "_s);
-    if (owners.size() > 1)
-        list.replace(list.lastIndexOf(u", "_s), 2, u" and "_s);
-    // Placeholders the program's wording leaves out are simply not filled.
-    return QString(m_program.misplacedOption)
-        .replace(u"%1"_s, command.name())
-        .replace(u"%2"_s, dashed(name))
-        .replace(u"%3"_s, list);
+            takenBy.append(other->name());
+    return m_program.misplacedOption
+               ? m_program.misplacedOption(command.name(), dashed(name), takenBy)
+               : u"%1 does not take %2"_s.arg(command.name(), dashed(name));
 }
 
 } // namespace vigil::cli

@@ -8,6 +8,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <iosfwd>
 
 namespace vigil::cli {
@@ -18,9 +19,11 @@ struct Program
     QString version; // printed by --version after the name
     // The usage's last paragraph, after the commands and options: the exit statuses, say.
     QString epilogue;
-    // What an option some other command takes says when given to this one: %1 is the command,
-    // %2 the option, %3 the commands that take it ("tls renew", "init and tls renew").
-    QString misplacedOption = QStringLiteral("%1 does not take %2");
+    // The usage error for an option that command does not take but the commands takenBy do.
+    // Unset: "<command> does not take <option>".
+    std::function<QString(const QString &command, const QString &option,
+                          const QStringList &takenBy)>
+        misplacedOption;
 };
 
 // Exit status of a usage error.
@@ -48,6 +51,8 @@ private:
     // The command whose name starts words (the longest such), or nullptr.
     Command *find(const QStringList &words) const;
     QString misplacedOption(const Command &command, const QString &name) const;
+    // The option argument ("--tcti", "-h") names, or nullptr.
+    const QCommandLineOption *typed(const QString &argument) const;
 
     Program m_program;
     Commands m_commands;

@@ -21,7 +21,12 @@ int main(int argc, char **argv)
     program.version = QStringLiteral(VIGIL_VERSION);
     program.epilogue = u"Exit status: 0 on success, 1 if the command failed (reason on stderr),\n"
                        "2 on a usage error.\n"_s;
-    program.misplacedOption = u"%2 is an option of %3 only"_s;
+    // An option that only one command takes points there.
+    program.misplacedOption = [](const QString &command, const QString &option,
+                                 const QStringList &takenBy) {
+        return takenBy.size() == 1 ? u"%1 is an option of %2 only"_s.arg(option, takenBy.first())
+                                   : u"%1 does not take %2"_s.arg(command, option);
+    };
     const vigil::cli::CommandLine commandLine(std::move(program),
                                               vigil::server::commands::verifierCommands());
     return commandLine.run(vigil::cli::CommandLine::arguments(argc, argv), std::cout, std::cerr);
