@@ -36,8 +36,8 @@ public:
     // take a value in all of them or in none, since the command is known only after parsing.
     CommandLine(Program program, Commands commands);
 
-    // Runs the command arguments (without the program's name) name. Usage errors and exceptions
-    // are reported on err as "<program>: <message>".
+    // Runs the command that arguments (argv without the program's name) name. Usage errors and
+    // exceptions are reported on err as "<program>: <message>".
     int run(const QStringList &arguments, std::ostream &out, std::ostream &err) const;
 
     QString usage() const;

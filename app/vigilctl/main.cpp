@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
