@@ -2,8 +2,8 @@
 // verifier client in-process; once vigild exists it will ask the daemon over local IPC instead.
 // Its commands are in app/commands/.
 #include "commandline.h"
-#include "commands.h"
-#include "posturecollection.h"
+#include "commands/commands.h"
+#include "commands/posturecollection.h"
 
 #include <cstdlib>
 #include <iostream>

@@ -2,7 +2,7 @@
 // HTTPS, plus the administrative commands that manage its data directory. Its commands are in
 // server/commands/.
 #include "commandline.h"
-#include "commands.h"
+#include "commands/commands.h"
 #include "logline.h"
 
 #include <cstdlib>
