@@ -64,7 +64,8 @@ public:
     const QList<QCommandLineOption> &options() const { return m_options; }
     const QList<Argument> &arguments() const { return m_arguments; }
 
-    // Returns the exit status: 0 done, 1 failed (the reason on err), or a command's own.
+    // Returns the exit status: 0 done, 1 failed (the reason on err), or a command's own. Throws
+    // UsageError for options it cannot act on; any other exception is reported as a failure.
     virtual int run(const Invocation &invocation, std::ostream &out, std::ostream &err) = 0;
 
 protected:
