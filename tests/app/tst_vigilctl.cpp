@@ -83,6 +83,20 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, 0);
         QVERIFY(run.out.contains("posture [--json]"));
     }
+
+    void commandHelp()
+    {
+        const auto run =
+            vigilctl({QStringLiteral("help"), QStringLiteral("tpm"), QStringLiteral("quote")});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.out.startsWith("Usage: vigilctl tpm quote --nonce HEX --pcrs LIST --out DIR"),
+                 run.out.constData());
+        QVERIFY(run.out.contains("\n  --state-dir DIR "));
+        QCOMPARE(
+            vigilctl({QStringLiteral("tpm"), QStringLiteral("quote"), QStringLiteral("--help")})
+                .out,
+            run.out);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestVigilctl)

@@ -205,6 +205,25 @@ private Q_SLOTS:
         QCOMPARE(version.out, QByteArray("vigil-verifier " VIGIL_VERSION "\n"));
     }
 
+    void commandHelp()
+    {
+        const ProgramRun help = verifier(words(QStringLiteral("help serve")));
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY2(help.out.startsWith("Usage: vigil-verifier serve --data DIR "),
+                 help.out.constData());
+        QVERIFY(help.out.contains("\n  --address-burst N "));
+        QCOMPARE(verifier(words(QStringLiteral("serve --help"))).out, help.out);
+    }
+
+    // An option that several commands take, given to one that does not.
+    void optionOfOtherCommands()
+    {
+        const ProgramRun run = verifier(words(QStringLiteral("policy check x --data y")));
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.startsWith("vigil-verifier: policy check does not take --data\n"),
+                 run.err.constData());
+    }
+
     // Every usage error: exit 2, the message and the usage on stderr, nothing on stdout — so
     // `serve` never got as far as its banner.
     void usageErrors_data()
