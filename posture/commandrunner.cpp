@@ -1,9 +1,12 @@
 #include "commandrunner.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
+#include <optional>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -42,6 +45,8 @@ std::string CommandResult::describe(const Command &command) const
                " ms";
     case Outcome::Crashed:
         return command.program + " crashed: " + error;
+    case Outcome::Stopped:
+        return command.program + " was stopped: " + error;
     }
     return command.program + ": " + error;
 }
@@ -92,6 +97,11 @@ CommandResult ProcessRunner::run(const Command &command)
     CommandResult result;
     if (command.program.empty() || command.program.front() != '/') {
         result.error = "program path must be absolute";
+        return result;
+    }
+    if (command.stop.stop_requested()) {
+        result.outcome = CommandResult::Outcome::Stopped;
+        result.error = "stop requested before it started";
         return result;
     }
     if (::access(command.program.c_str(), X_OK) != 0) {
@@ -151,6 +161,14 @@ CommandResult ProcessRunner::run(const Command &command)
     err.closeEnd(1);
 
     const auto deadline = std::chrono::steady_clock::now() + command.timeout;
+    std::atomic<bool> stopped = false;
+    // Scoped so that no kill can run once the leader has been reaped below: its process
+    // group id could then belong to someone else.
+    std::optional<std::stop_callback<std::function<void()>>> onStop;
+    onStop.emplace(command.stop, [&stopped, pid] {
+        stopped = true;
+        ::kill(-pid, SIGKILL);
+    });
     bool timedOut = false;
     bool overflow = false;
     int pollError = 0;
@@ -218,6 +236,7 @@ CommandResult ProcessRunner::run(const Command &command)
     while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 &&
            errno == EINTR) {
     }
+    onStop.reset();
     ::kill(-pid, SIGKILL);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -226,6 +245,9 @@ CommandResult ProcessRunner::run(const Command &command)
     if (pollError) {
         result.outcome = CommandResult::Outcome::FailedToStart;
         result.error = "waiting for output failed: " + errorText(pollError);
+    } else if (stopped) {
+        result.outcome = CommandResult::Outcome::Stopped;
+        result.error = "stop requested";
     } else if (timedOut) {
         result.outcome = CommandResult::Outcome::TimedOut;
         result.error = "timed out";
