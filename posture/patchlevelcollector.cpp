@@ -76,7 +76,7 @@ struct PatchLevelCollector::Query
 };
 
 PatchLevelCollector::PatchLevelCollector(ChangeDetection detection) : m_detection(detection) {}
-// A query still running keeps its own Query and runner alive and finishes unobserved.
+// A query still running is stopped (its command's process group killed) and joined.
 PatchLevelCollector::~PatchLevelCollector() = default;
 
 PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectContext &context,
@@ -116,11 +116,13 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
         if (!m_inFlight) {
             auto query = std::make_shared<Query>();
             query->startedAt = context.host().clock().now();
-            // Only shared ownership crosses into the thread: it must not see the context, the
-            // host or this collector, any of which may be gone before it finishes.
+            // Only shared ownership crosses into the thread: it must not see the context or the
+            // host, which may be gone before it finishes.
             try {
-                std::thread([query, runner = context.host().sharedCommands(), manager, program] {
-                    auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout);
+                std::jthread thread([query, runner = context.host().sharedCommands(), manager,
+                                     program](std::stop_token stop) {
+                    auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout,
+                                                       std::move(stop));
                     // The packages' state is read when the query starts: that is when it was
                     // asked.
                     pending.queriedAt = toIso8601(query->startedAt);
@@ -129,7 +131,10 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
                         query->result = std::move(pending);
                     }
                     query->finished.notify_all();
-                }).detach();
+                });
+                // No query is in flight, so the previous thread has finished: joining it is
+                // immediate.
+                m_queryThread = std::move(thread);
             } catch (const std::system_error &e) {
                 PendingUpdates failed;
                 failed.error = std::string("could not start a thread to ask it: ") + e.what();
