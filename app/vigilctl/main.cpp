@@ -134,11 +134,7 @@ int main(int argc, char **argv)
     if (words[0] == "posture" && words.size() == 1) {
         if (const auto extra = allowOnly({}); !extra.empty())
             return usageError("posture does not take " + extra);
-        const int status = runPosture(json);
-        // A slow check may still be finishing on a detached thread (a package-manager query
-        // runs on past the report). Leave without running static destructors under it.
-        std::cout.flush();
-        std::_Exit(status);
+        return runPosture(json);
     }
     if (words[0] == "tpm" && words.size() == 2) {
         vigil::app::TpmCommandOptions options;
@@ -217,11 +213,7 @@ int main(int argc, char **argv)
             vigil::posture::PostureEngine engine(host, vigil::posture::standardCollectors());
             return engine.collect().toJson();
         };
-        const int status = vigil::app::runReport(options, collect, std::cout, std::cerr);
-        // As for posture: a slow check may still be running on a detached thread.
-        std::cout.flush();
-        std::cerr.flush();
-        std::_Exit(status);
+        return vigil::app::runReport(options, collect, std::cout, std::cerr);
     }
     std::string command;
     for (auto word : words)
