@@ -1,5 +1,7 @@
 #include "commandrunner.h"
 
+#include "posturelogging.h"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -287,7 +289,8 @@ CommandResult ProcessRunner::run(const Command &command)
     out.closeEnd(1);
     err.closeEnd(1);
 
-    const auto deadline = std::chrono::steady_clock::now() + command.timeout;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + command.timeout;
     std::atomic<bool> stopped = false;
     Ending ending;
     {
@@ -305,6 +308,10 @@ CommandResult ProcessRunner::run(const Command &command)
         waitWithoutReaping(pid);
     }
     setOutcome(result, ending, stopped, reapGroup(pid));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    qCDebug(lcPosture, "%s: %s after %lld ms", command.toString().c_str(),
+            result.describe(command).c_str(), static_cast<long long>(took.count()));
     return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include "changewatch.h"
 #include "packagetimes.h"
+#include "posturelogging.h"
 #include "rebootrequirement.h"
 
 #include <algorithm>
@@ -114,6 +115,7 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
 
     for (;;) {
         if (!m_inFlight) {
+            qCDebug(lcPosture, "asking %s for pending updates", program.c_str());
             auto query = std::make_shared<Query>();
             query->startedAt = context.host().clock().now();
             // Only shared ownership crosses into the thread: it must not see the context or the
@@ -153,8 +155,11 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
         const auto askedAt = m_inFlight->startedAt;
         lock.unlock();
         m_inFlight.reset();
-        if (m_inFlightOutdated)
+        if (m_inFlightOutdated) {
+            qCDebug(lcPosture, "dropped %s's answer: the package state changed while it ran",
+                    program.c_str());
             continue; // now that it has ended, ask again, within what is left of the deadline
+        }
         if (pending.error.empty()) {
             m_cache = pending;
             m_cacheAskedAt = askedAt;

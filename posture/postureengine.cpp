@@ -1,5 +1,7 @@
 #include "postureengine.h"
 
+#include "posturelogging.h"
+
 #include <future>
 #include <thread>
 #include <utility>
@@ -70,6 +72,9 @@ PostureEngine::~PostureEngine()
         // Stuck where no stop reaches (an uninterruptible read on a hung mount, say): waiting
         // on would hang the owner's shutdown. The thread holds only shared state, never the
         // engine, so it may finish after it.
+        qCWarning(lcPosture, "%s did not stop within %lld ms; left to finish on its own",
+                  std::string(slot.collector->id()).c_str(),
+                  static_cast<long long>(shutdownTimeout.count()));
         slot.thread.detach();
     }
 }
@@ -84,6 +89,7 @@ void PostureEngine::startCollection(Slot &slot, std::shared_ptr<std::promise<Che
         try {
             result = collector->collect(CollectContext(*host, deadline, std::move(stop)));
         } catch (const std::exception &e) {
+            qCWarning(lcPosture, "%s threw: %s", std::string(collector->id()).c_str(), e.what());
             result = CheckResult::unknown(std::string(collector->id()),
                                           std::string("internal error: ") + e.what());
         }
@@ -111,6 +117,8 @@ PostureSnapshot PostureEngine::collect()
     std::vector<std::future<CheckResult>> pending;
     for (auto &slot : m_slots) {
         if (!slot.run->tryStart()) {
+            qCDebug(lcPosture, "%s is still running from an earlier collection; not started",
+                    std::string(slot.collector->id()).c_str());
             std::promise<CheckResult> stuck;
             stuck.set_value(
                 CheckResult::unknown(std::string(slot.collector->id()),
@@ -124,6 +132,8 @@ PostureSnapshot PostureEngine::collect()
             startCollection(slot, promise, deadline);
         } catch (const std::system_error &e) {
             // No thread to be had (RLIMIT_NPROC, memory): report it and try again next time.
+            qCWarning(lcPosture, "cannot start a thread for %s: %s",
+                      std::string(slot.collector->id()).c_str(), e.what());
             slot.run->finish();
             promise->set_value(CheckResult::unknown(
                 std::string(slot.collector->id()),
@@ -136,9 +146,11 @@ PostureSnapshot PostureEngine::collect()
             snapshot.checks.push_back(pending[i].get());
             continue;
         }
-        auto result =
-            CheckResult::unknown(std::string(m_slots[i].collector->id()),
-                                 "timed out after " + std::to_string(m_timeout.count()) + " ms");
+        const std::string id(m_slots[i].collector->id());
+        qCDebug(lcPosture, "%s overran its %lld ms deadline; reported unknown", id.c_str(),
+                static_cast<long long>(m_timeout.count()));
+        auto result = CheckResult::unknown(id, "timed out after " +
+                                                   std::to_string(m_timeout.count()) + " ms");
         result.duration = m_timeout;
         snapshot.checks.push_back(std::move(result));
     }
