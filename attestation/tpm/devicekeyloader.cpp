@@ -4,6 +4,7 @@
 #include "tpmdevicekey.h"
 #include "tpmerror.h"
 #include "tpmidentity.h"
+#include "tpmlogging.h"
 
 namespace vigil::attestation {
 
@@ -15,6 +16,7 @@ LoadedDeviceKey loadDeviceKey(const std::string &tcti, const std::filesystem::pa
     } catch (const TpmError &e) {
         if (e.kind() != TpmError::Kind::NoTpm)
             throw;
+        qCDebug(lcTpm, "using the software device key: %s", e.what());
         return LoadedDeviceKey{
             SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
             e.what()};
