@@ -1,5 +1,6 @@
 #include "verifierclient.h"
 
+#include "applogging.h"
 #include "dpop.h"
 #include "endorsementkey.h"
 #include "posturereport.h"
@@ -147,6 +148,7 @@ nlohmann::json VerifierClient::exchange(const std::string &method, const std::st
                                        std::to_string(response.status) +
                                        " and a malformed problem document: " + e.what());
         }
+        qCDebug(lcApp, "%s: the verifier refused with %s", request.c_str(), problem.code.c_str());
         throw VerifierError(std::move(problem), retryAfter(response));
     }
     if (response.status != expectedStatus)
