@@ -1,5 +1,6 @@
 #include "app/enrollmentstate.h"
 
+#include "app/applogging.h"
 #include "core/bytes.h"
 #include "core/certificatefingerprint.h"
 #include "core/filedescriptor.h"
@@ -305,12 +306,15 @@ void EnrollmentStore::commit(const EnrollmentState &state) const
     } catch (const KeyError &e) {
         throw EnrollmentStateError(e.what());
     }
+    qCDebug(lcApp, "enrollment state written to %s", stateFile().c_str());
 }
 
 void EnrollmentStore::discardStaged() const noexcept
 {
-    std::error_code ignored;
-    fs::remove(stagedCaFile(), ignored);
+    // No caller to tell (it cannot throw), yet a CA file left behind is worth a trace.
+    std::error_code error;
+    if (!fs::remove(stagedCaFile(), error) && error)
+        qCWarning(lcApp, "cannot remove %s: %s", stagedCaFile().c_str(), error.message().c_str());
 }
 
 } // namespace vigil::app

@@ -2,6 +2,8 @@
 
 #include "core/text.h"
 
+#include "app/applogging.h"
+
 #include <cerrno>
 #include <cstring>
 #include <curl/curl.h>
@@ -249,6 +251,7 @@ HttpsResponse HttpsTransport::perform(const std::string &url,
         auto kind = classify(result);
         if (sink.tooLarge)
             kind = TransportError::Kind::TooLarge;
+        qCDebug(lcApp, "%s %s failed: %s", body ? "POST" : "GET", url.c_str(), reason.c_str());
         switch (kind) {
         case TransportError::Kind::Unreachable:
             throw TransportError(kind, url, "cannot reach " + url + ": " + reason);
@@ -275,6 +278,8 @@ HttpsResponse HttpsTransport::perform(const std::string &url,
     const char *contentType = nullptr;
     if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &contentType) == CURLE_OK && contentType)
         response.contentType = contentType;
+    qCDebug(lcApp, "%s %s: HTTP %ld, %zu bytes", body ? "POST" : "GET", url.c_str(),
+            response.status, response.body.size());
     return response;
 }
 

@@ -6,6 +6,7 @@
 #include "attestation/tpm/tpm.h"
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpm/tpmidentity.h"
+#include "core/text.h"
 
 #include <bit>
 #include <cstdlib>
@@ -69,14 +70,6 @@ std::string lockoutText(const attestation::TpmInfo &info)
     text += " (" + std::to_string(info.lockoutCounter) + " of " + std::to_string(info.maxAuthFail) +
             " failed authorizations; one forgiven every " + std::to_string(info.lockoutInterval) +
             " s)";
-    return text;
-}
-
-std::string joined(const std::vector<std::string> &items)
-{
-    std::string text;
-    for (const auto &item : items)
-        text += (text.empty() ? "" : ", ") + item;
     return text;
 }
 
@@ -177,7 +170,7 @@ int runTpmInfo(const TpmCommandOptions &options, std::ostream &out, std::ostream
                 << "Manufacturer     " << info.manufacturer << " (" << info.vendorString << ")\n"
                 << "Firmware         " << info.firmwareVersion << "\n"
                 << "Specification    " << info.specification << "\n"
-                << "PCR banks        " << joined(info.pcrBanks) << "\n"
+                << "PCR banks        " << joined(info.pcrBanks, ", ") << "\n"
                 << "Lockout          " << lockoutText(info) << "\n"
                 << "Endorsement key  " << ekText << "\n";
         }

@@ -1,5 +1,6 @@
 #include "app/verifierclient.h"
 
+#include "app/applogging.h"
 #include "attestation/tpm/endorsementkey.h"
 #include "attestation/tpm/tpmidentity.h"
 #include "protocol/jose/dpop.h"
@@ -138,6 +139,7 @@ nlohmann::json VerifierClient::exchange(const std::string &method, const std::st
                                        std::to_string(response.status) +
                                        " and a malformed problem document: " + e.what());
         }
+        qCDebug(lcApp, "%s: the verifier refused with %s", request.c_str(), problem.code.c_str());
         throw VerifierError(std::move(problem), retryAfter(response));
     }
     if (response.status != expectedStatus)

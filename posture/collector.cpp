@@ -15,6 +15,7 @@ CommandResult CollectContext::run(Command command) const
         result.error = "no time left before the collector's deadline";
         return result;
     }
+    command.stop = m_stop;
     return m_host.commands().run(command);
 }
 

@@ -1,7 +1,10 @@
 #include "posture/postureengine.h"
 
+#include "posture/posturelogging.h"
+
 #include <future>
 #include <thread>
+#include <utility>
 
 namespace vigil::posture {
 
@@ -27,25 +30,66 @@ void makeValidUtf8(CheckResult &result)
 }
 } // namespace
 
+bool PostureEngine::RunState::tryStart()
+{
+    const std::lock_guard lock(mutex);
+    return !std::exchange(busy, true);
+}
+
+void PostureEngine::RunState::finish()
+{
+    {
+        const std::lock_guard lock(mutex);
+        busy = false;
+    }
+    idle.notify_all();
+}
+
 PostureEngine::PostureEngine(std::shared_ptr<const Host> host,
                              std::vector<std::shared_ptr<Collector>> collectors,
                              std::chrono::milliseconds collectorTimeout)
     : m_host(std::move(host)), m_timeout(collectorTimeout)
 {
     for (auto &collector : collectors)
-        m_slots.push_back({std::move(collector), std::make_shared<std::atomic<bool>>(false)});
+        m_slots.push_back({std::move(collector), std::make_shared<RunState>(), {}});
 }
 
-void PostureEngine::startCollection(const Slot &slot,
-                                    std::shared_ptr<std::promise<CheckResult>> promise,
+PostureEngine::~PostureEngine()
+{
+    // All are asked first, so their commands are killed together rather than one by one.
+    for (auto &slot : m_slots)
+        slot.thread.request_stop();
+    const auto giveUp = std::chrono::steady_clock::now() + shutdownTimeout;
+    for (auto &slot : m_slots) {
+        if (!slot.thread.joinable())
+            continue;
+        std::unique_lock lock(slot.run->mutex);
+        if (slot.run->idle.wait_until(lock, giveUp, [&] { return !slot.run->busy; })) {
+            lock.unlock();
+            slot.thread.join();
+            continue;
+        }
+        // Stuck where no stop reaches (an uninterruptible read on a hung mount, say): waiting
+        // on would hang the owner's shutdown. The thread holds only shared state, never the
+        // engine, so it may finish after it.
+        qCWarning(lcPosture, "%s did not stop within %lld ms; left to finish on its own",
+                  std::string(slot.collector->id()).c_str(),
+                  static_cast<long long>(shutdownTimeout.count()));
+        slot.thread.detach();
+    }
+}
+
+void PostureEngine::startCollection(Slot &slot, std::shared_ptr<std::promise<CheckResult>> promise,
                                     std::chrono::steady_clock::time_point deadline)
 {
-    std::thread([collector = slot.collector, busy = slot.busy, host = m_host, promise, deadline]() {
+    std::jthread thread([collector = slot.collector, run = slot.run, host = m_host, promise,
+                         deadline](std::stop_token stop) {
         const auto begin = std::chrono::steady_clock::now();
         CheckResult result;
         try {
-            result = collector->collect(CollectContext(*host, deadline));
+            result = collector->collect(CollectContext(*host, deadline, std::move(stop)));
         } catch (const std::exception &e) {
+            qCWarning(lcPosture, "%s threw: %s", std::string(collector->id()).c_str(), e.what());
             result = CheckResult::unknown(std::string(collector->id()),
                                           std::string("internal error: ") + e.what());
         }
@@ -55,9 +99,11 @@ void PostureEngine::startCollection(const Slot &slot,
             std::chrono::steady_clock::now() - begin);
         // Cleared before the result is published, so the next collection, which may
         // start the moment it arrives, never mistakes a finished run for a stuck one.
-        busy->store(false);
+        run->finish();
         promise->set_value(std::move(result));
-    }).detach();
+    });
+    // The slot was not busy, so the previous thread has finished: joining it is immediate.
+    slot.thread = std::move(thread);
 }
 
 PostureSnapshot PostureEngine::collect()
@@ -69,8 +115,10 @@ PostureSnapshot PostureEngine::collect()
     const auto deadline = started + m_timeout;
 
     std::vector<std::future<CheckResult>> pending;
-    for (const auto &slot : m_slots) {
-        if (slot.busy->exchange(true)) {
+    for (auto &slot : m_slots) {
+        if (!slot.run->tryStart()) {
+            qCDebug(lcPosture, "%s is still running from an earlier collection; not started",
+                    std::string(slot.collector->id()).c_str());
             std::promise<CheckResult> stuck;
             stuck.set_value(
                 CheckResult::unknown(std::string(slot.collector->id()),
@@ -84,7 +132,9 @@ PostureSnapshot PostureEngine::collect()
             startCollection(slot, promise, deadline);
         } catch (const std::system_error &e) {
             // No thread to be had (RLIMIT_NPROC, memory): report it and try again next time.
-            slot.busy->store(false);
+            qCWarning(lcPosture, "cannot start a thread for %s: %s",
+                      std::string(slot.collector->id()).c_str(), e.what());
+            slot.run->finish();
             promise->set_value(CheckResult::unknown(
                 std::string(slot.collector->id()),
                 std::string("could not start a thread for the check: ") + e.what()));
@@ -96,9 +146,11 @@ PostureSnapshot PostureEngine::collect()
             snapshot.checks.push_back(pending[i].get());
             continue;
         }
-        auto result =
-            CheckResult::unknown(std::string(m_slots[i].collector->id()),
-                                 "timed out after " + std::to_string(m_timeout.count()) + " ms");
+        const std::string id(m_slots[i].collector->id());
+        qCDebug(lcPosture, "%s overran its %lld ms deadline; reported unknown", id.c_str(),
+                static_cast<long long>(m_timeout.count()));
+        auto result = CheckResult::unknown(id, "timed out after " +
+                                                   std::to_string(m_timeout.count()) + " ms");
         result.duration = m_timeout;
         snapshot.checks.push_back(std::move(result));
     }

@@ -8,9 +8,4 @@ namespace vigil::app::commands {
 
 posture::PostureSnapshot collectPosture();
 
-// Whether collectPosture() ran in this process: a slow check (a package-manager query runs on
-// past the report) may then still be finishing on a detached thread, and main leaves without
-// running static destructors under it.
-bool postureCollected();
-
 } // namespace vigil::app::commands

@@ -2,7 +2,6 @@
 // verifier client in-process; once vigild exists it will ask the daemon over local IPC instead.
 // Its commands are in app/commands/.
 #include "app/commands/commands.h"
-#include "app/commands/posturecollection.h"
 #include "cli/commandline.h"
 
 #include <cstdlib>
@@ -24,13 +23,5 @@ int main(int argc, char **argv)
                        "2 on a usage error, 3 when report's verdict is non-compliant.\n"_s;
     const vigil::cli::CommandLine commandLine(std::move(program),
                                               vigil::app::commands::vigilctlCommands());
-    const int status =
-        commandLine.run(vigil::cli::CommandLine::arguments(argc, argv), std::cout, std::cerr);
-    if (!vigil::app::commands::postureCollected())
-        return status;
-    // A slow check may still be finishing on a detached thread (a package-manager query runs on
-    // past the report). Leave without running static destructors under it.
-    std::cout.flush();
-    std::cerr.flush();
-    std::_Exit(status);
+    return commandLine.run(vigil::cli::CommandLine::arguments(argc, argv), std::cout, std::cerr);
 }

@@ -3,6 +3,7 @@
 #include "attestation/tpm/tpmdevicekey.h"
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpm/tpmidentity.h"
+#include "attestation/tpm/tpmlogging.h"
 #include "protocol/jose/softwaredevicekey.h"
 
 namespace vigil::attestation {
@@ -15,6 +16,7 @@ LoadedDeviceKey loadDeviceKey(const std::string &tcti, const std::filesystem::pa
     } catch (const TpmError &e) {
         if (e.kind() != TpmError::Kind::NoTpm)
             throw;
+        qCDebug(lcTpm, "using the software device key: %s", e.what());
         return LoadedDeviceKey{
             protocol::SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
             e.what()};

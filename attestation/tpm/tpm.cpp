@@ -2,6 +2,7 @@
 
 #include "attestation/tpm/esyshandle.h"
 #include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmlogging.h"
 #include "attestation/tpmalgorithm.h"
 
 #include <algorithm>
@@ -211,6 +212,7 @@ Tpm::Tpm(const std::string &tcti)
             throw TpmError::fromRc("TPM2_Startup on \"" + m_tcti + "\"", startup);
         }
     }
+    qCDebug(lcTpm, "opened TCTI \"%s\"", m_tcti.c_str());
 }
 
 Tpm::~Tpm()
@@ -222,7 +224,10 @@ Tpm::~Tpm()
 void Tpm::flush(ESYS_TR handle)
 {
     std::lock_guard lock(m_mutex);
-    Esys_FlushContext(m_context, handle);
+    // Runs in destructors, which can't throw: without this a failure would leave no trace of
+    // the transient slot it keeps taken.
+    if (const TSS2_RC rc = Esys_FlushContext(m_context, handle); rc != TSS2_RC_SUCCESS)
+        qCWarning(lcTpm, "%s", TpmError::fromRc("flush a transient object", rc).what());
 }
 
 TpmInfo Tpm::info()

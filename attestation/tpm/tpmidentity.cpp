@@ -1,6 +1,7 @@
 #include "attestation/tpm/tpmidentity.h"
 
 #include "attestation/tpm/tpmerror.h"
+#include "attestation/tpm/tpmlogging.h"
 #include "core/privatefile.h"
 
 namespace vigil::attestation {
@@ -41,6 +42,7 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
         writePrivateFile(privatePath, blobs.privateArea, Replace::Allowed, keyFileWhat);
         writePrivateFile(publicPath, blobs.publicArea, Replace::Allowed, keyFileWhat);
         m_createdKeys = true;
+        qCDebug(lcTpm, "created TPM key %s in %s", name.c_str(), directory.c_str());
         return m_tpm->loadKey(storageRootKey, blobs);
     }
     if (!hasPublic || !hasPrivate)

@@ -1,5 +1,6 @@
 #include "posture/collectors/diskencryptioncollector.h"
 
+#include "core/text.h"
 #include "posture/collectors/blockdevicechain.h"
 #include "posture/parsers/mountinfo.h"
 
@@ -17,17 +18,6 @@ std::string baseName(std::string_view path)
 {
     const auto slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-std::string joined(const std::vector<std::string> &parts, std::string_view separator)
-{
-    std::string out;
-    for (const auto &part : parts) {
-        if (!out.empty())
-            out += separator;
-        out += part;
-    }
-    return out;
 }
 
 enum class MountKind
@@ -149,151 +139,176 @@ nlohmann::json skippedItem(const char *key, const std::string &where, const std:
     return item;
 }
 
-} // namespace
-
-CheckResult DiskEncryptionCollector::collect(const CollectContext &context)
+nlohmann::json issueList(const std::vector<ParseIssue> &issues)
 {
-    const auto &fs = context.fs();
-    const auto mountInfoText = fs.readFile("/proc/self/mountinfo");
-    if (!mountInfoText.ok())
-        return CheckResult::unknown(std::string(checkId), "cannot read /proc/self/mountinfo: " +
-                                                              mountInfoText.errorText());
-    auto mountInfo = parseMountInfo(mountInfoText.data);
-    nlohmann::json mountInfoErrors = nlohmann::json::array();
-    for (const auto &issue : mountInfo.issues)
-        mountInfoErrors.push_back("line " + std::to_string(issue.line) + ": " + issue.message);
-    if (mountInfo.entries.empty()) {
-        nlohmann::json details;
-        details["mountinfo_errors"] = mountInfoErrors;
-        return CheckResult::unknown(std::string(checkId),
-                                    "/proc/self/mountinfo has no readable mount entries",
-                                    std::move(details));
-    }
-    for (auto &mount : mountInfo.entries) {
-        mount.mountPoint = validUtf8(mount.mountPoint);
-        mount.source = validUtf8(mount.source);
-        mount.fsType = validUtf8(mount.fsType);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto &issue : issues)
+        list.push_back("line " + std::to_string(issue.line) + ": " + issue.message);
+    return list;
+}
+
+// What the mounts and swap areas add up to, volume by volume: each block device once, with
+// every mount point and swap area stored on it.
+class VolumeSurvey
+{
+public:
+    VolumeSurvey(const FileSystem &fs, const std::vector<MountInfoEntry> &mounts)
+        : m_fs(fs), m_mounts(mounts), m_resolver(fs), m_mountVolume(mounts.size())
+    {
     }
 
-    BlockDeviceChainResolver resolver(fs);
-    VolumeList volumes;
-    nlohmann::json skipped = nlohmann::json::array();
-    int virtualMounts = 0;
-    std::vector<std::string> problems; // reasons for unknown that aren't a volume's
+    void addMounts();
+    void addSwaps();
+    // Notes a problem when the root filesystem is missing or not on a local block device.
+    void checkRoot();
+    void addProblem(std::string problem) { m_problems.push_back(std::move(problem)); }
+    CheckResult verdict(nlohmann::json details);
+
+private:
+    void addSwapFile(const std::string &filename);
+    // Adds `where` to the volume on /dev/<name>, resolving its chain the first time.
+    void addDevice(const std::string &name, const std::string &fsType, const std::string &where);
+    // A volume whose block device can't be found: unknown for `reason`.
+    void addUnmapped(const std::string &source, const std::string &fsType, const std::string &where,
+                     const std::string &reason);
+
+    const FileSystem &m_fs;
+    const std::vector<MountInfoEntry> &m_mounts;
+    BlockDeviceChainResolver m_resolver;
+    VolumeList m_volumes;
+    nlohmann::json m_skipped = nlohmann::json::array();
+    int m_virtualMounts = 0;
     // Per mount: the key of its volume, or empty when skipped.
-    std::vector<std::string> mountVolume(mountInfo.entries.size());
-    std::optional<std::size_t> rootMount;
+    std::vector<std::string> m_mountVolume;
+    std::optional<std::size_t> m_rootMount;
+    std::vector<std::string> m_problems; // reasons for unknown that aren't a volume's
+    nlohmann::json m_swapsErrors = nlohmann::json::array();
+};
 
-    for (std::size_t i = 0; i < mountInfo.entries.size(); ++i) {
-        const auto &mount = mountInfo.entries[i];
+void VolumeSurvey::addDevice(const std::string &name, const std::string &fsType,
+                             const std::string &where)
+{
+    const auto key = "device:" + name;
+    const bool known = m_volumes.find(key) != nullptr;
+    auto &volume = m_volumes.add(key, "/dev/" + name, fsType);
+    addMountPoint(volume, where);
+    if (!known)
+        volume.node = m_resolver.resolve(name);
+}
+
+void VolumeSurvey::addUnmapped(const std::string &source, const std::string &fsType,
+                               const std::string &where, const std::string &reason)
+{
+    auto &volume = m_volumes.add("source:" + source, source, fsType);
+    addMountPoint(volume, where);
+    volume.node.protection = Protection::Unknown;
+    volume.node.reason = reason;
+}
+
+void VolumeSurvey::addMounts()
+{
+    for (std::size_t i = 0; i < m_mounts.size(); ++i) {
+        const auto &mount = m_mounts[i];
         if (mount.mountPoint == "/")
-            rootMount = i;
+            m_rootMount = i;
         const auto kind = classifyFilesystem(mount);
         if (kind.kind == MountKind::Virtual) {
-            ++virtualMounts;
+            ++m_virtualMounts;
             continue;
         }
         if (kind.kind == MountKind::Skipped) {
-            skipped.push_back(skippedItem("mount_point", mount.mountPoint, mount.fsType,
-                                          mount.source, kind.reason));
+            m_skipped.push_back(skippedItem("mount_point", mount.mountPoint, mount.fsType,
+                                            mount.source, kind.reason));
             continue;
         }
-        std::string key;
         MountDevice mapping;
         if (kind.kind == MountKind::Volume)
-            mapping = blockDeviceOfMount(fs, mount);
+            mapping = blockDeviceOfMount(m_fs, mount);
         if (!mapping.name) {
-            key = "source:" + mount.source;
-            auto &volume = volumes.add(key, mount.source, mount.fsType);
-            addMountPoint(volume, mount.mountPoint);
-            volume.node.protection = Protection::Unknown;
-            volume.node.reason = kind.kind == MountKind::Unmappable ? kind.reason : mapping.error;
-            mountVolume[i] = key;
+            addUnmapped(mount.source, mount.fsType, mount.mountPoint,
+                        kind.kind == MountKind::Unmappable ? kind.reason : mapping.error);
+            m_mountVolume[i] = "source:" + mount.source;
             continue;
         }
-        if (const auto transient = transientDeviceReason(fs, *mapping.name)) {
-            skipped.push_back(skippedItem("mount_point", mount.mountPoint, mount.fsType,
-                                          mount.source, *transient));
+        if (const auto transient = transientDeviceReason(m_fs, *mapping.name)) {
+            m_skipped.push_back(skippedItem("mount_point", mount.mountPoint, mount.fsType,
+                                            mount.source, *transient));
             continue;
         }
-        key = "device:" + *mapping.name;
-        const bool known = volumes.find(key) != nullptr;
-        auto &volume = volumes.add(key, "/dev/" + *mapping.name, mount.fsType);
-        addMountPoint(volume, mount.mountPoint);
-        if (!known)
-            volume.node = resolver.resolve(*mapping.name);
-        mountVolume[i] = key;
+        addDevice(*mapping.name, mount.fsType, mount.mountPoint);
+        m_mountVolume[i] = "device:" + *mapping.name;
     }
+}
 
-    const auto swapsText = fs.readFile("/proc/swaps");
-    nlohmann::json swapsErrors = nlohmann::json::array();
+// A swap file is as protected as the filesystem holding it.
+void VolumeSurvey::addSwapFile(const std::string &filename)
+{
+    std::optional<std::size_t> holder;
+    for (std::size_t i = 0; i < m_mounts.size(); ++i) {
+        const auto &mountPoint = m_mounts[i].mountPoint;
+        if (pathUnder(filename, mountPoint) &&
+            (!holder || mountPoint.size() >= m_mounts[*holder].mountPoint.size()))
+            holder = i;
+    }
+    Volume *volume = holder ? m_volumes.find(m_mountVolume[*holder]) : nullptr;
+    if (volume)
+        addMountPoint(*volume, filename + " [SWAP]");
+    else
+        m_skipped.push_back(skippedItem("swap", filename, "swap", {},
+                                        holder ? "swap file on " + m_mounts[*holder].mountPoint +
+                                                     ", which is not a local persistent filesystem"
+                                               : "swap file outside any mount"));
+}
+
+void VolumeSurvey::addSwaps()
+{
+    const auto swapsText = m_fs.readFile("/proc/swaps");
     if (!swapsText.ok()) {
-        problems.push_back("cannot read /proc/swaps: " + swapsText.errorText());
-    } else {
-        const auto swaps = parseSwaps(swapsText.data);
-        for (const auto &issue : swaps.issues)
-            swapsErrors.push_back("line " + std::to_string(issue.line) + ": " + issue.message);
-        if (!swaps.issues.empty())
-            problems.push_back("/proc/swaps has lines that can't be read");
-        for (const auto &swap : swaps.entries) {
-            const auto filename = validUtf8(swap.filename);
-            if (swap.type == "file") {
-                // A swap file is as protected as the filesystem holding it.
-                std::optional<std::size_t> holder;
-                for (std::size_t i = 0; i < mountInfo.entries.size(); ++i) {
-                    const auto &mountPoint = mountInfo.entries[i].mountPoint;
-                    if (pathUnder(filename, mountPoint) &&
-                        (!holder ||
-                         mountPoint.size() >= mountInfo.entries[*holder].mountPoint.size()))
-                        holder = i;
-                }
-                Volume *volume = holder ? volumes.find(mountVolume[*holder]) : nullptr;
-                if (volume)
-                    addMountPoint(*volume, filename + " [SWAP]");
-                else
-                    skipped.push_back(skippedItem(
-                        "swap", filename, "swap", {},
-                        holder ? "swap file on " + mountInfo.entries[*holder].mountPoint +
-                                     ", which is not a local persistent filesystem"
-                               : "swap file outside any mount"));
-                continue;
-            }
-            const auto name = blockDeviceOfSwap(fs, filename);
-            if (!name) {
-                auto &volume = volumes.add("source:" + filename, filename, "swap");
-                addMountPoint(volume, "[SWAP]");
-                volume.node.protection = Protection::Unknown;
-                volume.node.reason = "cannot resolve swap " + filename + " to a block device";
-                continue;
-            }
-            if (const auto transient = transientDeviceReason(fs, *name)) {
-                skipped.push_back(skippedItem("swap", filename, "swap", {}, *transient));
-                continue;
-            }
-            const auto key = "device:" + *name;
-            const bool known = volumes.find(key) != nullptr;
-            auto &volume = volumes.add(key, "/dev/" + *name, "swap");
-            addMountPoint(volume, "[SWAP]");
-            if (!known)
-                volume.node = resolver.resolve(*name);
+        addProblem("cannot read /proc/swaps: " + swapsText.errorText());
+        return;
+    }
+    const auto swaps = parseSwaps(swapsText.data);
+    m_swapsErrors = issueList(swaps.issues);
+    if (!swaps.issues.empty())
+        addProblem("/proc/swaps has lines that can't be read");
+    for (const auto &swap : swaps.entries) {
+        const auto filename = validUtf8(swap.filename);
+        if (swap.type == "file") {
+            addSwapFile(filename);
+            continue;
         }
+        const auto name = blockDeviceOfSwap(m_fs, filename);
+        if (!name) {
+            addUnmapped(filename, "swap", "[SWAP]",
+                        "cannot resolve swap " + filename + " to a block device");
+            continue;
+        }
+        if (const auto transient = transientDeviceReason(m_fs, *name)) {
+            m_skipped.push_back(skippedItem("swap", filename, "swap", {}, *transient));
+            continue;
+        }
+        addDevice(*name, "swap", "[SWAP]");
     }
+}
 
-    if (!rootMount) {
-        problems.push_back("/proc/self/mountinfo has no root filesystem");
-    } else if (mountVolume[*rootMount].empty()) {
-        const auto &root = mountInfo.entries[*rootMount];
-        problems.push_back("the root filesystem (" + root.fsType +
-                           ") is not on a local block device, so its storage can't be checked");
-    }
-    if (!mountInfo.issues.empty())
-        problems.push_back("/proc/self/mountinfo has lines that can't be read");
+void VolumeSurvey::checkRoot()
+{
+    if (!m_rootMount)
+        addProblem("/proc/self/mountinfo has no root filesystem");
+    else if (m_mountVolume[*m_rootMount].empty())
+        addProblem("the root filesystem (" + m_mounts[*m_rootMount].fsType +
+                   ") is not on a local block device, so its storage can't be checked");
+}
 
+// Fail for any required volume that is not encrypted, else unknown for any that can't be told
+// or any problem noted, else pass. `details` gains the volumes and what was skipped.
+CheckResult VolumeSurvey::verdict(nlohmann::json details)
+{
     nlohmann::json volumeList = nlohmann::json::array();
     std::vector<std::string> unencrypted;
     std::vector<std::string> undetermined;
     std::vector<std::string> encrypted;
-    for (const auto &volume : volumes.all()) {
+    for (const auto &volume : m_volumes.all()) {
         nlohmann::json item = {{"device", volume.device},
                                {"mount_points", volume.mountPoints},
                                {"fs_type", volume.fsType},
@@ -316,14 +331,11 @@ CheckResult DiskEncryptionCollector::collect(const CollectContext &context)
         else if (volume.node.protection == Protection::Unknown)
             undetermined.push_back(volume.describe() + ": " + volume.node.reason);
     }
-
-    nlohmann::json details = {{"volumes", std::move(volumeList)},
-                              {"skipped", std::move(skipped)},
-                              {"virtual_mounts_skipped", virtualMounts}};
-    if (!mountInfoErrors.empty())
-        details["mountinfo_errors"] = std::move(mountInfoErrors);
-    if (!swapsErrors.empty())
-        details["swaps_errors"] = std::move(swapsErrors);
+    details["volumes"] = std::move(volumeList);
+    details["skipped"] = std::move(m_skipped);
+    details["virtual_mounts_skipped"] = m_virtualMounts;
+    if (!m_swapsErrors.empty())
+        details["swaps_errors"] = std::move(m_swapsErrors);
 
     if (!unencrypted.empty())
         return CheckResult::fail(
@@ -332,7 +344,7 @@ CheckResult DiskEncryptionCollector::collect(const CollectContext &context)
             "or move the data to an encrypted volume; encrypt swap with a random key through "
             "/etc/crypttab.",
             std::move(details));
-    undetermined.insert(undetermined.end(), problems.begin(), problems.end());
+    undetermined.insert(undetermined.end(), m_problems.begin(), m_problems.end());
     if (!undetermined.empty())
         return CheckResult::unknown(std::string(checkId),
                                     "Encryption could not be determined: " +
@@ -341,6 +353,42 @@ CheckResult DiskEncryptionCollector::collect(const CollectContext &context)
     return CheckResult::pass(std::string(checkId),
                              "All persistent volumes are encrypted: " + joined(encrypted, "; "),
                              std::move(details));
+}
+
+} // namespace
+
+CheckResult DiskEncryptionCollector::collect(const CollectContext &context)
+{
+    const auto &fs = context.fs();
+    const auto mountInfoText = fs.readFile("/proc/self/mountinfo");
+    if (!mountInfoText.ok())
+        return CheckResult::unknown(std::string(checkId), "cannot read /proc/self/mountinfo: " +
+                                                              mountInfoText.errorText());
+    auto mountInfo = parseMountInfo(mountInfoText.data);
+    auto mountInfoErrors = issueList(mountInfo.issues);
+    if (mountInfo.entries.empty()) {
+        nlohmann::json details;
+        details["mountinfo_errors"] = mountInfoErrors;
+        return CheckResult::unknown(std::string(checkId),
+                                    "/proc/self/mountinfo has no readable mount entries",
+                                    std::move(details));
+    }
+    for (auto &mount : mountInfo.entries) {
+        mount.mountPoint = validUtf8(mount.mountPoint);
+        mount.source = validUtf8(mount.source);
+        mount.fsType = validUtf8(mount.fsType);
+    }
+
+    VolumeSurvey survey(fs, mountInfo.entries);
+    survey.addMounts();
+    survey.addSwaps();
+    survey.checkRoot();
+    nlohmann::json details = nlohmann::json::object();
+    if (!mountInfo.issues.empty()) {
+        survey.addProblem("/proc/self/mountinfo has lines that can't be read");
+        details["mountinfo_errors"] = std::move(mountInfoErrors);
+    }
+    return survey.verdict(std::move(details));
 }
 
 } // namespace vigil::posture

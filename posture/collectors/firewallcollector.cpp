@@ -6,6 +6,7 @@
 #include "posture/parsers/nftruleset.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <vector>
@@ -260,12 +261,158 @@ json optionalBool(const std::optional<bool> &value)
     return value ? json(*value) : json(nullptr);
 }
 
-std::string joined(const std::vector<std::string> &items, const std::string &separator)
+// What the administrator asked for through ufw and firewalld, reported beside what the kernel
+// runs: a frontend that is enabled but not loaded explains an open ruleset.
+struct Frontends
 {
-    std::string text;
-    for (const auto &item : items)
-        text += (text.empty() ? "" : separator) + item;
+    std::optional<bool> ufwEnabled;
+    std::optional<bool> firewalldActive;
+    bool firewalldEnabled = false;
+
+    // " (ufw enabled, firewalld active)", or empty.
+    std::string note() const
+    {
+        std::vector<std::string> frontends;
+        if (ufwEnabled == true)
+            frontends.push_back("ufw enabled");
+        if (firewalldActive == true)
+            frontends.push_back("firewalld active");
+        return frontends.empty() ? "" : " (" + joined(frontends, ", ") + ")";
+    }
+};
+
+json readUfw(const FileSystem &fs, Frontends &frontends)
+{
+    json ufw = {{"installed", fs.exists("/usr/sbin/ufw") || fs.exists("/etc/ufw/ufw.conf")}};
+    if (const auto conf = fs.readFile("/etc/ufw/ufw.conf", 64 * 1024); conf.ok()) {
+        const auto values = parseAssignments(conf.data);
+        if (const auto it = values.find("ENABLED"); it != values.end())
+            frontends.ufwEnabled = asciiLower(it->second) == "yes";
+    }
+    ufw["enabled"] = optionalBool(frontends.ufwEnabled);
+    if (const auto defaults = fs.readFile("/etc/default/ufw", 64 * 1024); defaults.ok()) {
+        const auto values = parseAssignments(defaults.data);
+        if (const auto it = values.find("DEFAULT_INPUT_POLICY"); it != values.end())
+            ufw["default_input_policy"] = it->second;
+    }
+    return ufw;
+}
+
+json readFirewalld(const FileSystem &fs, const std::optional<NftRuleset> &ruleset,
+                   Frontends &frontends)
+{
+    if (ruleset)
+        frontends.firewalldActive = ruleset->hasTable("inet", "firewalld");
+    json firewalld = {{"installed", fs.exists("/usr/sbin/firewalld")},
+                      {"active", optionalBool(frontends.firewalldActive)}};
+    for (const auto &entry : fs.listDirectory("/etc/systemd/system/multi-user.target.wants"))
+        frontends.firewalldEnabled = frontends.firewalldEnabled || entry == "firewalld.service";
+    firewalld["enabled"] = frontends.firewalldEnabled;
+    if (const auto conf = fs.readFile("/etc/firewalld/firewalld.conf", 64 * 1024); conf.ok()) {
+        const auto values = parseAssignments(conf.data);
+        if (const auto it = values.find("DefaultZone"); it != values.end())
+            firewalld["default_zone"] = it->second;
+    }
+    return firewalld;
+}
+
+// Every ruleset source, per address family.
+struct Rulesets
+{
+    NftResult nft;
+    Source legacy4;
+    Source legacy6;
+
+    std::array<const Source *, 2> ipv4() const { return {&nft.ipv4, &legacy4}; }
+    std::array<const Source *, 2> ipv6() const { return {&nft.ipv6, &legacy6}; }
+};
+
+void addUnique(std::vector<std::string> &list, const std::string &item)
+{
+    if (std::find(list.begin(), list.end(), item) == list.end())
+        list.push_back(item);
+}
+
+// Interfaces accepted wholesale in the open families: the reason a denying ruleset is open.
+struct WideOpen
+{
+    std::vector<std::string> interfaces;
+    bool everyOpenFamily = true; // false when some open family has no such interface
+
+    void addOpenFamily(const std::array<const Source *, 2> &sources)
+    {
+        bool any = false;
+        for (const auto *source : sources)
+            for (const auto &entry : source->broadAccepts) {
+                any = true;
+                addUnique(interfaces, entry["interface"].get<std::string>());
+            }
+        everyOpenFamily = everyOpenFamily && any;
+    }
+};
+
+struct FailureText
+{
+    std::string summary;
+    std::string remediation;
+};
+
+FailureText wideOpenFailure(const WideOpen &wideOpen, const std::string &families,
+                            const Frontends &frontends)
+{
+    const auto interfaces = joined(wideOpen.interfaces, ", ");
+    const auto example =
+        wideOpen.interfaces.size() == 1 ? wideOpen.interfaces.front() : std::string("IFACE");
+    FailureText text;
+    text.summary = "Inbound " + families + " traffic is not filtered: everything arriving on " +
+                   interfaces + " is accepted" + frontends.note();
+    text.remediation =
+        frontends.firewalldActive == true
+            ? "Move " + interfaces +
+                  " to a filtering zone (the trusted zone accepts everything): `sudo "
+                  "firewall-cmd --permanent --zone=public --change-interface=" +
+                  example +
+                  " && sudo firewall-cmd --reload`, or remove the rule that accepts "
+                  "all its traffic."
+            : "Remove the rule that accepts all traffic arriving on " + interfaces +
+                  " (e.g. `iifname \"" + example + "\" accept`, `-A INPUT -i " + example +
+                  " -j ACCEPT`, `ufw allow in on " + example +
+                  "`) and allow only the ports that must be reachable.";
+    if (!wideOpen.everyOpenFamily)
+        text.remediation += " Also turn on a host firewall that drops unsolicited inbound traffic "
+                            "for the other address family.";
     return text;
+}
+
+// Why inbound traffic of `open` families is not filtered, and what to do about it: an
+// interface accepted wholesale, a frontend enabled but not loaded, or no firewall at all.
+FailureText openFailure(const std::vector<std::string> &open, const WideOpen &wideOpen,
+                        const Family &ipv4, const Frontends &frontends)
+{
+    const auto families = joined(open, " and ");
+    if (!wideOpen.interfaces.empty())
+        return wideOpenFailure(wideOpen, families, frontends);
+    if (frontends.ufwEnabled == true)
+        return {"ufw is enabled in /etc/ufw/ufw.conf but the running ruleset does not filter "
+                "inbound " +
+                    families + " traffic",
+                open.size() == 1 && open.front() == "IPv6"
+                    ? "Set IPV6=yes in /etc/default/ufw and run `sudo ufw reload`."
+                    : "Load ufw's rules: `sudo ufw reload`, and check `systemctl status "
+                      "ufw` for errors."};
+    if (frontends.firewalldEnabled && frontends.firewalldActive != true)
+        return {"firewalld is enabled but its ruleset is not loaded; inbound " + families +
+                    " traffic is not filtered",
+                "Start firewalld (`sudo systemctl restart firewalld`) and check "
+                "`journalctl -u firewalld` for errors."};
+    return {"Inbound " + families + " traffic is not filtered" +
+                (ipv4.filtered == true ? " (IPv4 filtered by " + joined(ipv4.by, " and ") + ")"
+                                       : std::string()) +
+                frontends.note(),
+            "Turn on a host firewall that drops unsolicited inbound IPv4 and IPv6 "
+            "traffic: `sudo ufw enable` (Debian, Ubuntu), `sudo systemctl enable --now "
+            "firewalld` (Fedora, RHEL), or an nftables input chain with `policy drop` "
+            "in /etc/nftables.conf and `sudo systemctl enable --now nftables`."};
 }
 
 } // namespace
@@ -275,10 +422,11 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
     const auto &fs = context.fs();
     json details;
 
-    auto nft = readNftables(context);
+    Rulesets rulesets{readNftables(context), {}, {}};
     json legacy4Details, legacy6Details;
-    const auto legacy4 = readLegacy(context, false, legacy4Details);
-    const auto legacy6 = readLegacy(context, true, legacy6Details);
+    rulesets.legacy4 = readLegacy(context, false, legacy4Details);
+    rulesets.legacy6 = readLegacy(context, true, legacy6Details);
+    const auto &nft = rulesets.nft;
     details["nftables"] = nft.details;
     details["iptables_legacy"] = {{"ipv4", legacy4Details}, {"ipv6", legacy6Details}};
 
@@ -286,43 +434,15 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
                               !fs.exists("/proc/net/if_inet6");
     details["ipv6_disabled"] = ipv6Disabled;
 
-    // Frontends: what the administrator asked for, reported beside what the kernel runs.
-    json ufw = {{"installed", fs.exists("/usr/sbin/ufw") || fs.exists("/etc/ufw/ufw.conf")}};
-    std::optional<bool> ufwEnabled;
-    if (const auto conf = fs.readFile("/etc/ufw/ufw.conf", 64 * 1024); conf.ok()) {
-        const auto values = parseAssignments(conf.data);
-        if (const auto it = values.find("ENABLED"); it != values.end())
-            ufwEnabled = asciiLower(it->second) == "yes";
-    }
-    ufw["enabled"] = optionalBool(ufwEnabled);
-    if (const auto defaults = fs.readFile("/etc/default/ufw", 64 * 1024); defaults.ok()) {
-        const auto values = parseAssignments(defaults.data);
-        if (const auto it = values.find("DEFAULT_INPUT_POLICY"); it != values.end())
-            ufw["default_input_policy"] = it->second;
-    }
-    details["ufw"] = ufw;
+    Frontends frontends;
+    details["ufw"] = readUfw(fs, frontends);
+    details["firewalld"] = readFirewalld(fs, nft.ruleset, frontends);
 
-    const bool firewalldInstalled = fs.exists("/usr/sbin/firewalld");
-    std::optional<bool> firewalldActive;
-    if (nft.ruleset)
-        firewalldActive = nft.ruleset->hasTable("inet", "firewalld");
-    json firewalld = {{"installed", firewalldInstalled}, {"active", optionalBool(firewalldActive)}};
-    bool firewalldEnabled = false;
-    for (const auto &entry : fs.listDirectory("/etc/systemd/system/multi-user.target.wants"))
-        firewalldEnabled = firewalldEnabled || entry == "firewalld.service";
-    firewalld["enabled"] = firewalldEnabled;
-    if (const auto conf = fs.readFile("/etc/firewalld/firewalld.conf", 64 * 1024); conf.ok()) {
-        const auto values = parseAssignments(conf.data);
-        if (const auto it = values.find("DefaultZone"); it != values.end())
-            firewalld["default_zone"] = it->second;
-    }
-    details["firewalld"] = firewalld;
-
-    const auto ipv4 = combine({{"nftables", &nft.ipv4}, {"legacy iptables", &legacy4}});
-    const auto ipv6 = combine({{"nftables", &nft.ipv6}, {"legacy iptables", &legacy6}});
+    const auto ipv4 = combine({{"nftables", &nft.ipv4}, {"legacy iptables", &rulesets.legacy4}});
+    const auto ipv6 = combine({{"nftables", &nft.ipv6}, {"legacy iptables", &rulesets.legacy6}});
     json broadAccepts = json::array();
-    for (const auto *source :
-         std::initializer_list<const Source *>{&nft.ipv4, &legacy4, &nft.ipv6, &legacy6})
+    for (const auto *source : std::initializer_list<const Source *>{&nft.ipv4, &rulesets.legacy4,
+                                                                    &nft.ipv6, &rulesets.legacy6})
         for (const auto &entry : source->broadAccepts)
             broadAccepts.push_back(entry);
     if (!broadAccepts.empty())
@@ -330,28 +450,21 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
     details["ipv4_filtered"] = optionalBool(ipv4.filtered);
     details["ipv6_filtered"] = optionalBool(ipv6.filtered);
 
-    if (nft.ipv4.state == Source::State::Absent && legacy4.state == Source::State::Absent &&
-        legacy6.state == Source::State::Absent)
+    if (nft.ipv4.state == Source::State::Absent &&
+        rulesets.legacy4.state == Source::State::Absent &&
+        rulesets.legacy6.state == Source::State::Absent)
         return CheckResult::unknown(std::string(checkId),
                                     "no firewall ruleset can be read: nft is not installed and "
                                     "no legacy iptables tables are loaded",
                                     details);
-
-    std::vector<std::string> frontends;
-    if (ufwEnabled == true)
-        frontends.push_back("ufw enabled");
-    if (firewalldActive == true)
-        frontends.push_back("firewalld active");
-    const auto frontendNote = frontends.empty() ? "" : " (" + joined(frontends, ", ") + ")";
 
     const bool ipv6Ok = ipv6.filtered == true || ipv6Disabled;
     if (ipv4.filtered == true && ipv6Ok) {
         auto by = ipv4.by;
         if (!ipv6Disabled)
             for (const auto &name : ipv6.by)
-                if (std::find(by.begin(), by.end(), name) == by.end())
-                    by.push_back(name);
-        auto summary = "Inbound traffic filtered by " + joined(by, " and ") + frontendNote;
+                addUnique(by, name);
+        auto summary = "Inbound traffic filtered by " + joined(by, " and ") + frontends.note();
         if (ipv6Disabled)
             summary += "; IPv6 disabled";
         return CheckResult::pass(std::string(checkId), summary, details);
@@ -365,76 +478,18 @@ CheckResult FirewallCollector::collect(const CollectContext &context)
     if (open.empty()) {
         auto reasons = ipv4.reasons;
         for (const auto &reason : ipv6Disabled ? std::vector<std::string>{} : ipv6.reasons)
-            if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
-                reasons.push_back(reason);
+            addUnique(reasons, reason);
         return CheckResult::unknown(std::string(checkId), joined(reasons, "; "), details);
     }
 
-    const auto families = joined(open, " and ");
-    // Interfaces accepted wholesale in an open family: the reason a denying ruleset is open.
-    std::vector<std::string> wideOpen;
-    bool everyOpenFamilyWideOpen = true;
-    const auto collectWideOpen = [&](bool familyOpen,
-                                     std::initializer_list<const Source *> sources) {
-        if (!familyOpen)
-            return;
-        bool any = false;
-        for (const auto *source : sources)
-            for (const auto &entry : source->broadAccepts) {
-                any = true;
-                const auto interface = entry["interface"].get<std::string>();
-                if (std::find(wideOpen.begin(), wideOpen.end(), interface) == wideOpen.end())
-                    wideOpen.push_back(interface);
-            }
-        everyOpenFamilyWideOpen = everyOpenFamilyWideOpen && any;
-    };
-    collectWideOpen(ipv4.filtered == false, {&nft.ipv4, &legacy4});
-    collectWideOpen(ipv6.filtered == false && !ipv6Disabled, {&nft.ipv6, &legacy6});
-    std::string summary;
-    std::string remediation;
-    if (!wideOpen.empty()) {
-        const auto interfaces = joined(wideOpen, ", ");
-        const auto example = wideOpen.size() == 1 ? wideOpen.front() : std::string("IFACE");
-        summary = "Inbound " + families + " traffic is not filtered: everything arriving on " +
-                  interfaces + " is accepted" + frontendNote;
-        remediation = firewalldActive == true
-                          ? "Move " + interfaces +
-                                " to a filtering zone (the trusted zone accepts everything): `sudo "
-                                "firewall-cmd --permanent --zone=public --change-interface=" +
-                                example +
-                                " && sudo firewall-cmd --reload`, or remove the rule that accepts "
-                                "all its traffic."
-                          : "Remove the rule that accepts all traffic arriving on " + interfaces +
-                                " (e.g. `iifname \"" + example + "\" accept`, `-A INPUT -i " +
-                                example + " -j ACCEPT`, `ufw allow in on " + example +
-                                "`) and allow only the ports that must be reachable.";
-        if (!everyOpenFamilyWideOpen)
-            remediation += " Also turn on a host firewall that drops unsolicited inbound traffic "
-                           "for the other address family.";
-    } else if (ufwEnabled == true) {
-        summary = "ufw is enabled in /etc/ufw/ufw.conf but the running ruleset does not filter "
-                  "inbound " +
-                  families + " traffic";
-        remediation = open.size() == 1 && open.front() == "IPv6"
-                          ? "Set IPV6=yes in /etc/default/ufw and run `sudo ufw reload`."
-                          : "Load ufw's rules: `sudo ufw reload`, and check `systemctl status "
-                            "ufw` for errors.";
-    } else if (firewalldEnabled && firewalldActive != true) {
-        summary = "firewalld is enabled but its ruleset is not loaded; inbound " + families +
-                  " traffic is not filtered";
-        remediation = "Start firewalld (`sudo systemctl restart firewalld`) and check "
-                      "`journalctl -u firewalld` for errors.";
-    } else {
-        summary = "Inbound " + families + " traffic is not filtered" +
-                  (ipv4.filtered == true ? " (IPv4 filtered by " + joined(ipv4.by, " and ") + ")"
-                                         : std::string()) +
-                  frontendNote;
-        remediation = "Turn on a host firewall that drops unsolicited inbound IPv4 and IPv6 "
-                      "traffic: `sudo ufw enable` (Debian, Ubuntu), `sudo systemctl enable --now "
-                      "firewalld` (Fedora, RHEL), or an nftables input chain with `policy drop` "
-                      "in /etc/nftables.conf and `sudo systemctl enable --now nftables`.";
-    }
-    return CheckResult::fail(std::string(checkId), summary, remediation, details);
+    WideOpen wideOpen;
+    if (ipv4.filtered == false)
+        wideOpen.addOpenFamily(rulesets.ipv4());
+    if (ipv6.filtered == false && !ipv6Disabled)
+        wideOpen.addOpenFamily(rulesets.ipv6());
+    auto failure = openFailure(open, wideOpen, ipv4, frontends);
+    return CheckResult::fail(std::string(checkId), std::move(failure.summary),
+                             std::move(failure.remediation), details);
 }
 
 } // namespace vigil::posture

@@ -62,9 +62,10 @@ struct Query
 class QueryRunner
 {
 public:
-    QueryRunner(CommandRunner &runner, const std::string &program, std::chrono::milliseconds limit)
+    QueryRunner(CommandRunner &runner, const std::string &program, std::chrono::milliseconds limit,
+                std::stop_token stop)
         : m_runner(runner), m_program(program), m_limit(limit),
-          m_deadline(std::chrono::steady_clock::now() + limit)
+          m_deadline(std::chrono::steady_clock::now() + limit), m_stop(std::move(stop))
     {
     }
 
@@ -74,7 +75,7 @@ public:
             m_deadline - std::chrono::steady_clock::now());
         Query q;
         q.command = Command{m_program, std::move(arguments),
-                            std::clamp(left, std::chrono::milliseconds(0), m_limit)};
+                            std::clamp(left, std::chrono::milliseconds(0), m_limit), m_stop};
         if (q.command.timeout.count() == 0) {
             // Reported as the whole query's limit, which is what ran out.
             q.command.timeout = m_limit;
@@ -91,6 +92,7 @@ private:
     std::string m_program;
     std::chrono::milliseconds m_limit;
     std::chrono::steady_clock::time_point m_deadline;
+    std::stop_token m_stop;
 };
 
 std::vector<std::string> namesOf(const UpdateList &list, bool securityOnly)
@@ -206,9 +208,10 @@ std::vector<std::string> packageWatchPaths(const CollectContext &context, Packag
 }
 
 PendingUpdates queryPendingUpdates(CommandRunner &runner, PackageManager manager,
-                                   const std::string &program, std::chrono::milliseconds timeout)
+                                   const std::string &program, std::chrono::milliseconds timeout,
+                                   std::stop_token stop)
 {
-    const QueryRunner runQuery(runner, program, timeout);
+    const QueryRunner runQuery(runner, program, timeout, std::move(stop));
     PendingUpdates pending;
     pending.securityUnit = "packages";
     switch (manager) {

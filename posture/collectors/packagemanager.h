@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,11 @@ struct PendingUpdates
 };
 
 // Runs `program` (the detected manager's) through `runner`, all of its commands together
-// limited to `timeout` (dnf and zypper run two in sequence; the second gets what is left).
-// Touches nothing but its arguments, so it may run on a thread that outlives a collection.
+// limited to `timeout` (dnf and zypper run two in sequence; the second gets what is left) and
+// stopped when `stop` is requested. Touches nothing but its arguments, so it may run on a
+// thread that outlives a collection.
 PendingUpdates queryPendingUpdates(CommandRunner &runner, PackageManager manager,
-                                   const std::string &program, std::chrono::milliseconds timeout);
+                                   const std::string &program, std::chrono::milliseconds timeout,
+                                   std::stop_token stop = {});
 
 } // namespace vigil::posture

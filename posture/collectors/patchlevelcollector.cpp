@@ -1,8 +1,10 @@
 #include "posture/collectors/patchlevelcollector.h"
 
+#include "core/text.h"
 #include "posture/collectors/packagetimes.h"
 #include "posture/collectors/rebootrequirement.h"
 #include "posture/host/changewatch.h"
+#include "posture/posturelogging.h"
 
 #include <algorithm>
 #include <cctype>
@@ -42,14 +44,6 @@ void putTime(json &details, const std::string &key, const PackageTime &fact, Tim
         details[key + "_note"] = fact.note;
 }
 
-std::string joined(const std::vector<std::string> &parts, const std::string &separator)
-{
-    std::string out;
-    for (const auto &p : parts)
-        out += (out.empty() ? "" : separator) + p;
-    return out;
-}
-
 json cappedList(const std::vector<std::string> &names)
 {
     json list = json::array();
@@ -76,7 +70,7 @@ struct PatchLevelCollector::Query
 };
 
 PatchLevelCollector::PatchLevelCollector(ChangeDetection detection) : m_detection(detection) {}
-// A query still running keeps its own Query and runner alive and finishes unobserved.
+// A query still running is stopped (its command's process group killed) and joined.
 PatchLevelCollector::~PatchLevelCollector() = default;
 
 PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectContext &context,
@@ -114,13 +108,16 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
 
     for (;;) {
         if (!m_inFlight) {
+            qCDebug(lcPosture, "asking %s for pending updates", program.c_str());
             auto query = std::make_shared<Query>();
             query->startedAt = context.host().clock().now();
-            // Only shared ownership crosses into the thread: it must not see the context, the
-            // host or this collector, any of which may be gone before it finishes.
+            // Only shared ownership crosses into the thread: it must not see the context or the
+            // host, which may be gone before it finishes.
             try {
-                std::thread([query, runner = context.host().sharedCommands(), manager, program] {
-                    auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout);
+                std::jthread thread([query, runner = context.host().sharedCommands(), manager,
+                                     program](std::stop_token stop) {
+                    auto pending = queryPendingUpdates(*runner, manager, program, queryTimeout,
+                                                       std::move(stop));
                     // The packages' state is read when the query starts: that is when it was
                     // asked.
                     pending.queriedAt = toIso8601(query->startedAt);
@@ -129,7 +126,10 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
                         query->result = std::move(pending);
                     }
                     query->finished.notify_all();
-                }).detach();
+                });
+                // No query is in flight, so the previous thread has finished: joining it is
+                // immediate.
+                m_queryThread = std::move(thread);
             } catch (const std::system_error &e) {
                 PendingUpdates failed;
                 failed.error = std::string("could not start a thread to ask it: ") + e.what();
@@ -148,8 +148,11 @@ PatchLevelCollector::Answer PatchLevelCollector::pendingUpdates(const CollectCon
         const auto askedAt = m_inFlight->startedAt;
         lock.unlock();
         m_inFlight.reset();
-        if (m_inFlightOutdated)
+        if (m_inFlightOutdated) {
+            qCDebug(lcPosture, "dropped %s's answer: the package state changed while it ran",
+                    program.c_str());
             continue; // now that it has ended, ask again, within what is left of the deadline
+        }
         if (pending.error.empty()) {
             m_cache = pending;
             m_cacheAskedAt = askedAt;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace vigil::posture {
 
@@ -25,12 +26,13 @@ class ChangeWatch;
 // with a reason and the status comes from the other facts (the summary says so).
 //
 // Asking the package manager is slow (seconds; more than a collection's deadline on a busy
-// machine), so it is asked on a detached thread with its own generous limit, and collect()
-// waits for the answer only until shortly before its deadline. An answer not in yet makes
-// pending updates unknown ("still computing", query_in_progress in details) and is picked up
-// by a later collect() without asking again. The thread holds only shared state (the host's
-// command runner and a Query), never the collector or the context, so the collector may be
-// destroyed while it runs; its answer is then dropped.
+// machine), so it is asked on a thread of the collector's with its own generous limit, and
+// collect() waits for the answer only until shortly before its deadline. An answer not in yet
+// makes pending updates unknown ("still computing", query_in_progress in details) and is
+// picked up by a later collect() without asking again. The thread holds only shared state (the
+// host's command runner and a Query), never the context, so the host may go before it ends.
+// Destroying the collector stops the query (its command's process group is killed) and joins
+// the thread; its answer is dropped.
 //
 // At most one query runs at a time: a change to the package state seen while one runs marks
 // its answer outdated, and the next query starts only once it has ended (its answer is not
@@ -88,6 +90,7 @@ private:
     std::chrono::system_clock::time_point m_cacheAskedAt; // the host's clock
     std::shared_ptr<Query> m_inFlight; // shared with the thread asking the package manager
     bool m_inFlightOutdated = false;   // a change was seen after m_inFlight was asked
+    std::jthread m_queryThread;        // the latest query's; last, so it stops first
 };
 
 } // namespace vigil::posture

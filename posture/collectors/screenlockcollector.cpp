@@ -3,6 +3,7 @@
 #include "posture/parsers/screenlocksettings.h"
 
 #include <algorithm>
+#include <map>
 
 namespace vigil::posture {
 
@@ -93,6 +94,143 @@ std::string remediationFor(Desktop desktop)
     return {};
 }
 
+// The settings that decide when a session locks, or why they can't be read.
+struct SettingsRead
+{
+    std::optional<LockSettings> settings;
+    std::string error;
+};
+
+SettingsRead readKdeSettings(const Host &host)
+{
+    const auto config = configHome(host);
+    if (!config)
+        return {std::nullopt, "HOME is not set"};
+    std::map<std::string, std::string> values;
+    bool fromFile = false;
+    // KConfig cascade: system-wide defaults, then the user's file.
+    for (const auto &path :
+         {std::string("/etc/xdg/kscreenlockerrc"), *config + "/kscreenlockerrc"}) {
+        const auto file = host.fs().readFile(path, 256 * 1024);
+        if (!file.ok()) {
+            if (file.error == std::errc::no_such_file_or_directory)
+                continue;
+            return {std::nullopt, "cannot read " + path + ": " + file.errorText()};
+        }
+        fromFile = true;
+        for (auto &[key, value] : parseKConfig(file.data))
+            values[key] = value;
+    }
+    auto boolean = [&](const std::string &key, bool fallback) -> std::optional<bool> {
+        const auto it = values.find("Daemon/" + key);
+        return it == values.end() ? std::optional<bool>(fallback) : parseKConfigBoolean(it->second);
+    };
+    const auto autolock = boolean("Autolock", true);
+    const auto lockOnResume = boolean("LockOnResume", true);
+    std::optional<std::uint32_t> timeout = 5;
+    if (const auto it = values.find("Daemon/Timeout"); it != values.end())
+        timeout = parseGVariantUint32(it->second);
+    if (!autolock || !lockOnResume || !timeout || *timeout > 1'000'000)
+        return {std::nullopt, "unreadable value in kscreenlockerrc [Daemon]"};
+    LockSettings settings{*autolock, std::int64_t(*timeout) * 60, 0,
+                          fromFile ? "kscreenlockerrc" : "defaults"};
+    settings.extra["lock_on_resume"] = *lockOnResume;
+    return {std::move(settings), {}};
+}
+
+SettingsRead readXfceSettings(const Host &host)
+{
+    const auto config = configHome(host);
+    if (!config)
+        return {std::nullopt, "HOME is not set"};
+    const auto path = *config + "/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml";
+    const auto file = host.fs().readFile(path, 1024 * 1024);
+    std::map<std::string, XfconfValue> properties;
+    if (file.ok()) {
+        const auto parsed = parseXfconfChannel(file.data);
+        if (!parsed.channel)
+            return {std::nullopt, path + ": " + parsed.error};
+        properties = parsed.channel->properties;
+    } else if (file.error != std::errc::no_such_file_or_directory) {
+        return {std::nullopt, "cannot read " + path + ": " + file.errorText()};
+    }
+    std::string bad;
+    // Defaults are xfce4-screensaver's own (src/gs-prefs.h).
+    auto boolean = [&](const std::string &key, bool fallback) {
+        const auto it = properties.find(key);
+        if (it == properties.end())
+            return fallback;
+        if (it->second.type != "bool" ||
+            (it->second.value != "true" && it->second.value != "false"))
+            bad = key;
+        return it->second.value == "true";
+    };
+    auto minutes = [&](const std::string &key, std::uint32_t fallback) -> std::int64_t {
+        const auto it = properties.find(key);
+        if (it == properties.end())
+            return fallback;
+        const auto value = parseGVariantUint32(it->second.value);
+        if ((it->second.type != "int" && it->second.type != "uint") || !value ||
+            *value > 1'000'000) {
+            bad = key;
+            return 0;
+        }
+        return *value;
+    };
+    const bool saver = boolean("/saver/enabled", true);
+    const bool idleActivation = boolean("/saver/idle-activation/enabled", true);
+    const auto idleMinutes = minutes("/saver/idle-activation/delay", 5);
+    const bool lock = boolean("/lock/enabled", true);
+    const bool lockWithSaver = boolean("/lock/saver-activation/enabled", true);
+    const auto lockMinutes = minutes("/lock/saver-activation/delay", 0);
+    if (!bad.empty())
+        return {std::nullopt, path + ": unexpected value for " + bad};
+    LockSettings settings{lock && lockWithSaver, saver && idleActivation ? idleMinutes * 60 : 0,
+                          lockMinutes * 60, file.ok() ? "xfconf" : "defaults"};
+    settings.extra["saver_enabled"] = saver;
+    settings.extra["idle_activation_enabled"] = idleActivation;
+    return {std::move(settings), {}};
+}
+
+// Pass when the session locks within maxSecondsToLock of going idle; details gain the
+// settings that decided it.
+CheckResult lockVerdict(const std::string &id, Desktop desktop, const std::string &name,
+                        const LockSettings &settings, json details)
+{
+    const auto secondsToLock =
+        settings.idleDelaySeconds == 0 ? 0 : settings.idleDelaySeconds + settings.lockDelaySeconds;
+    details["lock_enabled"] = settings.lockEnabled;
+    details["idle_delay_seconds"] = settings.idleDelaySeconds;
+    details["lock_delay_seconds"] = settings.lockDelaySeconds;
+    details["seconds_to_lock"] = secondsToLock;
+    details["source"] = settings.source;
+    details.update(settings.extra);
+
+    const auto maxSecondsToLock = ScreenLockCollector::maxSecondsToLock;
+    // Checked first: with the lockdown key set no other setting makes the session lock.
+    if (settings.lockDisabledByLockdown)
+        return CheckResult::fail(
+            id, name + " cannot lock the screen: lock is disabled by lockdown policy",
+            "Allow screen locking (`gsettings set " + settings.lockdownPrefix +
+                ".lockdown disable-lock-screen false`), or remove the dconf lock that sets it "
+                "(its key file under /etc/dconf/db/*.d/locks/, then `dconf update`).",
+            details);
+    if (!settings.lockEnabled)
+        return CheckResult::fail(id, name + " does not lock the screen when idle",
+                                 remediationFor(desktop), details);
+    if (secondsToLock == 0)
+        return CheckResult::fail(id, name + " never locks the screen: the session never goes idle",
+                                 remediationFor(desktop), details);
+    if (secondsToLock > maxSecondsToLock)
+        return CheckResult::fail(id,
+                                 name + " locks the screen after " + std::to_string(secondsToLock) +
+                                     " s idle, more than " + std::to_string(maxSecondsToLock) +
+                                     " s",
+                                 remediationFor(desktop), details);
+    return CheckResult::pass(
+        id, name + " locks the screen after " + std::to_string(secondsToLock) + " s idle", details);
+}
+
 } // namespace
 
 ScreenLockCollector::ScreenLockCollector() = default;
@@ -171,7 +309,6 @@ ScreenLockCollector::cachedGsettings(const CollectContext &context, const std::s
 CheckResult ScreenLockCollector::collect(const CollectContext &context)
 {
     const auto &host = context.host();
-    const auto &fs = context.fs();
     const auto xdg = host.environment("XDG_CURRENT_DESKTOP");
     const std::string id(checkId);
     if (!xdg) {
@@ -186,147 +323,32 @@ CheckResult ScreenLockCollector::collect(const CollectContext &context)
         return CheckResult::unknown(id, "unsupported desktop \"" + *xdg + "\"", details);
     details["desktop"] = desktop->second;
 
-    LockSettings settings;
+    SettingsRead read;
     switch (desktop->first) {
     case Desktop::Gnome:
     case Desktop::Cinnamon: {
         const std::string prefix =
             desktop->first == Desktop::Gnome ? "org.gnome.desktop" : "org.cinnamon.desktop";
-        std::string error;
-        const auto values = cachedGsettings(context, prefix, error);
+        const auto values = cachedGsettings(context, prefix, read.error);
         if (!values)
-            return CheckResult::unknown(id, error, details);
-        settings = {values->lockEnabled, values->idleDelay, values->lockDelay, "gsettings"};
-        settings.lockdownPrefix = prefix;
-        settings.lockDisabledByLockdown = values->lockDisabledByLockdown;
-        settings.extra["lock_disabled_by_lockdown"] = values->lockDisabledByLockdown;
+            break;
+        read.settings =
+            LockSettings{values->lockEnabled, values->idleDelay, values->lockDelay, "gsettings"};
+        read.settings->lockdownPrefix = prefix;
+        read.settings->lockDisabledByLockdown = values->lockDisabledByLockdown;
+        read.settings->extra["lock_disabled_by_lockdown"] = values->lockDisabledByLockdown;
         break;
     }
-    case Desktop::Kde: {
-        const auto config = configHome(host);
-        if (!config)
-            return CheckResult::unknown(id, "HOME is not set", details);
-        std::map<std::string, std::string> values;
-        bool fromFile = false;
-        // KConfig cascade: system-wide defaults, then the user's file.
-        for (const auto &path :
-             {std::string("/etc/xdg/kscreenlockerrc"), *config + "/kscreenlockerrc"}) {
-            const auto file = fs.readFile(path, 256 * 1024);
-            if (!file.ok()) {
-                if (file.error == std::errc::no_such_file_or_directory)
-                    continue;
-                return CheckResult::unknown(id, "cannot read " + path + ": " + file.errorText(),
-                                            details);
-            }
-            fromFile = true;
-            for (auto &[key, value] : parseKConfig(file.data))
-                values[key] = value;
-        }
-        auto boolean = [&](const std::string &key, bool fallback) -> std::optional<bool> {
-            const auto it = values.find("Daemon/" + key);
-            return it == values.end() ? std::optional<bool>(fallback)
-                                      : parseKConfigBoolean(it->second);
-        };
-        const auto autolock = boolean("Autolock", true);
-        const auto lockOnResume = boolean("LockOnResume", true);
-        std::optional<std::uint32_t> timeout = 5;
-        if (const auto it = values.find("Daemon/Timeout"); it != values.end())
-            timeout = parseGVariantUint32(it->second);
-        if (!autolock || !lockOnResume || !timeout || *timeout > 1'000'000)
-            return CheckResult::unknown(id, "unreadable value in kscreenlockerrc [Daemon]",
-                                        details);
-        settings = {*autolock, std::int64_t(*timeout) * 60, 0,
-                    fromFile ? "kscreenlockerrc" : "defaults"};
-        settings.extra["lock_on_resume"] = *lockOnResume;
+    case Desktop::Kde:
+        read = readKdeSettings(host);
+        break;
+    case Desktop::Xfce:
+        read = readXfceSettings(host);
         break;
     }
-    case Desktop::Xfce: {
-        const auto config = configHome(host);
-        if (!config)
-            return CheckResult::unknown(id, "HOME is not set", details);
-        const auto path = *config + "/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml";
-        const auto file = fs.readFile(path, 1024 * 1024);
-        std::map<std::string, XfconfValue> properties;
-        if (file.ok()) {
-            const auto parsed = parseXfconfChannel(file.data);
-            if (!parsed.channel)
-                return CheckResult::unknown(id, path + ": " + parsed.error, details);
-            properties = parsed.channel->properties;
-        } else if (file.error != std::errc::no_such_file_or_directory) {
-            return CheckResult::unknown(id, "cannot read " + path + ": " + file.errorText(),
-                                        details);
-        }
-        std::string bad;
-        // Defaults are xfce4-screensaver's own (src/gs-prefs.h).
-        auto boolean = [&](const std::string &key, bool fallback) {
-            const auto it = properties.find(key);
-            if (it == properties.end())
-                return fallback;
-            if (it->second.type != "bool" ||
-                (it->second.value != "true" && it->second.value != "false"))
-                bad = key;
-            return it->second.value == "true";
-        };
-        auto minutes = [&](const std::string &key, std::uint32_t fallback) -> std::int64_t {
-            const auto it = properties.find(key);
-            if (it == properties.end())
-                return fallback;
-            const auto value = parseGVariantUint32(it->second.value);
-            if ((it->second.type != "int" && it->second.type != "uint") || !value ||
-                *value > 1'000'000) {
-                bad = key;
-                return 0;
-            }
-            return *value;
-        };
-        const bool saver = boolean("/saver/enabled", true);
-        const bool idleActivation = boolean("/saver/idle-activation/enabled", true);
-        const auto idleMinutes = minutes("/saver/idle-activation/delay", 5);
-        const bool lock = boolean("/lock/enabled", true);
-        const bool lockWithSaver = boolean("/lock/saver-activation/enabled", true);
-        const auto lockMinutes = minutes("/lock/saver-activation/delay", 0);
-        if (!bad.empty())
-            return CheckResult::unknown(id, path + ": unexpected value for " + bad, details);
-        settings = {lock && lockWithSaver, saver && idleActivation ? idleMinutes * 60 : 0,
-                    lockMinutes * 60, file.ok() ? "xfconf" : "defaults"};
-        settings.extra["saver_enabled"] = saver;
-        settings.extra["idle_activation_enabled"] = idleActivation;
-        break;
-    }
-    }
-
-    const auto secondsToLock =
-        settings.idleDelaySeconds == 0 ? 0 : settings.idleDelaySeconds + settings.lockDelaySeconds;
-    details["lock_enabled"] = settings.lockEnabled;
-    details["idle_delay_seconds"] = settings.idleDelaySeconds;
-    details["lock_delay_seconds"] = settings.lockDelaySeconds;
-    details["seconds_to_lock"] = secondsToLock;
-    details["source"] = settings.source;
-    details.update(settings.extra);
-
-    const auto &name = desktop->second;
-    // Checked first: with the lockdown key set no other setting makes the session lock.
-    if (settings.lockDisabledByLockdown)
-        return CheckResult::fail(
-            id, name + " cannot lock the screen: lock is disabled by lockdown policy",
-            "Allow screen locking (`gsettings set " + settings.lockdownPrefix +
-                ".lockdown disable-lock-screen false`), or remove the dconf lock that sets it "
-                "(its key file under /etc/dconf/db/*.d/locks/, then `dconf update`).",
-            details);
-    if (!settings.lockEnabled)
-        return CheckResult::fail(id, name + " does not lock the screen when idle",
-                                 remediationFor(desktop->first), details);
-    if (secondsToLock == 0)
-        return CheckResult::fail(id, name + " never locks the screen: the session never goes idle",
-                                 remediationFor(desktop->first), details);
-    if (secondsToLock > maxSecondsToLock)
-        return CheckResult::fail(id,
-                                 name + " locks the screen after " + std::to_string(secondsToLock) +
-                                     " s idle, more than " + std::to_string(maxSecondsToLock) +
-                                     " s",
-                                 remediationFor(desktop->first), details);
-    return CheckResult::pass(
-        id, name + " locks the screen after " + std::to_string(secondsToLock) + " s idle", details);
+    if (!read.settings)
+        return CheckResult::unknown(id, read.error, details);
+    return lockVerdict(id, desktop->first, desktop->second, *read.settings, std::move(details));
 }
 
 } // namespace vigil::posture

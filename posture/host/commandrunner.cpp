@@ -1,5 +1,8 @@
 #include "posture/host/commandrunner.h"
 
+#include "posture/posturelogging.h"
+
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -42,6 +45,8 @@ std::string CommandResult::describe(const Command &command) const
                " ms";
     case Outcome::Crashed:
         return command.program + " crashed: " + error;
+    case Outcome::Stopped:
+        return command.program + " was stopped: " + error;
     }
     return command.program + ": " + error;
 }
@@ -85,28 +90,10 @@ std::vector<std::string> childEnvironment()
     return env;
 }
 
-} // namespace
-
-CommandResult ProcessRunner::run(const Command &command)
+// posix_spawn of `command` in a process group of its own, stdin from /dev/null, stdout and
+// stderr into the pipes' write ends. Returns posix_spawn's error, 0 once it runs.
+int spawnInGroup(const Command &command, const Pipe &out, const Pipe &err, pid_t &pid)
 {
-    CommandResult result;
-    if (command.program.empty() || command.program.front() != '/') {
-        result.error = "program path must be absolute";
-        return result;
-    }
-    if (::access(command.program.c_str(), X_OK) != 0) {
-        result.outcome = errno == ENOENT ? CommandResult::Outcome::NotFound
-                                         : CommandResult::Outcome::FailedToStart;
-        result.error = errorText(errno);
-        return result;
-    }
-
-    Pipe out, err;
-    if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
-        result.error = errorText(errno);
-        return result;
-    }
-
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -136,24 +123,29 @@ CommandResult ProcessRunner::run(const Command &command)
         envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    pid_t pid = -1;
     const int spawnError =
         ::posix_spawn(&pid, command.program.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    if (spawnError != 0) {
-        result.outcome = spawnError == ENOENT ? CommandResult::Outcome::NotFound
-                                              : CommandResult::Outcome::FailedToStart;
-        result.error = errorText(spawnError);
-        return result;
-    }
-    out.closeEnd(1);
-    err.closeEnd(1);
+    return spawnError;
+}
 
-    const auto deadline = std::chrono::steady_clock::now() + command.timeout;
+// How waiting for a command ended, short of its exit status.
+struct Ending
+{
     bool timedOut = false;
     bool overflow = false;
     int pollError = 0;
+
+    bool abnormal() const { return timedOut || overflow || pollError; }
+};
+
+// Reads stdout and stderr into the result until the command closes both, the deadline passes
+// or the output exceeds the limit.
+Ending readOutput(const Pipe &out, const Pipe &err, std::chrono::steady_clock::time_point deadline,
+                  CommandResult &result)
+{
+    Ending ending;
     pollfd fds[2] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}};
     std::string *sinks[2] = {&result.standardOutput, &result.standardError};
     int open = 2;
@@ -161,14 +153,14 @@ CommandResult ProcessRunner::run(const Command &command)
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            timedOut = true;
+            ending.timedOut = true;
             break;
         }
         const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {
-            pollError = errno;
+            ending.pollError = errno;
             break;
         }
         for (int i = 0; i < 2; ++i) {
@@ -177,8 +169,8 @@ CommandResult ProcessRunner::run(const Command &command)
             char buffer[65536];
             const auto got = ::read(fds[i].fd, buffer, sizeof buffer);
             if (got > 0) {
-                if (sinks[i]->size() + static_cast<std::size_t>(got) > outputLimit) {
-                    overflow = true;
+                if (sinks[i]->size() + static_cast<std::size_t>(got) > ProcessRunner::outputLimit) {
+                    ending.overflow = true;
                     break;
                 }
                 sinks[i]->append(buffer, static_cast<std::size_t>(got));
@@ -187,51 +179,69 @@ CommandResult ProcessRunner::run(const Command &command)
                 --open;
             }
         }
-        if (overflow)
+        if (ending.overflow)
             break;
     }
+    return ending;
+}
 
-    // Both pipes closed is not the end: a program can close its output and go on hanging.
-    // The deadline holds until it has exited, waited on through a pidfd (no polling).
-    if (!timedOut && !overflow && !pollError) {
-        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-        if (pidfd >= 0) {
-            for (;;) {
-                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now());
-                pollfd exitFd{pidfd, POLLIN, 0};
-                const int ready =
-                    left.count() > 0 ? ::poll(&exitFd, 1, static_cast<int>(left.count())) : 0;
-                if (ready < 0 && errno == EINTR)
-                    continue;
-                timedOut = ready == 0;
-                break;
-            }
-            ::close(pidfd);
-        }
+// Both pipes closed is not the end: a program can close its output and go on hanging. The
+// deadline holds until it has exited, waited on through a pidfd (no polling). False when the
+// deadline passed first.
+bool exitedBefore(pid_t pid, std::chrono::steady_clock::time_point deadline)
+{
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0)
+        return true;
+    bool exited = true;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd exitFd{pidfd, POLLIN, 0};
+        const int ready = left.count() > 0 ? ::poll(&exitFd, 1, static_cast<int>(left.count())) : 0;
+        if (ready < 0 && errno == EINTR)
+            continue;
+        exited = ready != 0;
+        break;
     }
-    if (timedOut || overflow || pollError)
-        ::kill(-pid, SIGKILL);
-    // Wait without reaping: while the leader is a zombie its group id cannot be reused, so
-    // the kill below reaches only descendants that outlived it.
+    ::close(pidfd);
+    return exited;
+}
+
+// Wait without reaping: while the leader is a zombie its group id cannot be reused, so the
+// kill in reapGroup reaches only descendants that outlived it.
+void waitWithoutReaping(pid_t pid)
+{
     siginfo_t info{};
     while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 &&
            errno == EINTR) {
     }
+}
+
+// Kills what is left of the group, then reaps the leader; returns its wait status.
+int reapGroup(pid_t pid)
+{
     ::kill(-pid, SIGKILL);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    return status;
+}
 
-    if (pollError) {
+void setOutcome(CommandResult &result, const Ending &ending, bool stopped, int status)
+{
+    if (ending.pollError) {
         result.outcome = CommandResult::Outcome::FailedToStart;
-        result.error = "waiting for output failed: " + errorText(pollError);
-    } else if (timedOut) {
+        result.error = "waiting for output failed: " + errorText(ending.pollError);
+    } else if (stopped) {
+        result.outcome = CommandResult::Outcome::Stopped;
+        result.error = "stop requested";
+    } else if (ending.timedOut) {
         result.outcome = CommandResult::Outcome::TimedOut;
         result.error = "timed out";
-    } else if (overflow) {
+    } else if (ending.overflow) {
         result.outcome = CommandResult::Outcome::FailedToStart;
-        result.error = "output exceeded " + std::to_string(outputLimit) + " bytes";
+        result.error = "output exceeded " + std::to_string(ProcessRunner::outputLimit) + " bytes";
     } else if (WIFEXITED(status)) {
         result.outcome = CommandResult::Outcome::Exited;
         result.exitCode = WEXITSTATUS(status);
@@ -241,6 +251,67 @@ CommandResult ProcessRunner::run(const Command &command)
         result.error = "killed by signal " +
                        (name ? "SIG" + std::string(name) : std::to_string(WTERMSIG(status)));
     }
+}
+
+} // namespace
+
+CommandResult ProcessRunner::run(const Command &command)
+{
+    CommandResult result;
+    if (command.program.empty() || command.program.front() != '/') {
+        result.error = "program path must be absolute";
+        return result;
+    }
+    if (command.stop.stop_requested()) {
+        result.outcome = CommandResult::Outcome::Stopped;
+        result.error = "stop requested before it started";
+        return result;
+    }
+    if (::access(command.program.c_str(), X_OK) != 0) {
+        result.outcome = errno == ENOENT ? CommandResult::Outcome::NotFound
+                                         : CommandResult::Outcome::FailedToStart;
+        result.error = errorText(errno);
+        return result;
+    }
+
+    Pipe out, err;
+    if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
+        result.error = errorText(errno);
+        return result;
+    }
+    pid_t pid = -1;
+    if (const int spawnError = spawnInGroup(command, out, err, pid)) {
+        result.outcome = spawnError == ENOENT ? CommandResult::Outcome::NotFound
+                                              : CommandResult::Outcome::FailedToStart;
+        result.error = errorText(spawnError);
+        return result;
+    }
+    out.closeEnd(1);
+    err.closeEnd(1);
+
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + command.timeout;
+    std::atomic<bool> stopped = false;
+    Ending ending;
+    {
+        // Scoped so that no kill can run once the leader has been reaped below: its process
+        // group id could then belong to someone else.
+        const std::stop_callback onStop(command.stop, [&stopped, pid] {
+            stopped = true;
+            ::kill(-pid, SIGKILL);
+        });
+        ending = readOutput(out, err, deadline, result);
+        if (!ending.abnormal())
+            ending.timedOut = !exitedBefore(pid, deadline);
+        if (ending.abnormal())
+            ::kill(-pid, SIGKILL);
+        waitWithoutReaping(pid);
+    }
+    setOutcome(result, ending, stopped, reapGroup(pid));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    qCDebug(lcPosture, "%s: %s after %lld ms", command.toString().c_str(),
+            result.describe(command).c_str(), static_cast<long long>(took.count()));
     return result;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,15 @@ struct Command
     std::string program;
     std::vector<std::string> arguments;
     std::chrono::milliseconds timeout{5000};
+    // Ends the run early when stop is requested (whoever owns the work is shutting down).
+    std::stop_token stop = {};
 
     std::string toString() const;
 };
 
 struct CommandResult
 {
-    enum class Outcome { Exited, NotFound, FailedToStart, TimedOut, Crashed };
+    enum class Outcome { Exited, NotFound, FailedToStart, TimedOut, Crashed, Stopped };
 
     Outcome outcome = Outcome::FailedToStart;
     int exitCode = -1;
@@ -41,7 +44,8 @@ public:
 };
 
 // Runs real processes: posix_spawn in a new process group with LC_ALL=C, stdin from
-// /dev/null, output capped, and the whole group killed when the time limit passes.
+// /dev/null, output capped, and the whole group killed when the time limit passes or stop is
+// requested.
 class ProcessRunner final : public CommandRunner
 {
 public:

@@ -141,6 +141,218 @@ bool isDormant(const json &table)
     return false;
 }
 
+// Rules may name maps that appear later in the array, so verdict maps are resolved after
+// every object has been read.
+struct PendingRule
+{
+    TableKey table;
+    std::string chain;
+    FilterGraph::Rule rule;
+    std::vector<std::string> mapNames;
+    // The rule's only condition is a verdict map keyed on the input interface.
+    bool interfaceMap = false;
+};
+
+// A rule's statements, read one by one: its verdicts, and whether its conditions are the
+// input interface alone (see FilterGraph).
+class RuleStatements
+{
+public:
+    explicit RuleStatements(PendingRule &pending) : m_pending(pending) {}
+
+    void add(const std::string &key, const json &value)
+    {
+        if (key == "vmap") {
+            addVerdictMap(value);
+        } else if (auto verdict = verdictOf(key, value)) {
+            m_verdicts.push_back(*verdict);
+        } else if (!isPassiveStatement(key, value)) {
+            m_pending.rule.conditional = true;
+            const auto interface = key == "match" ? inputInterfaceMatch(value) : std::nullopt;
+            if (interface)
+                m_interfaces.insert(*interface);
+            else
+                m_narrowed = true;
+        }
+    }
+
+    void finish()
+    {
+        if (!m_narrowed && !m_hasMap && m_interfaces.size() == 1)
+            m_pending.rule.inputInterface = *m_interfaces.begin();
+        m_pending.interfaceMap = m_hasMap && !m_narrowed && m_interfaces.empty();
+        if (!m_pending.interfaceMap)
+            clearInterfaces(m_verdicts);
+        m_pending.rule.verdicts = std::move(m_verdicts);
+    }
+
+private:
+    void addVerdictMap(const json &value)
+    {
+        m_pending.rule.conditional = true;
+        const auto mapKey = value.is_object() ? value.find("key") : value.end();
+        m_narrowed = m_narrowed || m_hasMap || mapKey == value.end() || !isInputInterface(*mapKey);
+        m_hasMap = true;
+        const auto data = value.is_object() ? value.find("data") : value.end();
+        if (data == value.end())
+            return;
+        if (data->is_string() && data->get<std::string>().starts_with("@"))
+            m_pending.mapNames.push_back(data->get<std::string>().substr(1));
+        else if (data->is_object() && data->contains("set"))
+            collectMapVerdicts((*data)["set"], m_verdicts);
+    }
+
+    PendingRule &m_pending;
+    std::vector<FilterGraph::Verdict> m_verdicts;
+    std::set<std::string> m_interfaces;
+    bool m_narrowed = false;
+    bool m_hasMap = false;
+};
+
+// Reads the "nftables" array object by object, then builds each table's chains and evaluates
+// its input hooks.
+class RulesetReader
+{
+public:
+    // An error text, or nullopt once the object has been taken in (or ignored).
+    std::optional<std::string> read(const std::string &kind, const json &body);
+    NftRuleset finish();
+
+private:
+    struct BaseChain
+    {
+        TableKey table;
+        std::string name;
+        std::string policy;
+    };
+
+    std::optional<std::string> readChain(const TableKey &table, const json &body);
+    void readMap(const TableKey &table, const json &body);
+    std::optional<std::string> readRule(const TableKey &table, const json &body);
+    void resolveVerdictMaps();
+    void evaluateInputChains();
+
+    std::map<TableKey, FilterGraph> m_graphs;
+    std::map<TableKey, std::map<std::string, std::vector<FilterGraph::Verdict>>> m_namedMaps;
+    std::set<TableKey> m_dormant;
+    std::vector<BaseChain> m_inputChains;
+    std::vector<PendingRule> m_rules;
+    NftRuleset m_ruleset;
+};
+
+std::optional<std::string> RulesetReader::read(const std::string &kind, const json &body)
+{
+    if (kind == "metainfo")
+        return std::nullopt;
+    const TableKey table{stringField(body, "family"),
+                         kind == "table" ? stringField(body, "name") : stringField(body, "table")};
+    if (table.family.empty() || table.name.empty())
+        return "\"" + kind + "\" without family or table";
+    if (kind == "table") {
+        m_ruleset.tables.push_back(table.family + " " + table.name);
+        if (isDormant(body))
+            m_dormant.insert(table);
+    } else if (kind == "chain") {
+        return readChain(table, body);
+    } else if (kind == "map") {
+        readMap(table, body);
+    } else if (kind == "rule") {
+        return readRule(table, body);
+    }
+    // set, element, counter, ct helper, flowtable, …: nothing to decide on.
+    return std::nullopt;
+}
+
+std::optional<std::string> RulesetReader::readChain(const TableKey &table, const json &body)
+{
+    const auto name = stringField(body, "name");
+    if (name.empty())
+        return "chain without a name";
+    m_graphs[table].addChain(name);
+    if (stringField(body, "hook") == "input" &&
+        (table.family == "ip" || table.family == "ip6" || table.family == "inet")) {
+        auto policy = stringField(body, "policy");
+        m_inputChains.push_back({table, name, policy.empty() ? "accept" : policy});
+    }
+    return std::nullopt;
+}
+
+void RulesetReader::readMap(const TableKey &table, const json &body)
+{
+    if (stringField(body, "map") != "verdict")
+        return;
+    auto &verdicts = m_namedMaps[table][stringField(body, "name")];
+    if (const auto elements = body.find("elem"); elements != body.end())
+        collectMapVerdicts(*elements, verdicts);
+}
+
+std::optional<std::string> RulesetReader::readRule(const TableKey &table, const json &body)
+{
+    const auto chain = stringField(body, "chain");
+    const auto expr = body.find("expr");
+    if (chain.empty() || expr == body.end() || !expr->is_array())
+        return "rule without chain or expressions";
+    PendingRule pending{table, chain, {}, {}, false};
+    RuleStatements statements(pending);
+    for (const auto &statement : *expr) {
+        if (!statement.is_object() || statement.size() != 1)
+            return "malformed statement in a rule of chain " + chain;
+        statements.add(statement.begin().key(), statement.begin().value());
+    }
+    statements.finish();
+    m_rules.push_back(std::move(pending));
+    return std::nullopt;
+}
+
+void RulesetReader::resolveVerdictMaps()
+{
+    for (auto &pending : m_rules) {
+        for (const auto &name : pending.mapNames) {
+            const auto &maps = m_namedMaps[pending.table];
+            if (const auto it = maps.find(name); it != maps.end()) {
+                const auto from = pending.rule.verdicts.size();
+                pending.rule.verdicts.insert(pending.rule.verdicts.end(), it->second.begin(),
+                                             it->second.end());
+                if (!pending.interfaceMap)
+                    clearInterfaces(pending.rule.verdicts, from);
+            }
+        }
+        m_graphs[pending.table].addRule(pending.chain, std::move(pending.rule));
+    }
+}
+
+void RulesetReader::evaluateInputChains()
+{
+    for (const auto &base : m_inputChains) {
+        if (m_dormant.count(base.table))
+            continue;
+        const auto evaluation = m_graphs[base.table].evaluate(base.name, base.policy == "drop");
+        NftRuleset::InputChain chain{base.table.family,
+                                     base.table.name,
+                                     base.name,
+                                     base.policy,
+                                     evaluation.denies && evaluation.broadAccepts.empty(),
+                                     evaluation.conditionalDropRules,
+                                     evaluation.broadAccepts};
+        for (const auto &note : evaluation.notes)
+            m_ruleset.notes.push_back(base.table.family + " " + base.table.name + ": " + note);
+        if (chain.filtered) {
+            if (chain.family != "ip6")
+                m_ruleset.ipv4Filtered = true;
+            if (chain.family != "ip")
+                m_ruleset.ipv6Filtered = true;
+        }
+        m_ruleset.inputChains.push_back(std::move(chain));
+    }
+}
+
+NftRuleset RulesetReader::finish()
+{
+    resolveVerdictMaps();
+    evaluateInputChains();
+    return std::move(m_ruleset);
+}
+
 } // namespace
 
 bool NftRuleset::hasTable(std::string_view family, std::string_view name) const
@@ -154,39 +366,15 @@ bool NftRuleset::hasTable(std::string_view family, std::string_view name) const
 
 NftRulesetParse parseNftRuleset(std::string_view text)
 {
-    NftRulesetParse result;
     const auto document = json::parse(text.begin(), text.end(), nullptr, false);
     if (document.is_discarded())
         return {std::nullopt, "not valid JSON"};
     if (!document.is_object() || !document.contains("nftables") || !document["nftables"].is_array())
         return {std::nullopt, "no \"nftables\" array in the JSON"};
+    if (document["nftables"].empty())
+        return {std::nullopt, "empty \"nftables\" array"};
 
-    std::map<TableKey, FilterGraph> graphs;
-    std::map<TableKey, std::map<std::string, std::vector<FilterGraph::Verdict>>> namedMaps;
-    std::set<TableKey> dormant;
-    struct BaseChain
-    {
-        TableKey table;
-        std::string name;
-        std::string policy;
-    };
-    std::vector<BaseChain> inputChains;
-    NftRuleset ruleset;
-    bool sawMetainfo = false;
-
-    // Rules may name maps that appear later in the array, so verdict maps are resolved after
-    // every object has been read.
-    struct PendingRule
-    {
-        TableKey table;
-        std::string chain;
-        FilterGraph::Rule rule;
-        std::vector<std::string> mapNames;
-        // The rule's only condition is a verdict map keyed on the input interface.
-        bool interfaceMap = false;
-    };
-    std::vector<PendingRule> rules;
-
+    RulesetReader reader;
     for (const auto &item : document["nftables"]) {
         if (!item.is_object() || item.size() != 1)
             return {std::nullopt, "unexpected element in the \"nftables\" array"};
@@ -194,126 +382,10 @@ NftRulesetParse parseNftRuleset(std::string_view text)
         const auto &body = item.begin().value();
         if (!body.is_object())
             return {std::nullopt, "\"" + kind + "\" is not an object"};
-        if (kind == "metainfo") {
-            sawMetainfo = true;
-            continue;
-        }
-        const TableKey table{stringField(body, "family"), kind == "table"
-                                                              ? stringField(body, "name")
-                                                              : stringField(body, "table")};
-        if (table.family.empty() || table.name.empty())
-            return {std::nullopt, "\"" + kind + "\" without family or table"};
-        if (kind == "table") {
-            ruleset.tables.push_back(table.family + " " + table.name);
-            if (isDormant(body))
-                dormant.insert(table);
-        } else if (kind == "chain") {
-            const auto name = stringField(body, "name");
-            if (name.empty())
-                return {std::nullopt, "chain without a name"};
-            graphs[table].addChain(name);
-            if (stringField(body, "hook") == "input" &&
-                (table.family == "ip" || table.family == "ip6" || table.family == "inet")) {
-                auto policy = stringField(body, "policy");
-                inputChains.push_back({table, name, policy.empty() ? "accept" : policy});
-            }
-        } else if (kind == "map") {
-            if (stringField(body, "map") != "verdict")
-                continue;
-            auto &verdicts = namedMaps[table][stringField(body, "name")];
-            if (const auto elements = body.find("elem"); elements != body.end())
-                collectMapVerdicts(*elements, verdicts);
-        } else if (kind == "rule") {
-            const auto chain = stringField(body, "chain");
-            const auto expr = body.find("expr");
-            if (chain.empty() || expr == body.end() || !expr->is_array())
-                return {std::nullopt, "rule without chain or expressions"};
-            PendingRule pending{table, chain, {}, {}, false};
-            std::vector<FilterGraph::Verdict> verdicts;
-            // Whether the rule's conditions are the input interface alone (see FilterGraph).
-            std::set<std::string> interfaces;
-            bool narrowed = false;
-            bool hasMap = false;
-            for (const auto &statement : *expr) {
-                if (!statement.is_object() || statement.size() != 1)
-                    return {std::nullopt, "malformed statement in a rule of chain " + chain};
-                const auto &key = statement.begin().key();
-                const auto &value = statement.begin().value();
-                if (key == "vmap") {
-                    pending.rule.conditional = true;
-                    const auto mapKey = value.is_object() ? value.find("key") : value.end();
-                    narrowed =
-                        narrowed || hasMap || mapKey == value.end() || !isInputInterface(*mapKey);
-                    hasMap = true;
-                    const auto data = value.is_object() ? value.find("data") : value.end();
-                    if (data == value.end())
-                        continue;
-                    if (data->is_string() && data->get<std::string>().starts_with("@"))
-                        pending.mapNames.push_back(data->get<std::string>().substr(1));
-                    else if (data->is_object() && data->contains("set"))
-                        collectMapVerdicts((*data)["set"], verdicts);
-                } else if (auto verdict = verdictOf(key, value)) {
-                    verdicts.push_back(*verdict);
-                } else if (!isPassiveStatement(key, value)) {
-                    pending.rule.conditional = true;
-                    const auto interface =
-                        key == "match" ? inputInterfaceMatch(value) : std::nullopt;
-                    if (interface)
-                        interfaces.insert(*interface);
-                    else
-                        narrowed = true;
-                }
-            }
-            if (!narrowed && !hasMap && interfaces.size() == 1)
-                pending.rule.inputInterface = *interfaces.begin();
-            pending.interfaceMap = hasMap && !narrowed && interfaces.empty();
-            if (!pending.interfaceMap)
-                clearInterfaces(verdicts);
-            pending.rule.verdicts = std::move(verdicts);
-            rules.push_back(std::move(pending));
-        }
-        // set, element, counter, ct helper, flowtable, …: nothing to decide on.
+        if (auto error = reader.read(kind, body))
+            return {std::nullopt, std::move(*error)};
     }
-    if (!sawMetainfo && document["nftables"].empty())
-        return {std::nullopt, "empty \"nftables\" array"};
-
-    for (auto &pending : rules) {
-        for (const auto &name : pending.mapNames) {
-            const auto &maps = namedMaps[pending.table];
-            if (const auto it = maps.find(name); it != maps.end()) {
-                const auto from = pending.rule.verdicts.size();
-                pending.rule.verdicts.insert(pending.rule.verdicts.end(), it->second.begin(),
-                                             it->second.end());
-                if (!pending.interfaceMap)
-                    clearInterfaces(pending.rule.verdicts, from);
-            }
-        }
-        graphs[pending.table].addRule(pending.chain, std::move(pending.rule));
-    }
-
-    for (const auto &base : inputChains) {
-        if (dormant.count(base.table))
-            continue;
-        const auto evaluation = graphs[base.table].evaluate(base.name, base.policy == "drop");
-        NftRuleset::InputChain chain{base.table.family,
-                                     base.table.name,
-                                     base.name,
-                                     base.policy,
-                                     evaluation.denies && evaluation.broadAccepts.empty(),
-                                     evaluation.conditionalDropRules,
-                                     evaluation.broadAccepts};
-        for (const auto &note : evaluation.notes)
-            ruleset.notes.push_back(base.table.family + " " + base.table.name + ": " + note);
-        if (chain.filtered) {
-            if (chain.family != "ip6")
-                ruleset.ipv4Filtered = true;
-            if (chain.family != "ip")
-                ruleset.ipv6Filtered = true;
-        }
-        ruleset.inputChains.push_back(std::move(chain));
-    }
-    result.ruleset = std::move(ruleset);
-    return result;
+    return {reader.finish(), {}};
 }
 
 } // namespace vigil::posture

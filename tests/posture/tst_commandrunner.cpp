@@ -4,6 +4,8 @@
 
 #include <QElapsedTimer>
 #include <QtTest>
+#include <stop_token>
+#include <thread>
 
 using vigil::posture::Command;
 using vigil::posture::CommandResult;
@@ -98,6 +100,37 @@ private Q_SLOTS:
             runner.run({"/bin/sh", {"-c", "exec >&- 2>&-; exec /usr/bin/sleep 30"}, 300ms});
         QCOMPARE(result.outcome, CommandResult::Outcome::TimedOut);
         QVERIFY(timer.elapsed() < 2000);
+    }
+
+    void stopKillsTheProcessGroup()
+    {
+        // As at the timeout, the grandchild holding the pipe goes too.
+        ProcessRunner runner;
+        std::stop_source stop;
+        QElapsedTimer timer;
+        timer.start();
+        const std::jthread stopper([&stop] {
+            std::this_thread::sleep_for(200ms);
+            stop.request_stop();
+        });
+        const Command command{
+            "/usr/bin/timeout", {"--foreground", "60", "/usr/bin/sleep", "30"}, 20000ms,
+            stop.get_token()};
+        const auto result = runner.run(command);
+        QCOMPARE(result.outcome, CommandResult::Outcome::Stopped);
+        QVERIFY2(timer.elapsed() < 10000, "the runner waited past the stop request");
+    }
+
+    void stopRequestedBeforehandStartsNothing()
+    {
+        ProcessRunner runner;
+        std::stop_source stop;
+        stop.request_stop();
+        const Command command{"/usr/bin/true", {}, 2000ms, stop.get_token()};
+        const auto result = runner.run(command);
+        QCOMPARE(result.outcome, CommandResult::Outcome::Stopped);
+        QCOMPARE(result.describe(command),
+                 "/usr/bin/true was stopped: stop requested before it started");
     }
 
     void crashIsReported()

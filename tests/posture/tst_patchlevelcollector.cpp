@@ -133,6 +133,25 @@ private:
     std::chrono::milliseconds m_delay;
 };
 
+// A package manager that hangs: run() returns only once the command's stop is requested
+// (or after 60 s), and records whether it was.
+class HangingCommandRunner final : public posture::CommandRunner
+{
+public:
+    CommandResult run(const Command &command) override
+    {
+        std::mutex mutex;
+        std::condition_variable_any never;
+        std::unique_lock lock(mutex);
+        never.wait_for(lock, command.stop, std::chrono::seconds(60), [] { return false; });
+        stopped = command.stop.stop_requested();
+        CommandResult result;
+        result.outcome = CommandResult::Outcome::Stopped;
+        return result;
+    }
+    std::atomic<bool> stopped{false};
+};
+
 constexpr std::chrono::milliseconds slowDelay{1500};
 constexpr std::chrono::milliseconds shortDeadline{300};
 
@@ -882,6 +901,22 @@ private Q_SLOTS:
         // The query thread holds the last reference to the runner; it lets go only once it
         // has stored its answer. Under ASan, any touch of the collector or host fails here.
         QCOMPARE(runnerGone.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    }
+
+    void destroyingTheCollectorStopsItsQuery()
+    {
+        QTemporaryDir dir;
+        writeDebianTree(dir.path().toStdString());
+        auto runner = std::make_shared<HangingCommandRunner>();
+        const posture::Host host(std::make_shared<posture::FileSystem>(dir.path().toStdString()),
+                                 runner, std::make_shared<test::ManualClock>(test::fixtureNow()),
+                                 {}, 0);
+        {
+            posture::PatchLevelCollector collector;
+            QCOMPARE(collectWithin(collector, host, shortDeadline).reason, aptStillComputing);
+        }
+        // Joined: the query has returned from the runner, and only because it was stopped.
+        QVERIFY(runner->stopped);
     }
 
     void changeDuringQueryWaitsForIt()

@@ -5,9 +5,12 @@
 #include "posture/postureengine.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -110,6 +113,46 @@ private:
     std::promise<posture::CommandResult::Outcome> m_outcome;
 };
 
+// Overruns its deadline in a wait that only a stop request ends early (after 60 s otherwise),
+// and says when it has returned.
+class StopAwareCollector final : public posture::Collector
+{
+public:
+    std::string_view id() const override { return "stop_aware"; }
+    CheckResult collect(const posture::CollectContext &context) override
+    {
+        std::mutex mutex;
+        std::condition_variable_any never;
+        std::unique_lock lock(mutex);
+        never.wait_for(lock, context.stopToken(), 60s, [] { return false; });
+        returned = true;
+        return CheckResult::unknown("stop_aware", "stopped");
+    }
+    std::atomic<bool> returned{false};
+};
+
+// Starts a child that writes its pid to a file and sleeps 30 s, run through the host's runner
+// with its own 60 s limit rather than the deadline (as the package-manager query is), so the
+// collection overruns while the child lives.
+class ChildProcessCollector final : public posture::Collector
+{
+public:
+    explicit ChildProcessCollector(std::string pidFile) : m_pidFile(std::move(pidFile)) {}
+    std::string_view id() const override { return "child"; }
+    CheckResult collect(const posture::CollectContext &context) override
+    {
+        context.host().commands().run(
+            {"/bin/sh",
+             {"-c", "echo $$ > \"$0\"; exec /usr/bin/sleep 30", m_pidFile},
+             60s,
+             context.stopToken()});
+        return CheckResult::unknown("child", "sleep ended");
+    }
+
+private:
+    std::string m_pidFile;
+};
+
 // Returns bytes as a Latin-1 hostname or mount point would bring them.
 class Latin1Collector final : public posture::Collector
 {
@@ -196,6 +239,7 @@ private Q_SLOTS:
         auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
         posture::PostureEngine engine(fixture.host,
                                       {std::make_shared<ScriptedCollector>("bad", 0ms, true)});
+        QTest::ignoreMessage(QtWarningMsg, "bad threw: boom");
         const auto snapshot = engine.collect();
         QCOMPARE(snapshot.checks[0].status, CheckStatus::Unknown);
         QCOMPARE(snapshot.checks[0].reason, "internal error: boom");
@@ -226,6 +270,47 @@ private Q_SLOTS:
         QCOMPARE(outcome.wait_for(10s), std::future_status::ready);
         QVERIFY(outcome.get() == posture::CommandResult::Outcome::TimedOut);
         QVERIFY2(timer.elapsed() < 4000, "the command ran to its own timeout");
+    }
+
+    void destroyingTheEngineStopsAndJoinsAnOverrunningCollector()
+    {
+        QTemporaryDir dir;
+        auto fixture = test::FixtureHost::fromRoot(dir.path().toStdString());
+        auto collector = std::make_shared<StopAwareCollector>();
+        QElapsedTimer timer;
+        {
+            posture::PostureEngine engine(fixture.host, {collector}, 100ms);
+            QCOMPARE(engine.collect().checks[0].reason, "timed out after 100 ms");
+            QVERIFY(!collector->returned);
+            timer.start();
+        }
+        // Joined, not left behind: the collection has returned once the engine is gone, long
+        // before its own 60 s and before the engine would give up on it.
+        QVERIFY(collector->returned);
+        QVERIFY(timer.elapsed() < posture::PostureEngine::shutdownTimeout.count());
+    }
+
+    void childOfAnOverrunningCollectorIsGoneWithTheEngine()
+    {
+        QTemporaryDir dir;
+        const auto pidFile = dir.filePath(QStringLiteral("pid")).toStdString();
+        auto host = std::make_shared<const posture::Host>(posture::Host::local());
+        pid_t child = 0;
+        {
+            posture::PostureEngine engine(host, {std::make_shared<ChildProcessCollector>(pidFile)},
+                                          300ms);
+            QCOMPARE(engine.collect().checks[0].reason, "timed out after 300 ms");
+            // The shell may start late on a loaded machine; the collection goes on meanwhile.
+            QTRY_VERIFY_WITH_TIMEOUT(QFile(QString::fromStdString(pidFile)).size() > 0, 10000);
+            QFile file(QString::fromStdString(pidFile));
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            child = static_cast<pid_t>(file.readAll().trimmed().toInt());
+            QVERIFY(child > 0);
+            QCOMPARE(::kill(child, 0), 0);
+        }
+        // Killed and reaped before the destructor returned, not 30 s later.
+        QCOMPARE(::kill(child, 0), -1);
+        QCOMPARE(errno, ESRCH);
     }
 };
 
