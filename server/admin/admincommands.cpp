@@ -1,6 +1,7 @@
 #include "server/admin/admincommands.h"
 
 #include "core/bytes.h"
+#include "core/sha256.h"
 #include "protocol/rfc3339.h"
 #include "server/admin/datadirectory.h"
 #include "server/policy/policy.h"
@@ -11,7 +12,6 @@
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
-#include <openssl/sha.h>
 #include <ostream>
 #include <sys/stat.h>
 
@@ -221,9 +221,7 @@ int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoi
     const std::string text = "vet1." + base64UrlEncode(randomBytes(32));
     EnrollmentToken token;
     token.id = "et_" + toHex(randomBytes(8));
-    token.secretHash.resize(SHA256_DIGEST_LENGTH);
-    SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(),
-           token.secretHash.data());
+    token.secretHash = sha256(text);
     token.label = options.label;
     token.maxUses = options.uses;
     token.createdAt = now;
