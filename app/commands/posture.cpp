@@ -1,7 +1,7 @@
 // `vigilctl posture`: this machine's security posture, as a table or JSON.
 #include "app/commands/posturecollection.h"
+#include "app/commands/posturetable.h"
 #include "app/commands/sharedoptions.h"
-#include "app/posturetable.h"
 
 #include <ostream>
 

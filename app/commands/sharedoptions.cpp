@@ -1,6 +1,6 @@
 #include "app/commands/sharedoptions.h"
 
-#include "app/tpmcommands.h"
+#include "app/commands/tpmcommands.h"
 
 #include <cstdlib>
 #include <unistd.h>

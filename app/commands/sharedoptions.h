@@ -2,7 +2,7 @@
 
 // Options several vigilctl commands take, and what they come to.
 
-#include "app/verifiercommands.h"
+#include "app/commands/verifiercommands.h"
 #include "cli/command.h"
 
 #include <QCommandLineOption>

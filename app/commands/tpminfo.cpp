@@ -1,6 +1,6 @@
 // `vigilctl tpm info`: what the TPM is.
 #include "app/commands/sharedoptions.h"
-#include "app/tpmcommands.h"
+#include "app/commands/tpmcommands.h"
 
 using namespace Qt::StringLiterals;
 

@@ -1,6 +1,6 @@
 // `vigilctl tpm quote`: a quote of the PCRs an administrator can check with tpm2_checkquote.
 #include "app/commands/sharedoptions.h"
-#include "app/tpmcommands.h"
+#include "app/commands/tpmcommands.h"
 #include "core/bytes.h"
 
 using namespace Qt::StringLiterals;

@@ -82,6 +82,95 @@ private:
     sigset_t m_set{};
 };
 
+// "ADDRESS:PORT", "[IPv6]:PORT" or ":PORT" into the server's options.
+void readListenAddress(const std::string &listen, HttpsServerOptions &https)
+{
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos)
+        throw cli::UsageError("--listen needs ADDRESS:PORT");
+    std::string address = listen.substr(0, colon);
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+        address = address.substr(1, address.size() - 2);
+    const auto port = parseNumber(listen.substr(colon + 1), 0, 65535);
+    if (!port)
+        throw cli::UsageError("--listen needs a port from 0 to 65535");
+    https.address = address;
+    https.port = *port;
+}
+
+// A renewed tls.pem or tls-key.pem is looked at as soon as it changes; where inotify fails, the
+// maintenance pass is all there is, and the log says so.
+std::vector<std::unique_ptr<FileWatcher>> watchCertificateFiles(const DataDirectory &data,
+                                                                TlsCertificateReloader &certificate)
+{
+    const auto watchLost = [](const std::string &error) {
+        qCWarning(lcServe).noquote()
+            << (error + "; a renewed TLS certificate is picked up within " +
+                std::to_string(passInterval.count()) + " minutes")
+                   .c_str();
+    };
+    std::vector<std::unique_ptr<FileWatcher>> watches;
+    for (const auto &file : {data.tlsCertificate(), data.tlsKey()}) {
+        try {
+            watches.push_back(std::make_unique<FileWatcher>(
+                file, [&certificate] { certificate.check(); }, watchLost));
+        } catch (const std::exception &e) {
+            watchLost("cannot watch " + file.string() + " (" + e.what() + ")");
+            break; // the other file is in the same directory: it would fail alike
+        }
+    }
+    return watches;
+}
+
+// The TLS certificate's and the CA's ends, warned about at start and then once a day.
+void warnOfCertificateExpiry(const TlsCertificateInfo &presented, TimePoint caNotAfter,
+                             const std::filesystem::path &dir, TimePoint now,
+                             std::chrono::sys_days &lastWarned)
+{
+    const auto today = std::chrono::floor<std::chrono::days>(now);
+    const std::string warning = certificateExpiryWarning(presented, caNotAfter, dir, now);
+    if (!warning.empty() && today != lastWarned) {
+        qCWarning(lcServe).noquote() << warning.c_str();
+        lastWarned = today;
+    }
+}
+
+// Expired nonces and enrollments go on a timer, not on request paths: pass() runs at once and
+// then every passInterval on a thread of its own, until the object goes away.
+class MaintenancePass
+{
+public:
+    explicit MaintenancePass(std::function<void()> pass)
+        : m_thread([this, pass = std::move(pass)] {
+              std::unique_lock lock(m_mutex);
+              while (!m_stopping) {
+                  lock.unlock();
+                  pass();
+                  lock.lock();
+                  m_stopped.wait_for(lock, passInterval, [this] { return m_stopping; });
+              }
+          })
+    {
+    }
+    ~MaintenancePass()
+    {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_stopped.notify_all();
+        m_thread.join();
+    }
+    MaintenancePass(const MaintenancePass &) = delete;
+    MaintenancePass &operator=(const MaintenancePass &) = delete;
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_stopped;
+    bool m_stopping = false;
+    std::thread m_thread; // last: starts once the members it uses exist
+};
+
 class ServeCommand : public cli::Command
 {
 public:
@@ -131,21 +220,10 @@ private:
 int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std::ostream &err)
 {
     const auto dir = dataDirectory(invocation);
-    std::string address = "127.0.0.1";
-    int port = 8443;
-    if (const std::string listen = invocation.value(m_listen); !listen.empty()) {
-        const auto colon = listen.rfind(':');
-        if (colon == std::string::npos)
-            throw cli::UsageError("--listen needs ADDRESS:PORT");
-        address = listen.substr(0, colon);
-        if (address.size() > 2 && address.front() == '[' && address.back() == ']')
-            address = address.substr(1, address.size() - 2);
-        const auto parsed = parseNumber(listen.substr(colon + 1), 0, 65535);
-        if (!parsed)
-            throw cli::UsageError("--listen needs a port from 0 to 65535");
-        port = *parsed;
-    }
     HttpsServerOptions https;
+    if (const std::string listen = invocation.value(m_listen); !listen.empty())
+        readListenAddress(listen, https);
+    const std::string address = https.address;
     readNumber(invocation, m_threads, 1, 1024, https.threads,
                "--threads needs a number from 1 to 1024");
     VerifierOptions options;
@@ -159,7 +237,7 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
     readNumber(invocation, m_addressBurst, 1.0, maxRate, options.peerBurst,
                "--address-burst needs a number of requests, at least 1");
     std::string publicUrl = invocation.value(m_publicUrl);
-    if (publicUrl.empty() && (address == "0.0.0.0" || address == "::"))
+    if (publicUrl.empty() && (https.address == "0.0.0.0" || https.address == "::"))
         throw cli::UsageError("listening on every address needs --public-url (the URL devices "
                               "use, e.g. https://verifier.example.com:8443)");
 
@@ -179,8 +257,6 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
         auto tokenKey = vigil::protocol::SoftwareDeviceKey::load(data.tokenSigningKey());
         vigil::SystemClock clock;
 
-        https.address = address;
-        https.port = port;
         https.credentials = data.tlsCredentials();
         https.maxConnections = connectionsTheDescriptorLimitAllows(https.maxConnections);
         std::unique_ptr<VerifierService> service;
@@ -208,51 +284,16 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
         // is where inotify is not available.
         TlsCertificateReloader certificate(data, server, clock);
         const TimePoint caNotAfter = data.caNotAfter(); // agents pin it: it never changes here
-        const auto watchLost = [](const std::string &error) {
-            qCWarning(lcServe).noquote()
-                << (error + "; a renewed TLS certificate is picked up within " +
-                    std::to_string(passInterval.count()) + " minutes")
-                       .c_str();
-        };
-        std::vector<std::unique_ptr<FileWatcher>> certificateWatches;
-        for (const auto &file : {data.tlsCertificate(), data.tlsKey()}) {
+        const auto certificateWatches = watchCertificateFiles(data, certificate);
+        const MaintenancePass maintenance([&, lastWarned = std::chrono::sys_days{}]() mutable {
             try {
-                certificateWatches.push_back(std::make_unique<FileWatcher>(
-                    file, [&certificate] { certificate.check(); }, watchLost));
+                storage->purgeExpired(clock.now());
             } catch (const std::exception &e) {
-                watchLost("cannot watch " + file.string() + " (" + e.what() + ")");
-                break; // the other file is in the same directory: it would fail alike
+                qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
             }
-        }
-
-        // Expired nonces and enrollments go on a timer, not on request paths; so does the
-        // look at the TLS certificate's and the CA's ends, warned about at start and then once a
-        // day.
-        std::mutex mutex;
-        std::condition_variable stopped;
-        bool stopping = false;
-        std::thread purger([&] {
-            std::chrono::sys_days lastWarned{};
-            std::unique_lock lock(mutex);
-            while (!stopping) {
-                lock.unlock();
-                try {
-                    storage->purgeExpired(clock.now());
-                } catch (const std::exception &e) {
-                    qCWarning(lcServe) << "purging expired nonces failed:" << e.what();
-                }
-                certificate.check();
-                const auto now = clock.now();
-                const auto today = std::chrono::floor<std::chrono::days>(now);
-                const std::string warning =
-                    certificateExpiryWarning(certificate.presented(), caNotAfter, dir, now);
-                if (!warning.empty() && today != lastWarned) {
-                    qCWarning(lcServe).noquote() << warning.c_str();
-                    lastWarned = today;
-                }
-                lock.lock();
-                stopped.wait_for(lock, passInterval, [&] { return stopping; });
-            }
+            certificate.check();
+            warnOfCertificateExpiry(certificate.presented(), caNotAfter, dir, clock.now(),
+                                    lastWarned);
         });
         std::thread watcher = signals.watch([&] {
             qCInfo(lcServe) << "stopping";
@@ -262,12 +303,6 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
         out << "vigil-verifier: serving " << options.publicUrl << " on " << address << ":"
             << server.port() << std::endl;
         const bool ok = server.serve();
-        {
-            const std::lock_guard lock(mutex);
-            stopping = true;
-        }
-        stopped.notify_all();
-        purger.join();
         // The signal thread is still waiting when serve() ended on its own (listener failure).
         pthread_kill(watcher.native_handle(), SIGTERM);
         watcher.join();

@@ -1,5 +1,5 @@
 // The verifier's verdict as vigilctl report prints it.
-#include "app/appraisaltable.h"
+#include "app/commands/appraisaltable.h"
 #include "protocol/rfc3339.h"
 
 #include <QtTest>

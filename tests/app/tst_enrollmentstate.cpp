@@ -1,7 +1,7 @@
 // The device's enrollment state and the pinned verifier CA: fingerprints agree with the openssl
 // CLI and the verifier's own implementation, a CA with another fingerprint is refused, and the
 // files are written and read back with their modes, refusing anything tampered with.
-#include "app/enrollmentstate.h"
+#include "app/client/enrollmentstate.h"
 #include "protocol/rfc3339.h"
 #include "server/admin/datadirectory.h"
 

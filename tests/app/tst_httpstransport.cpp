@@ -1,7 +1,7 @@
 // The device's HTTPS transport against real TLS servers: the verifier's own front end with a CA
 // made by `vigil-verifier init`'s code, a bare listening socket and a Python TLS server (an
 // independent HTTP implementation) for answers the verifier never gives.
-#include "app/httpstransport.h"
+#include "app/client/httpstransport.h"
 #include "fakehttpsserver.h"
 #include "loopbackport.h"
 

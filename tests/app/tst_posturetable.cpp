@@ -1,4 +1,4 @@
-#include "app/posturetable.h"
+#include "app/commands/posturetable.h"
 #include "fixturehost.h"
 
 #include <QtTest>

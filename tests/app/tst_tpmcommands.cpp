@@ -1,5 +1,5 @@
 // `vigilctl tpm …` against a real swtpm; its quote files are checked by tpm2_checkquote.
-#include "app/tpmcommands.h"
+#include "app/commands/tpmcommands.h"
 #include "programrun.h"
 #include "swtpmsimulator.h"
 

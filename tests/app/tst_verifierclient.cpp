@@ -2,7 +2,7 @@
 // and a software device enroll, report, get DPoP-bound tokens and call whoami; the tokens are
 // checked with the verifier's published key. Failures — no server, the wrong pinned CA, the
 // verifier's problems, answers that break the contract — each arrive as their own error.
-#include "app/verifierclient.h"
+#include "app/client/verifierclient.h"
 #include "attestation/tpm/tpmdevicekey.h"
 #include "attestation/tpm/tpmidentity.h"
 #include "fakehttpsserver.h"

@@ -1,4 +1,4 @@
-#include "app/enrollmentstate.h"
+#include "app/client/enrollmentstate.h"
 #include "protocol/messages.h"
 
 #include <cstdint>

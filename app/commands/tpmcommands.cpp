@@ -1,4 +1,4 @@
-#include "app/tpmcommands.h"
+#include "app/commands/tpmcommands.h"
 
 #include "attestation/attestverifier.h"
 #include "attestation/ekcertificate.h"

@@ -1,4 +1,4 @@
-#include "app/enrollmentstate.h"
+#include "app/client/enrollmentstate.h"
 
 #include "app/applogging.h"
 #include "core/bytes.h"

@@ -1,6 +1,6 @@
-#include "app/posturetable.h"
+#include "app/commands/posturetable.h"
 
-#include "app/terminaltext.h"
+#include "app/commands/terminaltext.h"
 #include "core/clock.h"
 
 #include <algorithm>

@@ -9,7 +9,7 @@
 // contract; KeyError / TpmError when the device key or the TPM fails. No message
 // contains a token, a proof or key material.
 
-#include "app/httpstransport.h"
+#include "app/client/httpstransport.h"
 #include "protocol/jose/devicekey.h"
 #include "protocol/messages.h"
 #include "protocol/problem.h"

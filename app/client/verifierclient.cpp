@@ -1,4 +1,4 @@
-#include "app/verifierclient.h"
+#include "app/client/verifierclient.h"
 
 #include "app/applogging.h"
 #include "attestation/tpm/endorsementkey.h"

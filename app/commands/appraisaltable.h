@@ -1,6 +1,6 @@
 #pragma once
 
-#include "app/posturetable.h"
+#include "app/commands/posturetable.h"
 #include "protocol/messages.h"
 
 #include <string>

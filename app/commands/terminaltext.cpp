@@ -1,4 +1,4 @@
-#include "app/terminaltext.h"
+#include "app/commands/terminaltext.h"
 
 #include <cstdio>
 

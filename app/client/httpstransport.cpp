@@ -1,4 +1,4 @@
-#include "app/httpstransport.h"
+#include "app/client/httpstransport.h"
 
 #include "core/text.h"
 

@@ -3,7 +3,7 @@
 // `vigilctl enroll | report | token | whoami`: the device's side of the verifier protocol,
 // run in-process (once vigild exists, vigilctl will ask it instead).
 
-#include "app/httpstransport.h"
+#include "app/client/httpstransport.h"
 
 #include <filesystem>
 #include <functional>

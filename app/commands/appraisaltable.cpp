@@ -1,6 +1,6 @@
-#include "app/appraisaltable.h"
+#include "app/commands/appraisaltable.h"
 
-#include "app/terminaltext.h"
+#include "app/commands/terminaltext.h"
 #include "protocol/rfc3339.h"
 
 #include <algorithm>
