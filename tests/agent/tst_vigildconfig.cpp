@@ -4,6 +4,8 @@
 #include "app/agent/vigildconfig.h"
 #include "testprinters.h"
 
+#include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
@@ -315,6 +317,33 @@ private Q_SLOTS:
                      "' is owned by uid 65534, who could change it; only root or this process's "
                      "user (uid 0) may own it; fix: chown root '" +
                      file.string() + "'");
+    }
+
+    // docs/deployment.md's table lists exactly the members the parser knows, and its example
+    // is a valid file.
+    void documentationMatchesTheParser()
+    {
+        QFile page(QStringLiteral(VIGIL_FIXTURES_DIR "/../../docs/deployment.md"));
+        QVERIFY(page.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(page.readAll());
+        QStringList documented;
+        const QRegularExpression row(QStringLiteral("^\\| `([a-z_]+)` \\|"),
+                                     QRegularExpression::MultilineOption);
+        for (auto match = row.globalMatch(text); match.hasNext();)
+            documented << match.next().captured(1);
+        const auto error = thrown([] { VigildConfig::parse("{\"~\": 1}"); });
+        const std::string known = error.problem();
+        QVERIFY2(known.starts_with("unknown member (expected one of: "), known.c_str());
+        QCOMPARE(documented.join(QStringLiteral(", ")),
+                 QString::fromStdString(known.substr(33, known.size() - 34)));
+
+        const auto start = text.indexOf(QStringLiteral("```json\n"));
+        const auto end = text.indexOf(QStringLiteral("```"), start + 8);
+        QVERIFY(start >= 0 && end > start);
+        const auto example =
+            VigildConfig::parse(text.mid(start + 8, end - start - 8).toStdString());
+        QCOMPARE(example.serverUrl.value_or(""), std::string("https://verifier.example.com:8443"));
+        QCOMPARE(example.enrollmentBlocker(), std::string());
     }
 
 private:
