@@ -270,33 +270,45 @@ private Q_SLOTS:
 
     void writableByOthersIsRefused_data()
     {
-        QTest::addColumn<bool>("directory"); // the file's directory, else the file itself
+        QTest::addColumn<int>("level"); // 0: the file, 1: its directory, 2: the one above that
         QTest::addColumn<int>("mode");
-        QTest::newRow("group-writable file") << false << 0664;
-        QTest::newRow("world-writable file") << false << 0646;
-        QTest::newRow("group-writable directory") << true << 0770;
-        // Sticky protects entries in a directory above, not in the file's own directory.
-        QTest::newRow("sticky world-writable directory") << true << 01777;
+        QTest::addColumn<bool>("refused");
+        QTest::newRow("group-writable file") << 0 << 0664 << true;
+        QTest::newRow("world-writable file") << 0 << 0646 << true;
+        QTest::newRow("group-writable directory") << 1 << 0770 << true;
+        // Sticky protects entries in directories further up, not in the file's own: what
+        // others add there would sit beside it.
+        QTest::newRow("sticky world-writable directory") << 1 << 01777 << true;
+        QTest::newRow("group-writable directory above") << 2 << 0775 << true;
+        QTest::newRow("sticky world-writable directory above") << 2 << 01777 << false;
     }
 
     void writableByOthersIsRefused()
     {
-        QFETCH(bool, directory);
+        QFETCH(int, level);
         QFETCH(int, mode);
+        QFETCH(bool, refused);
         const fs::path dir = m_root / "etc";
         fs::create_directory(dir);
         fs::permissions(dir, fs::perms(0755));
         const fs::path file = dir / "vigild.json";
         writeText(file, "{}");
-        const fs::path target = directory ? dir : file;
+        const fs::path target = level == 0 ? file : level == 1 ? dir : m_root;
         QCOMPARE(::chmod(target.c_str(), static_cast<mode_t>(mode)), 0);
+        if (!refused) {
+            VigildConfig::load(file);
+            return;
+        }
         const auto error = thrown([&] { VigildConfig::load(file); });
         QVERIFY(error.kind() == ConfigError::Kind::Unsafe);
         const std::string message = error.what();
         const std::string modeText =
             (mode > 0777 ? "" : "0") + QString::number(mode, 8).toStdString();
-        QVERIFY2(message.find("'" + target.string() + "'") != std::string::npos, message.c_str());
-        QVERIFY2(message.find("has mode " + modeText) != std::string::npos, message.c_str());
+        const std::string subject = level == 0 ? "'" + target.string() + "' has mode "
+                                               : "directory '" + target.string() +
+                                                     "', above config file '" + file.string() +
+                                                     "', has mode ";
+        QVERIFY2(message.find(subject + modeText) != std::string::npos, message.c_str());
         QVERIFY2(message.ends_with("fix: chmod go-w '" + target.string() + "'"), message.c_str());
         // The advice is the whole fix.
         QCOMPARE(::chmod(target.c_str(), static_cast<mode_t>(mode & ~022)), 0);
