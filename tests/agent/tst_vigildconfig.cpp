@@ -75,6 +75,14 @@ private Q_SLOTS:
                  blocker.c_str());
     }
 
+    void enrollmentWaitsForTheServerAndItsCa()
+    {
+        const auto config = VigildConfig::parse("{\"server_url\": \"https://v.example\"}");
+        QCOMPARE(config.enrollmentBlocker(),
+                 std::string("the configuration has no ca_file; vigild enrolls once the installer "
+                             "or an administrator sets it (docs/deployment.md)"));
+    }
+
     void fullFileLoads()
     {
         const fs::path file = m_root / "vigild.json";
