@@ -118,7 +118,9 @@ void NetworkMonitor::apply(const RtnetlinkBatch &batch, bool &anyChange, bool &b
         anyChange = true;
         switch (event.kind) {
         case RtnetlinkEvent::Kind::LinkChanged: {
-            // RTM_NEWLINK repeats for every flag change; only the step to running counts.
+            // RTM_NEWLINK repeats for every flag change; only the step to running counts. A link
+            // not seen before counts when running: its past is unknown (after start or an
+            // overrun), and one needless retry is cheaper than a missed one.
             const bool wasUp = m_linkUp.value(event.interfaceIndex, false);
             m_linkUp.insert(event.interfaceIndex, event.up);
             becameUp = becameUp || (event.up && !wasUp);
