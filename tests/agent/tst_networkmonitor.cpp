@@ -214,6 +214,45 @@ private Q_SLOTS:
         QVERIFY(staysQuiet(changed));
     }
 
+    void overrunForgetsWhatItKnew()
+    {
+        NetworkMonitor monitor;
+        QSignalSpy changed(&monitor, &NetworkMonitor::changed);
+        QSignalSpy up(&monitor, &NetworkMonitor::networkUp);
+        const auto mtu = [this](int bytes) {
+            return ip({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("vt0"),
+                       QStringLiteral("mtu"), QString::number(bytes)});
+        };
+        // A fresh monitor has not seen vt0: running counts once, a repeat does not.
+        QVERIFY(mtu(1400));
+        QVERIFY(up.wait(10000));
+        up.clear();
+        changed.clear();
+        QVERIFY(mtu(1300));
+        QVERIFY(changed.wait(10000));
+        QVERIFY(staysQuiet(up));
+
+        // Far more notifications than the socket's default buffer holds, queued while the
+        // event loop does not run: the kernel drops some and reports ENOBUFS.
+        QTemporaryDir directory;
+        QFile batch(directory.filePath(QStringLiteral("batch")));
+        QVERIFY(batch.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 2000; ++i)
+            batch.write(QStringLiteral("address add 10.201.%1.%2/32 dev vt0\n")
+                            .arg(i / 250)
+                            .arg(i % 250 + 1)
+                            .toLatin1());
+        batch.close();
+        QVERIFY(ip({QStringLiteral("-batch"), batch.fileName()}));
+        changed.clear();
+        QVERIFY(changed.wait(10000));
+        up.clear();
+
+        // What it knew of vt0 was forgotten with the lost notifications, so it counts again.
+        QVERIFY(mtu(1200));
+        QVERIFY2(up.wait(10000), "no overrun: was the socket's buffer raised past 4 MB?");
+    }
+
     void removedLinkIsAChange()
     {
         NetworkMonitor monitor;
