@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 namespace vigil::protocol::ipc {
@@ -187,9 +188,16 @@ std::string describe(const Request &request)
         },
         request.id);
     text += ')';
-    // The URL without its query and fragment, which may hold secrets of their own.
     if (const auto *dpop = std::get_if<DpopParams>(&request.params)) {
-        text += ' ' + dpop->method + ' ' + normaliseHtu(dpop->url);
+        // The URL without its query and fragment, which may hold secrets of their own. Only
+        // a request built by hand can hold a URL parseRequest refuses; a log line must not throw.
+        std::string url;
+        try {
+            url = normaliseHtu(dpop->url);
+        } catch (const JoseError &) {
+            url = "(an invalid URL)";
+        }
+        text += ' ' + messageExcerpt(dpop->method) + ' ' + url;
         if (dpop->accessToken)
             text += " with an access token";
     }

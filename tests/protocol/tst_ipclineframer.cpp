@@ -1,3 +1,4 @@
+#include "protocol/ipc/envelope.h"
 #include "protocol/ipc/lineframer.h"
 
 #include <QTest>
@@ -5,6 +6,7 @@
 #include <vector>
 
 using vigil::protocol::ipc::LineFramer;
+using vigil::protocol::ipc::maxRequestLineSize;
 
 namespace {
 
@@ -94,6 +96,19 @@ private Q_SLOTS:
         LineFramer framer(8);
         framer.feed("one\ntwo\n" + std::string(100, 'x') + "\nthree\n");
         QCOMPARE(drain(framer), (std::vector<std::string>{"one", "two"}));
+        QVERIFY(framer.overLimit());
+    }
+
+    // At the socket's own limit: a request of 64 KiB passes, one byte more is too large.
+    void appliesTheRequestLimit()
+    {
+        LineFramer framer(maxRequestLineSize);
+        const std::string longest(maxRequestLineSize, ' ');
+        framer.feed(longest + "\n" + longest);
+        QCOMPARE(framer.nextLine()->size(), maxRequestLineSize);
+        QVERIFY(!framer.nextLine());
+        framer.feed("x");
+        QVERIFY(!framer.nextLine());
         QVERIFY(framer.overLimit());
     }
 

@@ -282,6 +282,22 @@ private Q_SLOTS:
         QCOMPARE(refusal(text), expected);
     }
 
+    // A request cut off by the end of the stream is malformed, wherever it was cut.
+    void refusesEveryTruncatedRequest()
+    {
+        const std::string text = line(dpop(dpopParams)).toStdString();
+        QVERIFY(parseRequest(text).method == Method::Dpop);
+        for (std::size_t size = 0; size < text.size(); ++size) {
+            try {
+                parseRequest(text.substr(0, size));
+                QFAIL(("accepted " + text.substr(0, size)).c_str());
+            } catch (const RequestError &e) {
+                QCOMPARE(e.error().code, ErrorCode::MalformedRequest);
+                QVERIFY(!e.id());
+            }
+        }
+    }
+
     // The log line of a request never holds a secret: not the enrollment token, not the access
     // token, not the URL's query.
     void describeLeavesOutSecrets()
@@ -294,7 +310,11 @@ private Q_SLOTS:
                                {"access_token", "SECRET-TOKEN"}})
                              .dump());
         QCOMPARE(describe(dpopRequest),
-                 std::string("dpop (id 7) GET https://rp.example/b with an access token"));
+                 std::string("dpop (id 7) \"GET\" https://rp.example/b with an access token"));
+        Request byHand = dpopRequest;
+        std::get<DpopParams>(byHand.params).url = "https://user:SECRET@rp.example/";
+        QCOMPARE(describe(byHand),
+                 std::string("dpop (id 7) \"GET\" (an invalid URL) with an access token"));
         Request named = parseRequest("{\"v\":1,\"id\":\"tray\\n1\",\"method\":\"status\"}");
         QCOMPARE(describe(named), std::string("status (id (unprintable))"));
         named.id = "tray-1";
