@@ -106,6 +106,13 @@ private Q_SLOTS:
                              "\"message\":\"too long\"}}"));
     }
 
+    void writesASuccess()
+    {
+        const json expected =
+            json::parse("{\"v\":1,\"id\":\"cli-2\",\"result\":{\"proof\":\"a.b.c\"}}");
+        QCOMPARE(Response::success("cli-2", DpopResult{"a.b.c"}.toJson()).toJson(), expected);
+    }
+
     void everyErrorCodeHasItsName()
     {
         const char *names[] = {"malformed_request", "unsupported_version",
