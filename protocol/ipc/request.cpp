@@ -1,0 +1,265 @@
+#include "protocol/ipc/request.h"
+
+#include "core/text.h"
+#include "protocol/jose/dpop.h"
+#include "protocol/json/objectreader.h"
+#include "protocol/json/strictjson.h"
+#include "protocol/messages.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+namespace vigil::protocol::ipc {
+
+namespace {
+
+using detail::ObjectReader;
+
+constexpr std::array<std::pair<Method, std::string_view>, 7> methodNames = {{
+    {Method::Status, "status"},
+    {Method::Posture, "posture"},
+    {Method::Subscribe, "subscribe"},
+    {Method::Report, "report"},
+    {Method::Token, "token"},
+    {Method::Dpop, "dpop"},
+    {Method::Enroll, "enroll"},
+}};
+
+[[noreturn]] void refuse(const std::optional<RequestId> &id, ErrorCode code, std::string field,
+                         std::string message)
+{
+    throw RequestError(id, Error{code, std::move(message), std::move(field)});
+}
+
+std::string jsonFaultMessage(JsonFault::Kind kind)
+{
+    switch (kind) {
+    case JsonFault::Kind::DuplicateName:
+        return "member given more than once";
+    case JsonFault::Kind::TooDeep:
+        return "nests deeper than " + std::to_string(maxJsonDepth) + " levels";
+    case JsonFault::Kind::NotJson:
+        break;
+    }
+    return "not valid UTF-8 JSON";
+}
+
+// RFC 9110 section 5.6.2: tchar.
+bool isTokenChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool isAbsoluteHttpsUrl(const std::string &url)
+{
+    if (!equalsIgnoringAsciiCase(std::string_view(url).substr(0, 8), "https://"))
+        return false;
+    try {
+        normaliseHtu(url);
+        return true;
+    } catch (const JoseError &) {
+        return false;
+    }
+}
+
+DpopParams dpopParams(const ObjectReader &reader)
+{
+    reader.rejectUnknown({"access_token", "method", "url"});
+    DpopParams params;
+    params.method = reader.string("method", maxHttpMethodLength);
+    if (!std::all_of(params.method.begin(), params.method.end(), isTokenChar))
+        reader.fail("method", "must be an HTTP method token such as \"GET\"");
+    params.url = reader.string("url", limits::maxString);
+    if (!isAbsoluteHttpsUrl(params.url))
+        reader.fail("url", "must be an absolute https URL with a host");
+    if (reader.has("access_token"))
+        params.accessToken = reader.string("access_token", limits::maxAccessToken);
+    return params;
+}
+
+EnrollParams enrollParams(const ObjectReader &reader)
+{
+    reader.rejectUnknown({"token"});
+    return EnrollParams{reader.string("token", limits::maxString)};
+}
+
+Params paramsFor(Method method, const nlohmann::json *json)
+{
+    static const nlohmann::json none = nlohmann::json::object();
+    if (!json && (method == Method::Dpop || method == Method::Enroll))
+        detail::fail("/params", "missing");
+    const nlohmann::json &members = json ? *json : none;
+    const ObjectReader reader(members, "/params");
+    switch (method) {
+    case Method::Dpop:
+        return dpopParams(reader);
+    case Method::Enroll:
+        return enrollParams(reader);
+    case Method::Status:
+    case Method::Posture:
+    case Method::Subscribe:
+    case Method::Report:
+    case Method::Token:
+        break;
+    }
+    if (!members.empty())
+        reader.fail(members.begin().key(),
+                    "unknown member (" + std::string(methodName(method)) + " takes no params)");
+    return std::monostate{};
+}
+
+// "v" before every other member: a request of another version may differ in all of them.
+void checkVersion(const nlohmann::json &json, const std::optional<RequestId> &id)
+{
+    const char *supported = "this implementation supports version 1";
+    const auto it = json.find("v");
+    if (it == json.end())
+        refuse(id, ErrorCode::UnsupportedVersion, "/v", std::string("missing; ") + supported);
+    if (!it->is_number_integer())
+        refuse(id, ErrorCode::UnsupportedVersion, "/v",
+               std::string("must be the integer 1; ") + supported);
+    if (*it != ipcVersion)
+        refuse(id, ErrorCode::UnsupportedVersion, "/v",
+               "unsupported version " + it->dump() + "; " + supported);
+}
+
+std::string knownMethods()
+{
+    std::string names;
+    for (const auto &[method, name] : methodNames)
+        names += (names.empty() ? "" : ", ") + std::string(name);
+    return names;
+}
+
+} // namespace
+
+std::string_view methodName(Method method)
+{
+    for (const auto &[known, name] : methodNames)
+        if (known == method)
+            return name;
+    return "status";
+}
+
+std::optional<Method> methodFromName(std::string_view name)
+{
+    for (const auto &[method, known] : methodNames)
+        if (known == name)
+            return method;
+    return std::nullopt;
+}
+
+bool isPrivileged(Method method)
+{
+    return method == Method::Report || method == Method::Token || method == Method::Dpop ||
+           method == Method::Enroll;
+}
+
+nlohmann::json Request::toJson() const
+{
+    nlohmann::json paramsJson = nlohmann::json::object();
+    if (const auto *dpop = std::get_if<DpopParams>(&params)) {
+        paramsJson = {{"method", dpop->method}, {"url", dpop->url}};
+        if (dpop->accessToken)
+            paramsJson["access_token"] = *dpop->accessToken;
+    } else if (const auto *enroll = std::get_if<EnrollParams>(&params)) {
+        paramsJson = {{"token", enroll->token}};
+    }
+    return {{"v", ipcVersion},
+            {"id", idToJson(id)},
+            {"method", methodName(method)},
+            {"params", std::move(paramsJson)}};
+}
+
+std::string describe(const Request &request)
+{
+    std::string text(methodName(request.method));
+    text += " (id ";
+    text += std::visit(
+        [](const auto &id) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(id)>, std::string>)
+                return messageExcerpt(id);
+            else
+                return std::to_string(id);
+        },
+        request.id);
+    text += ')';
+    if (const auto *dpop = std::get_if<DpopParams>(&request.params)) {
+        // The URL without its query and fragment, which may hold secrets of their own. Only
+        // a request built by hand can hold a URL parseRequest refuses; a log line must not throw.
+        std::string url;
+        try {
+            url = normaliseHtu(dpop->url);
+        } catch (const JoseError &) {
+            url = "(an invalid URL)";
+        }
+        text += ' ' + messageExcerpt(dpop->method) + ' ' + url;
+        if (dpop->accessToken)
+            text += " with an access token";
+    }
+    return text;
+}
+
+RequestError::RequestError(std::optional<RequestId> id, Error error)
+    : std::runtime_error(error.field.empty() ? error.message : error.field + ": " + error.message),
+      m_id(std::move(id)), m_error(std::move(error))
+{
+}
+
+Request parseRequest(std::string_view line)
+{
+    // The strict reader refuses a NUL too, but as not JSON: this says what is wrong.
+    if (line.find('\0') != std::string_view::npos)
+        refuse(std::nullopt, ErrorCode::MalformedRequest, "", "the line holds a NUL byte");
+    nlohmann::json json;
+    if (const auto fault = parseStrictJson(line, json, maxJsonDepth))
+        refuse(std::nullopt, ErrorCode::MalformedRequest, fault->pointer,
+               jsonFaultMessage(fault->kind));
+    if (!json.is_object())
+        refuse(std::nullopt, ErrorCode::MalformedRequest, "", "must be a JSON object");
+
+    // Read before anything is checked, so that every later error reaches the caller's request.
+    const auto idMember = json.find("id");
+    const std::optional<RequestId> id =
+        idMember == json.end() ? std::nullopt : idFromJson(*idMember);
+    checkVersion(json, id);
+    if (!id)
+        refuse(std::nullopt, ErrorCode::MalformedRequest, "/id",
+               idMember == json.end()
+                   ? "missing"
+                   : "must be an integer from -" + std::to_string(maxIdInteger) + " to " +
+                         std::to_string(maxIdInteger) + " or a string of 1 to " +
+                         std::to_string(maxIdLength) + " bytes");
+
+    std::string name;
+    try {
+        const ObjectReader reader(json, "");
+        reader.rejectUnknown({"id", "method", "params", "v"});
+        name = reader.string("method", limits::maxString);
+    } catch (const MessageError &e) {
+        refuse(id, ErrorCode::MalformedRequest, e.field(), e.reason());
+    }
+    const auto method = methodFromName(name);
+    if (!method)
+        refuse(id, ErrorCode::UnknownMethod, "/method",
+               "unknown method " + messageExcerpt(name) + " (expected one of: " + knownMethods() +
+                   ")");
+
+    Request request;
+    request.id = *id;
+    request.method = *method;
+    try {
+        const auto paramsMember = json.find("params");
+        request.params =
+            paramsFor(request.method, paramsMember == json.end() ? nullptr : &*paramsMember);
+    } catch (const MessageError &e) {
+        refuse(id, ErrorCode::InvalidParams, e.field(), e.reason());
+    }
+    return request;
+}
+
+} // namespace vigil::protocol::ipc

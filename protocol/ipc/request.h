@@ -1,0 +1,83 @@
+#pragma once
+
+// A request to vigild, as the server reads it from one line of its socket (docs/ipc.md):
+// {"v":1,"id":…,"method":"…","params":{…}}. parseRequest is strict and turns every fault into
+// the error code the server answers with, naming the member by its JSON pointer.
+
+#include "protocol/ipc/envelope.h"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace vigil::protocol::ipc {
+
+enum class Method
+{
+    Status,
+    Posture,
+    Subscribe,
+    Report,
+    Token,
+    Dpop,
+    Enroll,
+};
+std::string_view methodName(Method method);
+std::optional<Method> methodFromName(std::string_view name);
+// report, token, dpop and enroll: only root and the configured group may call them.
+bool isPrivileged(Method method);
+
+inline constexpr std::size_t maxHttpMethodLength = 32;
+
+// A DPoP proof for a request the caller is about to make.
+struct DpopParams
+{
+    std::string method;                     // an RFC 9110 token, used as given ("GET")
+    std::string url;                        // absolute https URL
+    std::optional<std::string> accessToken; // the proof then carries its hash (ath)
+};
+
+struct EnrollParams
+{
+    std::string token; // the enrollment token: a secret, see describe()
+};
+
+using Params = std::variant<std::monostate, DpopParams, EnrollParams>;
+
+struct Request
+{
+    RequestId id = std::int64_t{0};
+    Method method = Method::Status;
+    // DpopParams for Dpop, EnrollParams for Enroll, nothing for the others.
+    Params params;
+
+    nlohmann::json toJson() const;
+};
+
+// The request for a log line: method, id and the DPoP method and URL; never the enrollment
+// token or the access token.
+std::string describe(const Request &request);
+
+// Why a line is not a request, and the id to answer it with when the line had a usable one.
+class RequestError : public std::runtime_error
+{
+public:
+    RequestError(std::optional<RequestId> id, Error error);
+
+    const std::optional<RequestId> &id() const { return m_id; }
+    const Error &error() const { return m_error; }
+
+private:
+    std::optional<RequestId> m_id;
+    Error m_error;
+};
+
+// One line, without its "\n", at most maxRequestLineSize bytes (the framer's job). Throws
+// RequestError: malformed_request for a NUL byte, text that is not UTF-8 JSON, a duplicate
+// member, a fault in the envelope (id, method's type, an unknown member); unsupported_version
+// for "v"; unknown_method; invalid_params for anything wrong in "params".
+Request parseRequest(std::string_view line);
+
+} // namespace vigil::protocol::ipc
