@@ -17,7 +17,8 @@ namespace vigil::agent {
 // fix (chmod go-w, chown). A directory further up than path's own may be writable by others when
 // it has the sticky bit (/tmp): others can then add entries but not rename or remove ours. Not
 // path's own directory: what others add there sits beside path (enroll.token beside
-// vigild.json). path must exist.
+// vigild.json). Symbolic links on the way must be root's or the effective user's, in directories
+// nobody else can change (sticky ones allowed). path must exist.
 std::string writeAccessProblem(const std::filesystem::path &path, std::string_view what);
 
 } // namespace vigil::agent

@@ -1,7 +1,7 @@
 #include "app/agent/vigildconfig.h"
 
 #include "app/agent/pathsafety.h"
-#include "app/enrollmentstate.h"
+#include "app/client/enrollmentstate.h"
 #include "core/filedescriptor.h"
 #include "core/text.h"
 #include "protocol/jose/dpop.h"
@@ -394,6 +394,16 @@ VigildConfig VigildConfig::load(const fs::path &file)
     // The problem names the file itself.
     if (const auto problem = writeAccessProblem(file, "config file"); !problem.empty())
         throw ConfigError(Kind::Unsafe, "", problem);
+    // The checks went by name; what is read must be what they looked at, and itself safe.
+    struct stat checked
+    {
+    };
+    if (::stat(file.c_str(), &checked) != 0 || checked.st_dev != st.st_dev ||
+        checked.st_ino != st.st_ino)
+        throw ConfigError(Kind::Unsafe, "", "was replaced while it was being checked", name);
+    if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        throw ConfigError(Kind::Unsafe, "", "changed owner or mode while it was being checked",
+                          name);
     std::string text;
     try {
         text = readUpTo(fd.get(), maxFileSize);

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 
 extern char **environ;
@@ -191,8 +192,23 @@ Ending readOutput(const Pipe &out, const Pipe &err, std::chrono::steady_clock::t
 bool exitedBefore(pid_t pid, std::chrono::steady_clock::time_point deadline)
 {
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0)
-        return true;
+    if (pidfd < 0) {
+        // No pidfd (a kernel before 5.3, the descriptor limit, a seccomp filter): the deadline
+        // must hold all the same, so look every 10 ms, in this rare case only.
+        for (;;) {
+            siginfo_t info{};
+            if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+                if (errno == EINTR)
+                    continue;
+                return true; // ECHILD: nothing left to wait for
+            }
+            if (info.si_pid != 0)
+                return true;
+            if (std::chrono::steady_clock::now() >= deadline)
+                return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
     bool exited = true;
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

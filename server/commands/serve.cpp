@@ -13,6 +13,7 @@
 
 #include <QLoggingCategory>
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
@@ -82,7 +83,7 @@ private:
     sigset_t m_set{};
 };
 
-// "ADDRESS:PORT", "[IPv6]:PORT" or ":PORT" into the server's options.
+// "ADDRESS:PORT" or "[IPv6]:PORT" into the server's options; the address must be an IP address.
 void readListenAddress(const std::string &listen, HttpsServerOptions &https)
 {
     const auto colon = listen.rfind(':');
@@ -91,6 +92,11 @@ void readListenAddress(const std::string &listen, HttpsServerOptions &https)
     std::string address = listen.substr(0, colon);
     if (address.size() > 2 && address.front() == '[' && address.back() == ']')
         address = address.substr(1, address.size() - 2);
+    boost::system::error_code error;
+    boost::asio::ip::make_address(address, error);
+    if (error)
+        throw cli::UsageError("--listen needs an IP address before the port, not '" + address +
+                              "'");
     const auto port = parseNumber(listen.substr(colon + 1), 0, 65535);
     if (!port)
         throw cli::UsageError("--listen needs a port from 0 to 65535");
@@ -237,7 +243,7 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
     readNumber(invocation, m_addressBurst, 1.0, maxRate, options.peerBurst,
                "--address-burst needs a number of requests, at least 1");
     std::string publicUrl = invocation.value(m_publicUrl);
-    if (publicUrl.empty() && (https.address == "0.0.0.0" || https.address == "::"))
+    if (publicUrl.empty() && boost::asio::ip::make_address(https.address).is_unspecified())
         throw cli::UsageError("listening on every address needs --public-url (the URL devices "
                               "use, e.g. https://verifier.example.com:8443)");
 

@@ -339,6 +339,40 @@ private Q_SLOTS:
                      file.string() + "'");
     }
 
+    // A link on the way is checked as an entry: its owner could point it anywhere later.
+    void linkOwnedByAnotherUserIsRefused()
+    {
+        if (::geteuid() != 0)
+            QSKIP("giving a link to another user needs root");
+        writeText(m_root / "real.json", "{}");
+        const fs::path link = m_root / "vigild.json";
+        fs::create_symlink(m_root / "real.json", link);
+        QCOMPARE(::lchown(link.c_str(), 65534, 65534), 0);
+        const auto error = thrown([&] { VigildConfig::load(link); });
+        QVERIFY(error.kind() == ConfigError::Kind::Unsafe);
+        QCOMPARE(std::string(error.what()),
+                 "symbolic link '" + link.string() + "' on the way to config file '" +
+                     link.string() + "' ('" + (m_root / "real.json").string() +
+                     "') is owned by uid 65534, who could point it elsewhere; fix: chown -h root '" +
+                     link.string() + "'");
+    }
+
+    // A link in a directory that others can write could be replaced by theirs.
+    void linkInADirectoryOthersCanWriteIsRefused()
+    {
+        const fs::path shared = m_root / "shared";
+        fs::create_directory(shared);
+        writeText(m_root / "real.json", "{}");
+        fs::create_symlink(m_root / "real.json", shared / "vigild.json");
+        QCOMPARE(::chmod(shared.c_str(), 0777), 0);
+        const auto error = thrown([&] { VigildConfig::load(shared / "vigild.json"); });
+        QVERIFY(error.kind() == ConfigError::Kind::Unsafe);
+        const std::string message = error.what();
+        QVERIFY2(message.starts_with("directory '" + shared.string() + "', which holds symbolic link"),
+                 message.c_str());
+        QVERIFY2(message.ends_with("fix: chmod go-w '" + shared.string() + "'"), message.c_str());
+    }
+
     // docs/deployment.md's table lists exactly the members the parser knows, and its example
     // is a valid file.
     void documentationMatchesTheParser()

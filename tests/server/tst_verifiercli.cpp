@@ -273,7 +273,11 @@ private Q_SLOTS:
             {"--address-rate abc", "--address-rate needs a number of requests per second above 0"},
             {"--address-burst 0", "--address-burst needs a number of requests, at least 1"},
             {"--listen 0.0.0.0:8443", everywhere},
-            {"--listen [::]:8443", everywhere}};
+            {"--listen [::]:8443", everywhere},
+            {"--listen [::0]:8443", everywhere},
+            {"--listen :8443", "--listen needs an IP address before the port, not ''"},
+            {"--listen verifier.example:8443",
+             "--listen needs an IP address before the port, not 'verifier.example'"}};
         for (const auto &[options, message] : serveRows)
             QTest::addRow("serve %s", options)
                 << words(QStringLiteral("serve --data /nonexistent/vigil ") +
