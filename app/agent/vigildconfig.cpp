@@ -63,22 +63,9 @@ std::string described(const json &value)
     }
 }
 
-// "line L, column C" of a byte offset, counted from 1 as editors count them.
-std::string position(std::string_view text, std::size_t offset)
-{
-    const auto before = text.substr(0, offset);
-    const auto lineStart = before.rfind('\n');
-    const auto column = lineStart == std::string_view::npos ? offset + 1 : offset - lineStart;
-    return "line " + std::to_string(std::count(before.begin(), before.end(), '\n') + 1) +
-           ", column " + std::to_string(column);
-}
-
 json parseDocument(std::string_view text)
 {
-    // Some editors start a UTF-8 file with one.
-    constexpr std::string_view byteOrderMark = "\xEF\xBB\xBF";
-    if (text.starts_with(byteOrderMark))
-        text.remove_prefix(byteOrderMark.size());
+    text = protocol::withoutByteOrderMark(text);
     json document;
     const auto fault = protocol::parseStrictJson(text, document, maxDepth);
     if (!fault)
@@ -88,7 +75,7 @@ json parseDocument(std::string_view text)
         fail(fault->pointer, "given more than once");
     if (fault->kind == Kind::TooDeep)
         fail(fault->pointer, "nested deeper than " + std::to_string(maxDepth) + " levels");
-    fail("", "not valid UTF-8 JSON at " + position(text, fault->offset));
+    fail("", "not valid UTF-8 JSON at " + protocol::textPosition(text, fault->offset));
 }
 
 bool isAsciiLetter(char c)

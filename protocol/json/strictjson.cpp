@@ -2,6 +2,7 @@
 
 #include "protocol/json/objectreader.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -441,6 +442,23 @@ std::string parseStrictJson(std::string_view text, nlohmann::json &out)
     if (!reader.document(out))
         return reader.failure;
     return {};
+}
+
+std::string_view withoutByteOrderMark(std::string_view text)
+{
+    constexpr std::string_view byteOrderMark = "\xEF\xBB\xBF";
+    if (text.starts_with(byteOrderMark))
+        text.remove_prefix(byteOrderMark.size());
+    return text;
+}
+
+std::string textPosition(std::string_view text, std::size_t offset)
+{
+    const auto before = text.substr(0, offset);
+    const auto lineStart = before.rfind('\n');
+    const auto column = lineStart == std::string_view::npos ? offset + 1 : offset - lineStart;
+    return "line " + std::to_string(std::count(before.begin(), before.end(), '\n') + 1) +
+           ", column " + std::to_string(column);
 }
 
 std::optional<JsonFault> parseStrictJson(std::string_view text, nlohmann::json &out, int maxDepth)

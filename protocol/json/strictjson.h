@@ -53,6 +53,12 @@ struct JsonFault
 // Returns the fault, or nullopt when out holds the value.
 std::optional<JsonFault> parseStrictJson(std::string_view text, nlohmann::json &out, int maxDepth);
 
+// For files people edit (the verifier's policy, vigild's configuration):
+// text without the UTF-8 byte order mark some editors start a file with,
+std::string_view withoutByteOrderMark(std::string_view text);
+// and "line L, column C" of a byte offset (a JsonFault's), counted from 1 as editors count them.
+std::string textPosition(std::string_view text, std::size_t offset);
+
 // A short rendering of an attacker-chosen string for an error message: the string in quotes
 // when it is short and printable ASCII, otherwise its length or "(unprintable)".
 std::string messageExcerpt(std::string_view value);

@@ -248,24 +248,12 @@ void readReferenceValues(const json &value, Policy &policy)
     }
 }
 
-// "line L, column C" of a byte offset, both counted from 1 as editors count them.
-std::string position(std::string_view text, std::size_t offset)
-{
-    const auto before = text.substr(0, offset);
-    const auto lineStart = before.rfind('\n');
-    const auto column = lineStart == std::string_view::npos ? offset + 1 : offset - lineStart;
-    return "line " + std::to_string(std::count(before.begin(), before.end(), '\n') + 1) +
-           ", column " + std::to_string(column);
-}
-
 // protocol's strict reader refuses a member named twice: nlohmann keeps the last one, which
 // would let a second "screen_lock" silently override the first.
 json parseDocument(std::string_view text)
 {
-    // Some editors start a UTF-8 file with one; nlohmann's parser, used here before, skipped it.
-    constexpr std::string_view byteOrderMark = "\xEF\xBB\xBF";
-    if (text.starts_with(byteOrderMark))
-        text.remove_prefix(byteOrderMark.size());
+    // nlohmann's parser, used here before, skipped a byte order mark too.
+    text = protocol::withoutByteOrderMark(text);
     json document;
     const auto fault = protocol::parseStrictJson(text, document, maxDepth);
     if (!fault)
@@ -275,7 +263,7 @@ json parseDocument(std::string_view text)
         fail(fault->pointer, "duplicate member");
     if (fault->kind == Kind::TooDeep)
         fail(fault->pointer, "nested deeper than " + std::to_string(maxDepth) + " levels");
-    fail("", "not valid UTF-8 JSON at " + position(text, fault->offset));
+    fail("", "not valid UTF-8 JSON at " + protocol::textPosition(text, fault->offset));
 }
 
 Policy readPolicy(std::string_view jsonText)
