@@ -1,8 +1,7 @@
 #include "app/client/httpstransport.h"
 
-#include "core/text.h"
-
 #include "app/applogging.h"
+#include "core/text.h"
 
 #include <cerrno>
 #include <cstring>

@@ -3,10 +3,9 @@
 #include "app/applogging.h"
 #include "attestation/tpm/endorsementkey.h"
 #include "attestation/tpm/tpmidentity.h"
+#include "core/sha256.h"
 #include "protocol/jose/dpop.h"
 #include "protocol/posturereport.h"
-
-#include "core/sha256.h"
 
 namespace vigil::app {
 

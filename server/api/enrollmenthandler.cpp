@@ -5,6 +5,7 @@
 #include "attestation/evidenceerror.h"
 #include "attestation/makecredential.h"
 #include "attestation/tpmpublic.h"
+#include "core/sha256.h"
 #include "protocol/jose/jwk.h"
 #include "protocol/messages.h"
 #include "server/api/servicecontext.h"
@@ -12,7 +13,6 @@
 #include "server/randomid.h"
 
 #include <openssl/evp.h>
-#include "core/sha256.h"
 
 namespace vigil::server {
 using attestation::EvidenceException;
