@@ -1,0 +1,51 @@
+#pragma once
+
+// What vigild's local socket asks of the agent (docs/ipc.md section 7), as one small interface:
+// the IPC server (ipc/) decides who may call what and speaks the wire format; the agent
+// (agent.h) does the work. Tests of the server drive it with a scripted implementation.
+//
+// Everything here runs on the event-loop thread. status() answers at once from what the agent
+// holds; the others may take seconds (the TPM, the verifier) and answer through their Reply,
+// exactly once, later on the event-loop thread. A Reply may outlive the connection that asked:
+// the server then drops the answer.
+
+#include "protocol/ipc/envelope.h"
+#include "protocol/ipc/request.h"
+#include "protocol/ipc/status.h"
+
+#include <QObject>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+
+namespace vigil::agent {
+
+// A method's result object (docs/ipc.md section 7), or the error to answer with.
+using Outcome = std::variant<nlohmann::json, protocol::ipc::Error>;
+using Reply = std::function<void(Outcome)>;
+
+class AgentRequests : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    virtual protocol::ipc::Status status() const = 0;
+    // A fresh posture snapshot (PostureResult's JSON).
+    virtual void posture(Reply reply) = 0;
+    // Report now, or join the report in flight; the Status after its verdict.
+    virtual void report(Reply reply) = 0;
+    // The access token held (TokenResult's JSON).
+    virtual void token(Reply reply) = 0;
+    // A proof by the device key (DpopResult's JSON).
+    virtual void dpop(protocol::ipc::DpopParams params, Reply reply) = 0;
+    // Enroll with token; the Status once the first report has a verdict.
+    virtual void enroll(std::string token, Reply reply) = 0;
+
+signals:
+    // A member of status() changed: subscribers get the new one as a state event.
+    void statusChanged();
+};
+
+} // namespace vigil::agent
