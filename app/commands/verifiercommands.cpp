@@ -1,13 +1,9 @@
 #include "app/commands/verifiercommands.h"
 
-#include "app/client/enrollmentstate.h"
-#include "app/client/verifierclient.h"
+#include "app/client/devicesession.h"
 #include "app/commands/appraisaltable.h"
 #include "app/commands/terminaltext.h"
-#include "attestation/tpm/devicekeyloader.h"
-#include "attestation/tpm/tpmidentity.h"
 #include "core/filedescriptor.h"
-#include "protocol/jose/softwaredevicekey.h"
 #include "protocol/rfc3339.h"
 
 #include <algorithm>
@@ -24,35 +20,17 @@ namespace vigil::app {
 
 namespace {
 
-struct Device
+// The device key, saying so on err when it is the software one.
+Device loadDeviceTellingWhich(const VerifierCommandOptions &options, std::ostream &err)
 {
-    std::unique_ptr<protocol::DeviceKey> key;
-    std::shared_ptr<attestation::TpmIdentity> identity; // null for the software key
-};
-
-// The device key as loadDeviceKey finds it, saying so when it is the software one.
-Device loadDevice(const VerifierCommandOptions &options, std::ostream &err)
-{
-    const auto softwareKey = options.stateDirectory / "software" / "devicekey.pem";
-    if (options.tcti == "none") {
-        err << "vigilctl: --tcti none: using the software device key " << softwareKey.string()
-            << " (assurance software)\n";
-        return {protocol::SoftwareDeviceKey::loadOrCreate(softwareKey), nullptr};
-    }
-    attestation::LoadedDeviceKey loaded =
-        attestation::loadDeviceKey(options.tcti, options.stateDirectory);
-    if (!loaded.fallbackReason.empty())
-        err << "vigilctl: " << loaded.fallbackReason << "\nvigilctl: using the software device key "
-            << softwareKey.string() << " instead (assurance software)\n";
-    return {std::move(loaded.key), std::move(loaded.identity)};
-}
-
-std::string hostName()
-{
-    char name[256] = {};
-    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
-        return "localhost";
-    return name;
+    Device device = loadDevice(options.tcti, options.stateDirectory);
+    if (options.tcti == "none")
+        err << "vigilctl: --tcti none: using the software device key "
+            << device.softwareKeyFile.string() << " (assurance software)\n";
+    else if (!device.fallbackReason.empty())
+        err << "vigilctl: " << device.fallbackReason << "\nvigilctl: using the software device key "
+            << device.softwareKeyFile.string() << " instead (assurance software)\n";
+    return device;
 }
 
 std::string pcrText(const std::vector<unsigned> &pcrs)
@@ -63,37 +41,11 @@ std::string pcrText(const std::vector<unsigned> &pcrs)
     return text.empty() ? "none" : text;
 }
 
-// An enrolled device ready to talk to its verifier.
-struct Session
+DeviceSession openSession(const VerifierCommandOptions &options, std::ostream &err)
 {
-    EnrollmentState state;
-    Device device;
-    std::unique_ptr<VerifierClient> client;
-};
-
-Session openSession(const VerifierCommandOptions &options, std::ostream &err)
-{
-    const EnrollmentStore store(options.stateDirectory);
-    auto state = store.load();
-    if (!state)
-        throw EnrollmentStateError("this device is not enrolled (no " + store.stateFile().string() +
-                                   "); run vigilctl enroll first");
-    Session session{std::move(*state), loadDevice(options, err), nullptr};
-    const auto &device = session.device;
-    if (device.key->thumbprint() != session.state.deviceKeyThumbprint)
-        throw EnrollmentStateError(
-            "the device key here (" +
-            std::string(protocol::assuranceName(device.key->assurance())) + ", thumbprint " +
-            device.key->thumbprint() + ") is not the one enrolled as device " +
-            session.state.deviceId + " (" +
-            std::string(protocol::assuranceName(session.state.assurance)) + ", thumbprint " +
-            session.state.deviceKeyThumbprint + "); use the TPM it was enrolled with (--tcti) or " +
-            "enroll again");
-    session.client =
-        std::make_unique<VerifierClient>(session.state.serverUrl, store.caFile(), *device.key,
-                                         device.identity.get(), options.transport);
-    session.client->setDeviceId(session.state.deviceId);
-    return session;
+    return openDeviceSession(
+        options.stateDirectory, [&] { return loadDeviceTellingWhich(options, err); },
+        options.transport);
 }
 
 // Runs body, turning every failure into a message on err and exit status 1. refusal says what
@@ -170,28 +122,19 @@ int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll
               std::ostream &err)
 {
     const EnrollmentStore store(options.stateDirectory);
-    const int status = guarded(err, "enrollment refused", [&] {
-        const std::string token =
-            enroll.enrollmentToken.empty()
-                ? readEnrollmentToken(enroll.enrollmentTokenFile, std::cin, err)
-                : enroll.enrollmentToken;
-        const PinnedCa ca = readCaFile(enroll.caFile, enroll.caFingerprint);
-        Device device = loadDevice(options, err);
-        const auto stagedCa = store.stageCa(ca);
-        VerifierClient client(enroll.serverUrl, stagedCa, *device.key, device.identity.get(),
-                              options.transport);
-        const std::string hostname = enroll.hostname.empty() ? hostName() : enroll.hostname;
-        const protocol::EnrollmentComplete complete = client.enroll(token, hostname);
-
-        EnrollmentState state;
-        state.serverUrl = client.baseUrl();
-        state.deviceId = complete.deviceId;
-        state.assurance = complete.assurance;
-        state.deviceKeyThumbprint = device.key->thumbprint();
-        state.caFingerprint = ca.fingerprint;
-        state.hostname = hostname;
-        state.enrolledAt = std::chrono::system_clock::now();
-        store.commit(state);
+    return guarded(err, "enrollment refused", [&] {
+        EnrollmentRequest request;
+        request.serverUrl = enroll.serverUrl;
+        request.token = enroll.enrollmentToken.empty()
+                            ? readEnrollmentToken(enroll.enrollmentTokenFile, std::cin, err)
+                            : enroll.enrollmentToken;
+        request.ca = readCaFile(enroll.caFile, enroll.caFingerprint);
+        request.hostname = enroll.hostname;
+        Device device = loadDeviceTellingWhich(options, err);
+        const Enrolled enrolled =
+            enrollDevice(options.stateDirectory, device, request, options.transport);
+        const EnrollmentState &state = enrolled.state;
+        const protocol::EnrollmentComplete &complete = enrolled.complete;
 
         if (options.json) {
             nlohmann::json json = state.toJson();
@@ -213,20 +156,16 @@ int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll
         }
         return out.good() ? 0 : 1;
     });
-    store.discardStaged();
-    return status;
 }
 
 int runReport(const VerifierCommandOptions &options, const PostureSource &posture,
               std::ostream &out, std::ostream &err)
 {
     return guarded(err, "report refused", [&] {
-        Session session = openSession(options, err);
+        DeviceSession session = openSession(options, err);
         // Collect first: the nonce is short-lived, collection can take seconds.
         const nlohmann::json snapshot = posture();
-        const protocol::NonceResponse nonce = session.client->nonce();
-        const protocol::Appraisal appraisal =
-            session.client->report(snapshot, nonce.nonce, nonce.pcrs);
+        const protocol::Appraisal appraisal = reportPosture(*session.client, snapshot);
         if (options.json) {
             out << appraisal.toJson().dump(2) << "\n";
         } else {
@@ -243,7 +182,7 @@ int runReport(const VerifierCommandOptions &options, const PostureSource &postur
 int runToken(const VerifierCommandOptions &options, std::ostream &out, std::ostream &err)
 {
     return guarded(err, "no access token", [&] {
-        Session session = openSession(options, err);
+        DeviceSession session = openSession(options, err);
         const protocol::TokenResponse token = session.client->token();
         if (options.json)
             out << token.toJson().dump(2) << "\n";
@@ -256,7 +195,7 @@ int runToken(const VerifierCommandOptions &options, std::ostream &out, std::ostr
 int runWhoami(const VerifierCommandOptions &options, std::ostream &out, std::ostream &err)
 {
     return guarded(err, "refused", [&] {
-        Session session = openSession(options, err);
+        DeviceSession session = openSession(options, err);
         const protocol::TokenResponse token = session.client->token();
         const protocol::WhoAmI whoami = session.client->whoami(token.accessToken);
         if (options.json) {
