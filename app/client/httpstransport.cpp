@@ -170,6 +170,8 @@ HttpsTransport::HttpsTransport(std::filesystem::path caFile, HttpsTransportOptio
     setOption(curl, CURLOPT_TIMEOUT_MS, milliseconds(m_options.totalTimeout));
     setOption(curl, CURLOPT_NOSIGNAL, 1L); // timeouts without SIGALRM: safe in threads
     setOption(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    if (m_options.proxy)
+        setOption(curl, CURLOPT_PROXY, m_options.proxy->c_str());
     // Aborts at once when Content-Length announces too much; the write callback catches the
     // rest (chunked answers).
     setOption(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(m_options.maxResponseSize));

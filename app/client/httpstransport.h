@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +52,9 @@ struct HttpsTransportOptions
     std::chrono::milliseconds connectTimeout{10000}; // TCP and TLS handshake
     std::chrono::milliseconds totalTimeout{30000};   // the whole request
     std::size_t maxResponseSize = 1024 * 1024;       // body bytes; larger answers are aborted
+    // The proxy to reach the verifier through ("http://host:port", socks5://…); nullopt leaves
+    // libcurl to the environment (https_proxy, no_proxy), as for any command-line tool.
+    std::optional<std::string> proxy;
 };
 
 struct HttpsResponse

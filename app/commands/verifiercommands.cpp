@@ -1,20 +1,12 @@
 #include "app/commands/verifiercommands.h"
 
 #include "app/client/devicesession.h"
+#include "app/client/enrollmenttoken.h"
 #include "app/commands/appraisaltable.h"
 #include "app/commands/terminaltext.h"
-#include "core/filedescriptor.h"
 #include "protocol/rfc3339.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <iostream>
-#include <stdexcept>
-#include <sys/stat.h>
-#include <system_error>
-#include <unistd.h>
 
 namespace vigil::app {
 
@@ -63,60 +55,6 @@ template <typename Body> int guarded(std::ostream &err, std::string_view refusal
 }
 
 } // namespace
-
-std::string readEnrollmentToken(const std::filesystem::path &file, std::istream &standardInput,
-                                std::ostream &err)
-{
-    // A token is 48 characters; a file anywhere near this size is some other file.
-    constexpr std::size_t maxBytes = 4096;
-    const bool fromInput = file == "-";
-    const std::string name = file.string();
-    const auto failure = [&](const std::string &what) {
-        return std::runtime_error((fromInput ? "the enrollment token on standard input "
-                                             : "the enrollment token file " + name + " ") +
-                                  what);
-    };
-    std::string text;
-    if (fromInput) {
-        text.resize(maxBytes + 1);
-        standardInput.read(text.data(), static_cast<std::streamsize>(text.size()));
-        text.resize(static_cast<std::size_t>(standardInput.gcount()));
-        if (standardInput.bad())
-            throw failure("cannot be read");
-    } else {
-        const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-        if (fd.get() < 0)
-            throw failure("cannot be opened: " + std::string(std::strerror(errno)));
-        struct stat status
-        {
-        };
-        if (::fstat(fd.get(), &status) == 0 && (status.st_mode & S_IROTH))
-            err << "vigilctl: warning: " << name
-                << " can be read by every user of this machine, and an enrollment token is a "
-                   "secret (chmod o-r "
-                << name << ")\n";
-        try {
-            text = readUpTo(fd.get(), maxBytes);
-        } catch (const std::system_error &e) {
-            throw failure("cannot be read: " + e.code().message());
-        }
-    }
-    if (text.size() > maxBytes)
-        throw failure("is larger than " + std::to_string(maxBytes) +
-                      " bytes; it should hold only the token");
-    const auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    const auto first = std::find_if_not(text.begin(), text.end(), isSpace);
-    const auto last = std::find_if_not(text.rbegin(), text.rend(), isSpace).base();
-    if (first >= last)
-        throw failure("is empty; it should hold the token that vigil-verifier token create "
-                      "printed");
-    std::string token(first, last);
-    if (std::any_of(token.begin(), token.end(),
-                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
-        throw failure("holds more than one word or a control character; it should hold only "
-                      "the token");
-    return token;
-}
 
 int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
               std::ostream &err)

@@ -37,13 +37,6 @@ struct EnrollOptions
     std::string hostname;                      // empty: this machine's name
 };
 
-// The enrollment token that file holds ("-": standardInput), without the white space around it.
-// Throws std::runtime_error naming the file (never quoting it) when it cannot be read or does
-// not hold exactly one token. A file every user may read is still used, with a warning on err:
-// the token is a secret, but refusing would stop a fleet rollout over a file mode.
-std::string readEnrollmentToken(const std::filesystem::path &file, std::istream &standardInput,
-                                std::ostream &err);
-
 // Exit status for each: 0 done, 1 failed (reason on err); report also exitNonCompliant.
 int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
               std::ostream &err);

@@ -1,6 +1,7 @@
 // The built vigilctl binary enrolls, reports, gets tokens and calls whoami against the real
 // verifier (in this process, over HTTPS) with a swtpm or a software key: exit statuses, what
 // is printed, what is refused, and the state it leaves.
+#include "app/client/enrollmenttoken.h"
 #include "app/commands/verifiercommands.h"
 #include "loopbackport.h"
 #include "programrun.h"

@@ -1,0 +1,19 @@
+#pragma once
+
+// Enrollment tokens in files: how `vigilctl enroll --token-file` and vigild (from
+// /etc/vigil/enroll.token) read one, so that a token never has to appear in a process list.
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+
+namespace vigil::app {
+
+// The enrollment token that file holds ("-": standardInput), without the white space around it.
+// Throws std::runtime_error naming the file (never quoting it) when it cannot be read or does
+// not hold exactly one token. A file every user may read is still used, with a warning on err:
+// the token is a secret, but refusing would stop a fleet rollout over a file mode.
+std::string readEnrollmentToken(const std::filesystem::path &file, std::istream &standardInput,
+                                std::ostream &err);
+
+} // namespace vigil::app
