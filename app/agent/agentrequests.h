@@ -43,7 +43,7 @@ public:
     // Enroll with token; the Status once the first report has a verdict.
     virtual void enroll(std::string token, Reply reply) = 0;
 
-signals:
+Q_SIGNALS:
     // A member of status() changed: subscribers get the new one as a state event.
     void statusChanged();
 };
