@@ -42,6 +42,7 @@ public:
     ipc::Status current;
     std::vector<Call> calls;
     bool answerAtOnce = false;
+    bool fail = false; // throws, as a broken agent would
     std::optional<ipc::DpopParams> lastDpop;
     std::optional<std::string> lastEnrollToken;
 
@@ -69,6 +70,8 @@ public:
 private:
     void take(std::string method, Reply reply)
     {
+        if (fail)
+            throw std::runtime_error("scripted failure");
         if (answerAtOnce)
             reply(json{{"answered", method}});
         else
@@ -252,6 +255,25 @@ private Q_SLOTS:
         QCOMPARE(client.next(), result("t", json{{"token_type", "DPoP"}}));
         QCOMPARE(client.next(), error(4, "busy", "an enrollment runs"));
         QCOMPARE(client.next(), result(1, statusJson()));
+    }
+
+    void answersTooLongOrFailedBecomeInternalErrors()
+    {
+        start();
+        test::Client client(m_socket);
+        QVERIFY(client.send("{\"v\":1,\"id\":1,\"method\":\"posture\"}\n"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_agent->calls.size(), std::size_t(1), 5000);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
+                                               "an answer of \\d+ bytes is over the 4194304")));
+        m_agent->calls[0].reply(json{{"huge", std::string(ipc::maxServerLineSize, 'x')}});
+        QCOMPARE(client.next(), error(1, "internal", "the answer is longer than a line may be"));
+
+        m_agent->fail = true;
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(QStringLiteral("failed: scripted failure")));
+        QCOMPARE(client.ask("{\"v\":1,\"id\":2,\"method\":\"report\"}"),
+                 error(2, "internal", "vigild failed; its log says why"));
+        QCOMPARE(client.ask("{\"v\":1,\"id\":3,\"method\":\"status\"}"), result(3, statusJson()));
     }
 
     void replyAfterTheClientLeftIsDropped()

@@ -54,6 +54,23 @@ bool somethingListens(const fs::path &path)
                          ": " + errnoText(error));
 }
 
+// docs/ipc.md promises lines of at most maxServerLineSize and clients refuse longer ones, so an
+// answer past it goes out as an internal error with the request's id.
+void answer(IpcConnection &connection, const ipc::Response &response)
+{
+    const std::string line = ipc::toLine(response.toJson());
+    if (line.size() <= ipc::maxServerLineSize + 1) { // and its "\n"
+        connection.sendLine(line);
+        return;
+    }
+    qCWarning(lcAgent) << "an answer of" << line.size() << "bytes is over the"
+                       << ipc::maxServerLineSize << "a line may hold";
+    answer(connection,
+           ipc::Response::failure(response.id, ipc::Error{ipc::ErrorCode::Internal,
+                                                          "the answer is longer than a line may be",
+                                                          {}}));
+}
+
 } // namespace
 
 IpcServer::IpcServer(AgentRequests &agent, IpcServerOptions options, QObject *parent)
@@ -208,10 +225,20 @@ void IpcServer::handleLine(IpcConnection &connection, std::string line)
             << connection.peer().pid << ": "
             << QString::fromStdString(std::string(ipc::errorCodeName(refused.error().code))) << ' '
             << QString::fromStdString(refused.error().field);
-        connection.send(ipc::Response::failure(refused.id(), refused.error()).toJson());
+        answer(connection, ipc::Response::failure(refused.id(), refused.error()));
         return;
     }
-    dispatch(connection, std::move(request));
+    const ipc::RequestId id = request.id;
+    try {
+        dispatch(connection, std::move(request));
+    } catch (const std::exception &failure) {
+        // A fault of the agent's must not take the service down, nor leave the caller waiting.
+        qCWarning(lcAgent) << "a request of uid" << connection.peer().uid
+                           << "failed:" << failure.what();
+        answer(connection, ipc::Response::failure(id, ipc::Error{ipc::ErrorCode::Internal,
+                                                                 "vigild failed; its log says why",
+                                                                 {}}));
+    }
 }
 
 void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
@@ -220,22 +247,21 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
     qCDebug(lcAgent).noquote() << "request" << QString::fromStdString(ipc::describe(request))
                                << "from uid" << peer.uid << "pid" << peer.pid;
     if (ipc::isPrivileged(request.method) && !mayCallPrivileged(peer, m_privilegedGid)) {
-        connection.send(ipc::Response::failure(
-                            request.id, ipc::Error{ipc::ErrorCode::PermissionDenied,
-                                                   std::string(ipc::methodName(request.method)) +
-                                                       " is for root and the group " +
-                                                       m_options.privilegedGroup,
-                                                   {}})
-                            .toJson());
+        answer(connection, ipc::Response::failure(
+                               request.id, ipc::Error{ipc::ErrorCode::PermissionDenied,
+                                                      std::string(ipc::methodName(request.method)) +
+                                                          " is for root and the group " +
+                                                          m_options.privilegedGroup,
+                                                      {}}));
         return;
     }
     switch (request.method) {
     case ipc::Method::Status:
-        connection.send(ipc::Response::success(request.id, m_agent.status().toJson()).toJson());
+        answer(connection, ipc::Response::success(request.id, m_agent.status().toJson()));
         return;
     case ipc::Method::Subscribe:
         // The status first, then events: nothing runs in between on this thread.
-        connection.send(ipc::Response::success(request.id, m_agent.status().toJson()).toJson());
+        answer(connection, ipc::Response::success(request.id, m_agent.status().toJson()));
         connection.setSubscribed();
         return;
     case ipc::Method::Posture:
@@ -265,10 +291,10 @@ Reply IpcServer::replyTo(IpcConnection &connection, ipc::RequestId id)
         if (!target)
             return; // the client went away: nobody to answer
         if (auto *error = std::get_if<ipc::Error>(&outcome))
-            target->send(ipc::Response::failure(id, std::move(*error)).toJson());
+            answer(*target, ipc::Response::failure(id, std::move(*error)));
         else
-            target->send(
-                ipc::Response::success(id, std::get<nlohmann::json>(std::move(outcome))).toJson());
+            answer(*target,
+                   ipc::Response::success(id, std::get<nlohmann::json>(std::move(outcome))));
     };
 }
 
