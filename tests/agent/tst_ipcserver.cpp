@@ -414,17 +414,16 @@ private Q_SLOTS:
                 reader.pump(); // keeps up, without the event loop
         }
         QCOMPARE(m_server->connectionCount(), 1u);
-        QElapsedTimer answered;
-        answered.start();
-        QVERIFY(reader.send("{\"v\":1,\"id\":2,\"method\":\"status\"}\n"));
-        // Every event reached the reader, in order, then the answer.
+        // Every event reached the reader, in order.
         for (int i = 0; i < events; ++i) {
             const json event = reader.next();
             QVERIFY(!event.is_null());
             QCOMPARE(event["data"]["reason"], std::to_string(i) + std::string(3000, '.'));
         }
-        QCOMPARE(reader.next(), result(2, statusJson()));
-        QVERIFY(answered.elapsed() < 2000);
+        QElapsedTimer answered;
+        answered.start();
+        QCOMPARE(reader.ask("{\"v\":1,\"id\":2,\"method\":\"status\"}"), result(2, statusJson()));
+        QVERIFY(answered.elapsed() < 1000);
         QVERIFY(stalled.waitEnded());
         const auto unread = std::count(stalled.received().begin(), stalled.received().end(), '\n');
         QVERIFY2(unread < events, std::to_string(unread).c_str());
