@@ -67,12 +67,9 @@ void IpcConnection::sendLine(const std::string &line)
             (void)::send(m_lastWords.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         return;
     }
-    const qint64 pendingBefore = m_socket->bytesToWrite();
     m_socket->write(line.data(), static_cast<qint64>(line.size()));
     m_socket->flush(); // hands the kernel what it takes now; never waits
-    // A client that keeps up always gets the line, whatever its size; one that left output
-    // unread and now has more than the limit waiting is not reading.
-    if (pendingBefore > 0 && m_socket->bytesToWrite() > static_cast<qint64>(m_outputLimit)) {
+    if (m_socket->bytesToWrite() > static_cast<qint64>(m_outputLimit)) {
         qCWarning(lcAgent).nospace()
             << "dropping the client uid " << m_peer.uid << " pid " << m_peer.pid << ": more than "
             << m_outputLimit << " bytes of its answers and events are unread";

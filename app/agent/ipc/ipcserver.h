@@ -9,6 +9,7 @@
 // Reply, in any order, and a client that stops reading is dropped (IpcConnection).
 
 #include "app/agent/agentrequests.h"
+#include "protocol/ipc/envelope.h"
 
 #include <QObject>
 #include <cstddef>
@@ -33,11 +34,12 @@ public:
 
 struct IpcServerOptions
 {
-    // A status line is a few KiB and a posture snapshot tens of KiB: a client this far behind
-    // has stopped reading. One line is always queued for a client that keeps up, whatever its
-    // size (up to protocol::ipc::maxServerLineSize), so the limit bounds the backlog, not the
-    // size of an answer; with the connection cap it bounds what clients can make vigild hold.
-    static constexpr std::size_t defaultOutputLimit = 1024 * 1024;
+    // Unwritten output past which a client counts as not reading and is dropped: one line of the
+    // largest size (protocol::ipc::maxServerLineSize) always fits, and 1 MiB more holds hundreds
+    // of state events (a few KiB each) behind it. With the connection cap it bounds what clients
+    // can make vigild hold.
+    static constexpr std::size_t defaultOutputLimit =
+        protocol::ipc::maxServerLineSize + 1024 * 1024;
     // Each connection costs a descriptor and its buffers; the tray of each session, a few
     // vigilctl and scripts stay far below.
     static constexpr std::size_t defaultMaxConnections = 64;
