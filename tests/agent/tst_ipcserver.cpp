@@ -79,6 +79,13 @@ private:
     }
 };
 
+// A request as written in the tests, with ' for " so that it reads like the JSON it is.
+std::string q(std::string text)
+{
+    std::replace(text.begin(), text.end(), '\'', '"');
+    return text;
+}
+
 json error(json id, std::string code, std::string message, std::string field = {})
 {
     json error{{"code", code}, {"message", message}};
@@ -138,9 +145,9 @@ private Q_SLOTS:
         start();
         test::Client client(m_socket);
         QVERIFY(client.connected());
-        QCOMPARE(client.ask("{\"v\":1,\"id\":1,\"method\":\"status\",\"params\":{}}"),
+        QCOMPARE(client.ask(q("{'v':1,'id':1,'method':'status','params':{}}")),
                  result(1, statusJson()));
-        QCOMPARE(client.ask("{\"v\":1,\"id\":\"no-params\",\"method\":\"status\"}"),
+        QCOMPARE(client.ask(q("{'v':1,'id':'no-params','method':'status'}")),
                  result("no-params", statusJson()));
     }
 
@@ -150,35 +157,34 @@ private Q_SLOTS:
         test::Client client(m_socket);
         QCOMPARE(client.ask("not json"),
                  error(nullptr, "malformed_request", "not valid UTF-8 JSON"));
-        QCOMPARE(client.ask("{\"v\":1,\"id\":8,\"method\":\"reboot\",\"params\":{}}"),
+        QCOMPARE(client.ask(q("{'v':1,'id':8,'method':'reboot','params':{}}")),
                  error(8, "unknown_method",
                        "unknown method \"reboot\" (expected one of: status, posture, subscribe, "
                        "report, token, dpop, enroll)",
                        "/method"));
-        QCOMPARE(client.ask("{\"v\":2,\"id\":9,\"method\":\"status\",\"params\":{}}"),
+        QCOMPARE(client.ask(q("{'v':2,'id':9,'method':'status','params':{}}")),
                  error(9, "unsupported_version",
                        "unsupported version 2; this implementation supports version 1", "/v"));
+        QCOMPARE(client.ask(q("{'v':1,'id':10,'method':'status','params':{'verbose':true}}")),
+                 error(10, "invalid_params", "unknown member (status takes no params)",
+                       "/params/verbose"));
         QCOMPARE(
-            client.ask("{\"v\":1,\"id\":10,\"method\":\"status\",\"params\":{\"verbose\":true}}"),
-            error(10, "invalid_params", "unknown member (status takes no params)",
-                  "/params/verbose"));
-        QCOMPARE(
-            client.ask("{\"v\":1,\"id\":6,\"method\":\"dpop\",\"params\":{\"method\":\"GET\","
-                       "\"url\":\"http://intranet.example/\"}}"),
+            client.ask(q("{'v':1,'id':6,'method':'dpop','params':{'method':'GET',"
+                         "'url':'http://intranet.example/'}}")),
             error(6, "invalid_params", "must be an absolute https URL with a host", "/params/url"));
         QCOMPARE(
-            client.ask("{\"v\":1,\"id\":\"x\",\"method\":\"enroll\",\"params\":{\"token\":\"a\","
-                       "\"token\":\"b\"}}"),
+            client.ask(q("{'v':1,'id':'x','method':'enroll','params':{'token':'a',"
+                         "'token':'b'}}")),
             error(nullptr, "malformed_request", "member given more than once", "/params/token"));
         QVERIFY(m_agent->calls.empty());
-        QCOMPARE(client.ask("{\"v\":1,\"id\":11,\"method\":\"status\"}"), result(11, statusJson()));
+        QCOMPARE(client.ask(q("{'v':1,'id':11,'method':'status'}")), result(11, statusJson()));
     }
 
     void oversizeLineIsRefusedAndTheConnectionClosed()
     {
         start();
         test::Client client(m_socket);
-        const std::string line = "{\"v\":1,\"id\":1,\"method\":\"status\",\"params\":{\"x\":\"" +
+        const std::string line = q("{'v':1,'id':1,'method':'status','params':{'x':'") +
                                  std::string(ipc::maxRequestLineSize, 'a') + "\"}}\n";
         QTest::ignoreMessage(
             QtInfoMsg, QRegularExpression(QStringLiteral("a request line passed 65536 bytes")));
@@ -194,9 +200,9 @@ private Q_SLOTS:
     {
         start();
         test::Client client(m_socket);
-        QVERIFY(client.send("{\"v\":1,\"id\":1,\"method\":\"status\"}"
-                            "\n"
-                            "{\"v\":1,\"id\":2,\"meth"));
+        QVERIFY(client.send(q("{'v':1,'id':1,'method':'status'}"
+                              "\n"
+                              "{'v':1,'id':2,'meth")));
         QCOMPARE(client.next(), result(1, statusJson()));
         client.endSending();
         QCOMPARE(client.next(), error(nullptr, "malformed_request",
@@ -210,15 +216,15 @@ private Q_SLOTS:
     {
         start();
         test::Client client(m_socket);
-        QVERIFY(client.send("{\"v\":1,\"id\":1,\"method\":\"status\"}"
-                            "\n"
-                            "{\"v\":1,\"id\":2,\"method\":\"status\"}"
-                            "\n"));
+        QVERIFY(client.send(q("{'v':1,'id':1,'method':'status'}"
+                              "\n"
+                              "{'v':1,'id':2,'method':'status'}"
+                              "\n")));
         QCOMPARE(client.next(), result(1, statusJson()));
         QCOMPARE(client.next(), result(2, statusJson()));
 
-        const std::string split = "{\"v\":1,\"id\":\"split\",\"method\":\"status\"}"
-                                  "\r\n";
+        const std::string split = q("{'v':1,'id':'split','method':'status'}"
+                                    "\r\n");
         for (const char byte : split) {
             QVERIFY(client.send(std::string_view(&byte, 1)));
             QCoreApplication::processEvents(); // the server reads each byte on its own
@@ -230,18 +236,17 @@ private Q_SLOTS:
     {
         start();
         test::Client client(m_socket);
-        QVERIFY(client.send(
-            "{\"v\":1,\"id\":1,\"method\":\"report\"}"
-            "\n"
-            "{\"v\":1,\"id\":\"t\",\"method\":\"token\"}"
-            "\n"
-            "{\"v\":1,\"id\":3,\"method\":\"dpop\",\"params\":{\"method\":\"GET\","
-            "\"url\":\"https://verifier.example.com/v1/whoami?q=1\"}}"
-            "\n"
-            "{\"v\":1,\"id\":4,\"method\":\"enroll\",\"params\":{\"token\":\"vgl_enr_secret\"}}"
-            "\n"
-            "{\"v\":1,\"id\":5,\"method\":\"posture\"}"
-            "\n"));
+        QVERIFY(client.send(q("{'v':1,'id':1,'method':'report'}"
+                              "\n"
+                              "{'v':1,'id':'t','method':'token'}"
+                              "\n"
+                              "{'v':1,'id':3,'method':'dpop','params':{'method':'GET',"
+                              "'url':'https://verifier.example.com/v1/whoami?q=1'}}"
+                              "\n"
+                              "{'v':1,'id':4,'method':'enroll','params':{'token':'vgl_enr_secret'}}"
+                              "\n"
+                              "{'v':1,'id':5,'method':'posture'}"
+                              "\n")));
         QTRY_COMPARE_WITH_TIMEOUT(m_agent->calls.size(), std::size_t(5), 5000);
         QCOMPARE(m_agent->calls[0].method, "report");
         QCOMPARE(m_agent->calls[1].method, "token");
@@ -261,7 +266,7 @@ private Q_SLOTS:
     {
         start();
         test::Client client(m_socket);
-        QVERIFY(client.send("{\"v\":1,\"id\":1,\"method\":\"posture\"}\n"));
+        QVERIFY(client.send(q("{'v':1,'id':1,'method':'posture'}\n")));
         QTRY_COMPARE_WITH_TIMEOUT(m_agent->calls.size(), std::size_t(1), 5000);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
                                                "an answer of \\d+ bytes is over the 4194304")));
@@ -271,9 +276,9 @@ private Q_SLOTS:
         m_agent->fail = true;
         QTest::ignoreMessage(QtWarningMsg,
                              QRegularExpression(QStringLiteral("failed: scripted failure")));
-        QCOMPARE(client.ask("{\"v\":1,\"id\":2,\"method\":\"report\"}"),
+        QCOMPARE(client.ask(q("{'v':1,'id':2,'method':'report'}")),
                  error(2, "internal", "vigild failed; its log says why"));
-        QCOMPARE(client.ask("{\"v\":1,\"id\":3,\"method\":\"status\"}"), result(3, statusJson()));
+        QCOMPARE(client.ask(q("{'v':1,'id':3,'method':'status'}")), result(3, statusJson()));
     }
 
     void replyAfterTheClientLeftIsDropped()
@@ -281,15 +286,15 @@ private Q_SLOTS:
         start();
         {
             test::Client client(m_socket);
-            QVERIFY(client.send("{\"v\":1,\"id\":1,\"method\":\"posture\"}"
-                                "\n"));
+            QVERIFY(client.send(q("{'v':1,'id':1,'method':'posture'}"
+                                  "\n")));
             QTRY_COMPARE_WITH_TIMEOUT(m_agent->calls.size(), std::size_t(1), 5000);
         }
         QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 0u, 5000);
         QTest::qWait(10); // the connection is deleted later
         m_agent->calls[0].reply(json::object());
         test::Client other(m_socket);
-        QCOMPARE(other.ask("{\"v\":1,\"id\":2,\"method\":\"status\"}"), result(2, statusJson()));
+        QCOMPARE(other.ask(q("{'v':1,'id':2,'method':'status'}")), result(2, statusJson()));
     }
 
     void subscribersGetTheStatusThenAnEventPerChange()
@@ -297,21 +302,18 @@ private Q_SLOTS:
         start();
         test::Client subscriber(m_socket);
         test::Client bystander(m_socket);
-        QCOMPARE(
-            subscriber.ask("{\"v\":1,\"id\":\"tray-1\",\"method\":\"subscribe\",\"params\":{}}"),
-            result("tray-1", statusJson()));
-        QCOMPARE(bystander.ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"),
-                 result(1, statusJson()));
+        QCOMPARE(subscriber.ask(q("{'v':1,'id':'tray-1','method':'subscribe','params':{}}")),
+                 result("tray-1", statusJson()));
+        QCOMPARE(bystander.ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
 
         m_agent->change("first");
         QCOMPARE(subscriber.next(), json({{"v", 1}, {"event", "state"}, {"data", statusJson()}}));
-        QCOMPARE(subscriber.ask("{\"v\":1,\"id\":\"again\",\"method\":\"subscribe\"}"),
+        QCOMPARE(subscriber.ask(q("{'v':1,'id':'again','method':'subscribe'}")),
                  result("again", statusJson()));
         m_agent->change("second");
         QCOMPARE(subscriber.next(), json({{"v", 1}, {"event", "state"}, {"data", statusJson()}}));
         // One event for the change, however often it subscribed: the next line is an answer.
-        QCOMPARE(subscriber.ask("{\"v\":1,\"id\":2,\"method\":\"status\"}"),
-                 result(2, statusJson()));
+        QCOMPARE(subscriber.ask(q("{'v':1,'id':2,'method':'status'}")), result(2, statusJson()));
         bystander.pump();
         QCOMPARE(bystander.received(), std::string());
     }
@@ -320,17 +322,18 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("request");
         QTest::addColumn<QByteArray>("method");
-        QTest::newRow("report") << QByteArray("{\"v\":1,\"id\":12,\"method\":\"report\"}")
+        QTest::newRow("report") << QByteArray::fromStdString(q("{'v':1,'id':12,'method':'report'}"))
                                 << QByteArray("report");
-        QTest::newRow("token") << QByteArray(
-                                      "{\"v\":1,\"id\":12,\"method\":\"token\",\"params\":{}}")
+        QTest::newRow("token") << QByteArray::fromStdString(
+                                      q("{'v':1,'id':12,'method':'token','params':{}}"))
                                << QByteArray("token");
-        QTest::newRow("dpop") << QByteArray("{\"v\":1,\"id\":12,\"method\":\"dpop\",\"params\":{"
-                                            "\"method\":\"GET\",\"url\":\"https://a.example/\"}}")
+        QTest::newRow("dpop") << QByteArray::fromStdString(
+                                     q("{'v':1,'id':12,'method':'dpop','params':{"
+                                       "'method':'GET','url':'https://a.example/'}}"))
                               << QByteArray("dpop");
-        QTest::newRow("enroll")
-            << QByteArray("{\"v\":1,\"id\":12,\"method\":\"enroll\",\"params\":{\"token\":\"t\"}}")
-            << QByteArray("enroll");
+        QTest::newRow("enroll") << QByteArray::fromStdString(q(
+                                       "{'v':1,'id':12,'method':'enroll','params':{'token':'t'}}"))
+                                << QByteArray("enroll");
     }
 
     void privilegedMethodsAreRefusedToOthers()
@@ -350,7 +353,7 @@ private Q_SLOTS:
         QVERIFY(m_agent->calls.empty());
         // What any user may call, it may.
         QCOMPARE(json::parse(test::askAs(m_socket, test::nobody, test::nogroup, {},
-                                         "{\"v\":1,\"id\":1,\"method\":\"status\"}"),
+                                         q("{'v':1,'id':1,'method':'status'}")),
                              nullptr, false),
                  result(1, statusJson()));
     }
@@ -361,7 +364,7 @@ private Q_SLOTS:
             QSKIP("needs root to run a client as another user");
         start(); // the group is this process's own primary group
         m_agent->answerAtOnce = true;
-        const std::string request = "{\"v\":1,\"id\":4,\"method\":\"token\"}";
+        const std::string request = q("{'v':1,'id':4,'method':'token'}");
         const json allowed = result(4, json{{"answered", "token"}});
         test::Client root(m_socket);
         QCOMPARE(root.ask(request), allowed);
@@ -384,7 +387,7 @@ private Q_SLOTS:
         options.privilegedGroup = "vigil-test-no-such-group";
         start(options);
         m_agent->answerAtOnce = true;
-        const std::string request = "{\"v\":1,\"id\":4,\"method\":\"token\"}";
+        const std::string request = q("{'v':1,'id':4,'method':'token'}");
         test::Client root(m_socket);
         QCOMPARE(root.ask(request), result(4, json{{"answered", "token"}}));
         QCOMPARE(json::parse(test::askAs(m_socket, test::nobody, test::nogroup, {}, request),
@@ -400,10 +403,8 @@ private Q_SLOTS:
         start(options);
         test::Client stalled(m_socket);
         test::Client reader(m_socket);
-        QCOMPARE(stalled.ask("{\"v\":1,\"id\":1,\"method\":\"subscribe\"}"),
-                 result(1, statusJson()));
-        QCOMPARE(reader.ask("{\"v\":1,\"id\":1,\"method\":\"subscribe\"}"),
-                 result(1, statusJson()));
+        QCOMPARE(stalled.ask(q("{'v':1,'id':1,'method':'subscribe'}")), result(1, statusJson()));
+        QCOMPARE(reader.ask(q("{'v':1,'id':1,'method':'subscribe'}")), result(1, statusJson()));
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
                                                "dropping the client uid \\d+ pid \\d+: more "
                                                "than 65536 bytes of its answers and events")));
@@ -422,7 +423,7 @@ private Q_SLOTS:
         }
         QElapsedTimer answered;
         answered.start();
-        QCOMPARE(reader.ask("{\"v\":1,\"id\":2,\"method\":\"status\"}"), result(2, statusJson()));
+        QCOMPARE(reader.ask(q("{'v':1,'id':2,'method':'status'}")), result(2, statusJson()));
         QVERIFY(answered.elapsed() < 1000);
         QVERIFY(stalled.waitEnded());
         const auto unread = std::count(stalled.received().begin(), stalled.received().end(), '\n');
@@ -436,8 +437,8 @@ private Q_SLOTS:
         start(options);
         std::optional<test::Client> first(std::in_place, m_socket);
         test::Client second(m_socket);
-        QCOMPARE(first->ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"), result(1, statusJson()));
-        QCOMPARE(second.ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"), result(1, statusJson()));
+        QCOMPARE(first->ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
+        QCOMPARE(second.ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
                                                "refusing a connection: already 2 clients")));
         test::Client third(m_socket);
@@ -445,7 +446,7 @@ private Q_SLOTS:
         first.reset();
         QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 1u, 5000);
         test::Client fourth(m_socket);
-        QCOMPARE(fourth.ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"), result(1, statusJson()));
+        QCOMPARE(fourth.ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
     }
 
     void socketFileIsWorldWritableAndRemovedAtTheEnd()
@@ -465,9 +466,6 @@ private Q_SLOTS:
     void staleSocketIsReplaced()
     {
         fs::create_directories(m_socket.parent_path());
-        {
-            test::Client unused(m_socket); // only for its address
-        }
         const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
@@ -480,7 +478,7 @@ private Q_SLOTS:
                              QRegularExpression(QStringLiteral("removed the stale socket")));
         start();
         test::Client client(m_socket);
-        QCOMPARE(client.ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"), result(1, statusJson()));
+        QCOMPARE(client.ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
     }
 
     void secondServerOnThePathIsRefused()
@@ -496,7 +494,7 @@ private Q_SLOTS:
                          "'; stop it first, or give this one another socket_path");
         }
         test::Client client(m_socket); // the first one still serves
-        QCOMPARE(client.ask("{\"v\":1,\"id\":1,\"method\":\"status\"}"), result(1, statusJson()));
+        QCOMPARE(client.ask(q("{'v':1,'id':1,'method':'status'}")), result(1, statusJson()));
     }
 
     void directoryOthersCanWriteIsRefused()
