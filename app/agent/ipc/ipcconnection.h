@@ -12,7 +12,6 @@
 #include <QObject>
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
