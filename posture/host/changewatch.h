@@ -26,6 +26,9 @@ public:
     // False when inotify is unavailable or a path that exists could not be watched (watch
     // limit reached, no permission): then a cache must not rely on this watch.
     bool isActive() const { return m_fd >= 0 && m_complete; }
+    // The inotify descriptor (non-blocking; -1 without inotify), readable when something
+    // changed: for an event loop that wants to hear of a change rather than ask.
+    int descriptor() const { return m_fd; }
 
 private:
     std::vector<std::filesystem::path> m_paths;

@@ -1,0 +1,130 @@
+#pragma once
+
+// vigild's core: the device's side of the protocol, run on its own. It enrolls from the token
+// file an installer left, reports on the verifier's schedule and at once when something that
+// matters changes, holds an access token only while the verifier agrees, and answers the local
+// socket (AgentRequests) from what it holds.
+//
+// Threads: this object and its timers live on the event-loop thread. Everything that touches
+// the TPM, the device key or the verifier runs on the device thread, posture collection on the
+// posture thread (WorkerThread); their results come back here, so the state below is touched
+// by this thread alone and the socket is answered while a report is under way.
+
+#include "app/agent/agentrequests.h"
+#include "app/agent/reportschedule.h"
+#include "app/agent/tokenbroker.h"
+#include "app/agent/vigildconfig.h"
+#include "app/client/httpstransport.h"
+#include "core/clock.h"
+#include "protocol/ipc/status.h"
+
+#include <QTimer>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::agent {
+
+class WorkerThread;
+struct DeviceContext;
+struct PostureContext;
+
+struct AgentOptions
+{
+    static constexpr std::string_view defaultEnrollmentTokenFile = "/etc/vigil/enroll.token";
+
+    VigildConfig config;
+    std::filesystem::path enrollmentTokenFile{defaultEnrollmentTokenFile};
+    ReportScheduleOptions schedule;
+    app::HttpsTransportOptions transport; // its proxy is set from the configuration
+};
+
+class Agent final : public AgentRequests
+{
+    Q_OBJECT
+
+public:
+    Agent(AgentOptions options, const Clock &clock, QObject *parent = nullptr);
+    // Lets the job under way on each thread finish, then joins them.
+    ~Agent() override;
+
+    // Reads the enrollment and starts: a report when enrolled, an enrollment when a token file
+    // waits, otherwise not_enrolled with what to do.
+    void start();
+
+    // Something that may change the verdict happened (resume, unlock, a network or package
+    // change): report soon, debounced, and at once when backing off from an unreachable
+    // verifier. why is for the log.
+    void trigger(const char *why);
+    // The enrollment token file may have appeared.
+    void enrollmentTokenMayHaveChanged();
+
+    protocol::ipc::Status status() const override;
+    void posture(Reply reply) override;
+    void report(Reply reply) override;
+    void token(Reply reply) override;
+    void dpop(protocol::ipc::DpopParams params, Reply reply) override;
+    void enroll(std::string token, Reply reply) override;
+
+private:
+    enum class FailureKind
+    {
+        Unreachable, // no answer from the verifier
+        Revoked,     // device_revoked, unknown_device
+        Refused,     // any other problem, or an answer that breaks the contract
+        Local,       // the TPM, the key, the state directory
+    };
+    struct Failure
+    {
+        FailureKind kind;
+        std::string message;
+        std::optional<std::chrono::seconds> retryAfter;
+    };
+    static Failure classify(const std::exception_ptr &error);
+
+    bool enrolled() const { return m_status.enrollment.has_value(); }
+    void openSession();
+    void tryEnrollment(std::optional<std::string> token, std::optional<Reply> reply);
+    void enrollmentFailed(const Failure &failure);
+    void startReport();
+    void reportDone(std::optional<protocol::Appraisal> appraisal, const std::exception_ptr &error);
+    void fetchToken();
+    void tokenFetched(std::optional<protocol::TokenResponse> token,
+                      const std::exception_ptr &error);
+    void dropToken(std::string reason);
+    void revoked(const std::string &message);
+    void onTimer();
+    void armTimers();
+    template <typename Change> void update(Change &&change);
+    void answerReportWaiters();
+    void failReportWaiters(const protocol::ipc::Error &error);
+
+    AgentOptions m_options;
+    const Clock &m_clock;
+    ReportSchedule m_schedule;
+    TokenBroker m_tokens;
+    protocol::ipc::Status m_status;
+
+    std::unique_ptr<DeviceContext> m_device;   // touched on the device thread only
+    std::unique_ptr<PostureContext> m_posture; // touched on the posture thread only
+    std::unique_ptr<WorkerThread> m_deviceThread;
+    std::unique_ptr<WorkerThread> m_postureThread;
+
+    QTimer m_reportTimer;  // at m_schedule.due(): a report, or an enrollment try
+    QTimer m_refreshTimer; // at m_tokens.refreshDue()
+    QTimer m_missedTimer;  // at the verifier's next_report_at: past it, the token goes
+
+    bool m_sessionOpen = false;
+    bool m_enrolling = false;
+    bool m_reportInFlight = false;
+    bool m_reportAgain = false; // a trigger came while a report was in flight
+    bool m_fetchingToken = false;
+    std::vector<Reply> m_reportWaiters;
+    std::vector<Reply> m_tokenWaiters;
+    std::optional<Reply> m_enrollWaiter;
+};
+
+} // namespace vigil::agent

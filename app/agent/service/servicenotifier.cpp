@@ -1,0 +1,37 @@
+#include "app/agent/service/servicenotifier.h"
+
+#include <chrono>
+#include <cstdint>
+#include <systemd/sd-daemon.h>
+
+namespace vigil::agent {
+
+ServiceNotifier::ServiceNotifier(QObject *parent) : QObject(parent)
+{
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        // The timer fires from the event loop, so a stuck loop stops the pings and systemd
+        // restarts vigild.
+        m_watchdog.setInterval(std::chrono::milliseconds(usec / 2000));
+        connect(&m_watchdog, &QTimer::timeout, this, [] { sd_notify(0, "WATCHDOG=1"); });
+        m_watchdog.start();
+    }
+}
+
+void ServiceNotifier::ready()
+{
+    sd_notify(0, "READY=1");
+}
+
+void ServiceNotifier::status(const std::string &text)
+{
+    sd_notifyf(0, "STATUS=%s", text.c_str());
+}
+
+void ServiceNotifier::stopping()
+{
+    m_watchdog.stop();
+    sd_notify(0, "STOPPING=1");
+}
+
+} // namespace vigil::agent

@@ -1,0 +1,172 @@
+#include "app/agent/vigild.h"
+
+#include "app/agent/agent.h"
+#include "app/agent/agentlogging.h"
+#include "app/agent/ipc/ipcserver.h"
+#include "app/agent/service/servicelog.h"
+#include "app/agent/service/servicenotifier.h"
+#include "app/agent/service/terminationsignals.h"
+#include "app/agent/statelock.h"
+#include "app/agent/triggers/logindmonitor.h"
+#include "app/agent/triggers/networkmonitor.h"
+#include "app/agent/triggers/pathmonitor.h"
+#include "app/agent/vigildconfig.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDBusConnection>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+
+namespace vigil::agent {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Arguments
+{
+    std::optional<std::filesystem::path> config;
+    std::filesystem::path enrollmentTokenFile{AgentOptions::defaultEnrollmentTokenFile};
+};
+
+// The configuration: --config's file, which must exist, or the default one, whose absence means
+// the defaults (a package installed before the site's values are known).
+VigildConfig loadConfig(const Arguments &arguments)
+{
+    if (arguments.config)
+        return VigildConfig::load(*arguments.config);
+    try {
+        return VigildConfig::load(std::string(VigildConfig::defaultPath));
+    } catch (const ConfigError &e) {
+        if (e.kind() != ConfigError::Kind::Missing)
+            throw;
+        qCInfo(lcAgent, "no %s: using the defaults", VigildConfig::defaultPath.data());
+        return VigildConfig{};
+    }
+}
+
+void watchTriggers(Agent &agent, const std::filesystem::path &enrollmentTokenFile)
+{
+    auto *logind = new LogindMonitor(QDBusConnection::systemBus(), &agent);
+    if (!logind->isActive())
+        qCInfo(lcAgent, "no resume or unlock triggers: %s",
+               qUtf8Printable(logind->inactiveReason()));
+    QObject::connect(logind, &LogindMonitor::resumed, &agent,
+                     [&agent] { agent.trigger("resumed"); });
+    QObject::connect(logind, &LogindMonitor::sessionUnlocked, &agent,
+                     [&agent] { agent.trigger("session unlocked"); });
+
+    auto *network = new NetworkMonitor(&agent);
+    if (!network->isActive())
+        qCWarning(lcAgent, "no network triggers: %s", qUtf8Printable(network->inactiveReason()));
+    QObject::connect(network, &NetworkMonitor::changed, &agent,
+                     [&agent] { agent.trigger("network changed"); });
+
+    // An installation writes for a while: one report once it has been quiet for 10 s.
+    auto *packages = new PathMonitor(PathMonitor::packageDatabasePaths(), 10s, &agent);
+    QObject::connect(packages, &PathMonitor::changed, &agent,
+                     [&agent] { agent.trigger("package database changed"); });
+
+    auto *token = new PathMonitor({enrollmentTokenFile.parent_path()}, 1s, &agent);
+    QObject::connect(token, &PathMonitor::changed, &agent, &Agent::enrollmentTokenMayHaveChanged);
+}
+
+} // namespace
+
+int runVigild(int argc, char **argv)
+{
+    // tss2 would log every TPM failure itself; the agent's messages carry the decoded cause.
+    setenv("TSS2_LOG", "all+NONE", 0);
+    // Blocked before any thread starts, so that every thread inherits the mask.
+    std::unique_ptr<TerminationSignals> signals;
+    try {
+        signals = std::make_unique<TerminationSignals>();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "vigild: %s\n", e.what());
+        return 1;
+    }
+
+    QCoreApplication application(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("vigild"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(VIGIL_VERSION));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Vigil's service: keeps this device enrolled and its posture verified, "
+                       "and holds its access token while the verifier agrees."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(
+        QStringLiteral("config"),
+        QStringLiteral("The configuration file (default %1; must exist when given).")
+            .arg(QString::fromUtf8(VigildConfig::defaultPath.data())),
+        QStringLiteral("file"));
+    const QCommandLineOption tokenOption(
+        QStringLiteral("enrollment-token-file"),
+        QStringLiteral("Where an installer leaves the enrollment token (default %1).")
+            .arg(QString::fromUtf8(AgentOptions::defaultEnrollmentTokenFile.data())),
+        QStringLiteral("file"));
+    parser.addOptions({configOption, tokenOption});
+    if (!parser.parse(QCoreApplication::arguments())) {
+        std::fprintf(stderr, "vigild: %s\n", qUtf8Printable(parser.errorText()));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help")))
+        parser.showHelp(0);
+    if (parser.isSet(QStringLiteral("version")))
+        parser.showVersion();
+    if (!parser.positionalArguments().isEmpty()) {
+        std::fprintf(stderr, "vigild: unexpected argument '%s'\n",
+                     qUtf8Printable(parser.positionalArguments().constFirst()));
+        return 2;
+    }
+    Arguments arguments;
+    if (parser.isSet(configOption))
+        arguments.config = parser.value(configOption).toStdString();
+    if (parser.isSet(tokenOption))
+        arguments.enrollmentTokenFile = parser.value(tokenOption).toStdString();
+
+    installServiceLog(LogLevel::Info);
+    ServiceNotifier notifier;
+    try {
+        AgentOptions options;
+        options.config = loadConfig(arguments);
+        options.enrollmentTokenFile = arguments.enrollmentTokenFile;
+        installServiceLog(options.config.logLevel);
+        const StateLock lock(options.config.stateDirectory);
+
+        const SystemClock clock;
+        Agent agent(options, clock);
+        IpcServerOptions ipc;
+        ipc.socketPath = options.config.socketPath;
+        ipc.privilegedGroup = options.config.privilegedGroup;
+        IpcServer server(agent, ipc);
+        server.listen();
+        watchTriggers(agent, options.enrollmentTokenFile);
+        QObject::connect(&agent, &Agent::statusChanged, &notifier, [&] {
+            const auto status = agent.status();
+            notifier.status(std::string(protocol::ipc::agentStateName(status.state)) +
+                            (status.reason.empty() ? "" : ": " + status.reason));
+        });
+        QObject::connect(signals.get(), &TerminationSignals::received, &application,
+                         [&](int signal) {
+                             qCInfo(lcAgent, "stopping (signal %d)", signal);
+                             notifier.stopping();
+                             QCoreApplication::quit();
+                         });
+
+        agent.start();
+        qCInfo(lcAgent, "vigild %s listening on %s, state in %s", VIGIL_VERSION,
+               options.config.socketPath.c_str(), options.config.stateDirectory.c_str());
+        notifier.ready();
+        return QCoreApplication::exec();
+    } catch (const std::exception &e) {
+        qCCritical(lcAgent, "cannot start: %s", e.what());
+        return 1;
+    }
+}
+
+} // namespace vigil::agent

@@ -1,0 +1,25 @@
+#include "app/agent/workerthread.h"
+
+namespace vigil::agent {
+
+WorkerThread::WorkerThread(const QString &name) : m_context(std::make_unique<QObject>())
+{
+    m_thread.setObjectName(name);
+    m_context->moveToThread(&m_thread);
+    m_thread.start();
+}
+
+WorkerThread::~WorkerThread()
+{
+    m_thread.quit();
+    m_thread.wait();
+    // Its thread has ended, so the context can be deleted from here.
+    m_context.reset();
+}
+
+void WorkerThread::post(std::function<void()> job)
+{
+    QMetaObject::invokeMethod(m_context.get(), std::move(job), Qt::QueuedConnection);
+}
+
+} // namespace vigil::agent

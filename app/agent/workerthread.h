@@ -1,0 +1,67 @@
+#pragma once
+
+// A thread that runs jobs one at a time, in the order given, and hands each result back to the
+// event-loop thread. vigild keeps the TPM, the device key and the verifier's connection on one
+// (they are not thread-safe, and the TPM takes one command at a time) and posture collection on
+// another, so that its socket answers at once while a quote or a report is under way. Between
+// jobs the thread sleeps in its event loop: no timer, no polling.
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace vigil::agent {
+
+// A job's value, or what it threw.
+template <typename T> struct JobResult
+{
+    std::optional<T> value;
+    std::exception_ptr error;
+};
+
+class WorkerThread
+{
+public:
+    explicit WorkerThread(const QString &name);
+    // Finishes the job running (jobs not started are dropped) and joins the thread.
+    ~WorkerThread();
+    WorkerThread(const WorkerThread &) = delete;
+    WorkerThread &operator=(const WorkerThread &) = delete;
+
+    // Runs job on this thread, then done(result) on receiver's thread, unless receiver is gone
+    // by then.
+    template <typename T>
+    void run(QObject *receiver, std::function<T()> job, std::function<void(JobResult<T>)> done)
+    {
+        // Shared, because Qt copies the functors it queues.
+        auto state = std::make_shared<Pending<T>>(Pending<T>{std::move(job), std::move(done), {}});
+        post([receiver, state] {
+            try {
+                state->result.value.emplace(state->job());
+            } catch (...) {
+                state->result.error = std::current_exception();
+            }
+            QMetaObject::invokeMethod(
+                receiver, [state] { state->done(std::move(state->result)); }, Qt::QueuedConnection);
+        });
+    }
+
+private:
+    template <typename T> struct Pending
+    {
+        std::function<T()> job;
+        std::function<void(JobResult<T>)> done;
+        JobResult<T> result;
+    };
+
+    void post(std::function<void()> job);
+
+    QThread m_thread;
+    std::unique_ptr<QObject> m_context; // lives on m_thread: the jobs' receiver
+};
+
+} // namespace vigil::agent
