@@ -1,4 +1,5 @@
 // `vigilctl enroll`: enrolls this device with a verifier.
+#include "app/client/enrollmenttoken.h"
 #include "app/commands/sharedoptions.h"
 #include "app/commands/vigildcall.h"
 

@@ -35,7 +35,8 @@ struct EnrollOptions
     std::string hostname;                      // empty: this machine's name
 };
 
-// Exit status for each: 0 done, 1 failed (reason on err); report also exitNonCompliant.
+// Exit status for each: 0 done, 1 failed (reason on err); report also exitNonCompliant; report,
+// token and whoami exitNotEnrolled when the state directory holds no enrollment.
 int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
               std::ostream &err);
 
