@@ -76,8 +76,7 @@ private:
         for (const auto *required : {&m_server, &m_caFile})
             if (invocation.value(*required).empty())
                 throw cli::UsageError("enroll needs --" +
-                                      required->names().constFirst().toStdString() +
-                                      " (vigild is not running to enroll with its own)");
+                                      required->names().constFirst().toStdString());
         EnrollOptions enroll;
         enroll.enrollmentToken = invocation.value(m_token);
         enroll.enrollmentTokenFile = invocation.value(m_tokenFile);

@@ -38,7 +38,7 @@ QString exitCodesHelp()
            "--socket), 6 when\nvigild refuses this user (root and its group only).\n\nWith vigild "
            "running, vigilctl asks it over its socket; without it, enroll, report,\ntoken, whoami "
            "and posture run in-process, and those that write the device's state refuse\nwhile "
-           "vigild holds it.\n"_s;
+           "vigild holds it. --state-dir without --socket runs in-process too.\n"_s;
 }
 
 } // namespace vigil::app

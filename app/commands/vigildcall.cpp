@@ -54,6 +54,15 @@ int askVigild(const cli::Invocation &invocation, std::ostream &err, const WithVi
               const std::optional<InProcess> &inProcess)
 {
     const std::filesystem::path socket = socketPath(invocation);
+    const auto runInProcess = [&] {
+        if (inProcess->writesState)
+            if (const auto refused = refuseWhileVigildOwnsState(*inProcess->writesState, err))
+                return *refused;
+        return inProcess->run();
+    };
+    // --state-dir names a device of its own (the demo's, a test's): vigild's is another one.
+    if (inProcess && invocation.isSet(stateDirectoryOption()) && !invocation.isSet(socketOption()))
+        return runInProcess();
     ensureCoreApplication();
     ipcclient::VigildClient vigild;
     try {
@@ -64,10 +73,7 @@ int askVigild(const cli::Invocation &invocation, std::ostream &err, const WithVi
         if (e.kind() != CallError::Kind::Unreachable || !inProcess ||
             invocation.isSet(socketOption()))
             return reportCallError(e, socket, err);
-        if (inProcess->writesState)
-            if (const auto refused = refuseWhileVigildOwnsState(*inProcess->writesState, err))
-                return *refused;
-        return inProcess->run();
+        return runInProcess();
     }
     try {
         return withVigild(vigild);

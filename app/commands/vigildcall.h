@@ -39,7 +39,9 @@ struct InProcess
 
 // Connects to vigild (socketPath) and runs withVigild. When nothing listens there, --socket was
 // not given and the command has an in-process form, runs that instead (after the state lock's
-// check); otherwise the failure is reported on err and its exit status returned.
+// check); otherwise the failure is reported on err and its exit status returned. A --state-dir
+// without --socket asks for the in-process form at once: that directory's device is not
+// necessarily vigild's.
 int askVigild(const cli::Invocation &invocation, std::ostream &err, const WithVigild &withVigild,
               const std::optional<InProcess> &inProcess = std::nullopt);
 

@@ -243,6 +243,23 @@ private Q_SLOTS:
         QCOMPARE(answers.requests().at(0)["method"], "report");
     }
 
+    void aStateDirectoryWithoutSocketRunsInProcess()
+    {
+        Answers answers;
+        answers.byMethod["report"] = test::responseLine("ID", test::compliantStatus().toJson());
+        const QString socket = m_directory.filePath(QStringLiteral("statedir.sock"));
+        const test::ScriptedVigildThread vigild(socket, answers.script());
+        QTemporaryDir state;
+        test::ProgramOptions options;
+        options.environment.insert(QStringLiteral("VIGIL_SOCKET"), socket);
+        const auto run = vigilctl({QStringLiteral("report"), QStringLiteral("--state-dir"),
+                                   state.path(), QStringLiteral("--tcti"), QStringLiteral("none")},
+                                  options);
+        QCOMPARE(run.exitCode, 4); // this directory's device is not enrolled
+        QVERIFY2(run.err.contains("this device is not enrolled"), run.err.constData());
+        QVERIFY(answers.requests().empty());
+    }
+
     void errorsFromVigildHaveTheirExitStatus_data()
     {
         QTest::addColumn<QString>("command");
