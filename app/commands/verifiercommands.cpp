@@ -33,8 +33,18 @@ std::string pcrText(const std::vector<unsigned> &pcrs)
     return text.empty() ? "none" : text;
 }
 
+// A device that is not enrolled: its own exit status (exitNotEnrolled), for scripts.
+class NotEnrolled : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
 DeviceSession openSession(const VerifierCommandOptions &options, std::ostream &err)
 {
+    if (const EnrollmentStore store(options.stateDirectory); !store.load())
+        throw NotEnrolled("this device is not enrolled (no " + store.stateFile().string() +
+                          "); run vigilctl enroll first");
     return openDeviceSession(
         options.stateDirectory, [&] { return loadDeviceTellingWhich(options, err); },
         options.transport);
@@ -46,6 +56,9 @@ template <typename Body> int guarded(std::ostream &err, std::string_view refusal
 {
     try {
         return body();
+    } catch (const NotEnrolled &e) {
+        err << "vigilctl: " << printable(e.what()) << "\n";
+        return exitNotEnrolled;
     } catch (const VerifierError &e) {
         err << "vigilctl: " << refusal << ": " << printable(e.what()) << "\n";
     } catch (const std::exception &e) {

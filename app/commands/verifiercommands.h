@@ -1,9 +1,10 @@
 #pragma once
 
 // `vigilctl enroll | report | token | whoami`: the device's side of the verifier protocol,
-// run in-process (once vigild exists, vigilctl will ask it instead).
+// run in-process when vigild is not running (vigildcall.h decides).
 
 #include "app/client/httpstransport.h"
+#include "app/commands/exitcodes.h"
 
 #include <filesystem>
 #include <functional>
@@ -13,9 +14,6 @@
 #include <string>
 
 namespace vigil::app {
-
-// Exit status of `vigilctl report` when the verifier's verdict is non_compliant.
-inline constexpr int exitNonCompliant = 3;
 
 struct VerifierCommandOptions
 {
@@ -37,7 +35,8 @@ struct EnrollOptions
     std::string hostname;                      // empty: this machine's name
 };
 
-// Exit status for each: 0 done, 1 failed (reason on err); report also exitNonCompliant.
+// Exit status for each: 0 done, 1 failed (reason on err); report also exitNonCompliant; report,
+// token and whoami exitNotEnrolled when the state directory holds no enrollment.
 int runEnroll(const VerifierCommandOptions &options, const EnrollOptions &enroll, std::ostream &out,
               std::ostream &err);
 

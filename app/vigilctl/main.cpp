@@ -1,7 +1,8 @@
-// vigilctl: Vigil's command-line client. For now it runs the posture collectors, the TPM and the
-// verifier client in-process; once vigild exists it will ask the daemon over local IPC instead.
-// Its commands are in app/commands/.
+// vigilctl: Vigil's command-line client. It asks vigild over its local socket when vigild runs,
+// and otherwise runs the posture collectors, the TPM and the verifier client in-process. Its
+// commands are in app/commands/.
 #include "app/commands/commands.h"
+#include "app/commands/exitcodes.h"
 #include "cli/commandline.h"
 
 #include <cstdlib>
@@ -19,8 +20,7 @@ int main(int argc, char **argv)
     vigil::cli::Program program;
     program.name = u"vigilctl"_s;
     program.version = QStringLiteral(VIGIL_VERSION);
-    program.epilogue = u"Exit status: 0 on success, 1 if the command failed (reason on stderr),\n"
-                       "2 on a usage error, 3 when report's verdict is non-compliant.\n"_s;
+    program.epilogue = vigil::app::exitCodesHelp();
     const vigil::cli::CommandLine commandLine(std::move(program),
                                               vigil::app::commands::vigilctlCommands());
     return commandLine.run(vigil::cli::CommandLine::arguments(argc, argv), std::cout, std::cerr);

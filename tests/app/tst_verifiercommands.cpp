@@ -241,7 +241,7 @@ private Q_SLOTS:
         for (const char *command : {"report", "token", "whoami"}) {
             const auto run = vigilctl({QString::fromLatin1(command), QStringLiteral("--state-dir"),
                                        state, QStringLiteral("--tcti"), QStringLiteral("none")});
-            QCOMPARE(run.exitCode, 1);
+            QCOMPARE(run.exitCode, app::exitNotEnrolled);
             QCOMPARE(run.err, b("vigilctl: this device is not enrolled (no " + state.toStdString() +
                                 "/enrollment.json); run vigilctl enroll first\n"));
         }
