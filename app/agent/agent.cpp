@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <climits>
 #include <sstream>
+#include <sys/stat.h>
 #include <system_error>
 
 namespace vigil::agent {
@@ -135,7 +136,7 @@ void Agent::start()
         return;
     }
     if (!state) {
-        enrollmentTokenMayHaveChanged();
+        considerEnrollment();
         return;
     }
     qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state->deviceId.c_str(),
@@ -161,7 +162,30 @@ void Agent::trigger(const char *why)
     armTimers();
 }
 
+namespace {
+
+std::optional<std::string> fileIdentity(const std::filesystem::path &file)
+{
+    struct stat status
+    {
+    };
+    if (::stat(file.c_str(), &status) != 0)
+        return std::nullopt;
+    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
+           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
+           std::to_string(status.st_ctim.tv_nsec);
+}
+
+} // namespace
+
 void Agent::enrollmentTokenMayHaveChanged()
+{
+    if (m_triedTokenFile && fileIdentity(m_options.enrollmentTokenFile) == m_triedTokenFile)
+        return;
+    considerEnrollment();
+}
+
+void Agent::considerEnrollment()
 {
     if (m_enrolling || (enrolled() && m_status.state != ipc::AgentState::Revoked))
         return;
@@ -203,6 +227,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
         return;
     }
     if (fromFile) {
+        m_triedTokenFile = fileIdentity(m_options.enrollmentTokenFile);
         std::ostringstream warnings;
         std::istringstream noInput;
         try {
@@ -247,7 +272,14 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
             app::Device key = app::loadDevice(device->tcti, device->stateDirectory);
             const app::Enrolled enrolled =
                 app::enrollDevice(device->stateDirectory, key, request, device->transport);
-            device->open();
+            // The key that enrolled stays loaded (a TPM without a resource manager has few
+            // slots). Should the session not open, the device is enrolled all the same: the
+            // first report opens it and says what is wrong.
+            try {
+                device->session.emplace(app::openDeviceSession(
+                    device->stateDirectory, [&key] { return std::move(key); }, device->transport));
+            } catch (const std::exception &) {
+            }
             return enrolled.state;
         },
         [this, fromFile](JobResult<app::EnrollmentState> result) {
@@ -259,6 +291,10 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                     qCWarning(lcAgent, "enrollment failed: %s; trying again in %lld s",
                               failure.message.c_str(), static_cast<long long>(wait.count()));
                     update([&](ipc::Status &status) {
+                        if (failure.kind != FailureKind::Local) {
+                            status.verifierReachable = failure.kind != FailureKind::Unreachable;
+                            status.verifierLastError = oneLine(failure.message);
+                        }
                         status.state = ipc::AgentState::Enrolling;
                         status.reason =
                             oneLine("enrollment failed: " + failure.message + "; trying again at " +
@@ -266,7 +302,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                     });
                 } else {
                     qCWarning(lcAgent, "enrollment failed: %s", failure.message.c_str());
-                    enrollmentTokenMayHaveChanged();
+                    considerEnrollment();
                 }
                 if (m_enrollWaiter) {
                     (*m_enrollWaiter)(error(failure.kind == FailureKind::Local
@@ -402,13 +438,23 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
         m_schedule.triggered();
     }
     armTimers();
-    if (waiterError)
-        failReportWaiters(*waiterError);
-    else
-        answerReportWaiters();
+    // An enrollment is answered with the status after its first report, whatever the report
+    // came to: the enrollment itself succeeded.
     if (m_enrollWaiter) {
-        (*m_enrollWaiter)(status().toJson());
+        if (waiterError)
+            (*m_enrollWaiter)(status().toJson());
+        else
+            m_reportWaiters.push_back(std::move(*m_enrollWaiter));
         m_enrollWaiter.reset();
+    }
+    if (waiterError) {
+        failReportWaiters(*waiterError);
+    } else if (m_fetchingToken) {
+        std::move(m_reportWaiters.begin(), m_reportWaiters.end(),
+                  std::back_inserter(m_statusWaiters));
+        m_reportWaiters.clear();
+    } else {
+        answerReportWaiters();
     }
 }
 
@@ -460,6 +506,10 @@ void Agent::tokenFetched(std::optional<protocol::TokenResponse> token,
         }
     }
     armTimers();
+    std::vector<Reply> statusWaiters = std::move(m_statusWaiters);
+    m_statusWaiters.clear();
+    for (auto &reply : statusWaiters)
+        reply(status().toJson());
     for (auto &reply : waiters) {
         if (refusal)
             reply(*refusal);
@@ -499,7 +549,7 @@ void Agent::onTimer()
     if (enrolled() && m_status.state != ipc::AgentState::Revoked)
         startReport();
     else if (!m_enrolling)
-        enrollmentTokenMayHaveChanged();
+        considerEnrollment();
 }
 
 void Agent::armTimers()

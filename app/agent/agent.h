@@ -59,7 +59,8 @@ public:
     // change): report soon, debounced, and at once when backing off from an unreachable
     // verifier. why is for the log.
     void trigger(const char *why);
-    // The enrollment token file may have appeared.
+    // Something changed beside the enrollment token file: when the file itself is new or
+    // different, try it now.
     void enrollmentTokenMayHaveChanged();
 
     protocol::ipc::Status status() const override;
@@ -86,7 +87,8 @@ private:
     static Failure classify(const std::exception_ptr &error);
 
     bool enrolled() const { return m_status.enrollment.has_value(); }
-    void openSession();
+    // Enrolls from the token file when there is one, or says what to do when there is not.
+    void considerEnrollment();
     void tryEnrollment(std::optional<std::string> token, std::optional<Reply> reply);
     void enrollmentFailed(const Failure &failure);
     void startReport();
@@ -124,7 +126,13 @@ private:
     bool m_fetchingToken = false;
     std::vector<Reply> m_reportWaiters;
     std::vector<Reply> m_tokenWaiters;
+    // Answered with the status once the token being fetched is in: a compliant report's answer
+    // then shows the token it earned.
+    std::vector<Reply> m_statusWaiters;
     std::optional<Reply> m_enrollWaiter;
+    // The token file as last tried (device, inode, size, change time): a change beside it in
+    // its directory is no reason to try the same file again before the backoff says so.
+    std::optional<std::string> m_triedTokenFile;
 };
 
 } // namespace vigil::agent

@@ -81,7 +81,11 @@ int runVigild(int argc, char **argv)
 {
     // tss2 would log every TPM failure itself; the agent's messages carry the decoded cause.
     setenv("TSS2_LOG", "all+NONE", 0);
-    // Blocked before any thread starts, so that every thread inherits the mask.
+    QCoreApplication application(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("vigild"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(VIGIL_VERSION));
+    // Blocked before any thread starts (the D-Bus connection, the agent's), so that every thread
+    // inherits the mask; after the application, which the notifier needs.
     std::unique_ptr<TerminationSignals> signals;
     try {
         signals = std::make_unique<TerminationSignals>();
@@ -90,9 +94,6 @@ int runVigild(int argc, char **argv)
         return 1;
     }
 
-    QCoreApplication application(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("vigild"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(VIGIL_VERSION));
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Vigil's service: keeps this device enrolled and its posture verified, "
@@ -159,8 +160,8 @@ int runVigild(int argc, char **argv)
                          });
 
         agent.start();
-        qCInfo(lcAgent, "vigild %s listening on %s, state in %s", VIGIL_VERSION,
-               options.config.socketPath.c_str(), options.config.stateDirectory.c_str());
+        qCInfo(lcAgent, "vigild %s started; state in %s", VIGIL_VERSION,
+               options.config.stateDirectory.c_str());
         notifier.ready();
         return QCoreApplication::exec();
     } catch (const std::exception &e) {
