@@ -14,6 +14,7 @@ packages=(
     libtss2-dev swtpm swtpm-tools tpm2-tools
     python3-jwcrypto
     libboost-dev libsqlite3-dev libcurl4-openssl-dev libjemalloc-dev libsystemd-dev
+    dbus-daemon iproute2
 )
 
 missing=()
