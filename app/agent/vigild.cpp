@@ -52,9 +52,6 @@ VigildConfig loadConfig(const Arguments &arguments)
 void watchTriggers(Agent &agent, const std::filesystem::path &enrollmentTokenFile)
 {
     auto *logind = new LogindMonitor(QDBusConnection::systemBus(), &agent);
-    if (!logind->isActive())
-        qCInfo(lcAgent, "no resume or unlock triggers: %s",
-               qUtf8Printable(logind->inactiveReason()));
     QObject::connect(logind, &LogindMonitor::resumed, &agent,
                      [&agent] { agent.trigger("resumed"); });
     QObject::connect(logind, &LogindMonitor::sessionUnlocked, &agent,

@@ -1,0 +1,468 @@
+// vigild end to end, every part real: swtpm, the vigil-verifier process over HTTPS on loopback,
+// vigild, and vigilctl as its client. The suite moves into a network namespace of its own
+// first, so that the kernel's link events it causes reach vigild and nothing else. Functions run
+// in order and share one vigild (started by the first) unless they say otherwise.
+#include "app/ipcclient/vigildclient.h"
+#include "httpsclient.h"
+#include "programrun.h"
+#include "protocol/ipc/request.h"
+#include "protocol/ipc/response.h"
+#include "protocol/ipc/status.h"
+#include "swtpmsimulator.h"
+#include "verifierprocess.h"
+#include "vigildprocess.h"
+
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QDBusMessage>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <fstream>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace vigil;
+namespace fs = std::filesystem;
+namespace ipc = protocol::ipc;
+
+namespace {
+
+// Every rule off: any machine is compliant.
+const char *lenientPolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {}, "other_distributions": "allow"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
+
+// No machine is compliant: no distribution is new enough, others are denied.
+const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {"debian": "999", "ubuntu": "999", "fedora": "999", "rhel": "999"},
+         "other_distributions": "deny"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
+
+// As lenient, but only TPM-bound device keys are accepted.
+const char *tpmOnlyPolicy = R"({"version": 1, "accepted_assurance": ["tpm"],
+  "os": {"min_version": {}, "other_distributions": "allow"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
+
+QString q(const fs::path &path)
+{
+    return QString::fromStdString(path.string());
+}
+
+const QString vigilctlProgram = QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl");
+
+bool runIp(const QStringList &arguments)
+{
+    const auto run = test::runProgram(QStringLiteral("/usr/sbin/ip"), arguments);
+    if (run.exitCode != 0)
+        qWarning().noquote() << "ip" << arguments.join(u' ') << "failed:" << run.err;
+    return run.exitCode == 0;
+}
+
+} // namespace
+
+class TestVigild : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_directory;
+    fs::path m_root;
+    std::unique_ptr<test::SwtpmSimulator> m_swtpm;
+    std::unique_ptr<test::VerifierProcess> m_verifier;
+    QProcess m_bus;
+    QString m_busAddress;
+    std::unique_ptr<test::VigildProcess> m_vigild;
+    std::string m_deviceId;
+    bool m_ownNamespace = false;
+
+    nlohmann::json config(const std::string &name, const std::string &tcti) const
+    {
+        return {{"server_url", m_verifier->baseUrl()},
+                {"ca_file", m_verifier->caFile().string()},
+                {"tcti", tcti},
+                {"state_directory", (m_root / name / "state").string()},
+                {"socket_path", (m_root / name / "run" / "vigild.sock").string()},
+                // nogroup (65534) exists on every Debian system; the test plays a member.
+                {"privileged_group", "nogroup"},
+                {"log_level", "debug"}};
+    }
+
+    std::unique_ptr<test::VigildProcess> makeVigild(const std::string &name,
+                                                    const std::string &tcti)
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        // Qt's system bus is this suite's private bus, where the test plays logind.
+        environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_busAddress);
+        return std::make_unique<test::VigildProcess>(m_root / name, config(name, tcti),
+                                                     m_root / name / "enroll.token", environment);
+    }
+
+    void writeToken(const fs::path &file)
+    {
+        fs::create_directories(file.parent_path());
+        std::ofstream(file) << m_verifier->createEnrollmentToken() << "\n";
+        fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    }
+
+    static test::ProgramRun vigilctl(const test::VigildProcess &vigild, QStringList arguments,
+                                     const QStringList &as = {})
+    {
+        arguments << QStringLiteral("--socket") << q(vigild.socket());
+        if (as.isEmpty())
+            return test::runProgram(vigilctlProgram, arguments);
+        // setpriv(1) runs vigilctl as another user: the kernel then gives vigild that uid.
+        return test::runProgram(QStringLiteral("/usr/bin/setpriv"),
+                                as + QStringList{QStringLiteral("--"), vigilctlProgram} +
+                                    arguments);
+    }
+
+    static ipc::Status status(const test::VigildProcess &vigild)
+    {
+        ipcclient::VigildClient client;
+        client.connectAndWait(q(vigild.socket()), std::chrono::seconds(5));
+        ipc::Request request;
+        request.method = ipc::Method::Status;
+        const auto result = client.call(request, std::chrono::seconds(5));
+        return ipc::Status::fromJson(result, "/result");
+    }
+
+    // Waits (up to timeout) for a status that satisfies done; the last one seen.
+    template <typename Done>
+    static ipc::Status waitForStatus(const test::VigildProcess &vigild, Done done,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(30))
+    {
+        // Subscribed: each change arrives as an event, so the wait ends when it happens.
+        ipcclient::VigildClient client;
+        client.connectAndWait(q(vigild.socket()), std::chrono::seconds(5));
+        std::optional<ipc::Status> latest;
+        QObject::connect(&client, &ipcclient::VigildClient::responseReceived, &client,
+                         [&](const ipc::Response &response) {
+                             if (!response.error)
+                                 latest = ipc::Status::fromJson(response.result, "/result");
+                         });
+        QObject::connect(&client, &ipcclient::VigildClient::eventReceived, &client,
+                         [&](const ipc::Event &event) { latest = event.status; });
+        ipc::Request subscribe;
+        subscribe.method = ipc::Method::Subscribe;
+        client.send(subscribe);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!(latest && done(*latest)) && std::chrono::steady_clock::now() < deadline)
+            QTest::qWait(20);
+        return latest.value_or(ipc::Status{});
+    }
+
+    static QString describe(const ipc::Status &status)
+    {
+        return QString::fromStdString(status.toJson().dump());
+    }
+
+    void emitFromLogind(const QDBusMessage &signal)
+    {
+        QDBusConnection logind =
+            QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
+        QVERIFY(logind.isConnected());
+        QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
+        QVERIFY(logind.send(signal));
+        // Routed before this call returns, so the signal is on its way before the name goes.
+        logind.interface()->isServiceRegistered(QStringLiteral("org.freedesktop.login1"));
+    }
+
+    // A report caused by what action does: last_report_at moves on. Report times have whole
+    // seconds, so the previous report is first made at least a second old.
+    void expectReportAfter(const std::function<void()> &action)
+    {
+        const ipc::Status before = status(*m_vigild);
+        QVERIFY(before.lastReportAt);
+        QTest::qWait(1100);
+        action();
+        const ipc::Status after = waitForStatus(
+            *m_vigild,
+            [&](const ipc::Status &s) {
+                return s.lastReportAt && *s.lastReportAt > *before.lastReportAt;
+            },
+            std::chrono::seconds(20));
+        QVERIFY2(after.lastReportAt && *after.lastReportAt > *before.lastReportAt,
+                 qPrintable(describe(after) + QString::fromUtf8(m_vigild->log().right(2000))));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (::geteuid() != 0)
+            QSKIP("needs root: a network namespace, links in it, and callers of other uids");
+        QVERIFY(m_directory.isValid());
+        // Every user may reach the sockets below (the test calls as nobody).
+        QVERIFY(::chmod(m_directory.path().toLocal8Bit().constData(), 0755) == 0);
+        m_root = m_directory.path().toStdString();
+
+        // A namespace of its own: the links the test makes reach vigild and nothing else.
+        QVERIFY2(::unshare(CLONE_NEWNET) == 0, std::strerror(errno));
+        QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("lo"),
+                       QStringLiteral("up")}));
+
+        m_bus.start(QStringLiteral("/usr/bin/dbus-daemon"),
+                    {QStringLiteral("--session"),
+                     QStringLiteral("--address=unix:path=") + q(m_root / "bus"),
+                     QStringLiteral("--nofork"), QStringLiteral("--print-address")});
+        QVERIFY2(m_bus.waitForStarted(), "dbus-daemon is needed (Debian package dbus-daemon)");
+        while (!m_bus.canReadLine())
+            QVERIFY2(m_bus.waitForReadyRead(10000), m_bus.readAllStandardError().constData());
+        m_busAddress = QString::fromUtf8(m_bus.readLine().trimmed());
+
+        m_swtpm = std::make_unique<test::SwtpmSimulator>();
+        m_verifier = std::make_unique<test::VerifierProcess>(lenientPolicy, m_swtpm->caDirectory());
+    }
+
+    void cleanupTestCase()
+    {
+        m_vigild.reset();
+        m_verifier.reset();
+        m_swtpm.reset();
+        m_bus.kill();
+        m_bus.waitForFinished();
+    }
+
+    void enrollsFromTheTokenFileAndEarnsAToken()
+    {
+        m_vigild = makeVigild("tpm", m_swtpm->tcti());
+        const fs::path token = m_root / "tpm" / "enroll.token";
+        writeToken(token);
+        QVERIFY2(m_vigild->start(), m_vigild->log().constData());
+
+        const ipc::Status compliant = waitForStatus(*m_vigild, [](const ipc::Status &s) {
+            return s.state == ipc::AgentState::Compliant && s.tokenExpiresAt;
+        });
+        QVERIFY2(compliant.state == ipc::AgentState::Compliant && compliant.tokenExpiresAt,
+                 qPrintable(describe(compliant) + QString::fromUtf8(m_vigild->log())));
+        QVERIFY(compliant.enrollment);
+        QCOMPARE(compliant.enrollment->assurance, protocol::Assurance::Tpm);
+        QVERIFY(compliant.nextReportAt);
+        QVERIFY(compliant.verifierReachable);
+        m_deviceId = compliant.enrollment->deviceId;
+        QVERIFY2(!fs::exists(token), "the token file is deleted once it has been used");
+        QVERIFY(!m_vigild->log().contains("vet1."));
+
+        const auto shown = vigilctl(*m_vigild, {QStringLiteral("status")});
+        QCOMPARE(shown.exitCode, 0);
+        QVERIFY2(shown.out.contains(QByteArray::fromStdString(m_deviceId)), shown.out.constData());
+        QVERIFY2(shown.out.contains("compliant"), shown.out.constData());
+    }
+
+    void aProtectedCallWithTheTokenAndAProof()
+    {
+        const auto token = vigilctl(*m_vigild, {QStringLiteral("token")});
+        QCOMPARE(token.exitCode, 0);
+        const QByteArray accessToken = token.out.trimmed();
+        QVERIFY(accessToken.count('.') == 2);
+        const fs::path tokenFile = m_root / "access.token";
+        std::ofstream(tokenFile) << accessToken.toStdString();
+
+        const std::string whoami = m_verifier->baseUrl() + "/v1/whoami";
+        const auto proof = vigilctl(
+            *m_vigild, {QStringLiteral("dpop"), QStringLiteral("--method"), QStringLiteral("GET"),
+                        QStringLiteral("--url"), QString::fromStdString(whoami),
+                        QStringLiteral("--access-token-file"), q(tokenFile)});
+        QVERIFY2(proof.exitCode == 0, proof.err.constData());
+
+        test::HttpsClient client(m_verifier->caFile());
+        const auto response =
+            client.get(whoami, {"Authorization: DPoP " + accessToken.toStdString(),
+                                "DPoP: " + proof.out.trimmed().toStdString()});
+        QVERIFY2(response.status == 200, response.body.c_str());
+        QCOMPARE(nlohmann::json::parse(response.body).at("device_id").get<std::string>(),
+                 m_deviceId);
+    }
+
+    void oneVigildPerStateDirectory()
+    {
+        auto second = makeVigild("tpm", m_swtpm->tcti());
+        QVERIFY(!second->start());
+        QCOMPARE(second->waitForExit(), 1);
+        const QByteArray expected =
+            "another vigild (pid " + QByteArray::number(m_vigild->pid()) + ") holds";
+        QVERIFY2(second->log().contains(expected), second->log().constData());
+        QVERIFY(m_vigild->isRunning());
+
+        // The in-process commands that would write the state refuse too.
+        const auto inProcess = test::runProgram(
+            vigilctlProgram,
+            {QStringLiteral("report"), QStringLiteral("--state-dir"), q(m_root / "tpm" / "state")});
+        QCOMPARE(inProcess.exitCode, 1);
+        QVERIFY2(inProcess.err.contains("vigild is running (pid " +
+                                        QByteArray::number(m_vigild->pid()) + ")"),
+                 inProcess.err.constData());
+    }
+
+    void aNonCompliantVerdictWithholdsTheToken()
+    {
+        m_verifier->setPolicy(impossiblePolicy);
+        const auto report = vigilctl(*m_vigild, {QStringLiteral("report")});
+        QVERIFY2(report.exitCode == 3, report.out + report.err);
+
+        const auto shown =
+            vigilctl(*m_vigild, {QStringLiteral("status"), QStringLiteral("--json")});
+        QCOMPARE(shown.exitCode, 3);
+        const auto json = nlohmann::json::parse(shown.out.toStdString());
+        QCOMPARE(json.at("state").get<std::string>(), std::string("non_compliant"));
+        QCOMPARE(json.at("token").at("present").get<bool>(), false);
+        const auto &failing = json.at("last_verdict").at("failing_checks");
+        QCOMPARE(failing.size(), std::size_t(1));
+        QCOMPARE(failing[0].at("id").get<std::string>(), std::string("os_version"));
+        QVERIFY(!failing[0].at("remediation").get<std::string>().empty());
+
+        const auto human = vigilctl(*m_vigild, {QStringLiteral("status")});
+        QVERIFY2(human.out.contains("os_version") &&
+                     human.out.contains(QByteArray::fromStdString(
+                         failing[0].at("remediation").get<std::string>().substr(0, 30))),
+                 human.out.constData());
+
+        const auto token = vigilctl(*m_vigild, {QStringLiteral("token")});
+        QCOMPARE(token.exitCode, 1);
+        QVERIFY2(token.out.isEmpty(), token.out.constData());
+        QVERIFY2(token.err.contains("1 check fails: os_version"), token.err.constData());
+
+        m_verifier->setPolicy(lenientPolicy);
+        QCOMPARE(vigilctl(*m_vigild, {QStringLiteral("report")}).exitCode, 0);
+    }
+
+    void anUnreachableVerifierIsOfflineUntilItReturns()
+    {
+        const qint64 pid = m_vigild->pid();
+        m_verifier->stop();
+        const auto report = vigilctl(*m_vigild, {QStringLiteral("report")});
+        QCOMPARE(report.exitCode, 1);
+        QVERIFY2(report.err.contains("cannot be reached"), report.err.constData());
+        const ipc::Status offline = status(*m_vigild);
+        QCOMPARE(offline.state, ipc::AgentState::Offline);
+        QVERIFY(!offline.verifierReachable);
+        QVERIFY(!offline.verifierLastError.empty());
+        QVERIFY(offline.nextReportAt); // the retry
+
+        m_verifier->start();
+        QCOMPARE(vigilctl(*m_vigild, {QStringLiteral("report")}).exitCode, 0);
+        const ipc::Status back = status(*m_vigild);
+        QCOMPARE(back.state, ipc::AgentState::Compliant);
+        QVERIFY(back.verifierReachable);
+        QCOMPARE(m_vigild->pid(), pid);
+    }
+
+    void callersOutsideTheGroupGetStatusOnly()
+    {
+        const QStringList nobody{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=1"),
+                                 QStringLiteral("--clear-groups")};
+        const auto shown = vigilctl(*m_vigild, {QStringLiteral("status")}, nobody);
+        QVERIFY2(shown.exitCode == 0, shown.err.constData());
+        const auto refused = vigilctl(*m_vigild, {QStringLiteral("token")}, nobody);
+        QCOMPARE(refused.exitCode, 6);
+        QVERIFY2(refused.err.contains("root and the group nogroup"), refused.err.constData());
+        QVERIFY(refused.out.isEmpty());
+
+        // A member of the group through a supplementary group may.
+        const QStringList member{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=1"),
+                                 QStringLiteral("--groups=65534")};
+        const auto allowed = vigilctl(*m_vigild, {QStringLiteral("token")}, member);
+        QVERIFY2(allowed.exitCode == 0, allowed.err.constData());
+        QCOMPARE(allowed.out.trimmed().count('.'), 2);
+    }
+
+    void resumeAndUnlockStartAReport()
+    {
+        expectReportAfter([this] {
+            QDBusMessage resumed =
+                QDBusMessage::createSignal(QStringLiteral("/org/freedesktop/login1"),
+                                           QStringLiteral("org.freedesktop.login1.Manager"),
+                                           QStringLiteral("PrepareForSleep"));
+            resumed << false;
+            emitFromLogind(resumed);
+        });
+        expectReportAfter([this] {
+            emitFromLogind(QDBusMessage::createSignal(
+                QStringLiteral("/org/freedesktop/login1/session/_32"),
+                QStringLiteral("org.freedesktop.login1.Session"), QStringLiteral("Unlock")));
+        });
+    }
+
+    void aNetworkChangeStartsAReport()
+    {
+        // A veth pair made and brought up: real rtnetlink messages from the kernel.
+        expectReportAfter([] {
+            QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("vt0"),
+                           QStringLiteral("type"), QStringLiteral("veth"), QStringLiteral("peer"),
+                           QStringLiteral("name"), QStringLiteral("vt1")}));
+        });
+        expectReportAfter([] {
+            QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("vt0"),
+                           QStringLiteral("up")}));
+            QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("vt1"),
+                           QStringLiteral("up")}));
+        });
+    }
+
+    void aRestartKeepsTheIdentity()
+    {
+        QCOMPARE(m_vigild->stop(), 0);
+        QVERIFY2(m_vigild->log().contains("stopping (signal 15)"), m_vigild->log().constData());
+        QVERIFY(!fs::exists(m_vigild->socket()));
+        const auto logBefore = m_vigild->log().size();
+
+        QVERIFY2(m_vigild->start(), m_vigild->log().constData());
+        const ipc::Status again = waitForStatus(
+            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
+        QVERIFY2(again.state == ipc::AgentState::Compliant, qPrintable(describe(again)));
+        QCOMPARE(again.enrollment->deviceId, m_deviceId);
+        QVERIFY2(!m_vigild->log().mid(logBefore).contains("enrolling"),
+                 m_vigild->log().mid(logBefore).constData());
+        QCOMPARE(m_verifier->deviceCount(), 1);
+    }
+
+    void aRevokedDeviceIsToldToEnrollAgain()
+    {
+        m_verifier->revokeDevice(m_deviceId);
+        const auto report = vigilctl(*m_vigild, {QStringLiteral("report")});
+        QCOMPARE(report.exitCode, 1);
+        const ipc::Status revoked = status(*m_vigild);
+        QCOMPARE(revoked.state, ipc::AgentState::Revoked);
+        QVERIFY2(revoked.reason.find("vigilctl enroll") != std::string::npos,
+                 revoked.reason.c_str());
+        QVERIFY(!revoked.tokenExpiresAt);
+        QVERIFY(!revoked.nextReportAt);
+        QCOMPARE(vigilctl(*m_vigild, {QStringLiteral("token")}).exitCode, 1);
+        QCOMPARE(m_vigild->stop(), 0);
+    }
+
+    void aSoftwareKeyWhereThePolicyAllowsIt()
+    {
+        auto vigild = makeVigild("software", "none");
+        writeToken(m_root / "software" / "enroll.token");
+        QVERIFY2(vigild->start(), vigild->log().constData());
+        const ipc::Status compliant = waitForStatus(
+            *vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
+        QVERIFY2(compliant.state == ipc::AgentState::Compliant,
+                 qPrintable(describe(compliant) + QString::fromUtf8(vigild->log())));
+        QCOMPARE(compliant.enrollment->assurance, protocol::Assurance::Software);
+
+        // Where the policy wants a TPM, the software key earns no token.
+        m_verifier->setPolicy(tpmOnlyPolicy);
+        const auto report = vigilctl(*vigild, {QStringLiteral("report")});
+        QCOMPARE(report.exitCode, 3);
+        const ipc::Status refused = status(*vigild);
+        QCOMPARE(refused.state, ipc::AgentState::NonCompliant);
+        QVERIFY(refused.lastVerdict);
+        QCOMPARE(refused.lastVerdict->failingChecks.at(0).id, std::string("assurance"));
+        QVERIFY(!refused.tokenExpiresAt);
+        m_verifier->setPolicy(lenientPolicy);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestVigild)
+#include "tst_vigild.moc"
