@@ -283,6 +283,35 @@ private Q_SLOTS:
                  m_deviceId);
     }
 
+    void theSocketAnswersWhileTheTpmIsSlow()
+    {
+        // The report's quote and signature wait on a TPM that does not answer; status must not.
+        ipcclient::VigildClient reporter;
+        reporter.connectAndWait(q(m_vigild->socket()), std::chrono::seconds(5));
+        QSignalSpy answered(&reporter, &ipcclient::VigildClient::responseReceived);
+        m_swtpm->pause();
+        ipc::Request report;
+        report.method = ipc::Method::Report;
+        reporter.send(report);
+        QTest::qWait(500); // posture is collected; the device thread now waits on the TPM
+        std::vector<double> milliseconds;
+        for (int i = 0; i < 5; ++i) {
+            QElapsedTimer timer;
+            timer.start();
+            const ipc::Status answer = status(*m_vigild);
+            milliseconds.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+            QCOMPARE(answer.state, ipc::AgentState::Compliant);
+        }
+        const bool stillWaiting = answered.isEmpty();
+        m_swtpm->resume();
+        QVERIFY2(stillWaiting, "the report finished though the TPM was stopped");
+        std::sort(milliseconds.begin(), milliseconds.end());
+        QVERIFY2(milliseconds[2] < 50.0,
+                 qPrintable(QStringLiteral("status took %1 ms (median)").arg(milliseconds[2])));
+        QVERIFY(answered.wait(20000));
+        QVERIFY(!answered.at(0).at(0).value<ipc::Response>().error);
+    }
+
     void oneVigildPerStateDirectory()
     {
         auto second = makeVigild("tpm", m_swtpm->tcti());

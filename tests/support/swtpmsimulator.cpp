@@ -318,4 +318,16 @@ void SwtpmSimulator::restart()
     start();
 }
 
+void SwtpmSimulator::pause()
+{
+    if (m_pid > 0)
+        kill(m_pid, SIGSTOP);
+}
+
+void SwtpmSimulator::resume()
+{
+    if (m_pid > 0)
+        kill(m_pid, SIGCONT);
+}
+
 } // namespace vigil::test

@@ -31,6 +31,9 @@ public:
     void restart();
     void stop();
     void start();
+    // SIGSTOP and SIGCONT: a TPM that takes as long as the test wants to answer.
+    void pause();
+    void resume();
 
 private:
     // Binds m_port and m_port + 1 (not listening: connections are refused); false if taken.
