@@ -469,6 +469,59 @@ private Q_SLOTS:
         QCOMPARE(m_vigild->stop(), 0);
     }
 
+    void aBadConfigurationIsRefusedByName()
+    {
+        const auto missing =
+            test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigild"),
+                             {QStringLiteral("--config"), q(m_root / "none.json")});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("none.json"), missing.err.constData());
+
+        const fs::path file = m_root / "typo.json";
+        std::ofstream(file) << R"({"server_ulr": "https://verifier.example.com"})";
+        const auto typo = test::runProgram(QStringLiteral(VIGIL_BINARY_DIR "/app/vigild"),
+                                           {QStringLiteral("--config"), q(file)});
+        QCOMPARE(typo.exitCode, 1);
+        QVERIFY2(typo.err.contains("/server_ulr"), typo.err.constData());
+    }
+
+    void withoutATokenItWaitsAndEnrollsThroughVigilctl()
+    {
+        auto vigild = makeVigild("manual", "none");
+        QVERIFY2(vigild->start(), vigild->log().constData());
+        const ipc::Status waiting = waitForStatus(
+            *vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::NotEnrolled; });
+        QVERIFY2(waiting.state == ipc::AgentState::NotEnrolled, qPrintable(describe(waiting)));
+        QVERIFY2(waiting.reason.find("enroll.token") != std::string::npos, waiting.reason.c_str());
+        QCOMPARE(vigilctl(*vigild, {QStringLiteral("status")}).exitCode, 4);
+        QCOMPARE(vigilctl(*vigild, {QStringLiteral("token")}).exitCode, 4);
+
+        // A token the verifier refuses: kept, retried later, the reason shown.
+        const fs::path tokenFile = m_root / "manual" / "enroll.token";
+        std::ofstream(tokenFile) << "vet1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
+        const ipc::Status refused = waitForStatus(*vigild, [](const ipc::Status &s) {
+            return s.state == ipc::AgentState::Enrolling &&
+                   s.reason.find("enrollment failed") != std::string::npos;
+        });
+        QVERIFY2(refused.reason.find("enrollment failed") != std::string::npos,
+                 qPrintable(describe(refused) + QString::fromUtf8(vigild->log())));
+        QVERIFY(fs::exists(tokenFile));
+        QVERIFY(!vigild->log().contains("vet1.AAAA"));
+        fs::remove(tokenFile);
+
+        const fs::path good = m_root / "manual" / "good.token";
+        writeToken(good);
+        const auto enrolled =
+            vigilctl(*vigild, {QStringLiteral("enroll"), QStringLiteral("--token-file"), q(good)});
+        QVERIFY2(enrolled.exitCode == 0, enrolled.out + enrolled.err);
+        QVERIFY2(enrolled.out.contains("compliant"), enrolled.out.constData());
+        QCOMPARE(status(*vigild).enrollment->assurance, protocol::Assurance::Software);
+        const auto again =
+            vigilctl(*vigild, {QStringLiteral("enroll"), QStringLiteral("--token-file"), q(good)});
+        QCOMPARE(again.exitCode, 1);
+        QVERIFY2(again.err.contains("enrolled already"), again.err.constData());
+    }
+
     void aSoftwareKeyWhereThePolicyAllowsIt()
     {
         auto vigild = makeVigild("software", "none");
