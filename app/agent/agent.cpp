@@ -1,16 +1,11 @@
 #include "app/agent/agent.h"
 
 #include "app/agent/agentlogging.h"
+#include "app/agent/devicework.h"
+#include "app/agent/failure.h"
 #include "app/agent/workerthread.h"
-#include "app/client/devicesession.h"
 #include "app/client/enrollmenttoken.h"
-#include "attestation/tpm/tpmerror.h"
-#include "core/keyerror.h"
-#include "posture/host/host.h"
-#include "posture/postureengine.h"
-#include "posture/standardcollectors.h"
 #include "protocol/ipc/response.h"
-#include "protocol/jose/dpop.h"
 #include "protocol/jose/jose.h"
 
 #include <algorithm>
@@ -24,66 +19,26 @@ namespace vigil::agent {
 namespace ipc = protocol::ipc;
 using namespace std::chrono_literals;
 
-// What the device thread keeps: the device key, its TPM and the verifier connection.
-struct DeviceContext
-{
-    std::filesystem::path stateDirectory;
-    std::string tcti;
-    app::HttpsTransportOptions transport;
-    std::optional<app::DeviceSession> session;
-
-    app::DeviceSession &open()
-    {
-        if (!session)
-            session.emplace(app::openDeviceSession(
-                stateDirectory, [this] { return app::loadDevice(tcti, stateDirectory); },
-                transport));
-        return *session;
-    }
-};
-
-// What the posture thread keeps: one engine, so its collectors' caches last between reports.
-struct PostureContext
-{
-    std::unique_ptr<posture::PostureEngine> engine;
-
-    nlohmann::json collect()
-    {
-        if (!engine)
-            engine = std::make_unique<posture::PostureEngine>(
-                std::make_shared<const posture::Host>(posture::Host::local()),
-                posture::standardCollectors());
-        return engine->collect().toJson();
-    }
-};
-
 namespace {
 
-// The status carries text of at most 4096 bytes per member (docs/ipc.md, "Limits"); a reason
-// is one line for people, so it is cut well below that.
-std::string oneLine(std::string text)
+app::HttpsTransportOptions transportOf(const AgentOptions &options)
 {
-    constexpr std::size_t maxLength = 1024;
-    std::replace_if(
-        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-    if (text.size() > maxLength)
-        text = text.substr(0, maxLength - 3) + "...";
-    return text;
+    app::HttpsTransportOptions transport = options.transport;
+    transport.proxy = options.config.proxy;
+    return transport;
 }
 
-std::string failingChecksReason(const std::vector<protocol::AppraisalCheck> &failing)
+// Device, inode, size and change time: a new or rewritten file differs.
+std::optional<std::string> fileIdentity(const std::filesystem::path &file)
 {
-    std::string ids;
-    for (const auto &check : failing)
-        ids += (ids.empty() ? "" : ", ") + check.id;
-    return std::to_string(failing.size()) +
-           (failing.size() == 1 ? " check fails: " : " checks fail: ") + ids;
-}
-
-std::string timeOfDay(std::chrono::system_clock::time_point time)
-{
-    const std::string iso = toIso8601(time);
-    return iso.substr(11, 8) + " UTC";
+    struct stat status
+    {
+    };
+    if (::stat(file.c_str(), &status) != 0)
+        return std::nullopt;
+    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
+           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
+           std::to_string(status.st_ctim.tv_nsec);
 }
 
 ipc::Error error(ipc::ErrorCode code, std::string message)
@@ -96,14 +51,12 @@ ipc::Error error(ipc::ErrorCode code, std::string message)
 Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
     : AgentRequests(parent), m_options(std::move(options)), m_clock(clock),
       m_schedule(clock, m_options.schedule), m_tokens(clock),
-      m_device(std::make_unique<DeviceContext>()), m_posture(std::make_unique<PostureContext>()),
+      m_device(std::make_unique<DeviceWork>(m_options.config.stateDirectory, m_options.config.tcti,
+                                            transportOf(m_options))),
+      m_posture(std::make_unique<PostureCollection>()),
       m_deviceThread(std::make_unique<WorkerThread>(QStringLiteral("vigild-device"))),
       m_postureThread(std::make_unique<WorkerThread>(QStringLiteral("vigild-posture")))
 {
-    m_options.transport.proxy = m_options.config.proxy;
-    m_device->stateDirectory = m_options.config.stateDirectory;
-    m_device->tcti = m_options.config.tcti;
-    m_device->transport = m_options.transport;
     for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer})
         timer->setSingleShot(true);
     connect(&m_reportTimer, &QTimer::timeout, this, &Agent::onTimer);
@@ -161,22 +114,6 @@ void Agent::trigger(const char *why)
         m_schedule.triggered();
     armTimers();
 }
-
-namespace {
-
-std::optional<std::string> fileIdentity(const std::filesystem::path &file)
-{
-    struct stat status
-    {
-    };
-    if (::stat(file.c_str(), &status) != 0)
-        return std::nullopt;
-    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
-           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
-           std::to_string(status.st_ctim.tv_nsec);
-}
-
-} // namespace
 
 void Agent::enrollmentTokenMayHaveChanged()
 {
@@ -259,40 +196,24 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
         status.enrollment.reset();
         status.lastVerdict.reset();
     });
-    app::EnrollmentRequest request;
-    request.serverUrl = serverUrl;
-    request.token = std::move(*token);
-    const VigildConfig config = m_options.config;
-    DeviceContext *device = m_device.get();
+    DeviceWork *device = m_device.get();
     m_deviceThread->run<app::EnrollmentState>(
         this,
-        [device, config, request]() mutable {
-            device->session.reset();
-            request.ca = app::readCaFile(*config.caFile, config.caFingerprint);
-            app::Device key = app::loadDevice(device->tcti, device->stateDirectory);
-            const app::Enrolled enrolled =
-                app::enrollDevice(device->stateDirectory, key, request, device->transport);
-            // The key that enrolled stays loaded (a TPM without a resource manager has few
-            // slots). Should the session not open, the device is enrolled all the same: the
-            // first report opens it and says what is wrong.
-            try {
-                device->session.emplace(app::openDeviceSession(
-                    device->stateDirectory, [&key] { return std::move(key); }, device->transport));
-            } catch (const std::exception &) {
-            }
-            return enrolled.state;
+        [device, serverUrl, caFile = *m_options.config.caFile,
+         fingerprint = m_options.config.caFingerprint, token = std::move(*token)] {
+            return device->enroll(serverUrl, caFile, fingerprint, token);
         },
         [this, fromFile](JobResult<app::EnrollmentState> result) {
             m_enrolling = false;
             if (result.error) {
-                const Failure failure = classify(result.error);
+                const Failure failure = classifyFailure(result.error);
                 if (fromFile) {
                     const auto wait = m_schedule.failed(failure.retryAfter);
                     qCWarning(lcAgent, "enrollment failed: %s; trying again in %lld s",
                               failure.message.c_str(), static_cast<long long>(wait.count()));
                     update([&](ipc::Status &status) {
-                        if (failure.kind != FailureKind::Local) {
-                            status.verifierReachable = failure.kind != FailureKind::Unreachable;
+                        if (failure.kind != Failure::Kind::Local) {
+                            status.verifierReachable = failure.kind != Failure::Kind::Unreachable;
                             status.verifierLastError = oneLine(failure.message);
                         }
                         status.state = ipc::AgentState::Enrolling;
@@ -305,7 +226,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                     considerEnrollment();
                 }
                 if (m_enrollWaiter) {
-                    (*m_enrollWaiter)(error(failure.kind == FailureKind::Local
+                    (*m_enrollWaiter)(error(failure.kind == Failure::Kind::Local
                                                 ? ipc::ErrorCode::Internal
                                                 : ipc::ErrorCode::Unavailable,
                                             "enrollment failed: " + failure.message));
@@ -342,7 +263,7 @@ void Agent::startReport()
     m_reportInFlight = true;
     armTimers();
     const auto startedAt = m_clock.now();
-    PostureContext *posture = m_posture.get();
+    PostureCollection *posture = m_posture.get();
     m_postureThread->run<nlohmann::json>(
         this, [posture] { return posture->collect(); },
         [this, startedAt](JobResult<nlohmann::json> collected) {
@@ -350,11 +271,11 @@ void Agent::startReport()
                 reportDone(std::nullopt, collected.error);
                 return;
             }
-            DeviceContext *device = m_device.get();
+            DeviceWork *device = m_device.get();
             m_deviceThread->run<protocol::Appraisal>(
                 this,
                 [device, snapshot = std::move(*collected.value)] {
-                    return app::reportPosture(*device->open().client, snapshot);
+                    return device->report(snapshot);
                 },
                 [this, startedAt](JobResult<protocol::Appraisal> result) {
                     if (!result.error)
@@ -396,8 +317,8 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
         else if (!m_tokens.current() || m_tokens.refreshDue() <= m_clock.now())
             fetchToken();
     } else {
-        const Failure failure = classify(failed);
-        if (failure.kind == FailureKind::Revoked) {
+        const Failure failure = classifyFailure(failed);
+        if (failure.kind == Failure::Kind::Revoked) {
             revoked(failure.message);
             waiterError = error(ipc::ErrorCode::Unavailable, m_status.reason);
         } else {
@@ -407,13 +328,13 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
                       static_cast<long long>(wait.count()));
             update([&](ipc::Status &status) {
                 switch (failure.kind) {
-                case FailureKind::Unreachable:
+                case Failure::Kind::Unreachable:
                     status.state = ipc::AgentState::Offline;
                     status.reason = oneLine("the verifier cannot be reached" + retry);
                     status.verifierReachable = false;
                     status.verifierLastError = oneLine(failure.message);
                     break;
-                case FailureKind::Refused:
+                case Failure::Kind::Refused:
                     status.state = ipc::AgentState::Error;
                     status.reason =
                         oneLine("the verifier refused the report: " + failure.message + retry);
@@ -426,9 +347,9 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
                     break;
                 }
             });
-            waiterError = error(failure.kind == FailureKind::Local ? ipc::ErrorCode::Internal
-                                                                   : ipc::ErrorCode::Unavailable,
-                                failure.kind == FailureKind::Unreachable
+            waiterError = error(failure.kind == Failure::Kind::Local ? ipc::ErrorCode::Internal
+                                                                     : ipc::ErrorCode::Unavailable,
+                                failure.kind == Failure::Kind::Unreachable
                                     ? "the verifier cannot be reached: " + failure.message
                                     : "the report failed: " + failure.message);
         }
@@ -463,9 +384,9 @@ void Agent::fetchToken()
     if (m_fetchingToken)
         return;
     m_fetchingToken = true;
-    DeviceContext *device = m_device.get();
+    DeviceWork *device = m_device.get();
     m_deviceThread->run<protocol::TokenResponse>(
-        this, [device] { return device->open().client->token(); },
+        this, [device] { return device->token(); },
         [this](JobResult<protocol::TokenResponse> result) {
             tokenFetched(std::move(result.value), result.error);
         });
@@ -487,12 +408,12 @@ void Agent::tokenFetched(std::optional<protocol::TokenResponse> token,
         // The verdict turned while the token was on its way.
         refusal = error(ipc::ErrorCode::Unavailable, m_tokens.whyNone());
     } else {
-        const Failure failure = classify(failed);
+        const Failure failure = classifyFailure(failed);
         refusal = error(ipc::ErrorCode::Unavailable, "no access token: " + failure.message);
         qCWarning(lcAgent, "no access token: %s", failure.message.c_str());
-        if (failure.kind == FailureKind::Revoked) {
+        if (failure.kind == Failure::Kind::Revoked) {
             revoked(failure.message);
-        } else if (failure.kind == FailureKind::Refused) {
+        } else if (failure.kind == Failure::Kind::Refused) {
             // not_compliant, report_stale: the verifier's view is not the one held here, so
             // report again and take its verdict.
             dropToken("no access token: " + failure.message);
@@ -600,27 +521,6 @@ void Agent::failReportWaiters(const ipc::Error &failure)
         reply(failure);
 }
 
-Agent::Failure Agent::classify(const std::exception_ptr &error)
-{
-    try {
-        std::rethrow_exception(error);
-    } catch (const app::TransportError &e) {
-        return {FailureKind::Unreachable, e.what(), {}};
-    } catch (const app::VerifierError &e) {
-        const bool revoked = e.code() == "device_revoked" || e.code() == "unknown_device";
-        std::optional<std::chrono::seconds> retryAfter;
-        if (e.retryAfterSeconds())
-            retryAfter = std::chrono::seconds(*e.retryAfterSeconds());
-        return {revoked ? FailureKind::Revoked : FailureKind::Refused, e.what(), retryAfter};
-    } catch (const app::InvalidResponseError &e) {
-        return {FailureKind::Refused, e.what(), {}};
-    } catch (const std::exception &e) {
-        return {FailureKind::Local, e.what(), {}};
-    } catch (...) {
-        return {FailureKind::Local, "unknown failure", {}};
-    }
-}
-
 ipc::Status Agent::status() const
 {
     ipc::Status status = m_status;
@@ -631,13 +531,13 @@ ipc::Status Agent::status() const
 
 void Agent::posture(Reply reply)
 {
-    PostureContext *posture = m_posture.get();
+    PostureCollection *posture = m_posture.get();
     m_postureThread->run<nlohmann::json>(
         this, [posture] { return posture->collect(); },
         [reply = std::move(reply)](JobResult<nlohmann::json> result) {
             if (result.error)
                 reply(error(ipc::ErrorCode::Internal,
-                            "posture collection failed: " + classify(result.error).message));
+                            "posture collection failed: " + classifyFailure(result.error).message));
             else
                 reply(ipc::PostureResult{std::move(*result.value)}.toJson());
         });
@@ -682,17 +582,12 @@ void Agent::dpop(ipc::DpopParams params, Reply reply)
                     "this device is not enrolled: vigilctl enroll --token-file FILE"));
         return;
     }
-    DeviceContext *device = m_device.get();
+    DeviceWork *device = m_device.get();
     const Clock &clock = m_clock;
     m_deviceThread->run<std::string>(
         this,
         [device, &clock, params = std::move(params)] {
-            protocol::DpopProofRequest request;
-            request.htm = params.method;
-            request.htu = params.url;
-            request.iat = clock.now();
-            request.accessToken = params.accessToken;
-            return protocol::createDpopProof(*device->open().device.key, request);
+            return device->dpopProof(params, clock.now());
         },
         [reply = std::move(reply)](JobResult<std::string> result) {
             if (!result.error) {
@@ -705,7 +600,7 @@ void Agent::dpop(ipc::DpopParams params, Reply reply)
                 reply(ipc::Error{ipc::ErrorCode::InvalidParams, oneLine(e.what()), "/params/url"});
             } catch (...) {
                 reply(error(ipc::ErrorCode::Internal,
-                            "cannot sign the proof: " + classify(result.error).message));
+                            "cannot sign the proof: " + classifyFailure(result.error).message));
             }
         });
 }

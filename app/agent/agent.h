@@ -28,9 +28,10 @@
 
 namespace vigil::agent {
 
+class DeviceWork;
+struct Failure;
+class PostureCollection;
 class WorkerThread;
-struct DeviceContext;
-struct PostureContext;
 
 struct AgentOptions
 {
@@ -71,21 +72,6 @@ public:
     void enroll(std::string token, Reply reply) override;
 
 private:
-    enum class FailureKind
-    {
-        Unreachable, // no answer from the verifier
-        Revoked,     // device_revoked, unknown_device
-        Refused,     // any other problem, or an answer that breaks the contract
-        Local,       // the TPM, the key, the state directory
-    };
-    struct Failure
-    {
-        FailureKind kind;
-        std::string message;
-        std::optional<std::chrono::seconds> retryAfter;
-    };
-    static Failure classify(const std::exception_ptr &error);
-
     bool enrolled() const { return m_status.enrollment.has_value(); }
     // Enrolls from the token file when there is one, or says what to do when there is not.
     void considerEnrollment();
@@ -110,8 +96,8 @@ private:
     TokenBroker m_tokens;
     protocol::ipc::Status m_status;
 
-    std::unique_ptr<DeviceContext> m_device;   // touched on the device thread only
-    std::unique_ptr<PostureContext> m_posture; // touched on the posture thread only
+    std::unique_ptr<DeviceWork> m_device;         // used on the device thread only
+    std::unique_ptr<PostureCollection> m_posture; // used on the posture thread only
     std::unique_ptr<WorkerThread> m_deviceThread;
     std::unique_ptr<WorkerThread> m_postureThread;
 

@@ -1,0 +1,86 @@
+#include "app/agent/devicework.h"
+
+#include "app/client/enrollmentstate.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "posture/host/host.h"
+#include "posture/postureengine.h"
+#include "posture/standardcollectors.h"
+#include "protocol/jose/dpop.h"
+
+namespace vigil::agent {
+
+DeviceWork::DeviceWork(std::filesystem::path stateDirectory, std::string tcti,
+                       app::HttpsTransportOptions transport)
+    : m_stateDirectory(std::move(stateDirectory)), m_tcti(std::move(tcti)),
+      m_transport(std::move(transport))
+{
+}
+
+DeviceWork::~DeviceWork() = default;
+
+app::DeviceSession &DeviceWork::session()
+{
+    if (!m_session)
+        m_session.emplace(app::openDeviceSession(
+            m_stateDirectory, [this] { return app::loadDevice(m_tcti, m_stateDirectory); },
+            m_transport));
+    return *m_session;
+}
+
+app::EnrollmentState DeviceWork::enroll(const std::string &serverUrl,
+                                        const std::filesystem::path &caFile,
+                                        const std::optional<std::string> &caFingerprint,
+                                        const std::string &token)
+{
+    m_session.reset();
+    app::EnrollmentRequest request;
+    request.serverUrl = serverUrl;
+    request.ca = app::readCaFile(caFile, caFingerprint);
+    request.token = token;
+    app::Device key = app::loadDevice(m_tcti, m_stateDirectory);
+    const app::Enrolled enrolled = app::enrollDevice(m_stateDirectory, key, request, m_transport);
+    // The key that enrolled stays loaded (a TPM without a resource manager has few slots).
+    // Should the session not open, the device is enrolled all the same: the first report opens
+    // it again and says what is wrong.
+    try {
+        m_session.emplace(app::openDeviceSession(
+            m_stateDirectory, [&key] { return std::move(key); }, m_transport));
+    } catch (const std::exception &) {
+    }
+    return enrolled.state;
+}
+
+protocol::Appraisal DeviceWork::report(const nlohmann::json &posture)
+{
+    return app::reportPosture(*session().client, posture);
+}
+
+protocol::TokenResponse DeviceWork::token()
+{
+    return session().client->token();
+}
+
+std::string DeviceWork::dpopProof(const protocol::ipc::DpopParams &params,
+                                  std::chrono::system_clock::time_point now)
+{
+    protocol::DpopProofRequest request;
+    request.htm = params.method;
+    request.htu = params.url;
+    request.iat = now;
+    request.accessToken = params.accessToken;
+    return protocol::createDpopProof(*session().device.key, request);
+}
+
+PostureCollection::PostureCollection() = default;
+PostureCollection::~PostureCollection() = default;
+
+nlohmann::json PostureCollection::collect()
+{
+    if (!m_engine)
+        m_engine = std::make_unique<posture::PostureEngine>(
+            std::make_shared<const posture::Host>(posture::Host::local()),
+            posture::standardCollectors());
+    return m_engine->collect().toJson();
+}
+
+} // namespace vigil::agent
