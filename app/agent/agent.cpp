@@ -13,6 +13,7 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <system_error>
+#include <utility>
 
 namespace vigil::agent {
 
@@ -20,6 +21,9 @@ namespace ipc = protocol::ipc;
 using namespace std::chrono_literals;
 
 namespace {
+
+// The shortest wait between scheduled reports, whatever next_report_at says.
+constexpr std::chrono::seconds minimumReportInterval{30};
 
 app::HttpsTransportOptions transportOf(const AgentOptions &options)
 {
@@ -61,11 +65,14 @@ Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
         timer->setSingleShot(true);
     connect(&m_reportTimer, &QTimer::timeout, this, &Agent::onTimer);
     connect(&m_refreshTimer, &QTimer::timeout, this, [this] {
-        if (m_status.state == ipc::AgentState::Compliant)
+        if (m_status.state == ipc::AgentState::Compliant && m_missedTimer.isActive())
             fetchToken();
     });
-    connect(&m_missedTimer, &QTimer::timeout, this,
-            [this] { dropToken("no report reached the verifier by the time it asked for one"); });
+    connect(&m_missedTimer, &QTimer::timeout, this, [this] {
+        const std::string why = "the report the verifier asked for by now has not reached it";
+        dropToken(why);
+        update([&](ipc::Status &status) { status.reason = why + "; no token until one does"; });
+    });
 }
 
 Agent::~Agent()
@@ -105,6 +112,13 @@ void Agent::start()
 
 void Agent::trigger(const char *why)
 {
+    // Waiting to try the token file again: a network that came up may be what it lacked.
+    if (!enrolled() && m_status.state == ipc::AgentState::Enrolling && !m_enrolling) {
+        qCInfo(lcAgent, "%s: trying the enrollment again soon", why);
+        m_schedule.triggered();
+        armTimers();
+        return;
+    }
     if (!enrolled() || m_status.state == ipc::AgentState::Revoked)
         return;
     qCInfo(lcAgent, "%s: reporting soon", why);
@@ -129,7 +143,8 @@ void Agent::considerEnrollment()
     // An enrollment that could not be read is never overwritten by a new one.
     if (!enrolled() && m_status.state == ipc::AgentState::Error)
         return;
-    if (std::filesystem::exists(m_options.enrollmentTokenFile)) {
+    std::error_code ignored;
+    if (std::filesystem::exists(m_options.enrollmentTokenFile, ignored)) {
         tryEnrollment(std::nullopt, std::nullopt);
         return;
     }
@@ -168,7 +183,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
         std::ostringstream warnings;
         std::istringstream noInput;
         try {
-            token = app::readEnrollmentToken(m_options.enrollmentTokenFile, noInput, warnings);
+            token = app::readEnrollmentToken(m_options.enrollmentTokenFile, noInput, warnings, "");
         } catch (const std::exception &e) {
             qCWarning(lcAgent, "%s", e.what());
             m_schedule.stop();
@@ -221,16 +236,16 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                             oneLine("enrollment failed: " + failure.message + "; trying again at " +
                                     timeOfDay(m_clock.now() + wait));
                     });
-                } else {
+                }
+                // Answered before anything else starts: considerEnrollment may begin another.
+                if (auto waiter = std::exchange(m_enrollWaiter, std::nullopt))
+                    (*waiter)(error(failure.kind == Failure::Kind::Local
+                                        ? ipc::ErrorCode::Internal
+                                        : ipc::ErrorCode::Unavailable,
+                                    "enrollment failed: " + failure.message));
+                if (!fromFile) {
                     qCWarning(lcAgent, "enrollment failed: %s", failure.message.c_str());
                     considerEnrollment();
-                }
-                if (m_enrollWaiter) {
-                    (*m_enrollWaiter)(error(failure.kind == Failure::Kind::Local
-                                                ? ipc::ErrorCode::Internal
-                                                : ipc::ErrorCode::Unavailable,
-                                            "enrollment failed: " + failure.message));
-                    m_enrollWaiter.reset();
                 }
                 armTimers();
                 return;
@@ -238,7 +253,8 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
             const app::EnrollmentState &state = *result.value;
             qCInfo(lcAgent, "enrolled as device %s (assurance %s)", state.deviceId.c_str(),
                    std::string(protocol::assuranceName(state.assurance)).c_str());
-            if (fromFile) {
+            // The spent token goes; a file put there since holds another and stays.
+            if (fromFile && fileIdentity(m_options.enrollmentTokenFile) == m_triedTokenFile) {
                 std::error_code removeError;
                 std::filesystem::remove(m_options.enrollmentTokenFile, removeError);
                 if (removeError)
@@ -248,6 +264,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
             update([&](ipc::Status &status) {
                 status.enrollment =
                     ipc::EnrollmentInfo{state.deviceId, state.assurance, state.serverUrl};
+                status.state = ipc::AgentState::Starting;
                 status.reason = "enrolled; reporting";
             });
             startReport();
@@ -299,8 +316,12 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
         qCInfo(lcAgent, "verdict %s%s",
                std::string(protocol::verdictName(appraisal->verdict)).c_str(),
                failing.empty() ? "" : (" (" + failingChecksReason(failing) + ")").c_str());
-        m_schedule.succeeded(appraisal->nextReportAt);
-        const auto untilMissed = appraisal->nextReportAt - m_clock.now();
+        // The verifier's times are on its clock: the interval it asks for, counted from now on
+        // this one, and never so short that a skewed clock makes reports run back to back.
+        const auto interval = std::max<std::chrono::system_clock::duration>(
+            appraisal->nextReportAt - appraisal->appraisedAt, minimumReportInterval);
+        m_schedule.succeeded(m_clock.now() + interval);
+        const auto untilMissed = interval;
         m_missedTimer.start(static_cast<int>(std::clamp<long long>(
             std::chrono::duration_cast<std::chrono::milliseconds>(untilMissed).count(), 0,
             INT_MAX)));
@@ -361,7 +382,7 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
     armTimers();
     // An enrollment is answered with the status after its first report, whatever the report
     // came to: the enrollment itself succeeded.
-    if (m_enrollWaiter) {
+    if (m_enrollWaiter && !m_enrolling) {
         if (waiterError)
             (*m_enrollWaiter)(status().toJson());
         else
@@ -413,14 +434,15 @@ void Agent::tokenFetched(std::optional<protocol::TokenResponse> token,
         qCWarning(lcAgent, "no access token: %s", failure.message.c_str());
         if (failure.kind == Failure::Kind::Revoked) {
             revoked(failure.message);
-        } else if (failure.kind == Failure::Kind::Refused) {
-            // not_compliant, report_stale: the verifier's view is not the one held here, so
-            // report again and take its verdict.
+        } else if (failure.code == "not_compliant" || failure.code == "report_stale") {
+            // The verifier's view is not the one held here: report again and take its verdict.
             dropToken("no access token: " + failure.message);
             m_schedule.triggered();
         } else if (const auto held = m_tokens.current()) {
-            // Keep the token while it lasts and try again in a while.
-            const auto retry = std::min(held->expiresAt, m_clock.now() + std::chrono::seconds(30));
+            // Unreachable, rate-limited, overloaded: keep the token while it lasts and try again
+            // in a while, no sooner than the verifier asked.
+            const auto wait = std::max<std::chrono::seconds>(failure.retryAfter.value_or(30s), 30s);
+            const auto retry = std::min(held->expiresAt, m_clock.now() + wait);
             m_refreshTimer.start(static_cast<int>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(retry - m_clock.now())
                     .count()));
@@ -531,15 +553,24 @@ ipc::Status Agent::status() const
 
 void Agent::posture(Reply reply)
 {
+    // Every caller waiting meanwhile shares one collection: any local user may ask, and must
+    // not be able to queue work in front of the reports.
+    m_postureWaiters.push_back(std::move(reply));
+    if (m_postureWaiters.size() > 1)
+        return;
     PostureCollection *posture = m_posture.get();
     m_postureThread->run<nlohmann::json>(
         this, [posture] { return posture->collect(); },
-        [reply = std::move(reply)](JobResult<nlohmann::json> result) {
-            if (result.error)
-                reply(error(ipc::ErrorCode::Internal,
-                            "posture collection failed: " + classifyFailure(result.error).message));
-            else
-                reply(ipc::PostureResult{std::move(*result.value)}.toJson());
+        [this](JobResult<nlohmann::json> result) {
+            std::vector<Reply> waiters = std::exchange(m_postureWaiters, {});
+            for (auto &reply : waiters) {
+                if (result.error)
+                    reply(
+                        error(ipc::ErrorCode::Internal, "posture collection failed: " +
+                                                            classifyFailure(result.error).message));
+                else
+                    reply(ipc::PostureResult{*result.value}.toJson());
+            }
         });
 }
 
@@ -565,7 +596,7 @@ void Agent::token(Reply reply)
         reply(ipc::TokenResult{held->accessToken, held->expiresAt}.toJson());
         return;
     }
-    if (m_status.state == ipc::AgentState::Compliant) {
+    if (m_status.state == ipc::AgentState::Compliant && m_missedTimer.isActive()) {
         m_tokenWaiters.push_back(std::move(reply));
         fetchToken();
         return;
@@ -609,6 +640,12 @@ void Agent::enroll(std::string token, Reply reply)
 {
     if (m_enrolling) {
         reply(error(ipc::ErrorCode::Busy, "an enrollment is under way"));
+        return;
+    }
+    if (!enrolled() && m_status.state == ipc::AgentState::Error) {
+        reply(error(ipc::ErrorCode::Unavailable, "the existing enrollment cannot be read (" +
+                                                     m_status.reason +
+                                                     "); fix or remove it first"));
         return;
     }
     if (enrolled() && m_status.state != ipc::AgentState::Revoked) {

@@ -112,6 +112,7 @@ private:
     bool m_fetchingToken = false;
     std::vector<Reply> m_reportWaiters;
     std::vector<Reply> m_tokenWaiters;
+    std::vector<Reply> m_postureWaiters; // share the one collection under way
     // Answered with the status once the token being fetched is in: a compliant report's answer
     // then shows the token it earned.
     std::vector<Reply> m_statusWaiters;

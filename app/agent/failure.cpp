@@ -19,7 +19,8 @@ Failure classifyFailure(const std::exception_ptr &error)
         std::optional<std::chrono::seconds> retryAfter;
         if (e.retryAfterSeconds())
             retryAfter = std::chrono::seconds(*e.retryAfterSeconds());
-        return {revoked ? Failure::Kind::Revoked : Failure::Kind::Refused, e.what(), retryAfter};
+        return {revoked ? Failure::Kind::Revoked : Failure::Kind::Refused, e.what(), retryAfter,
+                e.code()};
     } catch (const app::InvalidResponseError &e) {
         return {Failure::Kind::Refused, e.what(), {}};
     } catch (const std::exception &e) {

@@ -27,6 +27,7 @@ struct Failure
     Kind kind = Kind::Local;
     std::string message; // never a secret: the errors it comes from hold none
     std::optional<std::chrono::seconds> retryAfter; // the verifier's Retry-After
+    std::string code;                               // the verifier's problem code, if any
 };
 
 Failure classifyFailure(const std::exception_ptr &error);

@@ -15,7 +15,7 @@
 namespace vigil::app {
 
 std::string readEnrollmentToken(const std::filesystem::path &file, std::istream &standardInput,
-                                std::ostream &err)
+                                std::ostream &err, std::string_view warningPrefix)
 {
     // A token is 48 characters; a file anywhere near this size is some other file.
     constexpr std::size_t maxBytes = 4096;
@@ -34,14 +34,19 @@ std::string readEnrollmentToken(const std::filesystem::path &file, std::istream 
         if (standardInput.bad())
             throw failure("cannot be read");
     } else {
-        const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        // Non-blocking, so that a FIFO put in its place cannot stall the reader.
+        const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
         if (fd.get() < 0)
             throw failure("cannot be opened: " + std::string(std::strerror(errno)));
         struct stat status
         {
         };
-        if (::fstat(fd.get(), &status) == 0 && (status.st_mode & S_IROTH))
-            err << "vigilctl: warning: " << name
+        if (::fstat(fd.get(), &status) != 0)
+            throw failure("cannot be examined: " + std::string(std::strerror(errno)));
+        if (!S_ISREG(status.st_mode))
+            throw failure("is not a regular file");
+        if (status.st_mode & S_IROTH)
+            err << warningPrefix << "warning: " << name
                 << " can be read by every user of this machine, and an enrollment token is a "
                    "secret (chmod o-r "
                 << name << ")\n";

@@ -297,6 +297,19 @@ private Q_SLOTS:
         QCOMPARE(other.ask(q("{'v':1,'id':2,'method':'status'}")), result(2, statusJson()));
     }
 
+    void aClientThatStoppedSendingStillGetsItsSlowAnswer()
+    {
+        start();
+        test::Client client(m_socket);
+        QVERIFY(client.send(q("{'v':1,'id':1,'method':'posture'}\n")));
+        QTRY_COMPARE_WITH_TIMEOUT(m_agent->calls.size(), std::size_t(1), 5000);
+        client.endSending();
+        QTest::qWait(200); // the server sees the end of its input
+        m_agent->calls[0].reply(json{{"answer", "late"}});
+        QCOMPARE(client.next(), result(1, json{{"answer", "late"}}));
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 0u, 5000);
+    }
+
     void subscribersGetTheStatusThenAnEventPerChange()
     {
         start();

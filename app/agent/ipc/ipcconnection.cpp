@@ -8,6 +8,7 @@
 #include <QTimer>
 #include <chrono>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace vigil::agent {
@@ -19,6 +20,9 @@ namespace {
 // How long a connection that is closing may take to hand over its last answer; a client that
 // does not read it by then is cut off, so that it cannot keep its slot.
 constexpr std::chrono::seconds closeTimeout{5};
+// How long answers still owed to a client that has stopped sending are waited for: a report
+// on a slow TPM, or an enrollment, takes seconds to tens of seconds.
+constexpr std::chrono::seconds pendingAnswersTimeout{120};
 
 int duplicate(int fd)
 {
@@ -38,7 +42,8 @@ IpcConnection::IpcConnection(QLocalSocket *socket, PeerCredentials peer, std::si
     connect(m_socket, &QLocalSocket::readChannelFinished, this, &IpcConnection::endOfInput);
     connect(m_socket, &QLocalSocket::disconnected, this, [this] {
         endOfInput();
-        finish();
+        if (m_pendingAnswers == 0 || clientHasGone())
+            finish();
     });
     if (m_socket->bytesAvailable() > 0)
         QTimer::singleShot(0, this, &IpcConnection::readAvailable);
@@ -86,10 +91,26 @@ void IpcConnection::abort()
     finish();
 }
 
+// Whether the client closed its socket altogether, rather than only its sending side (after
+// which it still reads): the kernel then reports a hang-up on ours.
+bool IpcConnection::clientHasGone() const
+{
+    if (m_lastWords.get() < 0)
+        return true;
+    pollfd descriptor{m_lastWords.get(), POLLOUT, 0};
+    return ::poll(&descriptor, 1, 0) > 0 && (descriptor.revents & (POLLHUP | POLLERR));
+}
+
+void IpcConnection::answered()
+{
+    if (m_pendingAnswers > 0 && --m_pendingAnswers == 0 && m_inputEnded)
+        closeAfterWrite();
+}
+
 void IpcConnection::readAvailable()
 {
     const QByteArray bytes = m_socket->readAll();
-    if (m_closing)
+    if (m_closing || m_inputEnded)
         return; // read only to be dropped: a closing connection takes no more requests
     m_framer.feed(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
     takeLines();
@@ -97,7 +118,7 @@ void IpcConnection::readAvailable()
 
 void IpcConnection::takeLines()
 {
-    while (!m_closing) {
+    while (!m_closing && !m_inputEnded) {
         auto line = m_framer.nextLine();
         if (!line)
             break;
@@ -121,18 +142,23 @@ void IpcConnection::takeLines()
 // are answered, then a line cut off without its "\n".
 void IpcConnection::endOfInput()
 {
-    if (m_closing)
+    if (m_closing || m_inputEnded)
         return;
     readAvailable();
     if (m_closing)
         return;
+    m_inputEnded = true;
     if (m_framer.hasPartialLine())
         send(ipc::Response::failure(
                  std::nullopt, ipc::Error{ipc::ErrorCode::MalformedRequest,
                                           "the request line was cut off by the end of the stream",
                                           {}})
                  .toJson());
-    closeAfterWrite();
+    if (m_pendingAnswers == 0) {
+        closeAfterWrite();
+        return;
+    }
+    QTimer::singleShot(pendingAnswersTimeout, this, &IpcConnection::abort);
 }
 
 void IpcConnection::closeAfterWrite()

@@ -43,6 +43,11 @@ public:
     // Ends the connection at once, unwritten output and all.
     void abort();
 
+    // A slow method's answer is on its way: a client that has shut down its sending side still
+    // gets it before the connection closes. answered() when it has been sent.
+    void expectAnswer() { ++m_pendingAnswers; }
+    void answered();
+
 Q_SIGNALS:
     // The connection is over; the server deletes it (later, never from within a signal).
     void finished();
@@ -51,6 +56,7 @@ private:
     void readAvailable();
     void takeLines();
     void endOfInput();
+    bool clientHasGone() const;
     void closeAfterWrite();
     void finish();
 
@@ -63,6 +69,8 @@ private:
     // still read: this duplicate lets the last answer (malformed_request for a cut-off line)
     // reach it.
     FileDescriptor m_lastWords;
+    int m_pendingAnswers = 0;
+    bool m_inputEnded = false; // no more requests: the close waits for the pending answers
     bool m_subscribed = false;
     bool m_closing = false; // no more requests are read, no more answers written
     bool m_finished = false;

@@ -287,6 +287,7 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
 Reply IpcServer::replyTo(IpcConnection &connection, ipc::RequestId id)
 {
     QPointer<IpcConnection> target(&connection);
+    connection.expectAnswer();
     return [target, id = std::move(id)](Outcome outcome) {
         if (!target)
             return; // the client went away: nobody to answer
@@ -295,6 +296,7 @@ Reply IpcServer::replyTo(IpcConnection &connection, ipc::RequestId id)
         else
             answer(*target,
                    ipc::Response::success(id, std::get<nlohmann::json>(std::move(outcome))));
+        target->answered();
     };
 }
 
