@@ -510,7 +510,9 @@ void Agent::armTimers()
     arm(m_reportTimer, busy ? std::nullopt : m_schedule.due());
     if (!m_fetchingToken && !m_refreshTimer.isActive())
         arm(m_refreshTimer, m_tokens.refreshDue());
-    const bool reporting = enrolled() && m_status.state != ipc::AgentState::Revoked;
+    // The next report, or the next try of the token file while an enrollment backs off.
+    const bool reporting = (enrolled() && m_status.state != ipc::AgentState::Revoked) ||
+                           (!enrolled() && m_status.state == ipc::AgentState::Enrolling);
     update([&](ipc::Status &status) {
         status.nextReportAt = reporting ? m_schedule.due() : std::nullopt;
         if (status.nextReportAt)
