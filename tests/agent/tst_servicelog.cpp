@@ -1,0 +1,75 @@
+// stderrIsJournal: true only when $JOURNAL_STREAM names the device and inode of this process's
+// stderr, as systemd sets it for a unit logging to the journal.
+#include "app/agent/service/servicelog.h"
+
+#include <QtTest>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace vigil;
+
+namespace {
+
+std::string stderrIdentity()
+{
+    struct stat status
+    {
+    };
+    if (::fstat(STDERR_FILENO, &status) != 0)
+        return {};
+    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
+}
+
+} // namespace
+
+class TestServiceLog : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init() { ::unsetenv("JOURNAL_STREAM"); }
+    void cleanup() { ::unsetenv("JOURNAL_STREAM"); }
+
+    void notTheJournalWithoutJournalStream() { QVERIFY(!agent::stderrIsJournal()); }
+
+    void journalWhenItNamesStderr()
+    {
+        const std::string identity = stderrIdentity();
+        QVERIFY(!identity.empty());
+        ::setenv("JOURNAL_STREAM", identity.c_str(), 1);
+        QVERIFY(agent::stderrIsJournal());
+    }
+
+    void notTheJournalWhenItNamesAnotherFile()
+    {
+        // What a child of a journal-logging service inherits after its stderr was redirected.
+        struct stat status
+        {
+        };
+        QCOMPARE(::fstat(STDERR_FILENO, &status), 0);
+        const std::string otherInode =
+            std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino + 1);
+        ::setenv("JOURNAL_STREAM", otherInode.c_str(), 1);
+        QVERIFY(!agent::stderrIsJournal());
+        const std::string otherDevice =
+            std::to_string(status.st_dev + 1) + ":" + std::to_string(status.st_ino);
+        ::setenv("JOURNAL_STREAM", otherDevice.c_str(), 1);
+        QVERIFY(!agent::stderrIsJournal());
+    }
+
+    void notTheJournalWhenMalformed()
+    {
+        for (const char *value : {"", ":", "garbage", "1:2:3"}) {
+            ::setenv("JOURNAL_STREAM", value, 1);
+            QVERIFY2(!agent::stderrIsJournal(), value);
+        }
+        const std::string trailing = stderrIdentity() + "x";
+        ::setenv("JOURNAL_STREAM", trailing.c_str(), 1);
+        QVERIFY(!agent::stderrIsJournal());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServiceLog)
+#include "tst_servicelog.moc"
