@@ -17,6 +17,13 @@ WorkerThread::~WorkerThread()
     m_context.reset();
 }
 
+QObject *WorkerThread::courierFor(QObject *receiver)
+{
+    auto *courier = new QObject;
+    courier->moveToThread(receiver->thread());
+    return courier;
+}
+
 void WorkerThread::post(std::function<void()> job)
 {
     QMetaObject::invokeMethod(m_context.get(), std::move(job), Qt::QueuedConnection);

@@ -7,6 +7,7 @@
 // jobs the thread sleeps in its event loop: no timer, no polling.
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QThread>
 #include <exception>
@@ -38,15 +39,27 @@ public:
     void run(QObject *receiver, std::function<T()> job, std::function<void(JobResult<T>)> done)
     {
         // Shared, because Qt copies the functors it queues.
-        auto state = std::make_shared<Pending<T>>(Pending<T>{std::move(job), std::move(done), {}});
-        post([receiver, state] {
+        auto state = std::make_shared<Pending<T>>(
+            Pending<T>{std::move(job), std::move(done), {}, QPointer<QObject>(receiver)});
+        // The result goes to a courier on the receiver's thread, not to the receiver: the
+        // receiver may be deleted while the job runs, and only its own thread can tell safely
+        // whether it still exists. The courier deletes itself once it has delivered (never from
+        // an event's destructor, which may run with Qt's event queue locked).
+        QObject *courier = courierFor(receiver);
+        post([state, courier] {
             try {
                 state->result.value.emplace(state->job());
             } catch (...) {
                 state->result.error = std::current_exception();
             }
             QMetaObject::invokeMethod(
-                receiver, [state] { state->done(std::move(state->result)); }, Qt::QueuedConnection);
+                courier,
+                [state, courier] {
+                    courier->deleteLater();
+                    if (state->receiver)
+                        state->done(std::move(state->result));
+                },
+                Qt::QueuedConnection);
         });
     }
 
@@ -56,7 +69,11 @@ private:
         std::function<T()> job;
         std::function<void(JobResult<T>)> done;
         JobResult<T> result;
+        QPointer<QObject> receiver;
     };
+
+    // A new QObject on receiver's thread.
+    static QObject *courierFor(QObject *receiver);
 
     void post(std::function<void()> job);
 
