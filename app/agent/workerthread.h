@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QString>
 #include <QThread>
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -46,7 +47,11 @@ public:
         // whether it still exists. The courier deletes itself once it has delivered (never from
         // an event's destructor, which may run with Qt's event queue locked).
         QObject *courier = courierFor(receiver);
-        post([state, courier] {
+        post([this, state, courier] {
+            if (m_stopping.load()) {
+                courier->deleteLater();
+                return;
+            }
             try {
                 state->result.value.emplace(state->job());
             } catch (...) {
@@ -77,6 +82,7 @@ private:
 
     void post(std::function<void()> job);
 
+    std::atomic<bool> m_stopping{false}; // set by the destructor: jobs not started are dropped
     QThread m_thread;
     std::unique_ptr<QObject> m_context; // lives on m_thread: the jobs' receiver
 };
