@@ -1,7 +1,10 @@
-// stderrIsJournal: true only when $JOURNAL_STREAM names the device and inode of this process's
-// stderr, as systemd sets it for a unit logging to the journal.
+// Service log: stderrIsJournal is true only when $JOURNAL_STREAM names the device and inode of
+// this process's stderr, as systemd sets it for a unit logging to the journal; otherwise
+// messages go to stderr, one line each, filtered by the configured level.
 #include "app/agent/service/servicelog.h"
 
+#include <QLoggingCategory>
+#include <QTemporaryFile>
 #include <QtTest>
 #include <cstdlib>
 #include <string>
@@ -20,6 +23,25 @@ std::string stderrIdentity()
     if (::fstat(STDERR_FILENO, &status) != 0)
         return {};
     return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
+}
+
+Q_LOGGING_CATEGORY(lcTest, "vigil.test")
+
+// What the messages logged by log() wrote to stderr.
+QByteArray stderrOf(const std::function<void()> &log)
+{
+    QTemporaryFile file;
+    if (!file.open())
+        return "cannot make a file";
+    std::fflush(stderr);
+    const int saved = ::dup(STDERR_FILENO);
+    ::dup2(file.handle(), STDERR_FILENO);
+    log();
+    std::fflush(stderr);
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    file.seek(0);
+    return file.readAll();
 }
 
 } // namespace
@@ -68,6 +90,25 @@ private Q_SLOTS:
         const std::string trailing = stderrIdentity() + "x";
         ::setenv("JOURNAL_STREAM", trailing.c_str(), 1);
         QVERIFY(!agent::stderrIsJournal());
+    }
+
+    void stderrLinesFilteredByLevel()
+    {
+        const QtMessageHandler previous = qInstallMessageHandler(nullptr);
+        const QByteArray written = stderrOf([] {
+            agent::installServiceLog(agent::LogLevel::Warning);
+            qCDebug(lcTest, "a debug line");
+            qCInfo(lcTest, "an info line");
+            qCWarning(lcTest, "a warning line");
+            qCCritical(lcTest, "an error line");
+            agent::installServiceLog(agent::LogLevel::Debug);
+            qCDebug(lcTest, "now debug shows");
+        });
+        qInstallMessageHandler(previous);
+        QLoggingCategory::setFilterRules(QString());
+        QCOMPARE(written, QByteArray("vigild: warning: vigil.test: a warning line\n"
+                                     "vigild: error: vigil.test: an error line\n"
+                                     "vigild: debug: vigil.test: now debug shows\n"));
     }
 };
 
