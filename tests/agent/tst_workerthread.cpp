@@ -188,7 +188,6 @@ private Q_SLOTS:
     void destructorWaitsForTheRunningJob()
     {
         std::atomic<bool> finished{false};
-        bool called = false;
         QObject receiver;
         {
             WorkerThread worker(QStringLiteral("test-worker"));
@@ -201,13 +200,10 @@ private Q_SLOTS:
                     finished = true;
                     return 1;
                 },
-                [&](JobResult<int>) { called = true; });
+                [](JobResult<int>) {});
             QVERIFY(started.tryAcquire(1, 5000));
         }
         QVERIFY(finished);
-        // Its result may still be delivered (the receiver lives on); nothing else breaks.
-        QCoreApplication::processEvents();
-        Q_UNUSED(called);
     }
 
     void destructorDropsJobsNotStarted()
