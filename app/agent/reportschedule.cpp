@@ -28,7 +28,6 @@ ReportSchedule::ReportSchedule(const Clock &clock, Options options)
 
 void ReportSchedule::reportSoon()
 {
-    m_due.reset();
     bringForwardTo(m_clock.now() + m_options.debounce);
 }
 

@@ -11,10 +11,20 @@ WorkerThread::WorkerThread(const QString &name) : m_context(std::make_unique<QOb
 
 WorkerThread::~WorkerThread()
 {
+    // quit() alone would not do: the thread's event loop still runs every job already queued
+    // before it looks at the request to quit.
+    m_stopping = true;
     m_thread.quit();
     m_thread.wait();
     // Its thread has ended, so the context can be deleted from here.
     m_context.reset();
+}
+
+QObject *WorkerThread::courierFor(QObject *receiver)
+{
+    auto *courier = new QObject;
+    courier->moveToThread(receiver->thread());
+    return courier;
 }
 
 void WorkerThread::post(std::function<void()> job)

@@ -7,8 +7,10 @@
 // jobs the thread sleeps in its event loop: no timer, no polling.
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QThread>
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -38,15 +40,31 @@ public:
     void run(QObject *receiver, std::function<T()> job, std::function<void(JobResult<T>)> done)
     {
         // Shared, because Qt copies the functors it queues.
-        auto state = std::make_shared<Pending<T>>(Pending<T>{std::move(job), std::move(done), {}});
-        post([receiver, state] {
+        auto state = std::make_shared<Pending<T>>(
+            Pending<T>{std::move(job), std::move(done), {}, QPointer<QObject>(receiver)});
+        // The result goes to a courier on the receiver's thread, not to the receiver: the
+        // receiver may be deleted while the job runs, and only its own thread can tell safely
+        // whether it still exists. The courier deletes itself once it has delivered (never from
+        // an event's destructor, which may run with Qt's event queue locked).
+        QObject *courier = courierFor(receiver);
+        post([this, state, courier] {
+            if (m_stopping.load()) {
+                courier->deleteLater();
+                return;
+            }
             try {
                 state->result.value.emplace(state->job());
             } catch (...) {
                 state->result.error = std::current_exception();
             }
             QMetaObject::invokeMethod(
-                receiver, [state] { state->done(std::move(state->result)); }, Qt::QueuedConnection);
+                courier,
+                [state, courier] {
+                    courier->deleteLater();
+                    if (state->receiver)
+                        state->done(std::move(state->result));
+                },
+                Qt::QueuedConnection);
         });
     }
 
@@ -56,10 +74,15 @@ private:
         std::function<T()> job;
         std::function<void(JobResult<T>)> done;
         JobResult<T> result;
+        QPointer<QObject> receiver;
     };
+
+    // A new QObject on receiver's thread.
+    static QObject *courierFor(QObject *receiver);
 
     void post(std::function<void()> job);
 
+    std::atomic<bool> m_stopping{false}; // set by the destructor: jobs not started are dropped
     QThread m_thread;
     std::unique_ptr<QObject> m_context; // lives on m_thread: the jobs' receiver
 };

@@ -25,7 +25,13 @@ void ServiceNotifier::ready()
 
 void ServiceNotifier::status(const std::string &text)
 {
-    sd_notifyf(0, "STATUS=%s", text.c_str());
+    // The message is newline-separated assignments: a line break in the text would let the rest
+    // of it pass for another one (READY=1, MAINPID=…).
+    std::string line = text;
+    for (char &c : line)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = ' ';
+    sd_notifyf(0, "STATUS=%s", line.c_str());
 }
 
 void ServiceNotifier::stopping()
