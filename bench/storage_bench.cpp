@@ -21,6 +21,7 @@
 #include <vector>
 
 using namespace vigil::server;
+using vigil::Bytes;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {

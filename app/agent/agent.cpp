@@ -438,11 +438,13 @@ void Agent::tokenFetched(std::optional<protocol::TokenResponse> token,
             // The verifier's view is not the one held here: report again and take its verdict.
             dropToken("no access token: " + failure.message);
             m_schedule.triggered();
-        } else if (const auto held = m_tokens.current()) {
-            // Unreachable, rate-limited, overloaded: keep the token while it lasts and try again
-            // in a while, no sooner than the verifier asked.
+        } else {
+            // Unreachable, rate-limited, overloaded: keep a token still held while it lasts and
+            // try again in a while, no sooner than the verifier asked.
             const auto wait = std::max<std::chrono::seconds>(failure.retryAfter.value_or(30s), 30s);
-            const auto retry = std::min(held->expiresAt, m_clock.now() + wait);
+            auto retry = m_clock.now() + wait;
+            if (const auto held = m_tokens.current())
+                retry = std::min(held->expiresAt, retry);
             m_refreshTimer.start(static_cast<int>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(retry - m_clock.now())
                     .count()));
