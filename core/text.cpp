@@ -27,4 +27,21 @@ std::string octalMode(unsigned mode)
     return text;
 }
 
+std::string escapedControlCharacters(std::string_view text)
+{
+    std::string escaped;
+    escaped.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            static constexpr char digits[] = "0123456789abcdef";
+            escaped.append("\\x").push_back(digits[byte >> 4]);
+            escaped.push_back(digits[byte & 0xf]);
+        } else {
+            escaped.push_back(c);
+        }
+    }
+    return escaped;
+}
+
 } // namespace vigil

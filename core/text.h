@@ -47,6 +47,10 @@ std::string joined(const std::vector<std::string> &parts, std::string_view separ
 // A path in single quotes, as messages name files: 'path'.
 std::string quoted(const std::filesystem::path &path);
 
+// text with each control character (below 0x20, and 0x7f) as \xNN: a log line that holds what
+// someone else wrote (a request path, a verifier's problem detail) cannot start a forged line.
+std::string escapedControlCharacters(std::string_view text);
+
 // The permission bits of a st_mode as four octal digits ("0644"), as chmod takes them.
 std::string octalMode(unsigned mode);
 

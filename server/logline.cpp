@@ -1,5 +1,6 @@
 #include "server/logline.h"
 
+#include "core/text.h"
 #include "protocol/rfc3339.h"
 
 #include <cerrno>
@@ -61,16 +62,7 @@ std::string formatLogLine(std::chrono::system_clock::time_point time, QtMsgType 
     line.append(": ");
     // Messages carry request paths, which the HTTP layer has percent-decoded: a "%0A" must not
     // start a forged line of its own.
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-            line.append(escaped);
-        } else {
-            line.push_back(c);
-        }
-    }
+    line.append(escapedControlCharacters(std::string_view(text.constData(), text.size())));
     line.push_back('\n');
     return line;
 }

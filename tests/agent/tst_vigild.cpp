@@ -9,6 +9,7 @@
 #include "protocol/ipc/response.h"
 #include "protocol/ipc/status.h"
 #include "swtpmsimulator.h"
+#include "testpolicies.h"
 #include "verifierprocess.h"
 #include "vigildprocess.h"
 
@@ -23,35 +24,13 @@
 #include <unistd.h>
 
 using namespace vigil;
+using test::impossiblePolicy;
+using test::lenientPolicy;
+using test::tpmOnlyPolicy;
 namespace fs = std::filesystem;
 namespace ipc = protocol::ipc;
 
 namespace {
-
-// Every rule off: any machine is compliant.
-const char *lenientPolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
-  "os": {"min_version": {}, "other_distributions": "allow"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
-
-// No machine is compliant: no distribution is new enough, others are denied.
-const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
-  "os": {"min_version": {"debian": "999", "ubuntu": "999", "fedora": "999", "rhel": "999"},
-         "other_distributions": "deny"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
-
-// As lenient, but only TPM-bound device keys are accepted.
-const char *tpmOnlyPolicy = R"({"version": 1, "accepted_assurance": ["tpm"],
-  "os": {"min_version": {}, "other_distributions": "allow"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
 QString q(const fs::path &path)
 {

@@ -10,6 +10,7 @@
 #include "protocol/messages.h"
 #include "server/admin/datadirectory.h"
 #include "swtpmsimulator.h"
+#include "testpolicies.h"
 #include "testverifier.h"
 
 #include <QTemporaryDir>
@@ -18,29 +19,14 @@
 #include <sstream>
 
 using namespace vigil;
+using test::impossiblePolicy;
+using test::lenientPolicy;
 using test::SwtpmSimulator;
 using test::TestVerifier;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// Every rule off: any machine is compliant (only the assurance check remains).
-const char *lenientPolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
-  "os": {"min_version": {}, "other_distributions": "allow"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
-
-// No machine is compliant: no distribution is new enough, others are denied.
-const char *impossiblePolicy = R"({"version": 1, "accepted_assurance": ["tpm", "software"],
-  "os": {"min_version": {"debian": "999", "ubuntu": "999", "fedora": "999", "rhel": "999"},
-         "other_distributions": "deny"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
 QString q(const std::string &text)
 {

@@ -1,65 +1,73 @@
 #include "app/agent/service/servicelog.h"
 
+#include "core/text.h"
+
 #include <QLoggingCategory>
 #include <QString>
-#include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 namespace vigil::agent {
 
 namespace {
 
-int priority(QtMsgType type)
+struct Level
+{
+    const char *word;
+    int priority; // syslog's, which the journal takes
+};
+
+Level levelOf(QtMsgType type)
 {
     switch (type) {
     case QtDebugMsg:
-        return LOG_DEBUG;
+        return {"debug", LOG_DEBUG};
     case QtInfoMsg:
-        return LOG_INFO;
+        return {"info", LOG_INFO};
     case QtWarningMsg:
-        return LOG_WARNING;
+        return {"warning", LOG_WARNING};
     case QtCriticalMsg:
-        return LOG_ERR;
+        return {"error", LOG_ERR};
     case QtFatalMsg:
-        return LOG_CRIT;
+        return {"fatal", LOG_CRIT};
     }
-    return LOG_INFO;
+    return {"info", LOG_INFO};
 }
 
-const char *levelWord(QtMsgType type)
+// Messages can hold what the verifier or a file said: on one line, whatever it holds.
+std::string escapedText(const QString &message)
 {
-    switch (type) {
-    case QtDebugMsg:
-        return "debug";
-    case QtInfoMsg:
-        return "info";
-    case QtWarningMsg:
-        return "warning";
-    case QtCriticalMsg:
-        return "error";
-    case QtFatalMsg:
-        return "fatal";
-    }
-    return "info";
+    const QByteArray text = message.toUtf8();
+    return escapedControlCharacters(std::string_view(text.constData(), text.size()));
 }
 
 void toJournal(QtMsgType type, const QMessageLogContext &context, const QString &message)
 {
-    const QByteArray text = message.toUtf8();
-    sd_journal_send("MESSAGE=%s", text.constData(), "PRIORITY=%d", priority(type),
-                    "VIGIL_CATEGORY=%s", context.category ? context.category : "default",
-                    "SYSLOG_IDENTIFIER=vigild", nullptr);
+    sd_journal_send("MESSAGE=%s", escapedText(message).c_str(), "PRIORITY=%d",
+                    levelOf(type).priority, "VIGIL_CATEGORY=%s",
+                    context.category ? context.category : "default", "SYSLOG_IDENTIFIER=vigild",
+                    nullptr);
 }
 
 void toStderr(QtMsgType type, const QMessageLogContext &context, const QString &message)
 {
-    const QByteArray text = message.toUtf8();
-    std::fprintf(stderr, "vigild: %s: %s: %s\n", levelWord(type),
-                 context.category ? context.category : "default", text.constData());
+    const std::string line = std::string("vigild: ") + levelOf(type).word + ": " +
+                             (context.category ? context.category : "default") + ": " +
+                             escapedText(message) + "\n";
+    // One write per line, finished after a short one, so that lines from threads never mix.
+    for (std::size_t written = 0; written < line.size();) {
+        const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // stderr is gone; there is nowhere left to say so
+        written += static_cast<std::size_t>(n);
+    }
 }
 
 } // namespace
