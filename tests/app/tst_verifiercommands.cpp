@@ -17,6 +17,7 @@
 #include <QtTest>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace vigil;
 using test::impossiblePolicy;
@@ -335,7 +336,18 @@ private Q_SLOTS:
             QFAIL("a directory was taken for a token file");
         } catch (const std::runtime_error &e) {
             QCOMPARE(std::string(e.what()),
-                     "the enrollment token file " + folder + " cannot be read: Is a directory");
+                     "the enrollment token file " + folder + " is not a regular file");
+        }
+        // A FIFO in its place is refused at once rather than waited on.
+        const std::string fifo = directory("fifo").toStdString() + "/token";
+        fs::create_directories(fs::path(fifo).parent_path());
+        QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+        try {
+            app::readEnrollmentToken(fifo, unused, err);
+            QFAIL("a FIFO was taken for a token file");
+        } catch (const std::runtime_error &e) {
+            QCOMPARE(std::string(e.what()),
+                     "the enrollment token file " + fifo + " is not a regular file");
         }
     }
 
