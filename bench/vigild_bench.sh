@@ -66,20 +66,22 @@ def ipc(method):
     return answer["result"]
 
 def memory():
-    """VmRSS and Pss in KiB."""
-    rss = pss = None
+    """KiB: VmRSS, Pss (smaps_rollup), and VmRSS's anonymous part (the heap: what grows)."""
+    values = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                values[key] = int(rest.split()[0])
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1])
+                key, _, rest = line.partition(":")
+                if key == "Pss":
+                    values[key] = int(rest.split()[0])
     except OSError:
         pass
-    return rss, pss
+    return values.get("VmRSS"), values.get("Pss"), values.get("RssAnon")
 
 def switches():
     """Context switches per thread: {tid: (name, voluntary, nonvoluntary)}."""
@@ -99,6 +101,9 @@ def switches():
         except OSError:
             pass
     return threads
+
+def shown(rss, pss, anon):
+    return f"VmRSS {mib(rss)}, Pss {mib(pss)}, anonymous {mib(anon)}"
 
 def mib(kib):
     return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
@@ -126,7 +131,7 @@ time.sleep(2)
 before, t0 = switches(), time.monotonic()
 time.sleep(idle)
 after, elapsed = switches(), time.monotonic() - t0
-idle_rss, idle_pss = memory()
+idle_rss, idle_pss, idle_anon = memory()
 wakeups = []
 for tid, (name, v, n) in sorted(after.items(), key=lambda kv: int(kv[0])):
     bv, bn = before.get(tid, (name, 0, 0))[1:]
@@ -142,7 +147,7 @@ for i in range(1, cycles + 1):
         growth.append((i, *memory()))
 cycle_seconds = time.monotonic() - t0
 time.sleep(idle)
-end_rss, end_pss = memory()
+end_rss, end_pss, end_anon = memory()
 
 print()
 print(f"a. report cycle, trigger to verdict ({samples} samples each, after 3 warm-up reports)")
@@ -152,15 +157,15 @@ for label, values in ((f"vigilctl report (process + IPC)", wall), ("IPC report a
           f" {min(values):7.1f}ms {max(values):7.1f}ms")
 print()
 print(f"b. resident memory of vigild")
-print(f"   after {idle} s idle:             VmRSS {mib(idle_rss)}, Pss {mib(idle_pss)}")
+print(f"   after {idle} s idle:             {shown(idle_rss, idle_pss, idle_anon)}")
 print(f"   over {cycles} report cycles ({cycle_seconds:.0f} s, {cycle_seconds / cycles * 1000:.1f} ms a cycle):")
 step = max(1, len(growth) // 10)
-for i, rss, pss in growth[::step] + ([growth[-1]] if (len(growth) - 1) % step else []):
-    print(f"     after {i:6d}: VmRSS {mib(rss)}, Pss {mib(pss)}")
-print(f"   {idle} s after the last cycle:    VmRSS {mib(end_rss)}, Pss {mib(end_pss)}")
+for i, *kib in growth[::step] + ([growth[-1]] if (len(growth) - 1) % step else []):
+    print(f"     after {i:6d}: {shown(*kib)}")
+print(f"   {idle} s after the last cycle:    {shown(end_rss, end_pss, end_anon)}")
 first = growth[len(growth) // 10]  # past the first tenth: caches and pools are filled by then
 print(f"   growth from cycle {first[0]} to {growth[-1][0]}: VmRSS {growth[-1][1] - first[1]:+d} KiB,"
-      f" Pss {(growth[-1][2] or 0) - (first[2] or 0):+d} KiB")
+      f" Pss {(growth[-1][2] or 0) - (first[2] or 0):+d} KiB, anonymous {growth[-1][3] - first[3]:+d} KiB")
 print()
 print(f"c. wake-ups across {elapsed:.0f} s idle (context switches, voluntary + nonvoluntary)")
 print(f"   token expires {status['token']['expires_at']}, next report {status['next_report_at']}")
