@@ -13,7 +13,7 @@ packages=(
     clang-format clang libclang-rt-14-dev
     libtss2-dev swtpm swtpm-tools tpm2-tools
     python3-jwcrypto
-    libboost-dev libsqlite3-dev libcurl4-openssl-dev libjemalloc-dev libsystemd-dev
+    libboost-dev libsqlite3-dev libcurl4-openssl-dev libjemalloc-dev libsystemd-dev curl
     dbus-daemon iproute2
 )
 
