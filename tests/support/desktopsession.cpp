@@ -143,6 +143,19 @@ QStringList topLevelStrings(const QList<QByteArray> &lines)
     return strings;
 }
 
+// xfconfd lives outside PATH, where its D-Bus service file says.
+QString xfconfdPath()
+{
+    const QString service =
+        QStandardPaths::locate(QStandardPaths::GenericDataLocation,
+                               QStringLiteral("dbus-1/services/org.xfce.Xfconf.service"));
+    for (const QByteArray &line : readFile(service).split('\n')) {
+        if (line.startsWith("Exec="))
+            return QString::fromLocal8Bit(line.mid(5).trimmed());
+    }
+    return QStringLiteral("/usr/lib/x86_64-linux-gnu/xfce4/xfconf/xfconfd");
+}
+
 } // namespace
 
 DesktopSession::DesktopSession(TrayHost host) : m_host(host)
@@ -172,6 +185,8 @@ QString DesktopSession::missingPrograms(TrayHost host)
         need("trayer", "trayer");
     else
         need("xfce4-panel", "xfce4-panel");
+    if (host == TrayHost::XfcePanel && !QFile::exists(xfconfdPath()))
+        missing.append(QStringLiteral("xfconfd (Debian package xfconf)"));
     return missing.join(QStringLiteral(", "));
 }
 
@@ -265,7 +280,8 @@ bool DesktopSession::startBus()
 bool DesktopSession::startXvfb()
 {
     // -displayfd 1: Xvfb writes the display number to stdout once it accepts clients. A
-    // display whose lock file exists belongs to someone else; a race is seen as Xvfb exiting.
+    // display with a lock file (an X server started without -displayfd) is skipped; one that
+    // another Xvfb serves makes ours exit (its sockets are taken) and the next is tried.
     for (int number = 90; number < 130; ++number) {
         if (QFile::exists(QStringLiteral("/tmp/.X%1-lock").arg(number)))
             continue;
@@ -367,6 +383,13 @@ bool DesktopSession::startTrayHost()
         QDir().mkpath(channels);
         if (!writeFile(channels + QStringLiteral("/xfce4-panel.xml"), xfcePanelChannel))
             return fail(QStringLiteral("cannot write the panel's xfconf channel"));
+        // xfconfd is started here rather than activated by the bus: a child of the bus daemon
+        // would be left to init when the bus ends, and a container's init may not reap it.
+        QProcess &xfconfd = launch(QStringLiteral("xfconfd"), xfconfdPath(), {});
+        xfconfd.start();
+        if (!waitForBusName(QStringLiteral("org.xfce.Xfconf"), m_children.back()))
+            return fail(QStringLiteral("xfconfd did not own org.xfce.Xfconf in 10 s"),
+                        &m_children.back());
         // No window manager runs: the panel would otherwise wait for one.
         QProcess &panel = launch(QStringLiteral("xfce4-panel"), QStringLiteral("xfce4-panel"),
                                  {QStringLiteral("--disable-wm-check")});
