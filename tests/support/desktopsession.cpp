@@ -196,7 +196,8 @@ QProcess &DesktopSession::launch(const QString &name, const QString &program,
     auto process = std::make_unique<QProcess>();
     process->setProcessEnvironment(m_environment);
     process->setWorkingDirectory(m_directory.path());
-    // Gone with the test process even when it crashes or is killed by ctest's timeout.
+    // Gone with the test process even when it crashes or is killed by ctest's timeout (the
+    // signal follows the thread that forked: sessions are started on the main thread).
     process->setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGKILL); });
     process->setStandardErrorFile(m_directory.filePath(name + QStringLiteral(".log")));
     process->setProgram(program);
@@ -224,6 +225,7 @@ bool DesktopSession::start()
         return fail(QStringLiteral("no temporary directory: ") + m_directory.errorString());
     if (const QString missing = missingPrograms(m_host); !missing.isEmpty())
         return fail(QStringLiteral("missing programs: ") + missing);
+    m_monitorOutput.clear();
     const QDir dir(m_directory.path());
     for (const char *sub : {"runtime", "config", "cache", "data"})
         dir.mkpath(QString::fromLatin1(sub));
