@@ -85,10 +85,10 @@ def filled(colour, glyph):
             f'd="{shield()}"/>\n')
 
 
-def cased(d, colour, width, dashes=""):
-    dash = f' stroke-dasharray="{dashes}"' if dashes else ""
-    common = 'fill="none" stroke-linejoin="round" stroke-linecap="butt"' + dash
-    return (f'  <path {common} stroke="{DARK}" stroke-width="{width + 1.7:.1f}" d="{d}"/>\n'
+def cased(d, colour, width, casing=1.4):
+    """A light line inside a dark one: the light part shows on dark panels, the dark on light."""
+    common = 'fill="none" stroke-linejoin="round" stroke-linecap="round"'
+    return (f'  <path {common} stroke="{DARK}" stroke-width="{width + casing:.1f}" d="{d}"/>\n'
             f'  <path {common} stroke="{colour}" stroke-width="{width}" d="{d}"/>\n')
 
 
@@ -100,9 +100,13 @@ ICONS = {
     "grace": filled("#e3a21a", circle(12, 11.4, 5.3) + " " + CLOCK_HANDS),
     "non_compliant": filled("#d73a49", cross(12, 11.6, 4.9, 2.8)),
     "offline": filled("#9aa4ae", question(12, 11.0)),
-    "not_enrolled": cased(shield(0.86), "#58a6ff", 1.5)
-    + cased("M12 7.4 V16.2 M7.6 11.8 H16.4", "#58a6ff", 2.0),
-    "service_not_running": cased(shield(0.86), "#d0d7de", 1.5, "2.6 1.9"),
+    # Hollow: nothing vouches for this device yet; the plus is the way in.
+    "not_enrolled": cased(shield(0.88), "#58a6ff", 1.3)
+    + cased("M12 8.9 V14.9 M9 11.9 H15", "#58a6ff", 1.9, 1.3),
+    # Hollow and struck through: the service that would vouch is off. (Dashes were tried: at 16
+    # pixels they turned the shield into an egg.)
+    "service_not_running": cased(shield(0.88), "#d0d7de", 1.3)
+    + cased("M4.2 3.2 L19.8 20.8", "#d0d7de", 1.7, 1.3),
 }
 
 if __name__ == "__main__":
