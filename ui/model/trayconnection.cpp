@@ -58,6 +58,7 @@ void TrayConnection::stop()
     m_subscribeId.reset();
     m_reportId.reset();
     m_subscribed = false;
+    m_announcedDown = false; // a later start() says "not running" again when it fails
 }
 
 void TrayConnection::connectNow()
