@@ -1,0 +1,294 @@
+// TrayConnection against a stand-in for vigild on a real local socket: the first status, events,
+// vigild going away and coming back (nullopt, reconnect with backoff, subscribe again), and
+// "Check now" with each kind of answer.
+#include "tests/app/scriptedvigild.h"
+#include "ui/model/trayconnection.h"
+
+#include <QLocalServer>
+#include <QLocalSocket>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <functional>
+#include <vector>
+
+using namespace vigil;
+using namespace std::chrono_literals;
+using protocol::ipc::AgentState;
+using protocol::ipc::Status;
+using ui::CheckNowResult;
+using ui::TrayConnection;
+
+namespace {
+
+// vigild's side: answers subscribe with its status, report with what the test sets, and can send
+// an event to every subscriber or go away.
+class FakeVigild : public QObject
+{
+public:
+    explicit FakeVigild(const QString &path)
+    {
+        QLocalServer::removeServer(path);
+        if (!m_server.listen(path))
+            qFatal("cannot listen on %s", qPrintable(path));
+        connect(&m_server, &QLocalServer::newConnection, this, [this] {
+            while (QLocalSocket *socket = m_server.nextPendingConnection()) {
+                connect(socket, &QLocalSocket::readyRead, this, [this, socket] { read(socket); });
+                connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
+                    std::erase(m_subscribers, socket);
+                    socket->deleteLater();
+                });
+            }
+        });
+    }
+
+    Status status = test::compliantStatus();
+    // The answer to report: a line built from the request's id. Empty: no answer (yet).
+    std::function<std::string(const nlohmann::json &id)> reportAnswer;
+    int subscribes = 0;
+    int reports = 0;
+
+    void broadcast(const Status &next)
+    {
+        status = next;
+        for (QLocalSocket *socket : m_subscribers)
+            write(socket, test::eventLine(next));
+    }
+
+    // vigild stopping: every connection ends and the socket goes away.
+    void stop()
+    {
+        m_subscribers.clear();
+        for (QLocalSocket *socket : m_server.findChildren<QLocalSocket *>())
+            socket->abort();
+        m_server.close();
+    }
+
+private:
+    void read(QLocalSocket *socket)
+    {
+        while (socket->canReadLine()) {
+            QByteArray line = socket->readLine();
+            line.chop(1);
+            const auto request = nlohmann::json::parse(line.toStdString());
+            if (request["method"] == "subscribe") {
+                ++subscribes;
+                m_subscribers.push_back(socket);
+                write(socket, test::responseLine(request["id"], status.toJson()));
+            } else if (request["method"] == "report") {
+                ++reports;
+                if (reportAnswer)
+                    write(socket, reportAnswer(request["id"]));
+            }
+        }
+    }
+
+    static void write(QLocalSocket *socket, const std::string &bytes)
+    {
+        socket->write(bytes.data(), static_cast<qint64>(bytes.size()));
+    }
+
+    QLocalServer m_server{this};
+    std::vector<QLocalSocket *> m_subscribers;
+};
+
+ui::TrayConnectionTimings quick()
+{
+    ui::TrayConnectionTimings timings;
+    timings.firstRetry = 20ms;
+    timings.maxRetry = 80ms;
+    timings.answerTimeout = 500ms;
+    return timings;
+}
+
+std::optional<Status> statusAt(const QSignalSpy &spy, qsizetype index)
+{
+    return spy.at(index).at(0).value<std::optional<Status>>();
+}
+
+} // namespace
+
+class TestTrayConnection : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void firstStatusThenEvents()
+    {
+        FakeVigild vigild(path());
+        TrayConnection connection(path(), quick());
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        connection.start();
+        QVERIFY(statuses.wait(5000));
+        QCOMPARE(statusAt(statuses, 0)->state, AgentState::Compliant);
+        QVERIFY(connection.isSubscribed());
+        QCOMPARE(vigild.subscribes, 1);
+
+        vigild.broadcast(test::nonCompliantStatus());
+        QVERIFY(statuses.wait(5000));
+        QCOMPARE(statusAt(statuses, 1)->state, AgentState::NonCompliant);
+        QCOMPARE(connection.status()->lastVerdict->failingChecks.size(), std::size_t{1});
+        // Nothing else is asked while connected: no polling.
+        QTest::qWait(200);
+        QCOMPARE(statuses.size(), 2);
+        QCOMPARE(vigild.subscribes, 1);
+    }
+
+    void noVigildIsServiceNotRunningUntilItComes()
+    {
+        TrayConnection connection(path(), quick());
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        connection.start();
+        QTRY_COMPARE(statuses.size(), 1);
+        QCOMPARE(statusAt(statuses, 0), std::nullopt);
+        // Retries do not repeat "not running"; the wait grows up to its limit.
+        QTRY_COMPARE(connection.nextRetryDelay(), 80ms);
+        QCOMPARE(statuses.size(), 1);
+
+        FakeVigild vigild(path());
+        QTRY_COMPARE_WITH_TIMEOUT(statuses.size(), 2, 5000);
+        QCOMPARE(statusAt(statuses, 1)->state, AgentState::Compliant);
+        QCOMPARE(connection.nextRetryDelay(), 20ms); // reset once subscribed
+    }
+
+    void vigildRestartingIsNoticedAndResubscribed()
+    {
+        auto vigild = std::make_unique<FakeVigild>(path());
+        TrayConnection connection(path(), quick());
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        connection.start();
+        QTRY_COMPARE(statuses.size(), 1);
+
+        vigild->stop();
+        QTRY_COMPARE(statuses.size(), 2);
+        QCOMPARE(statusAt(statuses, 1), std::nullopt);
+        QVERIFY(!connection.isSubscribed());
+        vigild.reset();
+        QTest::qWait(150); // a few failed attempts while vigild is away
+
+        FakeVigild restarted(path());
+        restarted.status = test::nonCompliantStatus();
+        QTRY_COMPARE_WITH_TIMEOUT(statuses.size(), 3, 5000);
+        QCOMPARE(statusAt(statuses, 2)->state, AgentState::NonCompliant);
+        QCOMPARE(restarted.subscribes, 1);
+        // The new subscription carries events.
+        restarted.broadcast(test::compliantStatus());
+        QTRY_COMPARE(statuses.size(), 4);
+        QCOMPARE(statusAt(statuses, 3)->state, AgentState::Compliant);
+    }
+
+    void checkNowReportsAndSaysWhenDone()
+    {
+        FakeVigild vigild(path());
+        vigild.status = test::nonCompliantStatus();
+        vigild.reportAnswer = [&vigild](const nlohmann::json &id) {
+            // As vigild does: the state event, then the answer with the same status.
+            return test::eventLine(test::compliantStatus()) +
+                   test::responseLine(id, test::compliantStatus().toJson());
+        };
+        TrayConnection connection(path(), quick());
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        QSignalSpy running(&connection, &TrayConnection::checkRunningChanged);
+        QSignalSpy finished(&connection, &TrayConnection::checkFinished);
+        connection.start();
+        QTRY_COMPARE(statuses.size(), 1);
+
+        connection.checkNow();
+        QVERIFY(connection.isCheckRunning());
+        connection.checkNow(); // one at a time
+        QTRY_COMPARE(finished.size(), 1);
+        QCOMPARE(vigild.reports, 1);
+        const auto result = finished.at(0).at(0).value<CheckNowResult>();
+        QCOMPARE(result.outcome, CheckNowResult::Outcome::Reported);
+        QCOMPARE(result.status->state, AgentState::Compliant);
+        QCOMPARE(running.size(), 2);
+        QCOMPARE(running.at(0).at(0).toBool(), true);
+        QCOMPARE(running.at(1).at(0).toBool(), false);
+        QVERIFY(!connection.isCheckRunning());
+        QCOMPARE(connection.status()->state, AgentState::Compliant);
+    }
+
+    void checkNowRefusals_data()
+    {
+        QTest::addColumn<int>("code");
+        QTest::addColumn<int>("outcome");
+        using protocol::ipc::ErrorCode;
+        using Outcome = CheckNowResult::Outcome;
+        QTest::newRow("permission_denied")
+            << int(ErrorCode::PermissionDenied) << int(Outcome::PermissionDenied);
+        QTest::newRow("not_enrolled") << int(ErrorCode::NotEnrolled) << int(Outcome::NotEnrolled);
+        QTest::newRow("unavailable") << int(ErrorCode::Unavailable) << int(Outcome::Unavailable);
+        QTest::newRow("internal") << int(ErrorCode::Internal) << int(Outcome::Failed);
+    }
+
+    void checkNowRefusals()
+    {
+        QFETCH(int, code);
+        QFETCH(int, outcome);
+        FakeVigild vigild(path());
+        vigild.reportAnswer = [code](const nlohmann::json &id) {
+            return test::errorLine(id, protocol::ipc::ErrorCode(code), "no");
+        };
+        TrayConnection connection(path(), quick());
+        QSignalSpy finished(&connection, &TrayConnection::checkFinished);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+        connection.checkNow();
+        QTRY_COMPARE(finished.size(), 1);
+        const auto result = finished.at(0).at(0).value<CheckNowResult>();
+        QCOMPARE(int(result.outcome), outcome);
+        QCOMPARE(result.message, std::string("no"));
+        QVERIFY(connection.isSubscribed()); // a refusal is no reason to reconnect
+    }
+
+    void checkNowWithoutVigild()
+    {
+        TrayConnection connection(path(), quick());
+        QSignalSpy finished(&connection, &TrayConnection::checkFinished);
+        connection.start();
+        connection.checkNow();
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.at(0).at(0).value<CheckNowResult>().outcome,
+                 CheckNowResult::Outcome::ServiceNotRunning);
+    }
+
+    void vigildStoppingDuringACheck()
+    {
+        FakeVigild vigild(path()); // never answers report
+        TrayConnection connection(path(), quick());
+        QSignalSpy finished(&connection, &TrayConnection::checkFinished);
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+        connection.checkNow();
+        QTRY_COMPARE(vigild.reports, 1);
+        vigild.stop();
+        QTRY_COMPARE(finished.size(), 1);
+        QCOMPARE(finished.at(0).at(0).value<CheckNowResult>().outcome,
+                 CheckNowResult::Outcome::ServiceNotRunning);
+        QVERIFY(!connection.isCheckRunning());
+        QTRY_COMPARE(statuses.size(), 2);
+        QCOMPARE(statusAt(statuses, 1), std::nullopt);
+    }
+
+    void silentVigildIsTreatedAsGone()
+    {
+        // Accepts connections and never answers: the answer timeout ends each one.
+        QLocalServer::removeServer(path());
+        QLocalServer silent;
+        QVERIFY(silent.listen(path()));
+        TrayConnection connection(path(), quick());
+        QSignalSpy statuses(&connection, &TrayConnection::statusChanged);
+        connection.start();
+        QTRY_COMPARE_WITH_TIMEOUT(statuses.size(), 1, 5000);
+        QCOMPARE(statusAt(statuses, 0), std::nullopt);
+    }
+
+private:
+    QString path() const { return m_directory.filePath(QStringLiteral("vigild.sock")); }
+
+    QTemporaryDir m_directory;
+};
+
+QTEST_GUILESS_MAIN(TestTrayConnection)
+#include "tst_trayconnection.moc"
