@@ -42,6 +42,13 @@ public:
         });
     }
 
+    ~FakeVigild() override
+    {
+        // The sockets go with the server, after this object's members: they must not call back.
+        for (QLocalSocket *socket : m_server.findChildren<QLocalSocket *>())
+            socket->disconnect(this);
+    }
+
     Status status = test::compliantStatus();
     // The answer to report: a line built from the request's id. Empty: no answer (yet).
     std::function<std::string(const nlohmann::json &id)> reportAnswer;
