@@ -37,4 +37,17 @@ std::string readUpTo(int fd, std::size_t maxBytes)
     return contents;
 }
 
+bool writeAll(int fd, std::string_view bytes)
+{
+    for (std::size_t written = 0; written < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        written += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
 } // namespace vigil

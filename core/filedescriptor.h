@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace vigil {
 
@@ -28,5 +29,9 @@ private:
 // its limit; retries interrupted reads. Throws std::system_error (generic category, the errno)
 // when a read fails.
 std::string readUpTo(int fd, std::size_t maxBytes);
+
+// Writes all of bytes to fd, finishing a short write (a full pipe, a signal) rather than
+// dropping the rest. False when fd fails or is gone; the caller decides whether that matters.
+bool writeAll(int fd, std::string_view bytes);
 
 } // namespace vigil

@@ -1,9 +1,9 @@
 #include "server/logline.h"
 
+#include "core/filedescriptor.h"
 #include "core/text.h"
 #include "protocol/rfc3339.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <unistd.h>
 
@@ -32,15 +32,9 @@ void writeToStderr(QtMsgType type, const QMessageLogContext &context, const QStr
     const std::string line =
         formatLogLine(std::chrono::system_clock::now(), type,
                       context.category ? context.category : "default", message);
-    // A short write (a full pipe, a signal) is finished rather than dropped.
-    for (std::size_t written = 0; written < line.size();) {
-        const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // stderr is gone; there is nowhere left to say so
-        written += static_cast<std::size_t>(n);
-    }
+    // One write(2) per line, finished after a short one; if stderr is gone there is nowhere
+    // left to say so.
+    writeAll(STDERR_FILENO, line);
 }
 
 } // namespace

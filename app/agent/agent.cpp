@@ -45,6 +45,18 @@ std::optional<std::string> fileIdentity(const std::filesystem::path &file)
            std::to_string(status.st_ctim.tv_nsec);
 }
 
+// Starts timer to fire at `at` (at once when that has passed), or stops it for no time.
+void startAt(QTimer &timer, std::optional<std::chrono::system_clock::time_point> at,
+             std::chrono::system_clock::time_point now)
+{
+    if (!at) {
+        timer.stop();
+        return;
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*at - now);
+    timer.start(static_cast<int>(std::clamp<long long>(wait.count(), 0, INT_MAX)));
+}
+
 ipc::Error error(ipc::ErrorCode code, std::string message)
 {
     return ipc::Error{code, oneLine(std::move(message)), {}};
@@ -320,11 +332,9 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
         // this one, and never so short that a skewed clock makes reports run back to back.
         const auto interval = std::max<std::chrono::system_clock::duration>(
             appraisal->nextReportAt - appraisal->appraisedAt, minimumReportInterval);
-        m_schedule.succeeded(m_clock.now() + interval);
-        const auto untilMissed = interval;
-        m_missedTimer.start(static_cast<int>(std::clamp<long long>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(untilMissed).count(), 0,
-            INT_MAX)));
+        const auto now = m_clock.now();
+        m_schedule.succeeded(now + interval);
+        startAt(m_missedTimer, now + interval, now);
         update([&](ipc::Status &status) {
             status.state = compliant ? ipc::AgentState::Compliant : ipc::AgentState::NonCompliant;
             status.reason = compliant ? "" : oneLine(failingChecksReason(failing));
@@ -445,9 +455,7 @@ void Agent::tokenFetched(std::optional<protocol::TokenResponse> token,
             auto retry = m_clock.now() + wait;
             if (const auto held = m_tokens.current())
                 retry = std::min(held->expiresAt, retry);
-            m_refreshTimer.start(static_cast<int>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(retry - m_clock.now())
-                    .count()));
+            startAt(m_refreshTimer, retry, m_clock.now());
         }
     }
     armTimers();
@@ -500,18 +508,10 @@ void Agent::onTimer()
 void Agent::armTimers()
 {
     const auto now = m_clock.now();
-    const auto arm = [&](QTimer &timer, std::optional<std::chrono::system_clock::time_point> at) {
-        if (!at) {
-            timer.stop();
-            return;
-        }
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*at - now);
-        timer.start(static_cast<int>(std::clamp<long long>(wait.count(), 0, INT_MAX)));
-    };
     const bool busy = m_reportInFlight || m_enrolling;
-    arm(m_reportTimer, busy ? std::nullopt : m_schedule.due());
+    startAt(m_reportTimer, busy ? std::nullopt : m_schedule.due(), now);
     if (!m_fetchingToken && !m_refreshTimer.isActive())
-        arm(m_refreshTimer, m_tokens.refreshDue());
+        startAt(m_refreshTimer, m_tokens.refreshDue(), now);
     // The next report, or the next try of the token file while an enrollment backs off.
     const bool reporting = (enrolled() && m_status.state != ipc::AgentState::Revoked) ||
                            (!enrolled() && m_status.state == ipc::AgentState::Enrolling);
@@ -567,13 +567,13 @@ void Agent::posture(Reply reply)
         this, [posture] { return posture->collect(); },
         [this](JobResult<nlohmann::json> result) {
             std::vector<Reply> waiters = std::exchange(m_postureWaiters, {});
-            for (auto &reply : waiters) {
+            for (auto &waiter : waiters) {
                 if (result.error)
-                    reply(
+                    waiter(
                         error(ipc::ErrorCode::Internal, "posture collection failed: " +
                                                             classifyFailure(result.error).message));
                 else
-                    reply(ipc::PostureResult{*result.value}.toJson());
+                    waiter(ipc::PostureResult{*result.value}.toJson());
             }
         });
 }

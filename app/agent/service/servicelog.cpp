@@ -1,10 +1,10 @@
 #include "app/agent/service/servicelog.h"
 
+#include "core/filedescriptor.h"
 #include "core/text.h"
 
 #include <QLoggingCategory>
 #include <QString>
-#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <sys/stat.h>
@@ -59,15 +59,9 @@ void toStderr(QtMsgType type, const QMessageLogContext &context, const QString &
     const std::string line = std::string("vigild: ") + levelOf(type).word + ": " +
                              (context.category ? context.category : "default") + ": " +
                              escapedText(message) + "\n";
-    // One write per line, finished after a short one, so that lines from threads never mix.
-    for (std::size_t written = 0; written < line.size();) {
-        const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // stderr is gone; there is nowhere left to say so
-        written += static_cast<std::size_t>(n);
-    }
+    // One write per line, so that lines from threads never mix; if stderr is gone there is
+    // nowhere left to say so.
+    writeAll(STDERR_FILENO, line);
 }
 
 } // namespace
