@@ -321,9 +321,9 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
     std::optional<ipc::Error> waiterError;
     if (appraisal) {
         std::vector<protocol::AppraisalCheck> failing;
+        std::vector<protocol::AppraisalCheck> passing;
         for (const auto &check : appraisal->checks)
-            if (check.status == protocol::CheckOutcome::Fail)
-                failing.push_back(check);
+            (check.status == protocol::CheckOutcome::Fail ? failing : passing).push_back(check);
         const bool compliant = appraisal->verdict == protocol::Verdict::Compliant;
         qCInfo(lcAgent, "verdict %s%s",
                std::string(protocol::verdictName(appraisal->verdict)).c_str(),
@@ -339,7 +339,7 @@ void Agent::reportDone(std::optional<protocol::Appraisal> appraisal,
             status.state = compliant ? ipc::AgentState::Compliant : ipc::AgentState::NonCompliant;
             status.reason = compliant ? "" : oneLine(failingChecksReason(failing));
             status.lastVerdict =
-                ipc::LastVerdict{appraisal->verdict, appraisal->appraisedAt, failing};
+                ipc::LastVerdict{appraisal->verdict, appraisal->appraisedAt, failing, passing};
             status.verifierReachable = true;
             status.verifierLastError.clear();
         });

@@ -65,38 +65,60 @@ EnrollmentInfo enrollmentFrom(const ObjectReader &reader)
     return enrollment;
 }
 
+nlohmann::json checksJson(const std::vector<AppraisalCheck> &checks)
+{
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto &check : checks)
+        array.push_back(check.toJson());
+    return array;
+}
+
 nlohmann::json verdictJson(const LastVerdict &verdict)
 {
-    nlohmann::json checks = nlohmann::json::array();
-    for (const auto &check : verdict.failingChecks)
-        checks.push_back(check.toJson());
     return {{"verdict", verdictName(verdict.verdict)},
             {"appraised_at", formatRfc3339(verdict.appraisedAt)},
-            {"failing_checks", std::move(checks)}};
+            {"failing_checks", checksJson(verdict.failingChecks)},
+            {"passing_checks", checksJson(verdict.passingChecks)}};
+}
+
+// Reads failing_checks or passing_checks: every entry with status `outcome`, no id twice in
+// the verdict (`earlier` holds the ids read so far).
+std::vector<AppraisalCheck> checksFrom(const ObjectReader &reader, const char *name,
+                                       CheckOutcome outcome, std::vector<std::string> &earlier)
+{
+    std::vector<AppraisalCheck> result;
+    const auto &checks = reader.array(name, limits::maxChecks);
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        const std::string pointer = detail::childPointer(reader.pointerTo(name), i);
+        // The verifier's own check type, read strictly: here both ends are ours.
+        ObjectReader(checks[i], pointer).rejectUnknown({"id", "remediation", "status", "summary"});
+        AppraisalCheck check = AppraisalCheck::fromJson(checks[i], pointer);
+        if (check.status != outcome)
+            detail::fail(pointer + "/status",
+                         outcome == CheckOutcome::Fail
+                             ? "must be \"fail\": only failing checks are listed"
+                             : "must be \"pass\": only passing checks are listed");
+        for (const auto &id : earlier)
+            if (id == check.id)
+                detail::fail(pointer + "/id", "repeats check \"" + check.id + "\"");
+        earlier.push_back(check.id);
+        result.push_back(std::move(check));
+    }
+    return result;
 }
 
 LastVerdict verdictFrom(const ObjectReader &reader)
 {
-    reader.rejectUnknown({"appraised_at", "failing_checks", "verdict"});
+    reader.rejectUnknown({"appraised_at", "failing_checks", "passing_checks", "verdict"});
     LastVerdict verdict;
     const auto name = verdictFromName(reader.string("verdict", 16));
     if (!name)
         reader.fail("verdict", "must be \"compliant\" or \"non_compliant\"");
     verdict.verdict = *name;
     verdict.appraisedAt = reader.time("appraised_at");
-    const auto &checks = reader.array("failing_checks", limits::maxChecks);
-    for (std::size_t i = 0; i < checks.size(); ++i) {
-        const std::string pointer = detail::childPointer(reader.pointerTo("failing_checks"), i);
-        // The verifier's own check type, read strictly: here both ends are ours.
-        ObjectReader(checks[i], pointer).rejectUnknown({"id", "remediation", "status", "summary"});
-        AppraisalCheck check = AppraisalCheck::fromJson(checks[i], pointer);
-        if (check.status != CheckOutcome::Fail)
-            detail::fail(pointer + "/status", "must be \"fail\": only failing checks are listed");
-        for (const auto &earlier : verdict.failingChecks)
-            if (earlier.id == check.id)
-                detail::fail(pointer + "/id", "repeats check \"" + check.id + "\"");
-        verdict.failingChecks.push_back(std::move(check));
-    }
+    std::vector<std::string> ids;
+    verdict.failingChecks = checksFrom(reader, "failing_checks", CheckOutcome::Fail, ids);
+    verdict.passingChecks = checksFrom(reader, "passing_checks", CheckOutcome::Pass, ids);
     return verdict;
 }
 

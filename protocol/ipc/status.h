@@ -41,6 +41,9 @@ struct LastVerdict
     Verdict verdict = Verdict::NonCompliant;
     TimePoint appraisedAt;
     std::vector<AppraisalCheck> failingChecks; // each with status Fail, ids unique
+    // The rest of the verdict, so the tray's details can show every check: status Pass, ids
+    // unique and none of them failing.
+    std::vector<AppraisalCheck> passingChecks;
 };
 
 struct Status

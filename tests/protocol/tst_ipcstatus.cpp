@@ -30,6 +30,7 @@ Status nonCompliant()
     verdict.appraisedAt = at("2026-11-24T16:05:01Z");
     verdict.failingChecks.push_back(
         {"firewall", CheckOutcome::Fail, "No firewall is active", "Enable the firewall"});
+    verdict.passingChecks.push_back({"os_version", CheckOutcome::Pass, "Debian 12.8", ""});
     status.lastVerdict = verdict;
     status.lastReportAt = at("2026-11-24T16:05:00Z");
     status.nextReportAt = at("2026-11-24T16:20:00Z");
@@ -47,7 +48,9 @@ json nonCompliantJson()
         "\"assurance\":\"tpm\",\"server_url\":\"https://verifier.example.com:8443\"},"
         "\"last_verdict\":{\"verdict\":\"non_compliant\",\"appraised_at\":\"2026-11-24T16:05:01Z\","
         "\"failing_checks\":[{\"id\":\"firewall\",\"status\":\"fail\",\"summary\":\"No firewall "
-        "is active\",\"remediation\":\"Enable the firewall\"}]},"
+        "is active\",\"remediation\":\"Enable the firewall\"}],"
+        "\"passing_checks\":[{\"id\":\"os_version\",\"status\":\"pass\",\"summary\":"
+        "\"Debian 12.8\"}]},"
         "\"last_report_at\":\"2026-11-24T16:05:00Z\",\"next_report_at\":\"2026-11-24T16:20:00Z\","
         "\"token\":{\"present\":true,\"expires_at\":\"2026-11-24T16:10:00Z\"},"
         "\"verifier\":{\"reachable\":true,\"last_error\":null}}");
@@ -74,6 +77,7 @@ private Q_SLOTS:
         QCOMPARE(status.lastVerdict->failingChecks.at(0).remediation,
                  std::string("Enable the firewall"));
         QCOMPARE(*status.tokenExpiresAt, at("2026-11-24T16:10:00Z"));
+        QCOMPARE(status.lastVerdict->passingChecks.at(0).id, std::string("os_version"));
         QVERIFY(status.verifierReachable);
         QVERIFY(status.verifierLastError.empty());
     }
@@ -141,6 +145,11 @@ private Q_SLOTS:
         row("check passes", "/last_verdict/failing_checks/0/status", "pass",
             "/result/last_verdict/failing_checks/0/status",
             "must be \"fail\": only failing checks are listed");
+        row("passing checks missing", "/last_verdict/passing_checks", nullptr,
+            "/result/last_verdict/passing_checks", "missing", true);
+        row("passing check fails", "/last_verdict/passing_checks/0/status", "fail",
+            "/result/last_verdict/passing_checks/0/status",
+            "must be \"pass\": only passing checks are listed");
         row("check unknown member", "/last_verdict/failing_checks/0/details", json::object(),
             "/result/last_verdict/failing_checks/0/details",
             "unknown member (expected one of: id, remediation, status, summary)");
@@ -192,6 +201,17 @@ private Q_SLOTS:
         QCOMPARE_REJECTION(Status::fromJson(status.toJson(), ""),
                            "/last_verdict/failing_checks/1/id",
                            "/last_verdict/failing_checks/1/id: repeats check \"firewall\"");
+    }
+
+    // A check is either failing or passing: the tray's details list each once.
+    void refusesACheckBothFailingAndPassing()
+    {
+        Status status = nonCompliant();
+        status.lastVerdict->passingChecks.push_back(
+            {"firewall", CheckOutcome::Pass, "Inbound traffic is filtered", ""});
+        QCOMPARE_REJECTION(Status::fromJson(status.toJson(), ""),
+                           "/last_verdict/passing_checks/1/id",
+                           "/last_verdict/passing_checks/1/id: repeats check \"firewall\"");
     }
 };
 
