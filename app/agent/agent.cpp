@@ -24,6 +24,9 @@ namespace {
 
 // The shortest wait between scheduled reports, whatever next_report_at says.
 constexpr std::chrono::seconds minimumReportInterval{30};
+// A user outside the group may ask for a report (to see a fix take effect) but not make vigild
+// talk to the verifier back to back.
+constexpr std::chrono::seconds userReportInterval{30};
 
 app::HttpsTransportOptions transportOf(const AgentOptions &options)
 {
@@ -292,6 +295,7 @@ void Agent::startReport()
     m_reportInFlight = true;
     armTimers();
     const auto startedAt = m_clock.now();
+    m_lastReportStartedAt = startedAt;
     PostureCollection *posture = m_posture.get();
     m_postureThread->run<nlohmann::json>(
         this, [posture] { return posture->collect(); },
@@ -578,12 +582,23 @@ void Agent::posture(Reply reply)
         });
 }
 
-void Agent::report(Reply reply)
+void Agent::report(Caller caller, Reply reply)
 {
     if (!enrolled()) {
         reply(error(ipc::ErrorCode::NotEnrolled,
                     "this device is not enrolled: vigilctl enroll --token-file FILE"));
         return;
+    }
+    if (caller == Caller::User && !m_reportInFlight && m_lastReportStartedAt) {
+        const auto since = std::chrono::duration_cast<std::chrono::seconds>(m_clock.now() -
+                                                                            *m_lastReportStartedAt);
+        if (since < userReportInterval) {
+            const auto wait = std::max<std::int64_t>(1, (userReportInterval - since).count());
+            reply(error(ipc::ErrorCode::Busy,
+                        "a report ran " + std::to_string(std::max<std::int64_t>(0, since.count())) +
+                            " s ago: ask again in " + std::to_string(wait) + " s"));
+            return;
+        }
     }
     m_reportWaiters.push_back(std::move(reply));
     startReport();

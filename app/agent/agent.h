@@ -66,7 +66,7 @@ public:
 
     protocol::ipc::Status status() const override;
     void posture(Reply reply) override;
-    void report(Reply reply) override;
+    void report(Caller caller, Reply reply) override;
     void token(Reply reply) override;
     void dpop(protocol::ipc::DpopParams params, Reply reply) override;
     void enroll(std::string token, Reply reply) override;
@@ -108,6 +108,7 @@ private:
     bool m_sessionOpen = false;
     bool m_enrolling = false;
     bool m_reportInFlight = false;
+    std::optional<std::chrono::system_clock::time_point> m_lastReportStartedAt;
     bool m_reportAgain = false; // a trigger came while a report was in flight
     bool m_fetchingToken = false;
     std::vector<Reply> m_reportWaiters;

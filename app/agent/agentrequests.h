@@ -34,8 +34,15 @@ public:
     virtual protocol::ipc::Status status() const = 0;
     // A fresh posture snapshot (PostureResult's JSON).
     virtual void posture(Reply reply) = 0;
+    // Who asked for a report: root and vigild's group may start one at any time; any other
+    // local user (the tray's "Check now") at most once per Agent::userReportInterval.
+    enum class Caller
+    {
+        Privileged,
+        User,
+    };
     // Report now, or join the report in flight; the Status after its verdict.
-    virtual void report(Reply reply) = 0;
+    virtual void report(Caller caller, Reply reply) = 0;
     // The access token held (TokenResult's JSON).
     virtual void token(Reply reply) = 0;
     // A proof by the device key (DpopResult's JSON).

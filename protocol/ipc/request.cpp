@@ -155,8 +155,7 @@ std::optional<Method> methodFromName(std::string_view name)
 
 bool isPrivileged(Method method)
 {
-    return method == Method::Report || method == Method::Token || method == Method::Dpop ||
-           method == Method::Enroll;
+    return method == Method::Token || method == Method::Dpop || method == Method::Enroll;
 }
 
 nlohmann::json Request::toJson() const

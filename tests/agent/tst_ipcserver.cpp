@@ -41,6 +41,7 @@ public:
 
     ipc::Status current;
     std::vector<Call> calls;
+    std::vector<Caller> reportCallers;
     bool answerAtOnce = false;
     bool fail = false; // throws, as a broken agent would
     std::optional<ipc::DpopParams> lastDpop;
@@ -48,7 +49,11 @@ public:
 
     ipc::Status status() const override { return current; }
     void posture(Reply reply) override { take("posture", std::move(reply)); }
-    void report(Reply reply) override { take("report", std::move(reply)); }
+    void report(Caller caller, Reply reply) override
+    {
+        reportCallers.push_back(caller);
+        take("report", std::move(reply));
+    }
     void token(Reply reply) override { take("token", std::move(reply)); }
     void dpop(ipc::DpopParams params, Reply reply) override
     {
@@ -335,8 +340,6 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("request");
         QTest::addColumn<QByteArray>("method");
-        QTest::newRow("report") << QByteArray::fromStdString(q("{'v':1,'id':12,'method':'report'}"))
-                                << QByteArray("report");
         QTest::newRow("token") << QByteArray::fromStdString(
                                       q("{'v':1,'id':12,'method':'token','params':{}}"))
                                << QByteArray("token");
@@ -369,6 +372,26 @@ private Q_SLOTS:
                                          q("{'v':1,'id':1,'method':'status'}")),
                              nullptr, false),
                  result(1, statusJson()));
+    }
+
+    // Anyone may ask for a report (the tray's "Check now"); the agent learns who, to limit how
+    // often someone outside the group may.
+    void reportTellsTheAgentWhoAsked()
+    {
+        if (::geteuid() != 0)
+            QSKIP("needs root to run a client as another user");
+        start(); // the group is this process's own primary group
+        m_agent->answerAtOnce = true;
+        const std::string request = q("{'v':1,'id':3,'method':'report'}");
+        const json answered = result(3, json{{"answered", "report"}});
+        QCOMPARE(json::parse(test::askAs(m_socket, test::nobody, test::nogroup, {}, request),
+                             nullptr, false),
+                 answered);
+        test::Client root(m_socket);
+        QCOMPARE(root.ask(request), answered);
+        QCOMPARE(m_agent->reportCallers, (std::vector<agent::AgentRequests::Caller>{
+                                             agent::AgentRequests::Caller::User,
+                                             agent::AgentRequests::Caller::Privileged}));
     }
 
     void privilegedMethodsAreAllowedToRootAndTheGroup()

@@ -364,7 +364,7 @@ private Q_SLOTS:
         QCOMPARE(m_vigild->pid(), pid);
     }
 
-    void callersOutsideTheGroupGetStatusOnly()
+    void callersOutsideTheGroupGetStatusAndReports()
     {
         const QStringList nobody{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=1"),
                                  QStringLiteral("--clear-groups")};
@@ -374,6 +374,14 @@ private Q_SLOTS:
         QCOMPARE(refused.exitCode, 6);
         QVERIFY2(refused.err.contains("root and the group nogroup"), refused.err.constData());
         QVERIFY(refused.out.isEmpty());
+
+        // They may ask for a report ("Check now"), but not twice within 30 s: the second is
+        // refused with the wait. (The first may be too, when an earlier test just reported.)
+        const auto first = vigilctl(*m_vigild, {QStringLiteral("report")}, nobody);
+        QVERIFY2(first.exitCode == 0 || first.err.contains("ask again in"), first.err.constData());
+        const auto second = vigilctl(*m_vigild, {QStringLiteral("report")}, nobody);
+        QVERIFY2(second.exitCode != 0 && second.err.contains("s ago: ask again in"),
+                 second.err.constData());
 
         // A member of the group through a supplementary group may.
         const QStringList member{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=1"),

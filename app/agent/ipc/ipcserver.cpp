@@ -268,7 +268,9 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
         m_agent.posture(replyTo(connection, request.id));
         return;
     case ipc::Method::Report:
-        m_agent.report(replyTo(connection, request.id));
+        m_agent.report(mayCallPrivileged(peer, m_privilegedGid) ? AgentRequests::Caller::Privileged
+                                                                : AgentRequests::Caller::User,
+                       replyTo(connection, request.id));
         return;
     case ipc::Method::Token:
         m_agent.token(replyTo(connection, request.id));
