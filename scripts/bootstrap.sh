@@ -8,7 +8,7 @@ source scripts/lib/step.sh
 
 packages=(
     build-essential cmake ninja-build pkg-config git mold
-    qt6-base-dev qt6-base-dev-tools qt6-svg-dev
+    qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tools-dev qt6-l10n-tools
     nlohmann-json3-dev libssl-dev
     clang-format clang libclang-rt-14-dev
     libtss2-dev swtpm swtpm-tools tpm2-tools

@@ -51,6 +51,8 @@ inline protocol::ipc::Status nonCompliantStatus()
     verdict.failingChecks = {{"firewall", protocol::CheckOutcome::Fail,
                               "Inbound IPv4 and IPv6 traffic is not filtered",
                               "Turn on a host firewall: `sudo ufw enable`"}};
+    verdict.passingChecks = {
+        {"os_version", protocol::CheckOutcome::Pass, "Debian 12.8 meets the minimum 12.0", ""}};
     status.lastVerdict = verdict;
     status.lastReportAt = at("2026-11-24T16:05:00Z");
     status.nextReportAt = at("2026-11-24T16:20:01Z");
@@ -67,6 +69,8 @@ inline protocol::ipc::Status compliantStatus()
     status.lastVerdict->verdict = protocol::Verdict::Compliant;
     status.lastVerdict->appraisedAt = at("2026-11-24T16:06:31Z");
     status.lastVerdict->failingChecks.clear();
+    status.lastVerdict->passingChecks.push_back(
+        {"firewall", protocol::CheckOutcome::Pass, "Inbound traffic is filtered (nftables)", ""});
     status.lastReportAt = at("2026-11-24T16:06:30Z");
     status.nextReportAt = at("2026-11-24T16:21:31Z");
     status.tokenExpiresAt = at("2026-11-24T16:11:32Z");

@@ -16,7 +16,7 @@ using namespace vigil;
 using namespace std::chrono_literals;
 using protocol::ipc::AgentState;
 using protocol::ipc::Status;
-using ui::CheckNowResult;
+using ui::ActionResult;
 using ui::TrayConnection;
 
 namespace {
@@ -52,6 +52,8 @@ public:
     Status status = test::compliantStatus();
     // The answer to report: a line built from the request's id. Empty: no answer (yet).
     std::function<std::string(const nlohmann::json &id)> reportAnswer;
+    // The answer to enroll, given the request's id and token.
+    std::function<std::string(const nlohmann::json &id, const std::string &token)> enrollAnswer;
     int subscribes = 0;
     int reports = 0;
 
@@ -86,6 +88,8 @@ private:
                 ++reports;
                 if (reportAnswer)
                     write(socket, reportAnswer(request["id"]));
+            } else if (request["method"] == "enroll" && enrollAnswer) {
+                write(socket, enrollAnswer(request["id"], request["params"]["token"]));
             }
         }
     }
@@ -205,8 +209,8 @@ private Q_SLOTS:
         connection.checkNow(); // one at a time
         QTRY_COMPARE(finished.size(), 1);
         QCOMPARE(vigild.reports, 1);
-        const auto result = finished.at(0).at(0).value<CheckNowResult>();
-        QCOMPARE(result.outcome, CheckNowResult::Outcome::Reported);
+        const auto result = finished.at(0).at(0).value<ActionResult>();
+        QCOMPARE(result.outcome, ActionResult::Outcome::Succeeded);
         QCOMPARE(result.status->state, AgentState::Compliant);
         QCOMPARE(running.size(), 2);
         QCOMPARE(running.at(0).at(0).toBool(), true);
@@ -220,7 +224,7 @@ private Q_SLOTS:
         QTest::addColumn<int>("code");
         QTest::addColumn<int>("outcome");
         using protocol::ipc::ErrorCode;
-        using Outcome = CheckNowResult::Outcome;
+        using Outcome = ActionResult::Outcome;
         QTest::newRow("permission_denied")
             << int(ErrorCode::PermissionDenied) << int(Outcome::PermissionDenied);
         QTest::newRow("not_enrolled") << int(ErrorCode::NotEnrolled) << int(Outcome::NotEnrolled);
@@ -242,10 +246,42 @@ private Q_SLOTS:
         QTRY_VERIFY(connection.isSubscribed());
         connection.checkNow();
         QTRY_COMPARE(finished.size(), 1);
-        const auto result = finished.at(0).at(0).value<CheckNowResult>();
+        const auto result = finished.at(0).at(0).value<ActionResult>();
         QCOMPARE(int(result.outcome), outcome);
         QCOMPARE(result.message, std::string("no"));
         QVERIFY(connection.isSubscribed()); // a refusal is no reason to reconnect
+    }
+
+    void enrollSendsTheTokenAndSaysHowItWent()
+    {
+        FakeVigild vigild(path());
+        vigild.status = test::notEnrolledStatus();
+        vigild.enrollAnswer = [](const nlohmann::json &id, const std::string &token) {
+            if (token != "vgl_good")
+                return test::errorLine(id, protocol::ipc::ErrorCode::Unavailable,
+                                       "the verifier refused the enrollment token");
+            return test::eventLine(test::compliantStatus()) +
+                   test::responseLine(id, test::compliantStatus().toJson());
+        };
+        TrayConnection connection(path(), quick());
+        QSignalSpy finished(&connection, &TrayConnection::enrollFinished);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+
+        connection.enroll("vgl_bad");
+        QVERIFY(connection.isEnrollRunning());
+        QTRY_COMPARE(finished.size(), 1);
+        auto result = finished.at(0).at(0).value<ActionResult>();
+        QCOMPARE(result.outcome, ActionResult::Outcome::Unavailable);
+        QCOMPARE(result.message, std::string("the verifier refused the enrollment token"));
+        QCOMPARE(connection.status()->state, AgentState::NotEnrolled);
+
+        connection.enroll("vgl_good");
+        QTRY_COMPARE(finished.size(), 2);
+        result = finished.at(1).at(0).value<ActionResult>();
+        QCOMPARE(result.outcome, ActionResult::Outcome::Succeeded);
+        QCOMPARE(connection.status()->state, AgentState::Compliant);
+        QVERIFY(!connection.isEnrollRunning());
     }
 
     void checkNowWithoutVigild()
@@ -255,8 +291,8 @@ private Q_SLOTS:
         connection.start();
         connection.checkNow();
         QCOMPARE(finished.size(), 1);
-        QCOMPARE(finished.at(0).at(0).value<CheckNowResult>().outcome,
-                 CheckNowResult::Outcome::ServiceNotRunning);
+        QCOMPARE(finished.at(0).at(0).value<ActionResult>().outcome,
+                 ActionResult::Outcome::ServiceNotRunning);
     }
 
     void vigildStoppingDuringACheck()
@@ -271,8 +307,8 @@ private Q_SLOTS:
         QTRY_COMPARE(vigild.reports, 1);
         vigild.stop();
         QTRY_COMPARE(finished.size(), 1);
-        QCOMPARE(finished.at(0).at(0).value<CheckNowResult>().outcome,
-                 CheckNowResult::Outcome::ServiceNotRunning);
+        QCOMPARE(finished.at(0).at(0).value<ActionResult>().outcome,
+                 ActionResult::Outcome::ServiceNotRunning);
         QVERIFY(!connection.isCheckRunning());
         QTRY_COMPARE(statuses.size(), 2);
         QCOMPARE(statusAt(statuses, 1), std::nullopt);

@@ -4,6 +4,8 @@
 #include "tests/support/manualclock.h"
 #include "ui/model/traymenumodel.h"
 
+#include "ui/translations/translations.h"
+
 #include <QtTest>
 
 using namespace vigil;
@@ -45,6 +47,9 @@ class TestTrayMenuModel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // The texts people read, plurals included.
+    void initTestCase() { ui::installTranslations(*QCoreApplication::instance()); }
+
     void compliant()
     {
         const auto menu = menuFor(test::compliantStatus());
@@ -66,7 +71,7 @@ private Q_SLOTS:
                  (std::vector<Kind>{Kind::StateLine, Kind::FailingCheck, Kind::FailingCheck,
                                     Kind::Separator, Kind::CheckNow, Kind::Details, Kind::Separator,
                                     Kind::About, Kind::Quit}));
-        QCOMPARE(menu.entries[0].text, QStringLiteral("Not compliant: 2 check(s) to fix"));
+        QCOMPARE(menu.entries[0].text, QStringLiteral("Not compliant: 2 checks to fix"));
         const auto &firewall = menu.entries[1];
         QCOMPARE(firewall.checkId, QStringLiteral("firewall"));
         QCOMPARE(firewall.text, QStringLiteral("Turn on a host firewall: `sudo ufw enable`"));
@@ -92,7 +97,7 @@ private Q_SLOTS:
         const auto menu = menuFor(status);
         const auto shown = kinds(menu);
         QCOMPARE(std::count(shown.begin(), shown.end(), Kind::FailingCheck), 5);
-        QCOMPARE(menu.find(Kind::MoreChecks)->text, QStringLiteral("3 more check(s) to fix…"));
+        QCOMPARE(menu.find(Kind::MoreChecks)->text, QStringLiteral("3 more checks to fix…"));
         // Without a remediation the summary is the entry.
         QCOMPARE(menu.entries[5].text, QStringLiteral("summary"));
     }

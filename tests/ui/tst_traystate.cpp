@@ -5,6 +5,8 @@
 #include "tests/support/manualclock.h"
 #include "ui/model/traystate.h"
 
+#include "ui/translations/translations.h"
+
 #include <QtTest>
 
 using namespace vigil;
@@ -35,6 +37,9 @@ class TestTrayState : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // The texts people read, plurals included.
+    void initTestCase() { ui::installTranslations(*QCoreApplication::instance()); }
+
     void everyAgentState_data()
     {
         QTest::addColumn<AgentState>("agent");
@@ -74,7 +79,7 @@ private Q_SLOTS:
     {
         const test::ManualClock clock(appraised);
         QCOMPARE(ui::trayStatus(test::nonCompliantStatus(), clock).headline,
-                 QStringLiteral("Not compliant: 1 check(s) to fix"));
+                 QStringLiteral("Not compliant: 1 check to fix"));
         auto failing = withState(AgentState::Error);
         failing.reason = "the TPM does not answer\nsecond line";
         QCOMPARE(ui::trayStatus(failing, clock).headline,

@@ -57,6 +57,7 @@ void TrayConnection::stop()
     m_client.close();
     m_subscribeId.reset();
     m_reportId.reset();
+    m_enrollId.reset();
     m_subscribed = false;
     m_announcedDown = false; // a later start() says "not running" again when it fails
 }
@@ -102,39 +103,47 @@ void TrayConnection::onResponse(const Response &response)
         setStatus(status);
         return;
     }
-    if (!m_reportId || !response.id || *response.id != *m_reportId)
-        return; // not ours to wait for
-    CheckNowResult result;
+    if (!response.id)
+        return;
+    if (m_reportId && *response.id == *m_reportId)
+        finishCheck(actionResult(response));
+    else if (m_enrollId && *response.id == *m_enrollId)
+        finishEnroll(actionResult(response));
+}
+
+ActionResult TrayConnection::actionResult(const Response &response)
+{
+    using Outcome = ActionResult::Outcome;
+    ActionResult result;
     if (response.error) {
         result.message = response.error->message;
         switch (response.error->code) {
         case ErrorCode::PermissionDenied:
-            result.outcome = CheckNowResult::Outcome::PermissionDenied;
+            result.outcome = Outcome::PermissionDenied;
             break;
         case ErrorCode::NotEnrolled:
-            result.outcome = CheckNowResult::Outcome::NotEnrolled;
+            result.outcome = Outcome::NotEnrolled;
             break;
         case ErrorCode::Unavailable:
-            result.outcome = CheckNowResult::Outcome::Unavailable;
+            result.outcome = Outcome::Unavailable;
             break;
         default:
-            result.outcome = CheckNowResult::Outcome::Failed;
+            result.outcome = Outcome::Failed;
             break;
         }
-        finishCheck(std::move(result));
-        return;
+        return result;
     }
     try {
         result.status = Status::fromJson(response.result, "/result");
-        result.outcome = CheckNowResult::Outcome::Reported;
+        result.outcome = Outcome::Succeeded;
     } catch (const std::exception &e) {
-        result.outcome = CheckNowResult::Outcome::Failed;
+        result.outcome = Outcome::Failed;
         result.message = std::string("vigild's status is not readable: ") + e.what();
     }
     // The state event usually comes first with the same status; this one is never older.
     if (result.status)
         setStatus(result.status);
-    finishCheck(std::move(result));
+    return result;
 }
 
 void TrayConnection::onEvent(const protocol::ipc::Event &event)
@@ -161,7 +170,9 @@ void TrayConnection::lose(const std::string &why)
         Q_EMIT subscribedChanged(false);
     }
     if (m_reportId)
-        finishCheck({CheckNowResult::Outcome::ServiceNotRunning, why, std::nullopt});
+        finishCheck({ActionResult::Outcome::ServiceNotRunning, why, std::nullopt});
+    if (m_enrollId)
+        finishEnroll({ActionResult::Outcome::ServiceNotRunning, why, std::nullopt});
     if (!m_announcedDown) {
         qCWarning(lcTray, "vigild is not reachable: %s", why.c_str());
         m_announcedDown = true;
@@ -184,7 +195,7 @@ void TrayConnection::checkNow()
     if (m_reportId)
         return;
     if (!m_subscribed || !m_client.isConnected()) {
-        Q_EMIT checkFinished({CheckNowResult::Outcome::ServiceNotRunning,
+        Q_EMIT checkFinished({ActionResult::Outcome::ServiceNotRunning,
                               "not connected to vigild at " + m_socketPath.toStdString(),
                               std::nullopt});
         return;
@@ -195,11 +206,36 @@ void TrayConnection::checkNow()
     Q_EMIT checkRunningChanged(true);
 }
 
-void TrayConnection::finishCheck(CheckNowResult result)
+void TrayConnection::finishCheck(ActionResult result)
 {
     m_reportId.reset();
     Q_EMIT checkRunningChanged(false);
     Q_EMIT checkFinished(result);
+}
+
+void TrayConnection::enroll(const std::string &token)
+{
+    if (m_enrollId) {
+        Q_EMIT enrollFinished(
+            {ActionResult::Outcome::Failed, "an enrollment is already running", std::nullopt});
+        return;
+    }
+    if (!m_subscribed || !m_client.isConnected()) {
+        Q_EMIT enrollFinished({ActionResult::Outcome::ServiceNotRunning,
+                               "not connected to vigild at " + m_socketPath.toStdString(),
+                               std::nullopt});
+        return;
+    }
+    Request request;
+    request.method = Method::Enroll;
+    request.params = protocol::ipc::EnrollParams{token};
+    m_enrollId = m_client.send(request);
+}
+
+void TrayConnection::finishEnroll(ActionResult result)
+{
+    m_enrollId.reset();
+    Q_EMIT enrollFinished(result);
 }
 
 } // namespace vigil::ui

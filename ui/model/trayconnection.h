@@ -26,16 +26,16 @@ struct TrayConnectionTimings
     std::chrono::milliseconds answerTimeout{10'000};
 };
 
-// How a "Check now" ended. The tray words it; message is vigild's or the connection's English
-// text, for the details and the log.
-struct CheckNowResult
+// How a "Check now" or an enrollment ended. The tray words it; message is vigild's or the
+// connection's English text, for the details and the log.
+struct ActionResult
 {
     enum class Outcome
     {
-        Reported,         // a verdict came back (status is set)
+        Succeeded,        // a verdict or an enrollment came back (status is set)
         PermissionDenied, // report is for root and vigild's group
         NotEnrolled,
-        Unavailable,       // the verifier could not be reached or refused
+        Unavailable,       // the verifier could not be reached or refused (a bad token)
         Failed,            // vigild failed, or answered something else
         ServiceNotRunning, // no connection, or it ended before the answer
     };
@@ -61,6 +61,7 @@ public:
     const std::optional<protocol::ipc::Status> &status() const { return m_status; }
     bool isSubscribed() const { return m_subscribed; }
     bool isCheckRunning() const { return m_reportId.has_value(); }
+    bool isEnrollRunning() const { return m_enrollId.has_value(); }
     // The wait before the next connection attempt after a failure.
     std::chrono::milliseconds nextRetryDelay() const { return m_retryDelay; }
 
@@ -68,6 +69,9 @@ public:
     // checkFinished comes at once when there is no connection. A second call while one runs does
     // nothing (vigild would only wait for the first).
     void checkNow();
+    // Asks vigild to enroll the device with an enrollment token (a secret: never logged).
+    // enrollFinished follows, at once when there is no connection or one is running.
+    void enroll(const std::string &token);
 
 Q_SIGNALS:
     // On the answer to subscribe, on each event, on a report's answer, and once (not at every
@@ -75,7 +79,8 @@ Q_SIGNALS:
     void statusChanged(const std::optional<vigil::protocol::ipc::Status> &status);
     void subscribedChanged(bool subscribed);
     void checkRunningChanged(bool running);
-    void checkFinished(const vigil::ui::CheckNowResult &result);
+    void checkFinished(const vigil::ui::ActionResult &result);
+    void enrollFinished(const vigil::ui::ActionResult &result);
 
 private:
     void connectNow();
@@ -86,7 +91,10 @@ private:
     // Drops the connection, reports "not running" once and arms the next attempt.
     void lose(const std::string &why);
     void setStatus(const std::optional<protocol::ipc::Status> &status);
-    void finishCheck(CheckNowResult result);
+    void finishCheck(ActionResult result);
+    void finishEnroll(ActionResult result);
+    // The result of a report or enroll answer.
+    ActionResult actionResult(const protocol::ipc::Response &response);
 
     QString m_socketPath;
     TrayConnectionTimings m_timings;
@@ -99,6 +107,7 @@ private:
     bool m_announcedDown = false; // statusChanged(nullopt) was emitted for this outage
     std::optional<protocol::ipc::RequestId> m_subscribeId;
     std::optional<protocol::ipc::RequestId> m_reportId;
+    std::optional<protocol::ipc::RequestId> m_enrollId;
     std::optional<protocol::ipc::Status> m_status;
 };
 

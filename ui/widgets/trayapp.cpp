@@ -1,0 +1,296 @@
+#include "ui/widgets/trayapp.h"
+
+#include "core/clock.h"
+#include "ui/icons/trayicons.h"
+#include "ui/widgets/detailswindow.h"
+#include "ui/widgets/enrolldialog.h"
+#include "ui/widgets/statuswindow.h"
+
+#include <QApplication>
+#include <QLoggingCategory>
+#include <QMessageBox>
+#include <algorithm>
+
+namespace vigil::ui {
+
+Q_DECLARE_LOGGING_CATEGORY(lcTray)
+
+using Kind = TrayMenuEntry::Kind;
+using Outcome = ActionResult::Outcome;
+
+namespace {
+
+std::chrono::milliseconds untilNow(std::chrono::system_clock::time_point at, const Clock &clock)
+{
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(at - clock.now());
+    return std::clamp(wait, std::chrono::milliseconds(0),
+                      std::chrono::milliseconds(std::numeric_limits<int>::max()));
+}
+
+} // namespace
+
+QString actionResultText(const ActionResult &result, bool enroll, const Clock &clock)
+{
+    const QString message = QString::fromStdString(result.message);
+    switch (result.outcome) {
+    case Outcome::Succeeded:
+        if (!result.status)
+            return {};
+        return enroll ? QApplication::translate("vigil::ui::TrayApp", "This device is enrolled.")
+                      : QApplication::translate("vigil::ui::TrayApp", "Checked: %1")
+                            .arg(trayStatus(result.status, clock).headline);
+    case Outcome::PermissionDenied:
+        return QApplication::translate("vigil::ui::TrayApp",
+                                       "Only an administrator (root or a member of Vigil's "
+                                       "group) can do this.");
+    case Outcome::NotEnrolled:
+        return QApplication::translate("vigil::ui::TrayApp", "This device is not enrolled.");
+    case Outcome::Unavailable:
+        return enroll
+                   ? QApplication::translate("vigil::ui::TrayApp", "Not enrolled: %1").arg(message)
+                   : QApplication::translate("vigil::ui::TrayApp", "Not checked: %1").arg(message);
+    case Outcome::Failed:
+        return QApplication::translate("vigil::ui::TrayApp", "Failed: %1").arg(message);
+    case Outcome::ServiceNotRunning:
+        return QApplication::translate("vigil::ui::TrayApp", "The Vigil service is not running.");
+    }
+    return message;
+}
+
+TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
+    : QObject(parent), m_options(std::move(options)), m_clock(clock),
+      m_connection(m_options.socketPath, m_options.connection), m_prompts(this)
+{
+    m_menu.setTitle(tr("Vigil"));
+    m_changeTimer.setSingleShot(true);
+    m_changeTimer.setTimerType(Qt::VeryCoarseTimer); // grace boundaries are whole seconds
+    connect(&m_changeTimer, &QTimer::timeout, this, &TrayApp::refresh);
+    connect(&m_connection, &TrayConnection::statusChanged, this, &TrayApp::refresh);
+    connect(&m_connection, &TrayConnection::checkRunningChanged, this, [this](bool running) {
+        rebuildMenu();
+        if (m_details)
+            m_details->setCheckRunning(running);
+    });
+    connect(&m_connection, &TrayConnection::checkFinished, this, &TrayApp::onCheckFinished);
+    connect(&m_connection, &TrayConnection::enrollFinished, this, &TrayApp::onEnrollFinished);
+    m_trayStatus = trayStatus(std::nullopt, m_clock, m_options.grace);
+    rebuildMenu();
+}
+
+TrayApp::~TrayApp()
+{
+    delete m_details.data();
+    delete m_statusWindow.data();
+    delete m_enrollDialog.data();
+}
+
+void TrayApp::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    m_connection.start();
+}
+
+void TrayApp::setTrayAvailable(bool available)
+{
+    if (!available) {
+        // The panel went away (restarted, or the session is ending): Qt's icon re-docks by
+        // itself when a new one comes; the state stays reachable through a second launch.
+        return;
+    }
+    if (!m_icon)
+        createIcon();
+    if (m_statusWindow)
+        m_statusWindow->hide();
+}
+
+void TrayApp::createIcon()
+{
+    m_icon = std::make_unique<QSystemTrayIcon>();
+    m_icon->setContextMenu(&m_menu);
+    connect(m_icon.get(), &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
+                    detailsWindow()->showCheck();
+            });
+    m_icon->setIcon(trayIcon(m_trayStatus.state));
+    m_icon->setToolTip(m_trayStatus.toolTip);
+    m_icon->show();
+    qCInfo(lcTray, "tray icon shown (%s)", trayStateName(m_trayStatus.state));
+}
+
+void TrayApp::showStatusWindow()
+{
+    if (m_icon)
+        return;
+    if (!m_statusWindow) {
+        m_statusWindow = new StatusWindow;
+        m_statusWindow->setAttribute(Qt::WA_QuitOnClose, false);
+        connect(m_statusWindow, &StatusWindow::triggered, this, &TrayApp::trigger);
+        m_statusWindow->setModel(m_menuModel);
+        qCWarning(lcTray, "no system tray on this desktop: showing a status window instead");
+    }
+    m_statusWindow->show();
+    m_statusWindow->raise();
+}
+
+void TrayApp::activate(const QString &command)
+{
+    if (command == QLatin1String("details") || m_icon) {
+        detailsWindow()->showCheck();
+        return;
+    }
+    showStatusWindow();
+}
+
+DetailsWindow *TrayApp::detailsWindow()
+{
+    if (!m_details) {
+        m_details = new DetailsWindow(m_clock);
+        m_details->setAttribute(Qt::WA_QuitOnClose, false);
+        connect(m_details, &DetailsWindow::checkNowRequested, &m_connection,
+                &TrayConnection::checkNow);
+        m_details->setStatus(m_connection.status(), m_trayStatus);
+        m_details->setCheckRunning(m_connection.isCheckRunning());
+    }
+    return m_details;
+}
+
+void TrayApp::refresh()
+{
+    const auto &status = m_connection.status();
+    const TrayStatus shown = trayStatus(status, m_clock, m_options.grace);
+    const bool stateChanged = shown.state != m_trayStatus.state;
+    m_trayStatus = shown;
+    if (m_icon) {
+        if (stateChanged)
+            m_icon->setIcon(trayIcon(shown.state));
+        m_icon->setToolTip(shown.toolTip);
+    }
+    rebuildMenu();
+    if (m_details)
+        m_details->setStatus(status, shown);
+    if (const auto at = trayStateChangesAt(status, m_clock, m_options.grace))
+        m_changeTimer.start(untilNow(*at, m_clock));
+    else
+        m_changeTimer.stop();
+    if (stateChanged) {
+        qCInfo(lcTray, "state %s: %s", trayStateName(shown.state), qPrintable(shown.headline));
+        Q_EMIT this->stateChanged(shown.state);
+    }
+    Q_EMIT statusShown(status, shown);
+}
+
+void TrayApp::rebuildMenu()
+{
+    TrayMenuContext context;
+    context.checkRunning = m_connection.isCheckRunning();
+    context.privilege = m_privilege;
+    m_menuModel = trayMenuModel(m_connection.status(), m_trayStatus, context);
+    m_menu.clear();
+    for (const TrayMenuEntry &entry : m_menuModel.entries) {
+        if (entry.kind == Kind::Separator) {
+            m_menu.addSeparator();
+            continue;
+        }
+        QAction *action = m_menu.addAction(entry.text);
+        action->setEnabled(entry.enabled);
+        action->setToolTip(entry.toolTip);
+        if (entry.kind == Kind::StateLine)
+            action->setIcon(trayIcon(m_trayStatus.state, {16, 32}));
+        connect(action, &QAction::triggered, this, [this, entry] { trigger(entry); });
+    }
+    m_menu.setToolTipsVisible(true);
+    if (m_statusWindow)
+        m_statusWindow->setModel(m_menuModel);
+}
+
+void TrayApp::trigger(const TrayMenuEntry &entry)
+{
+    switch (entry.kind) {
+    case Kind::FailingCheck:
+        detailsWindow()->showCheck(entry.checkId);
+        return;
+    case Kind::MoreChecks:
+    case Kind::Details:
+        detailsWindow()->showCheck();
+        return;
+    case Kind::CheckNow:
+        m_connection.checkNow();
+        return;
+    case Kind::Enroll:
+        openEnrollDialog();
+        return;
+    case Kind::About:
+        showAbout();
+        return;
+    case Kind::Quit:
+        qCInfo(lcTray, "quit from the menu (vigild keeps running)");
+        QApplication::quit();
+        return;
+    case Kind::StateLine:
+    case Kind::Separator:
+        return;
+    }
+}
+
+void TrayApp::rememberRefusal(const ActionResult &result)
+{
+    if (result.outcome == Outcome::PermissionDenied && m_privilege != Privilege::Denied) {
+        m_privilege = Privilege::Denied;
+        rebuildMenu();
+    }
+}
+
+void TrayApp::onCheckFinished(const ActionResult &result)
+{
+    rememberRefusal(result);
+    const QString text = actionResultText(result, false, m_clock);
+    qCInfo(lcTray, "check now: %s", qPrintable(text));
+    if (m_details)
+        m_details->setNote(text);
+    Q_EMIT actionFinished(text);
+}
+
+void TrayApp::openEnrollDialog()
+{
+    if (!m_enrollDialog) {
+        m_enrollDialog = new EnrollDialog;
+        m_enrollDialog->setAttribute(Qt::WA_QuitOnClose, false);
+        connect(m_enrollDialog, &EnrollDialog::enrollRequested, this, [this](const QString &token) {
+            m_enrollDialog->setBusy(true);
+            m_connection.enroll(token.toStdString());
+        });
+    }
+    m_enrollDialog->show();
+    m_enrollDialog->raise();
+    m_enrollDialog->activateWindow();
+}
+
+void TrayApp::onEnrollFinished(const ActionResult &result)
+{
+    rememberRefusal(result);
+    const QString text = actionResultText(result, true, m_clock);
+    qCInfo(lcTray, "enroll: %s", qPrintable(text));
+    if (m_enrollDialog) {
+        if (result.outcome == Outcome::Succeeded)
+            m_enrollDialog->accept();
+        else
+            m_enrollDialog->showError(text);
+    }
+    Q_EMIT actionFinished(text);
+}
+
+void TrayApp::showAbout()
+{
+    QMessageBox::about(
+        nullptr, tr("About Vigil"),
+        tr("<p><b>Vigil %1</b></p><p>Vigil proves to your organisation that this device is "
+           "healthy: its system is up to date, its disk encrypted, its firewall on and its "
+           "screen locks. Your access depends on it.</p><p>This window shows what the Vigil "
+           "service (vigild) found; it keeps running when you quit the tray.</p>")
+            .arg(QStringLiteral(VIGIL_VERSION)));
+}
+
+} // namespace vigil::ui

@@ -1,0 +1,110 @@
+#pragma once
+
+// The tray as a whole: the connection to vigild, the icon and its menu, the details window, the
+// stand-in window when the desktop has no tray, and the prompts. Everything it shows comes from
+// the models in ui/model/; this class only turns them into widgets and actions.
+//
+// The QSystemTrayIcon is created only once a tray host exists (setTrayAvailable): Qt picks its
+// tray back-end (StatusNotifierItem or XEmbed) when the first icon is made and keeps it.
+
+#include "ui/model/trayconnection.h"
+#include "ui/model/traymenumodel.h"
+#include "ui/model/traystate.h"
+#include "ui/prompts/promptservice.h"
+
+#include <QMenu>
+#include <QObject>
+#include <QPointer>
+#include <QSystemTrayIcon>
+#include <QTimer>
+#include <memory>
+#include <optional>
+
+namespace vigil {
+class Clock;
+}
+
+namespace vigil::ui {
+
+class DetailsWindow;
+class EnrollDialog;
+class StatusWindow;
+
+struct TrayAppOptions
+{
+    QString socketPath;
+    TrayConnectionTimings connection;
+    GraceRules grace;
+};
+
+class TrayApp : public QObject
+{
+    Q_OBJECT
+
+public:
+    TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent = nullptr);
+    ~TrayApp() override;
+
+    // Connects to vigild (and keeps reconnecting).
+    void start();
+
+    // The desktop's tray host appeared (true) or went away.
+    void setTrayAvailable(bool available);
+    // No tray host came in time: the state goes to a small window instead, which says why.
+    void showStatusWindow();
+    // A second launch handed over its command: "details" opens the details, anything else
+    // shows where the tray is (the status window when there is no icon).
+    void activate(const QString &command);
+
+    TrayState state() const { return m_trayStatus.state; }
+    const TrayStatus &shownStatus() const { return m_trayStatus; }
+    const TrayMenuModel &menuModel() const { return m_menuModel; }
+    const std::optional<protocol::ipc::Status> &status() const { return m_connection.status(); }
+    QSystemTrayIcon *systemTrayIcon() const { return m_icon.get(); }
+    QMenu *menu() { return &m_menu; }
+    DetailsWindow *detailsWindow();
+    StatusWindow *statusWindow() const { return m_statusWindow; }
+    TrayConnection &connection() { return m_connection; }
+    PromptService &prompts() { return m_prompts; }
+
+    // What a menu entry does, as a click on it would.
+    void trigger(const TrayMenuEntry &entry);
+
+Q_SIGNALS:
+    void stateChanged(vigil::ui::TrayState state);
+    // The status, as the tray shows it, after every change (for notifications and tests).
+    void statusShown(const std::optional<vigil::protocol::ipc::Status> &status,
+                     const vigil::ui::TrayStatus &trayStatus);
+    // How a "Check now" or an enrollment went, in words for people.
+    void actionFinished(const QString &text);
+
+private:
+    void refresh();
+    void rebuildMenu();
+    void createIcon();
+    void onCheckFinished(const ActionResult &result);
+    void onEnrollFinished(const ActionResult &result);
+    void openEnrollDialog();
+    void showAbout();
+    void rememberRefusal(const ActionResult &result);
+
+    TrayAppOptions m_options;
+    const Clock &m_clock;
+    TrayConnection m_connection;
+    TrayStatus m_trayStatus;
+    TrayMenuModel m_menuModel;
+    Privilege m_privilege = Privilege::Unknown;
+    QMenu m_menu;
+    std::unique_ptr<QSystemTrayIcon> m_icon;
+    QPointer<DetailsWindow> m_details;
+    QPointer<StatusWindow> m_statusWindow;
+    QPointer<EnrollDialog> m_enrollDialog;
+    QTimer m_changeTimer; // trayStateChangesAt: grace begins without vigild saying anything
+    PromptService m_prompts;
+    bool m_started = false;
+};
+
+// How a "Check now" or an enrollment ended, for the details window and a notification.
+QString actionResultText(const ActionResult &result, bool enroll, const Clock &clock);
+
+} // namespace vigil::ui
