@@ -72,7 +72,8 @@ TrayMenuModel trayMenuModel(const std::optional<Status> &status, const TrayStatu
     TrayMenuModel model;
     model.status = trayStatus;
     auto &entries = model.entries;
-    entries.push_back(entry(Kind::StateLine, escapeMnemonics(trayStatus.headline), false));
+    entries.push_back(entry(Kind::StateLine, escapeMnemonics(trayStatus.headline), true,
+                            Text::tr("Show the details")));
 
     // The verdict's checks only while it is the current state: an offline device's last verdict
     // may be old, and the details show it with its date.

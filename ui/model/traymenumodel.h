@@ -35,7 +35,9 @@ struct TrayMenuEntry
 {
     enum class Kind
     {
-        StateLine,    // the one-line state, not clickable
+        // The one-line state; it opens the details. (A disabled entry would say the same, but
+        // greyed out: the most important line of the menu would be the hardest to read.)
+        StateLine,
         FailingCheck, // opens the details at checkId
         MoreChecks,   // "and N more": opens the details
         Separator,

@@ -144,6 +144,11 @@ void TrayApp::activate(const QString &command)
     showStatusWindow();
 }
 
+StatusWindow *TrayApp::statusWindow() const
+{
+    return m_statusWindow;
+}
+
 DetailsWindow *TrayApp::detailsWindow()
 {
     if (!m_details) {
@@ -197,8 +202,12 @@ void TrayApp::rebuildMenu()
         QAction *action = m_menu.addAction(entry.text);
         action->setEnabled(entry.enabled);
         action->setToolTip(entry.toolTip);
-        if (entry.kind == Kind::StateLine)
+        if (entry.kind == Kind::StateLine) {
             action->setIcon(trayIcon(m_trayStatus.state, {16, 32}));
+            QFont bold = action->font();
+            bold.setBold(true);
+            action->setFont(bold);
+        }
         connect(action, &QAction::triggered, this, [this, entry] { trigger(entry); });
     }
     m_menu.setToolTipsVisible(true);
@@ -212,6 +221,7 @@ void TrayApp::trigger(const TrayMenuEntry &entry)
     case Kind::FailingCheck:
         detailsWindow()->showCheck(entry.checkId);
         return;
+    case Kind::StateLine:
     case Kind::MoreChecks:
     case Kind::Details:
         detailsWindow()->showCheck();
@@ -229,7 +239,6 @@ void TrayApp::trigger(const TrayMenuEntry &entry)
         qCInfo(lcTray, "quit from the menu (vigild keeps running)");
         QApplication::quit();
         return;
-    case Kind::StateLine:
     case Kind::Separator:
         return;
     }

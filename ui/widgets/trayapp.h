@@ -63,7 +63,7 @@ public:
     QSystemTrayIcon *systemTrayIcon() const { return m_icon.get(); }
     QMenu *menu() { return &m_menu; }
     DetailsWindow *detailsWindow();
-    StatusWindow *statusWindow() const { return m_statusWindow; }
+    StatusWindow *statusWindow() const;
     TrayConnection &connection() { return m_connection; }
     PromptService &prompts() { return m_prompts; }
 
