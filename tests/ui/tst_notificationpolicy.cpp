@@ -45,8 +45,11 @@ std::optional<Status> statusFor(const QString &word)
         {QLatin1Char('U'), AgentState::NotEnrolled}, {QLatin1Char('R'), AgentState::Revoked},
         {QLatin1Char('X'), AgentState::Error}};
     status.state = states.at(kind);
-    if (kind == QLatin1Char('X'))
+    if (kind == QLatin1Char('X')) { // broken after a non-compliant verdict
+        status = test::nonCompliantStatus();
+        status.state = AgentState::Error;
         status.reason = "the TPM is in lockout";
+    }
     return status;
 }
 
@@ -199,6 +202,14 @@ private Q_SLOTS:
             QVERIFY(!notification.body.isEmpty());
         }
         QCOMPARE(ui::notificationIconState(Kind::Revoked), ui::TrayState::NotEnrolled);
+    }
+
+    // vigild's error is about the machine, not the checks of its last verdict.
+    void errorNamesItsReason()
+    {
+        std::vector<DesktopNotification> shown;
+        QCOMPARE(run(QStringLiteral("C X"), &shown), QStringLiteral(". N"));
+        QCOMPARE(shown.at(0).body, QStringLiteral("the TPM is in lockout"));
     }
 
     // A remediation written for a page becomes one short line; without one, the summary.

@@ -101,8 +101,13 @@ std::optional<DesktopNotification> NotificationPolicy::update(const std::optiona
     case AgentState::Compliant:
         return settle(Settled::Compliant, *status);
     case AgentState::NonCompliant:
-    case AgentState::Error:
         return settle(Settled::NonCompliant, *status);
+    case AgentState::Error: {
+        // Something local broke, not one of the verifier's checks: its reason is the news.
+        Status broken = *status;
+        broken.lastVerdict.reset();
+        return settle(Settled::NonCompliant, broken);
+    }
     case AgentState::Revoked:
         return settle(Settled::Revoked, *status);
     case AgentState::NotEnrolled:
