@@ -89,12 +89,15 @@ void TrayHostWatcher::startStatusNotifier()
     }
     auto *services = new QDBusServiceWatcher(watcherService, m_bus,
                                              QDBusServiceWatcher::WatchForOwnerChange, this);
-    connect(services, &QDBusServiceWatcher::serviceRegistered, this,
-            &TrayHostWatcher::queryStatusNotifierHost);
-    connect(services, &QDBusServiceWatcher::serviceUnregistered, this, [this] {
-        ++m_hostGeneration;
-        update(false, m_xembedTray);
-    });
+    connect(services, &QDBusServiceWatcher::serviceOwnerChanged, this,
+            [this](const QString &, const QString &, const QString &newOwner) {
+                if (!newOwner.isEmpty()) {
+                    queryStatusNotifierHost();
+                    return;
+                }
+                ++m_hostGeneration;
+                update(false, m_xembedTray);
+            });
     for (const char *signal : hostSignals) {
         m_bus.connect(watcherService, watcherPath, watcherService, QString::fromLatin1(signal),
                       this, SLOT(queryStatusNotifierHost()));
