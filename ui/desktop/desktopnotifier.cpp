@@ -9,6 +9,7 @@
 #include <QImage>
 #include <QLoggingCategory>
 #include <QVariantMap>
+#include <utility>
 
 namespace vigil::ui {
 
