@@ -40,8 +40,7 @@ std::uint32_t internAtom(xcb_connection_t *connection, const QByteArray &name)
 } // namespace
 
 TrayHostWatcher::TrayHostWatcher(TrayHostWatcherTimings timings, QObject *parent)
-    : TrayHostWatcher(QDBusConnection::sessionBus(), QString::fromLocal8Bit(qgetenv("DISPLAY")),
-                      timings, parent)
+    : TrayHostWatcher(QDBusConnection::sessionBus(), QString(), timings, parent)
 {
 }
 
@@ -111,6 +110,8 @@ void TrayHostWatcher::queryStatusNotifierHost()
                                               QStringLiteral("org.freedesktop.DBus.Properties"),
                                               QStringLiteral("Get"));
     get << watcherService << QStringLiteral("IsStatusNotifierHostRegistered");
+    // Asking must not start a watcher that the bus could activate: only a running one counts.
+    get.setAutoStartService(false);
     const quint64 generation = ++m_hostGeneration;
     auto *watcher = new QDBusPendingCallWatcher(m_bus.asyncCall(get), this);
     connect(

@@ -43,6 +43,7 @@ class TrayHostWatcher : public QObject
 public:
     // The session bus and $DISPLAY.
     explicit TrayHostWatcher(TrayHostWatcherTimings timings = {}, QObject *parent = nullptr);
+    // display: as xcb_connect takes it, empty for $DISPLAY.
     TrayHostWatcher(const QDBusConnection &bus, const QString &display,
                     TrayHostWatcherTimings timings = {}, QObject *parent = nullptr);
     ~TrayHostWatcher() override;
