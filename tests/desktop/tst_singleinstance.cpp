@@ -124,7 +124,7 @@ private Q_SLOTS:
     void hostileClients()
     {
         QTemporaryDir directory;
-        SingleInstance instance(directory.path(), {64, 300ms, 2});
+        SingleInstance instance(directory.path(), {64, 1000ms, 2});
         QSignalSpy activated(&instance, &SingleInstance::activated);
         QCOMPARE(instance.start(), SingleInstance::Role::Primary);
 
