@@ -2,7 +2,9 @@
 
 // Which desktop notifications the tray shows: on transitions only, never while nothing changes.
 // A pure model over the successive statuses the tray sees (nullopt while vigild is not running)
-// and a clock; DesktopNotifier shows what it decides.
+// and a clock; DesktopNotifier shows what it decides. It reads vigild's state rather than the
+// icon's TrayState: grace (a report or token running late) is a shade of compliant that the icon
+// shows and no notification should interrupt for.
 //
 // The rules:
 // - Compliant -> non-compliant: one notification whose body is the remediation of the first
