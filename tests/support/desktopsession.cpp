@@ -158,7 +158,8 @@ QString xfconfdPath()
 
 } // namespace
 
-DesktopSession::DesktopSession(TrayHost host) : m_host(host)
+DesktopSession::DesktopSession(TrayHost host, TrayHostStart hostStart)
+    : m_host(host), m_hostStart(hostStart)
 {
     m_connectionName =
         QStringLiteral("vigil-desktop-session-%1").arg(reinterpret_cast<quintptr>(this), 0, 16);
@@ -252,7 +253,8 @@ bool DesktopSession::start()
     if (m_host == TrayHost::XfcePanel)
         m_environment.insert(QStringLiteral("XDG_CURRENT_DESKTOP"), QStringLiteral("XFCE"));
 
-    return startBus() && startXvfb() && startMonitor() && startDunst() && startTrayHost();
+    return startBus() && startXvfb() && startMonitor() && startDunst() &&
+           (m_hostStart == TrayHostStart::Later || startTrayHost());
 }
 
 bool DesktopSession::startBus()
@@ -370,6 +372,10 @@ bool DesktopSession::startDunst()
 
 bool DesktopSession::startTrayHost()
 {
+    if (m_display.isEmpty()) {
+        m_error = QStringLiteral("startTrayHost: the session is not running");
+        return false;
+    }
     if (m_host == TrayHost::Trayer) {
         // A strip at the top right as wide as its icons.
         QProcess &trayer = launch(

@@ -33,7 +33,16 @@ public:
         QString body;
     };
 
-    explicit DesktopSession(TrayHost host = TrayHost::Trayer);
+    enum class TrayHostStart
+    {
+        WithSession,
+        // start() leaves the tray host out, and startTrayHost() starts it: a tray host that
+        // comes after the tray, as it often does at login.
+        Later,
+    };
+
+    explicit DesktopSession(TrayHost host = TrayHost::Trayer,
+                            TrayHostStart hostStart = TrayHostStart::WithSession);
     ~DesktopSession();
     DesktopSession(const DesktopSession &) = delete;
     DesktopSession &operator=(const DesktopSession &) = delete;
@@ -45,6 +54,9 @@ public:
     // Starts everything, each step bounded by 10 s. False with error() saying which step
     // failed and its log when one did; what started is stopped again.
     bool start();
+    // Starts the tray host in a running session, bounded like start()'s steps; on failure the
+    // whole session is stopped, as by start().
+    bool startTrayHost();
     void stop();
     QString error() const { return m_error; }
 
@@ -78,13 +90,13 @@ private:
     bool startXvfb();
     bool startMonitor();
     bool startDunst();
-    bool startTrayHost();
     bool waitForBusName(const QString &name, const Child &child);
     // Runs the helper program (tests/support/desktop_helper) in the session, returns its exit
     // code, or -1.
     int runHelper(const QStringList &arguments, QByteArray *output = nullptr);
 
     TrayHost m_host;
+    TrayHostStart m_hostStart;
     QTemporaryDir m_directory;
     QString m_busAddress;
     QString m_display;

@@ -1,0 +1,136 @@
+// TrayHostWatcher in a private desktop whose tray host starts after the watcher, as at login:
+// trayer (XEmbed only) and xfce4-panel (StatusNotifierItem and XEmbed).
+#include "desktopsession.h"
+#include "ui/desktop/trayhostwatcher.h"
+
+#include <QDBusConnection>
+#include <QSignalSpy>
+#include <QtTest>
+#include <csignal>
+
+using vigil::test::DesktopSession;
+using vigil::ui::TrayHostWatcher;
+using namespace std::chrono_literals;
+
+Q_DECLARE_METATYPE(DesktopSession::TrayHost)
+
+namespace {
+
+// A session without its tray host, and a bus connection of the test's own to it.
+class LateHostSession
+{
+public:
+    explicit LateHostSession(DesktopSession::TrayHost host)
+        : m_session(host, DesktopSession::TrayHostStart::Later)
+    {
+    }
+    ~LateHostSession() { QDBusConnection::disconnectFromBus(m_busName); }
+
+    bool start()
+    {
+        if (!m_session.start())
+            return false;
+        return QDBusConnection::connectToBus(m_session.busAddress(), m_busName).isConnected();
+    }
+    DesktopSession &session() { return m_session; }
+    QDBusConnection bus() const { return QDBusConnection(m_busName); }
+
+private:
+    DesktopSession m_session;
+    QString m_busName = QStringLiteral("tst-trayhostwatcher");
+};
+
+} // namespace
+
+class TestTrayHostWatcher : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void hostComesAndGoes_data()
+    {
+        QTest::addColumn<DesktopSession::TrayHost>("host");
+        QTest::newRow("trayer") << DesktopSession::TrayHost::Trayer;
+        QTest::newRow("xfce4-panel") << DesktopSession::TrayHost::XfcePanel;
+    }
+
+    // Nothing before the host, then availableChanged(true) once it serves, (false) when it is
+    // killed, and (true) again when it comes back.
+    void hostComesAndGoes()
+    {
+        QFETCH(DesktopSession::TrayHost, host);
+        if (const QString missing = DesktopSession::missingPrograms(host); !missing.isEmpty())
+            QSKIP(qPrintable(QStringLiteral("not installed: ") + missing));
+        const bool panel = host == DesktopSession::TrayHost::XfcePanel;
+        LateHostSession late(host);
+        QVERIFY2(late.start(), qPrintable(late.session().error()));
+        {
+            TrayHostWatcher watcher(late.bus(), late.session().display(), {30s});
+            QSignalSpy available(&watcher, &TrayHostWatcher::availableChanged);
+            QSignalSpy gaveUp(&watcher, &TrayHostWatcher::gaveUp);
+            watcher.start();
+            QTest::qWait(200);
+            QVERIFY(!watcher.isAvailable());
+            QCOMPARE(available.size(), 0);
+
+            QVERIFY2(late.session().startTrayHost(), qPrintable(late.session().error()));
+            QTRY_COMPARE(available.size(), 1);
+            QCOMPARE(available.at(0).at(0).toBool(), true);
+            QTRY_VERIFY(watcher.hasXEmbedTray());
+            if (panel)
+                QTRY_VERIFY(watcher.hasStatusNotifierHost());
+            QTest::qWait(200);
+            QCOMPARE(watcher.hasStatusNotifierHost(), panel);
+            QCOMPARE(available.size(), 1);
+
+            // The host is the session's last program.
+            ::kill(static_cast<pid_t>(late.session().processIds().constLast()), SIGKILL);
+            QTRY_COMPARE(available.size(), 2);
+            QCOMPARE(available.at(1).at(0).toBool(), false);
+            QTRY_VERIFY(!watcher.hasXEmbedTray() && !watcher.hasStatusNotifierHost());
+
+            if (!panel) { // xfconfd would be started twice
+                QVERIFY2(late.session().startTrayHost(), qPrintable(late.session().error()));
+                QTRY_COMPARE(available.size(), 3);
+                QCOMPARE(available.at(2).at(0).toBool(), true);
+            }
+            QCOMPARE(gaveUp.size(), 0);
+        }
+    }
+
+    // No host within the time: gaveUp once, and the host that comes later is still seen.
+    void givesUpAndKeepsWatching()
+    {
+        const auto host = DesktopSession::TrayHost::Trayer;
+        if (const QString missing = DesktopSession::missingPrograms(host); !missing.isEmpty())
+            QSKIP(qPrintable(QStringLiteral("not installed: ") + missing));
+        LateHostSession late(host);
+        QVERIFY2(late.start(), qPrintable(late.session().error()));
+        TrayHostWatcher watcher(late.bus(), late.session().display(), {300ms});
+        QSignalSpy available(&watcher, &TrayHostWatcher::availableChanged);
+        QSignalSpy gaveUp(&watcher, &TrayHostWatcher::gaveUp);
+        watcher.start();
+        QTRY_COMPARE(gaveUp.size(), 1);
+        QVERIFY(watcher.hasGivenUp());
+        QTest::qWait(600);
+        QCOMPARE(gaveUp.size(), 1);
+        QVERIFY2(late.session().startTrayHost(), qPrintable(late.session().error()));
+        QTRY_COMPARE(available.size(), 1);
+        QVERIFY(watcher.isAvailable());
+        QCOMPARE(gaveUp.size(), 1);
+    }
+
+    // Neither a bus nor an X server: nothing available, and the fallback still comes.
+    void nothingToWatch()
+    {
+        TrayHostWatcher watcher(QDBusConnection(QStringLiteral("not-connected")),
+                                QStringLiteral(":4242"), {100ms});
+        QSignalSpy gaveUp(&watcher, &TrayHostWatcher::gaveUp);
+        watcher.start();
+        QVERIFY(!watcher.isAvailable());
+        QTRY_COMPARE(gaveUp.size(), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrayHostWatcher)
+#include "tst_trayhostwatcher.moc"
