@@ -126,7 +126,6 @@ private Q_SLOTS:
         options.connection.maxRetry = std::chrono::milliseconds(500);
         m_tray = std::make_unique<ui::TrayApp>(options, m_clock);
         m_tray->start();
-        m_tray->setTrayAvailable(m_session.trayAvailable());
     }
 
     void cleanupTestCase()
@@ -148,6 +147,7 @@ private Q_SLOTS:
         // The panel draws the icon on its next paint.
         QTRY_VERIFY_WITH_TIMEOUT(
             panelPixelsOf(screen(QStringLiteral("tray-compliant.png")), compliantGreen) > 20, 5000);
+        // The state the tray found at start is no news.
         QCOMPARE(notificationsOf(QStringLiteral("Vigil")).size(), 0);
     }
 
@@ -195,6 +195,18 @@ private Q_SLOTS:
                  qPrintable(details->selectedCheckText()));
         save(*details, QStringLiteral("details-non-compliant.png"));
         details->close();
+
+        // Exactly one notification, with the first fix; "Check now" adds none of its own since
+        // the transition answered it.
+        QTRY_COMPARE_WITH_TIMEOUT(notificationsOf(QStringLiteral("Vigil")).size(), 1, 5000);
+        QTest::qWait(500);
+        const auto notifications = notificationsOf(QStringLiteral("Vigil"));
+        QCOMPARE(notifications.size(), 1);
+        QCOMPARE(notifications[0].summary,
+                 QStringLiteral("No access: this device is not compliant"));
+        QVERIFY2(notifications[0].body.contains(
+                     QString::fromStdString(failing.front().remediation).left(40)),
+                 qPrintable(notifications[0].body));
     }
 
     void vigildRestartingShowsServiceNotRunningThenRecovers()
@@ -210,6 +222,8 @@ private Q_SLOTS:
         QVERIFY2(m_vigild->start(), m_vigild->log().constData());
         QTRY_VERIFY2_WITH_TIMEOUT(m_tray->state() == TrayState::NonCompliant,
                                   qPrintable(vigildLog()), 30000);
+        // A brief outage, and the same verdict after it: nothing to say.
+        QCOMPARE(notificationsOf(QStringLiteral("Vigil")).size(), 1);
     }
 
     void fixingItBringsBackCompliant()
@@ -221,6 +235,17 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(m_tray->state() == TrayState::Compliant, qPrintable(vigildLog()),
                                   30000);
         save(*m_tray->detailsWindow(), QStringLiteral("details-compliant.png"));
+        QTRY_COMPARE_WITH_TIMEOUT(notificationsOf(QStringLiteral("Vigil")).size(), 2, 5000);
+        QCOMPARE(notificationsOf(QStringLiteral("Vigil"))[1].summary,
+                 QStringLiteral("Access restored"));
+
+        // Checking again changes nothing: the answer is a notification of its own.
+        QTest::qWait(1100); // report times have whole seconds
+        m_tray->trigger(*m_tray->menuModel().find(ui::TrayMenuEntry::Kind::CheckNow));
+        QTRY_COMPARE_WITH_TIMEOUT(notificationsOf(QStringLiteral("Vigil")).size(), 3, 30000);
+        const auto last = notificationsOf(QStringLiteral("Vigil"))[2];
+        QCOMPARE(last.summary, QStringLiteral("Check complete"));
+        QCOMPARE(last.body, QStringLiteral("Checked: This device is compliant"));
     }
 };
 

@@ -83,7 +83,8 @@ void DesktopNotifier::call(const DesktopNotification &notification)
     QVariantMap hints;
     hints.insert(QStringLiteral("urgency"),
                  QVariant::fromValue(static_cast<uchar>(notification.urgency)));
-    const QImage icon = renderTrayIcon(notificationIconState(notification.kind), iconSize);
+    const QImage icon = renderTrayIcon(
+        notification.icon.value_or(notificationIconState(notification.kind)), iconSize);
     if (!icon.isNull())
         hints.insert(QStringLiteral("image-data"), QVariant::fromValue(imageData(icon)));
 

@@ -46,7 +46,8 @@ DesktopNotification nonCompliant(const Status &status, const std::vector<std::st
     DesktopNotification notification{Text::tr("No access: this device is not compliant"),
                                      {},
                                      NotificationUrgency::Critical,
-                                     Kind::NonCompliant};
+                                     Kind::NonCompliant,
+                                     std::nullopt};
     if (status.lastVerdict) {
         // The first check that was not failing already: what changed, and what to do about it.
         for (const auto &check : status.lastVerdict->failingChecks) {
@@ -74,6 +75,8 @@ TrayState notificationIconState(Kind kind)
         return TrayState::Offline;
     case Kind::Revoked:
         return TrayState::NotEnrolled;
+    case Kind::CheckFinished:
+        break;
     }
     return TrayState::Offline;
 }
@@ -134,9 +137,9 @@ std::optional<DesktopNotification> NotificationPolicy::settle(Settled settled, c
     switch (settled) {
     case Settled::Compliant:
         if (m_announced && *m_announced != Kind::Compliant) {
-            notification = DesktopNotification{Text::tr("Access restored"),
-                                               Text::tr("This device is compliant again."),
-                                               NotificationUrgency::Low, Kind::Compliant};
+            notification = DesktopNotification{
+                Text::tr("Access restored"), Text::tr("This device is compliant again."),
+                NotificationUrgency::Low, Kind::Compliant, std::nullopt};
         }
         break;
     case Settled::NonCompliant: {
@@ -152,7 +155,7 @@ std::optional<DesktopNotification> NotificationPolicy::settle(Settled settled, c
             notification = DesktopNotification{
                 Text::tr("No access: this device was revoked"),
                 Text::tr("The verifier no longer knows this device. Enroll it again."),
-                NotificationUrgency::Critical, Kind::Revoked};
+                NotificationUrgency::Critical, Kind::Revoked, std::nullopt};
         }
         break;
     case Settled::NotEnrolled:
@@ -186,7 +189,7 @@ std::optional<DesktopNotification> NotificationPolicy::due()
                                  nullptr, minutes)
                       : Text::tr("No posture report for %n minute(s). Access may end soon.",
                                  nullptr, minutes),
-        NotificationUrgency::Normal, Kind::Offline};
+        NotificationUrgency::Normal, Kind::Offline, std::nullopt};
 }
 
 } // namespace vigil::ui

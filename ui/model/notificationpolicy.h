@@ -56,12 +56,17 @@ struct DesktopNotification
         Compliant, // back to compliant
         Offline,   // offline or vigild not running longer than the grace period
         Revoked,
+        // Not a transition: how a "Check now" the person asked for ended, when no transition
+        // said it (TrayApp sends it; the policy never does).
+        CheckFinished,
     };
 
     QString summary;
     QString body; // plain text
     NotificationUrgency urgency = NotificationUrgency::Normal;
     Kind kind = Kind::NonCompliant;
+    // The icon shown with it, when not notificationIconState(kind).
+    std::optional<TrayState> icon;
 };
 
 // The icon a notification of this kind shows.

@@ -59,14 +59,26 @@ QString actionResultText(const ActionResult &result, bool enroll, const Clock &c
 
 TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     : QObject(parent), m_options(std::move(options)), m_clock(clock),
-      m_connection(m_options.socketPath, m_options.connection), m_prompts(this)
+      m_connection(m_options.socketPath, m_options.connection), m_hostWatcher(m_options.trayHost),
+      m_notificationPolicy(clock, m_options.notifications), m_prompts(this)
 {
     m_menu.setTitle(tr("Vigil"));
     m_changeTimer.setSingleShot(true);
     m_changeTimer.setTimerType(Qt::VeryCoarseTimer); // grace boundaries are whole seconds
     connect(&m_changeTimer, &QTimer::timeout, this, &TrayApp::refresh);
+    m_notificationTimer.setSingleShot(true);
+    m_notificationTimer.setTimerType(Qt::VeryCoarseTimer);
+    connect(&m_notificationTimer, &QTimer::timeout, this, [this] {
+        if (const auto notification = m_notificationPolicy.due())
+            notify(*notification);
+        armNotificationTimer();
+    });
+    connect(&m_hostWatcher, &TrayHostWatcher::availableChanged, this, &TrayApp::setTrayAvailable);
+    connect(&m_hostWatcher, &TrayHostWatcher::gaveUp, this, &TrayApp::showStatusWindow);
     connect(&m_connection, &TrayConnection::statusChanged, this, &TrayApp::refresh);
     connect(&m_connection, &TrayConnection::checkRunningChanged, this, [this](bool running) {
+        if (running)
+            m_checkAnnounced = false;
         rebuildMenu();
         if (m_details)
             m_details->setCheckRunning(running);
@@ -90,6 +102,7 @@ void TrayApp::start()
         return;
     m_started = true;
     m_connection.start();
+    m_hostWatcher.start();
 }
 
 void TrayApp::setTrayAvailable(bool available)
@@ -184,7 +197,25 @@ void TrayApp::refresh()
         qCInfo(lcTray, "state %s: %s", trayStateName(shown.state), qPrintable(shown.headline));
         Q_EMIT this->stateChanged(shown.state);
     }
+    if (const auto notification = m_notificationPolicy.update(status))
+        notify(*notification);
+    armNotificationTimer();
     Q_EMIT statusShown(status, shown);
+}
+
+void TrayApp::notify(const DesktopNotification &notification)
+{
+    if (m_connection.isCheckRunning())
+        m_checkAnnounced = true;
+    m_notifier.send(notification);
+}
+
+void TrayApp::armNotificationTimer()
+{
+    if (const auto at = m_notificationPolicy.notifyAt())
+        m_notificationTimer.start(untilNow(*at, m_clock));
+    else
+        m_notificationTimer.stop();
 }
 
 void TrayApp::rebuildMenu()
@@ -259,6 +290,17 @@ void TrayApp::onCheckFinished(const ActionResult &result)
     qCInfo(lcTray, "check now: %s", qPrintable(text));
     if (m_details)
         m_details->setNote(text);
+    // The person asked and waits for an answer; a transition's notification gave it already.
+    if (!m_checkAnnounced && !text.isEmpty()) {
+        DesktopNotification notification;
+        notification.kind = DesktopNotification::Kind::CheckFinished;
+        notification.urgency = NotificationUrgency::Low;
+        const bool checked = result.outcome == Outcome::Succeeded;
+        notification.summary = checked ? tr("Check complete") : tr("Check not done");
+        notification.body = text;
+        notification.icon = checked ? m_trayStatus.state : TrayState::Offline;
+        m_notifier.send(notification);
+    }
     Q_EMIT actionFinished(text);
 }
 

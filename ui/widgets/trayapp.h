@@ -1,12 +1,17 @@
 #pragma once
 
 // The tray as a whole: the connection to vigild, the icon and its menu, the details window, the
-// stand-in window when the desktop has no tray, and the prompts. Everything it shows comes from
-// the models in ui/model/; this class only turns them into widgets and actions.
+// stand-in window when the desktop has no tray, notifications on transitions, and the prompts.
+// Everything it shows comes from the models in ui/model/; this class only turns them into
+// widgets, actions and notifications.
 //
-// The QSystemTrayIcon is created only once a tray host exists (setTrayAvailable): Qt picks its
-// tray back-end (StatusNotifierItem or XEmbed) when the first icon is made and keeps it.
+// The QSystemTrayIcon is created only once TrayHostWatcher finds a tray host: Qt picks its tray
+// back-end (StatusNotifierItem or XEmbed) when the first icon is made and keeps it. When none
+// comes in time, a status window stands in, and gives way to the icon if a host comes later.
 
+#include "ui/desktop/desktopnotifier.h"
+#include "ui/desktop/trayhostwatcher.h"
+#include "ui/model/notificationpolicy.h"
 #include "ui/model/trayconnection.h"
 #include "ui/model/traymenumodel.h"
 #include "ui/model/traystate.h"
@@ -35,6 +40,8 @@ struct TrayAppOptions
     QString socketPath;
     TrayConnectionTimings connection;
     GraceRules grace;
+    TrayHostWatcherTimings trayHost;
+    NotificationRules notifications;
 };
 
 class TrayApp : public QObject
@@ -45,13 +52,8 @@ public:
     TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent = nullptr);
     ~TrayApp() override;
 
-    // Connects to vigild (and keeps reconnecting).
+    // Connects to vigild (and keeps reconnecting) and looks for the desktop's tray.
     void start();
-
-    // The desktop's tray host appeared (true) or went away.
-    void setTrayAvailable(bool available);
-    // No tray host came in time: the state goes to a small window instead, which says why.
-    void showStatusWindow();
     // A second launch handed over its command: "details" opens the details, anything else
     // shows where the tray is (the status window when there is no icon).
     void activate(const QString &command);
@@ -79,6 +81,12 @@ Q_SIGNALS:
     void actionFinished(const QString &text);
 
 private:
+    // The desktop's tray host appeared (true) or went away.
+    void setTrayAvailable(bool available);
+    // No tray host came in time: the state goes to a small window instead, which says why.
+    void showStatusWindow();
+    void notify(const DesktopNotification &notification);
+    void armNotificationTimer();
     void refresh();
     void rebuildMenu();
     void createIcon();
@@ -100,6 +108,11 @@ private:
     QPointer<StatusWindow> m_statusWindow;
     QPointer<EnrollDialog> m_enrollDialog;
     QTimer m_changeTimer; // trayStateChangesAt: grace begins without vigild saying anything
+    TrayHostWatcher m_hostWatcher;
+    NotificationPolicy m_notificationPolicy;
+    DesktopNotifier m_notifier;
+    QTimer m_notificationTimer;    // NotificationPolicy::notifyAt: an outage past its grace
+    bool m_checkAnnounced = false; // a transition was notified while "Check now" ran
     PromptService m_prompts;
     bool m_started = false;
 };
