@@ -24,6 +24,8 @@
 // Strict, because a typo must never silently mean a default: an unknown member, a wrong type or
 // a bad value is a ConfigError naming the member as a JSON pointer and saying what is expected.
 
+#include "protocol/ipc/envelope.h"
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -77,7 +79,7 @@ struct VigildConfig
     std::optional<std::string> caFingerprint; // "sha256:" + lower-case hex
     std::string tcti = "auto";
     std::filesystem::path stateDirectory = "/var/lib/vigil";
-    std::filesystem::path socketPath = "/run/vigil/vigild.sock";
+    std::filesystem::path socketPath = protocol::ipc::defaultSocketPath;
     std::string privilegedGroup = "vigil";
     std::optional<std::string> proxy;
     LogLevel logLevel = LogLevel::Info;

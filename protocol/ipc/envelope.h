@@ -19,6 +19,8 @@ inline constexpr int ipcVersion = 1;
 
 // Requests are small; a longer line is refused with request_too_large.
 inline constexpr std::size_t maxRequestLineSize = 64 * 1024;
+// Where vigild listens unless its configuration says otherwise; clients use it by default.
+inline constexpr const char *defaultSocketPath = "/run/vigil/vigild.sock";
 // Responses and events carry a status (at most 64 failing checks with their texts) or a
 // posture snapshot, each far below this.
 inline constexpr std::size_t maxServerLineSize = 4 * 1024 * 1024;
