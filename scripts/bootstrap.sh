@@ -15,7 +15,7 @@ packages=(
     python3-jwcrypto
     libboost-dev libsqlite3-dev libcurl4-openssl-dev libjemalloc-dev libsystemd-dev curl
     dbus-daemon iproute2
-    xvfb dunst trayer xfce4-panel xfconf libxcb1-dev
+    xvfb dunst trayer xfce4-panel xfconf libxcb1-dev libxcb-xtest0-dev
 )
 
 missing=()

@@ -9,8 +9,11 @@
 #      an access token; `vigilctl status` and `vigilctl posture` show what it holds;
 #   3. a protected call: an access token and a DPoP proof from vigild, sent with curl to the
 #      verifier's demo resource;
-#   4. the policy tightens: vigild's next report is non-compliant, the status says what to fix
-#      and the token is withheld with the reason.
+#   4. the tray, vigil-tray, on a desktop of its own (Xvfb, the trayer panel, the dunst
+#      notification daemon: what the UI tests use), with screenshots of its icon, menu and
+#      details window saved in build/demo-screenshots/;
+#   5. the policy tightens: vigild's next report is non-compliant, the status says what to fix,
+#      the token is withheld with the reason, and the tray turns red and says what to fix.
 # Everything it starts is stopped at the end, on an error and on Ctrl-C; vigild needs no root,
 # since its state directory and socket are in the temporary directory too. The machine's own
 # TPM, if any, is not touched. Extra arguments go to `vigilctl posture` (e.g. --json).
@@ -22,11 +25,14 @@ source scripts/lib/stack.sh
 
 scripts/bootstrap.sh
 step configure-release "configure (release)" cmake --preset release
-step build-release "build (vigild, vigilctl, vigil-verifier)" \
-    cmake --build --preset release --target vigild vigilctl vigil-verifier
+step build-release "build (vigild, vigilctl, vigil-verifier, vigil-tray)" \
+    cmake --build --preset release --target vigild vigilctl vigil-verifier vigil-tray tray_demo
 vigild=$PWD/build/release/app/vigild
 vigilctl=$PWD/build/release/app/vigilctl
 verifier=$PWD/build/release/server/vigil-verifier
+vigil_tray=$PWD/build/release/ui/vigil-tray
+tray_demo=$PWD/build/release/tests/tray_demo
+screenshots=$PWD/build/demo-screenshots
 
 stack_init
 cd "$work"
@@ -90,6 +96,26 @@ echo "\$ curl --cacert ca.pem -H 'Authorization: DPoP <token>' -H 'DPoP: <proof>
 curl -sS --fail-with-body --cacert "$data/ca.pem" -H @headers "$url/v1/whoami" | python3 -m json.tool
 
 echo
+echo "== The tray: what the person at the desk sees =="
+rm -rf "$screenshots"
+"$tray_demo" "$vigil_tray" "$socket" "$screenshots" >"$work/tray-demo.out" 2>"$work/tray-demo.err" &
+tray_demo_pid=$!
+stack_pids+=("$tray_demo_pid")
+for _ in $(seq 600); do
+    grep -q '^before:' "$work/tray-demo.out" && break
+    kill -0 "$tray_demo_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if ! grep -q '^before:' "$work/tray-demo.out"; then
+    echo "The tray's desktop did not come up:" >&2
+    cat "$work/tray-demo.err" "$screenshots/vigil-tray.log" >&2 2>/dev/null || true
+    exit 1
+fi
+echo "vigil-tray runs on a private desktop (Xvfb, trayer, dunst) and shows a green shield; its"
+echo "menu and details window were opened as a person would. Screenshots:"
+for file in $(sed -n 's/^before: //p' "$work/tray-demo.out"); do echo "  $file"; done
+
+echo
 echo "== The policy tightens: the device is no longer compliant =="
 # The organisation now requires the next release of this machine's distribution (or, on a
 # distribution the policy does not know, denies it).
@@ -116,6 +142,18 @@ stack_set_policy stricter-policy.json
 echo "(vigil-verifier reloaded it; vigild reports on its schedule and on events, or now:)"
 ctl report
 ctl token
+echo
+echo "The tray turned red and lists what to fix; screenshots:"
+for _ in $(seq 600); do
+    kill -0 "$tray_demo_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if ! grep -q '^after:' "$work/tray-demo.out"; then
+    echo "The tray did not show the change:" >&2
+    cat "$work/tray-demo.err" "$screenshots/vigil-tray.log" >&2 2>/dev/null || true
+    exit 1
+fi
+for file in $(sed -n 's/^after:  *//p' "$work/tray-demo.out"); do echo "  $file"; done
 
 echo
 echo "== Done =="

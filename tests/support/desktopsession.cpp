@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <sys/prctl.h>
 #include <xcb/xcb.h>
+#include <xcb/xtest.h>
 
 namespace vigil::test {
 
@@ -447,6 +448,36 @@ QList<qint64> DesktopSession::processIds() const
     for (const Child &child : m_children)
         ids.append(child.process->processId());
     return ids;
+}
+
+bool DesktopSession::click(QPoint at, int button)
+{
+    xcb_connection_t *connection = xcb_connect(m_display.toLocal8Bit().constData(), nullptr);
+    bool done = false;
+    if (!m_display.isEmpty() && !xcb_connection_has_error(connection)) {
+        const xcb_window_t root = xcb_setup_roots_iterator(xcb_get_setup(connection)).data->root;
+        const auto x = static_cast<int16_t>(at.x());
+        const auto y = static_cast<int16_t>(at.y());
+        const auto detail = static_cast<uint8_t>(button);
+        xcb_void_cookie_t cookies[] = {
+            xcb_test_fake_input_checked(connection, XCB_MOTION_NOTIFY, 0, XCB_CURRENT_TIME, root, x,
+                                        y, 0),
+            xcb_test_fake_input_checked(connection, XCB_BUTTON_PRESS, detail, XCB_CURRENT_TIME,
+                                        XCB_NONE, 0, 0, 0),
+            xcb_test_fake_input_checked(connection, XCB_BUTTON_RELEASE, detail, XCB_CURRENT_TIME,
+                                        XCB_NONE, 0, 0, 0),
+        };
+        done = true;
+        for (const auto cookie : cookies) {
+            xcb_generic_error_t *failure = xcb_request_check(connection, cookie);
+            done = done && !failure;
+            free(failure);
+        }
+    }
+    xcb_disconnect(connection);
+    if (!done)
+        m_error = QStringLiteral("click: the X server on %1 did not take it").arg(m_display);
+    return done;
 }
 
 bool DesktopSession::screenshot(const QString &path)

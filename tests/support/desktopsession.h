@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QPoint>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
@@ -71,6 +72,10 @@ public:
 
     // The whole screen as a PNG; false (and error()) when it could not be taken.
     bool screenshot(const QString &path);
+    // Moves the pointer to at and clicks button (1 left, 3 right) through XTest, as a person
+    // would: for what only a real click opens, such as a tray icon's menu. False (and error())
+    // when the X server did not take it.
+    bool click(QPoint at, int button = 1);
     // Every Notify call the notification daemon received, in order, as seen by a monitor on
     // the bus (dbus-monitor): what was sent, whether or not dunst still shows it.
     QList<Notification> notifications();
