@@ -80,6 +80,14 @@ private Q_SLOTS:
             QTRY_COMPARE(session.notifications().size(), 2);
             QCOMPARE(session.notifications().at(1).summary, QStringLiteral("Access restored"));
             QCOMPARE(notifier.lastId(), id); // dunst replaced it: replaces_id was the first's id
+
+            // dunst reads markup in bodies: a remediation's own '<' and '&' must show as text.
+            notifier.send(
+                notification(QStringLiteral("No access"), QStringLiteral("Run <b>a && b</b>")));
+            QTRY_COMPARE(shown.size(), 3);
+            QTRY_COMPARE(session.notifications().size(), 3);
+            QCOMPARE(session.notifications().at(2).body,
+                     QStringLiteral("Run &lt;b&gt;a &amp;&amp; b&lt;/b&gt;"));
             QCOMPARE(failed.size(), 0);
             QVERIFY(session.screenshot(
                 QStringLiteral(VIGIL_BINARY_DIR "/screenshots/desktop/notification.png")));

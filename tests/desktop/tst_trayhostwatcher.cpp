@@ -40,6 +40,33 @@ private:
     QString m_busName = QStringLiteral("tst-trayhostwatcher");
 };
 
+// A StatusNotifierWatcher without a panel: what a desktop offers between its watcher starting
+// and its host registering (KDE's kded, say, before plasmashell).
+class FakeStatusNotifierWatcher : public QObject
+{
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.kde.StatusNotifierWatcher")
+    Q_PROPERTY(bool IsStatusNotifierHostRegistered READ isHostRegistered)
+
+public:
+    bool isHostRegistered() const { return m_hostRegistered; }
+    void setHostRegistered(bool registered)
+    {
+        m_hostRegistered = registered;
+        if (registered)
+            Q_EMIT StatusNotifierHostRegistered();
+        else
+            Q_EMIT StatusNotifierHostUnregistered();
+    }
+
+Q_SIGNALS:
+    void StatusNotifierHostRegistered();
+    void StatusNotifierHostUnregistered();
+
+private:
+    bool m_hostRegistered = false;
+};
+
 } // namespace
 
 class TestTrayHostWatcher : public QObject
@@ -96,6 +123,44 @@ private Q_SLOTS:
             }
             QCOMPARE(gaveUp.size(), 0);
         }
+    }
+
+    // A watcher alone is no host; its host registering is, and leaving is not.
+    void statusNotifierHostRegisters()
+    {
+        const auto host = DesktopSession::TrayHost::Trayer;
+        if (const QString missing = DesktopSession::missingPrograms(host); !missing.isEmpty())
+            QSKIP(qPrintable(QStringLiteral("not installed: ") + missing));
+        LateHostSession late(host);
+        QVERIFY2(late.start(), qPrintable(late.session().error()));
+        const QString name = QStringLiteral("tst-fake-watcher");
+        QDBusConnection panel = QDBusConnection::connectToBus(late.session().busAddress(), name);
+        FakeStatusNotifierWatcher fake;
+        QVERIFY(panel.registerObject(QStringLiteral("/StatusNotifierWatcher"), &fake,
+                                     QDBusConnection::ExportAllProperties |
+                                         QDBusConnection::ExportAllSignals));
+        {
+            TrayHostWatcher watcher(late.bus(), late.session().display(), {30s});
+            QSignalSpy available(&watcher, &TrayHostWatcher::availableChanged);
+            watcher.start();
+            QVERIFY(panel.registerService(QStringLiteral("org.kde.StatusNotifierWatcher")));
+            QTest::qWait(300);
+            QCOMPARE(available.size(), 0);
+
+            fake.setHostRegistered(true);
+            QTRY_COMPARE(available.size(), 1);
+            QVERIFY(watcher.hasStatusNotifierHost());
+            QVERIFY(!watcher.hasXEmbedTray());
+
+            fake.setHostRegistered(false);
+            QTRY_COMPARE(available.size(), 2);
+            fake.setHostRegistered(true);
+            QTRY_COMPARE(available.size(), 3);
+            QVERIFY(panel.unregisterService(QStringLiteral("org.kde.StatusNotifierWatcher")));
+            QTRY_COMPARE(available.size(), 4);
+            QCOMPARE(available.at(3).at(0).toBool(), false);
+        }
+        QDBusConnection::disconnectFromBus(name);
     }
 
     // No host within the time: gaveUp once, and the host that comes later is still seen.

@@ -59,6 +59,8 @@ QStringList SingleInstance::commands()
 SingleInstance::Role SingleInstance::start(const QString &command,
                                            std::chrono::milliseconds timeout)
 {
+    if (m_server)
+        return Role::Primary;
     if (m_lock.tryLock(0))
         return listen() ? Role::Primary : Role::Failed;
     if (m_lock.error() != QLockFile::LockFailedError) {
