@@ -251,29 +251,13 @@ private Q_SLOTS:
 
 int main(int argc, char **argv)
 {
-    // The desktop comes first: the application connects to its display and bus when made.
-    const QString missing = DesktopSession::missingPrograms(DesktopSession::TrayHost::Trayer);
-    if (!missing.isEmpty()) {
-        std::fprintf(stderr, "SKIP: the desktop needs %s\n", qPrintable(missing));
-        return 0;
-    }
     DesktopSession session(DesktopSession::TrayHost::Trayer);
-    if (!session.start()) {
-        std::fprintf(stderr, "FAIL: no desktop: %s\n", qPrintable(session.error()));
-        return 1;
-    }
-    const QProcessEnvironment environment = session.environment();
-    for (const QString &key : environment.keys())
-        qputenv(key.toLocal8Bit().constData(), environment.value(key).toLocal8Bit());
-    int result = 0;
-    {
+    return test::runInSession(session, [&] {
         QApplication application(argc, argv);
         application.setQuitOnLastWindowClosed(false);
-        TestTrayApp test(session);
-        result = QTest::qExec(&test, argc, argv);
-    }
-    session.stop();
-    return result;
+        TestTrayApp suite(session);
+        return QTest::qExec(&suite, argc, argv);
+    });
 }
 
 #include "tst_trayapp.moc"

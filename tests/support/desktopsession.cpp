@@ -11,6 +11,7 @@
 #include <QStandardPaths>
 #include <QTest>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <sys/prctl.h>
 #include <xcb/xcb.h>
@@ -548,6 +549,25 @@ QList<DesktopSession::Notification> DesktopSession::notifications()
     }
     flush();
     return found;
+}
+
+int runInSession(DesktopSession &session, const std::function<int()> &suite)
+{
+    if (const QString missing = DesktopSession::missingPrograms(session.host());
+        !missing.isEmpty()) {
+        std::fprintf(stderr, "SKIP: the desktop needs %s\n", qPrintable(missing));
+        return 0;
+    }
+    if (!session.start()) {
+        std::fprintf(stderr, "FAIL: no desktop: %s\n", qPrintable(session.error()));
+        return 1;
+    }
+    const QProcessEnvironment environment = session.environment();
+    for (const QString &key : environment.keys())
+        qputenv(key.toLocal8Bit().constData(), environment.value(key).toLocal8Bit());
+    const int result = suite();
+    session.stop();
+    return result;
 }
 
 } // namespace vigil::test

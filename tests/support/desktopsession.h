@@ -6,6 +6,7 @@
 #include <QProcessEnvironment>
 #include <QString>
 #include <QTemporaryDir>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -64,6 +65,7 @@ public:
     // For the program under test: DISPLAY, DBUS_SESSION_BUS_ADDRESS, QT_QPA_PLATFORM=xcb,
     // XDG_RUNTIME_DIR (0700), XDG_CONFIG_HOME, XDG_CURRENT_DESKTOP as the tray host sets it.
     QProcessEnvironment environment() const { return m_environment; }
+    TrayHost host() const { return m_host; }
     QString display() const { return m_display; }
     QString busAddress() const { return m_busAddress; }
     QString directory() const { return m_directory.path(); }
@@ -111,5 +113,10 @@ private:
     QByteArray m_monitorOutput;
     QString m_connectionName;
 };
+
+// The main() of a suite whose application must live in the session (its QApplication connects
+// to the display and bus when it is made): starts session, skipping with exit 0 when a program
+// is missing, takes its environment into this process's, runs suite() and stops the session.
+int runInSession(DesktopSession &session, const std::function<int()> &suite);
 
 } // namespace vigil::test
