@@ -1,6 +1,23 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en">
   <context>
+    <name>Text</name>
+    <message numerus="yes">
+      <source>It has not answered for %n minute(s). Access may end soon.</source>
+      <translation>
+        <numerusform>It has not answered for %n minute. Access may end soon.</numerusform>
+        <numerusform>It has not answered for %n minutes. Access may end soon.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>No posture report for %n minute(s). Access may end soon.</source>
+      <translation>
+        <numerusform>No posture report for %n minute. Access may end soon.</numerusform>
+        <numerusform>No posture report for %n minutes. Access may end soon.</numerusform>
+      </translation>
+    </message>
+  </context>
+  <context>
     <name>vigil::ui::StatusDetails</name>
     <message numerus="yes">
       <source>%n second(s)</source>
