@@ -78,9 +78,22 @@ private Q_SLOTS:
         QCOMPARE(window.selectedCheck(), QStringLiteral("os_version"));
         QVERIFY(window.selectedCheckText().startsWith(QStringLiteral("Debian 12.8")));
 
-        // A new status keeps the selection where the check still exists.
+        // A new status keeps the selection where the check still has its result.
         window.setStatus(status, ui::trayStatus(status, m_clock));
         QCOMPARE(window.selectedCheck(), QStringLiteral("os_version"));
+        // One that starts failing takes it: the window shows what to fix.
+        auto worse = status;
+        worse.lastVerdict->failingChecks.insert(worse.lastVerdict->failingChecks.begin(),
+                                                worse.lastVerdict->passingChecks.front());
+        worse.lastVerdict->failingChecks.front().status = protocol::CheckOutcome::Fail;
+        worse.lastVerdict->failingChecks.front().remediation = "Upgrade to Debian 13";
+        worse.lastVerdict->passingChecks.clear();
+        window.setStatus(worse, ui::trayStatus(worse, m_clock));
+        QCOMPARE(window.selectedCheck(), QStringLiteral("os_version"));
+        QVERIFY(window.selectedCheckText().contains(QStringLiteral("Upgrade to Debian 13")));
+        window.showCheck(QStringLiteral("firewall"));
+        window.setStatus(status, ui::trayStatus(status, m_clock));
+        QCOMPARE(window.selectedCheck(), QStringLiteral("firewall")); // still failing
     }
 
     void everyControlHasANameForScreenReaders()

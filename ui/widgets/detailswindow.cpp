@@ -119,7 +119,11 @@ void DetailsWindow::setStatus(const std::optional<protocol::ipc::Status> &status
     m_verdictTime->setText(details.verdictTime.isEmpty() ? tr("No verdict yet")
                                                          : details.verdictTime);
 
+    // The selection stays on its check while that check's result stays; a check that starts or
+    // stops failing moves it to the top, where the failing checks are.
     const QString selected = selectedCheck();
+    const QTreeWidgetItem *selectedItem = m_checks->currentItem();
+    const QString selectedResult = selectedItem ? selectedItem->text(1) : QString();
     m_checks->clear();
     const QIcon passIcon = trayIcon(TrayState::Compliant, {16, 32});
     const QIcon failIcon = trayIcon(TrayState::NonCompliant, {16, 32});
@@ -139,9 +143,11 @@ void DetailsWindow::setStatus(const std::optional<protocol::ipc::Status> &status
         item->setData(0, textRole, text);
     }
     QTreeWidgetItem *current = m_checks->topLevelItemCount() ? m_checks->topLevelItem(0) : nullptr;
-    for (int i = 0; i < m_checks->topLevelItemCount(); ++i)
-        if (m_checks->topLevelItem(i)->data(0, idRole).toString() == selected)
-            current = m_checks->topLevelItem(i);
+    for (int i = 0; i < m_checks->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_checks->topLevelItem(i);
+        if (item->data(0, idRole).toString() == selected && item->text(1) == selectedResult)
+            current = item;
+    }
     m_checks->setCurrentItem(current);
     showSelected();
 

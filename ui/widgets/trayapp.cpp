@@ -63,6 +63,10 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
       m_notificationPolicy(clock, m_options.notifications), m_prompts(this)
 {
     m_menu.setTitle(tr("Vigil"));
+    connect(&m_menu, &QMenu::aboutToHide, this, [this] {
+        if (m_menuStale)
+            QTimer::singleShot(0, this, &TrayApp::rebuildMenu); // once it has closed
+    });
     m_changeTimer.setSingleShot(true);
     m_changeTimer.setTimerType(Qt::VeryCoarseTimer); // grace boundaries are whole seconds
     connect(&m_changeTimer, &QTimer::timeout, this, &TrayApp::refresh);
@@ -223,14 +227,46 @@ void TrayApp::rebuildMenu()
     TrayMenuContext context;
     context.checkRunning = m_connection.isCheckRunning();
     context.privilege = m_privilege;
-    m_menuModel = trayMenuModel(m_connection.status(), m_trayStatus, context);
-    m_menu.clear();
-    for (const TrayMenuEntry &entry : m_menuModel.entries) {
-        if (entry.kind == Kind::Separator) {
-            m_menu.addSeparator();
-            continue;
+    TrayMenuModel model = trayMenuModel(m_connection.status(), m_trayStatus, context);
+    const auto shape = [](const TrayMenuModel &menu) {
+        std::vector<Kind> kinds;
+        for (const TrayMenuEntry &entry : menu.entries)
+            kinds.push_back(entry.kind);
+        return kinds;
+    };
+    // Events come while the menu is open (a report's verdict, a token fetched): it follows them
+    // in place, and takes a new shape only once closed, so that it never vanishes under the
+    // pointer.
+    const bool sameShape = shape(model) == shape(m_menuModel) &&
+                           m_menu.actions().size() == qsizetype(model.entries.size());
+    m_menuModel = std::move(model);
+    if (m_statusWindow)
+        m_statusWindow->setModel(m_menuModel);
+    if (!sameShape && m_menu.isVisible()) {
+        m_menuStale = true;
+        return;
+    }
+    m_menuStale = false;
+    if (!sameShape) {
+        m_menu.clear();
+        for (std::size_t i = 0; i < m_menuModel.entries.size(); ++i) {
+            QAction *action = m_menuModel.entries[i].kind == Kind::Separator
+                                  ? m_menu.addSeparator()
+                                  : m_menu.addAction(QString());
+            connect(action, &QAction::triggered, this, [this, i] {
+                if (i < m_menuModel.entries.size())
+                    trigger(m_menuModel.entries[i]);
+            });
         }
-        QAction *action = m_menu.addAction(entry.text);
+        m_menu.setToolTipsVisible(true);
+    }
+    const QList<QAction *> actions = m_menu.actions();
+    for (std::size_t i = 0; i < m_menuModel.entries.size(); ++i) {
+        const TrayMenuEntry &entry = m_menuModel.entries[i];
+        QAction *action = actions[qsizetype(i)];
+        if (entry.kind == Kind::Separator)
+            continue;
+        action->setText(entry.text);
         action->setEnabled(entry.enabled);
         action->setToolTip(entry.toolTip);
         if (entry.kind == Kind::StateLine) {
@@ -239,11 +275,7 @@ void TrayApp::rebuildMenu()
             bold.setBold(true);
             action->setFont(bold);
         }
-        connect(action, &QAction::triggered, this, [this, entry] { trigger(entry); });
     }
-    m_menu.setToolTipsVisible(true);
-    if (m_statusWindow)
-        m_statusWindow->setModel(m_menuModel);
 }
 
 void TrayApp::trigger(const TrayMenuEntry &entry)

@@ -101,6 +101,7 @@ private:
     TrayConnection m_connection;
     TrayStatus m_trayStatus;
     TrayMenuModel m_menuModel;
+    bool m_menuStale = false; // the model changed shape while the menu was open
     Privilege m_privilege = Privilege::Unknown;
     QMenu m_menu;
     std::unique_ptr<QSystemTrayIcon> m_icon;
