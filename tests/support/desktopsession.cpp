@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sys/prctl.h>
 #include <xcb/xcb.h>
 #include <xcb/xtest.h>
@@ -478,6 +479,49 @@ bool DesktopSession::click(QPoint at, int button)
     xcb_disconnect(connection);
     if (!done)
         m_error = QStringLiteral("click: the X server on %1 did not take it").arg(m_display);
+    return done;
+}
+
+bool DesktopSession::pressKey(unsigned keysym)
+{
+    xcb_connection_t *connection = xcb_connect(m_display.toLocal8Bit().constData(), nullptr);
+    bool done = false;
+    if (!m_display.isEmpty() && !xcb_connection_has_error(connection)) {
+        // The keycode that carries keysym in the server's keyboard map.
+        const xcb_setup_t *setup = xcb_get_setup(connection);
+        const int count = setup->max_keycode - setup->min_keycode + 1;
+        xcb_get_keyboard_mapping_reply_t *mapping = xcb_get_keyboard_mapping_reply(
+            connection, xcb_get_keyboard_mapping(connection, setup->min_keycode, uint8_t(count)),
+            nullptr);
+        std::optional<uint8_t> keycode;
+        if (mapping) {
+            const xcb_keysym_t *keysyms = xcb_get_keyboard_mapping_keysyms(mapping);
+            const int perKey = mapping->keysyms_per_keycode;
+            for (int i = 0; i < count * perKey && !keycode; ++i)
+                if (keysyms[i] == keysym)
+                    keycode = uint8_t(setup->min_keycode + i / perKey);
+            free(mapping);
+        }
+        if (keycode) {
+            const xcb_void_cookie_t cookies[] = {
+                xcb_test_fake_input_checked(connection, XCB_KEY_PRESS, *keycode, XCB_CURRENT_TIME,
+                                            XCB_NONE, 0, 0, 0),
+                xcb_test_fake_input_checked(connection, XCB_KEY_RELEASE, *keycode, XCB_CURRENT_TIME,
+                                            XCB_NONE, 0, 0, 0),
+            };
+            done = true;
+            for (const auto cookie : cookies) {
+                xcb_generic_error_t *failure = xcb_request_check(connection, cookie);
+                done = done && !failure;
+                free(failure);
+            }
+        }
+    }
+    xcb_disconnect(connection);
+    if (!done)
+        m_error = QStringLiteral("pressKey: the X server on %1 did not take keysym 0x%2")
+                      .arg(m_display)
+                      .arg(keysym, 0, 16);
     return done;
 }
 

@@ -78,6 +78,8 @@ public:
     // would: for what only a real click opens, such as a tray icon's menu. False (and error())
     // when the X server did not take it.
     bool click(QPoint at, int button = 1);
+    // Presses and releases the key of an X keysym (0xff1b is Escape) through XTest.
+    bool pressKey(unsigned keysym);
     // Every Notify call the notification daemon received, in order, as seen by a monitor on
     // the bus (dbus-monitor): what was sent, whether or not dunst still shows it.
     QList<Notification> notifications();

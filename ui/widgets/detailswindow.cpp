@@ -119,11 +119,15 @@ void DetailsWindow::setStatus(const std::optional<protocol::ipc::Status> &status
     m_verdictTime->setText(details.verdictTime.isEmpty() ? tr("No verdict yet")
                                                          : details.verdictTime);
 
-    // The selection stays on its check while that check's result stays; a check that starts or
-    // stops failing moves it to the top, where the failing checks are.
+    // The selection stays on its check while the failing checks stay the same; when one starts
+    // or stops failing it moves to the top, where the failing checks are.
     const QString selected = selectedCheck();
-    const QTreeWidgetItem *selectedItem = m_checks->currentItem();
-    const QString selectedResult = selectedItem ? selectedItem->text(1) : QString();
+    QStringList failing;
+    for (const CheckRow &check : details.checks)
+        if (!check.passed)
+            failing.append(check.id);
+    const bool keepSelection = failing == m_failing;
+    m_failing = failing;
     m_checks->clear();
     const QIcon passIcon = trayIcon(TrayState::Compliant, {16, 32});
     const QIcon failIcon = trayIcon(TrayState::NonCompliant, {16, 32});
@@ -145,7 +149,7 @@ void DetailsWindow::setStatus(const std::optional<protocol::ipc::Status> &status
     QTreeWidgetItem *current = m_checks->topLevelItemCount() ? m_checks->topLevelItem(0) : nullptr;
     for (int i = 0; i < m_checks->topLevelItemCount(); ++i) {
         QTreeWidgetItem *item = m_checks->topLevelItem(i);
-        if (item->data(0, idRole).toString() == selected && item->text(1) == selectedResult)
+        if (keepSelection && item->data(0, idRole).toString() == selected)
             current = item;
     }
     m_checks->setCurrentItem(current);
