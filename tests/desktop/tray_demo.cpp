@@ -26,12 +26,20 @@ namespace {
 constexpr QRgb compliantGreen = 0x2ea44f;
 constexpr QRgb nonCompliantRed = 0xd73a49;
 
-// Where the panel shows pixels of colour: trayer docks icons in the top rows.
+// trayer's panel: the screen's top right corner (the details window, at the top left, shows
+// the same shield larger).
+QRect panelOf(const QImage &screen)
+{
+    return QRect(screen.width() - 160, 0, 160, 32).intersected(screen.rect());
+}
+
+// Where the panel shows pixels of colour.
 std::optional<QRect> iconOnPanel(const QImage &screen, QRgb colour)
 {
     QRect found;
-    for (int y = 0; y < std::min(32, screen.height()); ++y)
-        for (int x = 0; x < screen.width(); ++x)
+    const QRect panel = panelOf(screen);
+    for (int y = panel.top(); y <= panel.bottom(); ++y)
+        for (int x = panel.left(); x <= panel.right(); ++x)
             if ((screen.pixel(x, y) & 0xffffff) == colour)
                 found |= QRect(x, y, 1, 1);
     if (found.width() * found.height() < 20)
@@ -155,7 +163,7 @@ private:
     {
         const QImage shown = screen();
         const QString iconFile = path(when + QStringLiteral("-icon.png"));
-        const QRect panel(shown.width() - 160, 0, 160, 32);
+        const QRect panel = panelOf(shown);
         shown.copy(panel)
             .scaled(panel.size() * 4, Qt::KeepAspectRatio, Qt::FastTransformation)
             .save(iconFile);
@@ -164,13 +172,18 @@ private:
 
         // The menu opens on a right-click and closes with Escape, as a person would do it.
         const QString menuFile = path(when + QStringLiteral("-menu.png"));
+        m_session.click(icon.center(), 3);
         QImage menu;
-        for (int attempt = 0; attempt < 3 && changedPixels(shown, menu) < 2000; ++attempt) {
-            m_session.click(icon.center(), 3);
-            QThread::msleep(700);
+        QElapsedTimer elapsed;
+        elapsed.start();
+        do {
+            QThread::msleep(200);
             menu = screen();
-        }
-        menu.save(menuFile);
+        } while (changedPixels(shown, menu) < 2000 && elapsed.elapsed() < 5000);
+        if (changedPixels(shown, menu) < 2000)
+            std::fprintf(stderr, "tray_demo: the menu did not open on a right-click\n");
+        QThread::msleep(300); // its last paint
+        screen().save(menuFile);
         m_session.pressKey(escapeKeysym);
         QThread::msleep(300);
         return iconFile + QLatin1Char(' ') + menuFile + QLatin1Char(' ') + detailsFile;

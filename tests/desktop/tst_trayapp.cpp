@@ -36,9 +36,10 @@ const QString screenshots = QStringLiteral(VIGIL_BINARY_DIR "/screenshots/deskto
 // Pixels of the state icon's fill colour (ui/icons/make_icons.py) in the panel's rows.
 int panelPixelsOf(const QImage &screen, QRgb colour)
 {
+    // trayer's panel is the top right corner; windows open at the top left.
     int count = 0;
-    for (int y = 0; y < std::min(48, screen.height()); ++y)
-        for (int x = 0; x < screen.width(); ++x)
+    for (int y = 0; y < std::min(32, screen.height()); ++y)
+        for (int x = std::max(0, screen.width() - 160); x < screen.width(); ++x)
             count += (screen.pixel(x, y) & 0xffffff) == (colour & 0xffffff);
     return count;
 }
