@@ -21,7 +21,8 @@ namespace {
 
 DesktopNotification notification(const QString &summary, const QString &body)
 {
-    return {summary, body, NotificationUrgency::Critical, DesktopNotification::Kind::NonCompliant};
+    return {summary, body, NotificationUrgency::Critical, DesktopNotification::Kind::NonCompliant,
+            std::nullopt};
 }
 
 // A bus with no service files, so nothing can be activated for org.freedesktop.Notifications.
@@ -75,7 +76,8 @@ private Q_SLOTS:
             QVERIFY(id != 0);
 
             notifier.send({QStringLiteral("Access restored"), QStringLiteral("Compliant again."),
-                           NotificationUrgency::Low, DesktopNotification::Kind::Compliant});
+                           NotificationUrgency::Low, DesktopNotification::Kind::Compliant,
+                           std::nullopt});
             QTRY_COMPARE(shown.size(), 2);
             QTRY_COMPARE(session.notifications().size(), 2);
             QCOMPARE(session.notifications().at(1).summary, QStringLiteral("Access restored"));

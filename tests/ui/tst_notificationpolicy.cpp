@@ -66,6 +66,8 @@ QString letter(const std::optional<DesktopNotification> &notification)
         return QStringLiteral("O");
     case Kind::Revoked:
         return QStringLiteral("R");
+    case Kind::CheckFinished: // TrayApp's, never the policy's
+        break;
     }
     return QStringLiteral("?");
 }
