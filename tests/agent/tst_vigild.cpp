@@ -4,6 +4,7 @@
 // in order and share one vigild (started by the first) unless they say otherwise.
 #include "app/ipcclient/vigildclient.h"
 #include "httpsclient.h"
+#include "ipctestclient.h"
 #include "programrun.h"
 #include "protocol/ipc/request.h"
 #include "protocol/ipc/response.h"
@@ -16,6 +17,10 @@
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
+#include <QDBusMetaType>
+#include <QDBusObjectPath>
+#include <QDBusVariant>
+#include <QDBusVirtualObject>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
@@ -38,6 +43,90 @@ QString q(const fs::path &path)
 }
 
 const QString vigilctlProgram = QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl");
+
+// A policy as lenient as lenientPolicy but for the screen lock, which must lock within 15 min.
+constexpr const char *screenLockPolicy =
+    R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {}, "other_distributions": "allow"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": true, "max_idle_seconds": 900}, "secure_boot": {"required": false}})";
+
+// logind's (so) and (uo): seat0's ActiveSession and a session's User.
+struct LogindSession
+{
+    QString id;
+    QDBusObjectPath path;
+};
+struct LogindUser
+{
+    uint uid = 0;
+    QDBusObjectPath path;
+};
+
+QDBusArgument &operator<<(QDBusArgument &argument, const LogindSession &session)
+{
+    argument.beginStructure();
+    argument << session.id << session.path;
+    argument.endStructure();
+    return argument;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &argument, LogindSession &session)
+{
+    argument.beginStructure();
+    argument >> session.id >> session.path;
+    argument.endStructure();
+    return argument;
+}
+
+QDBusArgument &operator<<(QDBusArgument &argument, const LogindUser &user)
+{
+    argument.beginStructure();
+    argument << user.uid << user.path;
+    argument.endStructure();
+    return argument;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &argument, LogindUser &user)
+{
+    argument.beginStructure();
+    argument >> user.uid >> user.path;
+    argument.endStructure();
+    return argument;
+}
+
+const QString seatPath = QStringLiteral("/org/freedesktop/login1/seat/seat0");
+const QString activeSessionPath = QStringLiteral("/org/freedesktop/login1/session/_32");
+
+// logind's seat0 and its active session, answering Properties.Get as logind does.
+class FakeLogindObjects : public QDBusVirtualObject
+{
+public:
+    uint activeUid = 0;
+
+    QString introspect(const QString &) const override { return {}; }
+
+    bool handleMessage(const QDBusMessage &message, const QDBusConnection &connection) override
+    {
+        if (message.interface() != QStringLiteral("org.freedesktop.DBus.Properties") ||
+            message.member() != QStringLiteral("Get") || message.arguments().size() != 2)
+            return false;
+        const QString property = message.arguments().at(1).toString();
+        QVariant value;
+        if (message.path() == seatPath && property == QStringLiteral("ActiveSession"))
+            value = QVariant::fromValue(
+                LogindSession{QStringLiteral("32"), QDBusObjectPath(activeSessionPath)});
+        else if (message.path() == activeSessionPath && property == QStringLiteral("User"))
+            value = QVariant::fromValue(LogindUser{
+                activeUid, QDBusObjectPath(QStringLiteral("/org/freedesktop/login1/user/_") +
+                                           QString::number(activeUid))});
+        else
+            return false;
+        return connection.send(message.createReply(QVariant::fromValue(QDBusVariant(value))));
+    }
+};
 
 bool runIp(const QStringList &arguments)
 {
@@ -63,6 +152,8 @@ private:
     std::unique_ptr<test::VigildProcess> m_vigild;
     std::string m_deviceId;
     bool m_ownNamespace = false;
+    // Registered on the bus while a test plays logind's seat; outlives a failed test function.
+    FakeLogindObjects m_logindObjects;
 
     nlohmann::json config(const std::string &name, const std::string &tcti) const
     {
@@ -414,6 +505,117 @@ private Q_SLOTS:
             QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("vt1"),
                            QStringLiteral("up")}));
         });
+    }
+
+    // The tray hands its user's screen lock to vigild, which reports the active session's: root's
+    // here (the test, which logind names active), never nobody's while root is active.
+    void theActiveSessionsScreenLockIsReported()
+    {
+        qDBusRegisterMetaType<LogindSession>();
+        qDBusRegisterMetaType<LogindUser>();
+        m_verifier->setPolicy(screenLockPolicy);
+        m_logindObjects.activeUid = ::geteuid();
+        QDBusConnection logind =
+            QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
+        QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
+        QVERIFY(logind.registerVirtualObject(QStringLiteral("/org/freedesktop/login1"),
+                                             &m_logindObjects, QDBusConnection::SubPath));
+        // Session 32 became active on seat0, as logind announces it.
+        QDBusMessage switched =
+            QDBusMessage::createSignal(seatPath, QStringLiteral("org.freedesktop.DBus.Properties"),
+                                       QStringLiteral("PropertiesChanged"));
+        switched << QStringLiteral("org.freedesktop.login1.Seat")
+                 << QVariantMap{{QStringLiteral("ActiveSession"),
+                                 QVariant::fromValue(LogindSession{
+                                     QStringLiteral("32"), QDBusObjectPath(activeSessionPath)})}}
+                 << QStringList();
+        QVERIFY(logind.send(switched));
+        const QByteArray learnt = "the active session on seat0 is uid 0's";
+        QVERIFY2(QTest::qWaitFor([&] { return m_vigild->log().contains(learnt); }, 10000),
+                 m_vigild->log().right(3000).constData());
+
+        const auto submit = [this](const nlohmann::json &screenLock, uid_t uid) {
+            const std::string request =
+                nlohmann::json{{"v", 1},
+                               {"id", "tray-1"},
+                               {"method", "session_posture"},
+                               {"params", {{"checks", {{"screen_lock", screenLock}}}}}}
+                    .dump();
+            return nlohmann::json::parse(
+                test::askAs(m_vigild->socket(), uid, uid == 0 ? 0 : test::nogroup, {}, request),
+                nullptr, false);
+        };
+        const nlohmann::json taken = {
+            {"v", 1}, {"id", "tray-1"}, {"result", nlohmann::json::object()}};
+        const nlohmann::json neverLocks = {
+            {"status", "fail"},
+            {"summary", "KDE does not lock the screen when idle"},
+            {"remediation",
+             "System Settings → Screen Locking: turn on \"Lock screen automatically\"."},
+            {"details",
+             {{"lock_enabled", false}, {"seconds_to_lock", 300}, {"source", "kscreenlockerrc"}}},
+            {"duration_ms", 1}};
+        nlohmann::json locks = neverLocks;
+        locks["status"] = "pass";
+        locks["summary"] = "KDE locks the screen after 300 s idle";
+        locks.erase("remediation");
+        locks["details"]["lock_enabled"] = true;
+        const auto screenLockFails = [](const ipc::Status &s) {
+            return s.state == ipc::AgentState::NonCompliant && s.lastVerdict &&
+                   s.lastVerdict->failingChecks.size() == 1 &&
+                   s.lastVerdict->failingChecks[0].id == "screen_lock" &&
+                   s.lastVerdict->failingChecks[0].summary ==
+                       "The screen does not lock when the session is idle";
+        };
+
+        // A failing screen lock starts a report, whose verdict names it.
+        QCOMPARE(submit(neverLocks, 0), taken);
+        const ipc::Status failing = waitForStatus(*m_vigild, screenLockFails);
+        QVERIFY2(screenLockFails(failing),
+                 qPrintable(describe(failing) + QString::fromUtf8(m_vigild->log().right(3000))));
+        const auto shown = vigilctl(*m_vigild, {QStringLiteral("status")});
+        QCOMPARE(shown.exitCode, 3);
+        QVERIFY2(shown.out.contains("screen_lock"), shown.out.constData());
+
+        // nobody's session is not the active one: taken, but neither reported nor shown; and
+        // root's same result again is no change.
+        const auto reportedAt = status(*m_vigild).lastReportAt;
+        QCOMPARE(submit(locks, test::nobody), taken);
+        QCOMPARE(submit(neverLocks, 0), taken);
+        const auto posture =
+            vigilctl(*m_vigild, {QStringLiteral("posture"), QStringLiteral("--json")},
+                     {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                      QStringLiteral("--clear-groups")});
+        QVERIFY2(posture.exitCode == 0, posture.err.constData());
+        QCOMPARE(nlohmann::json::parse(posture.out.toStdString())
+                     .at("checks")
+                     .at("screen_lock")
+                     .at("status"),
+                 "fail");
+        QTest::qWait(3000); // longer than the trigger's debounce
+        const ipc::Status unchanged = status(*m_vigild);
+        QVERIFY(screenLockFails(unchanged));
+        QCOMPARE(unchanged.lastReportAt, reportedAt);
+
+        // A passing one makes the device compliant again.
+        QCOMPARE(submit(locks, 0), taken);
+        const ipc::Status compliant = waitForStatus(
+            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
+        QVERIFY2(compliant.state == ipc::AgentState::Compliant,
+                 qPrintable(describe(compliant) + QString::fromUtf8(m_vigild->log().right(3000))));
+
+        // A hostile client: malformed params get an error, and vigild goes on.
+        const auto refused = nlohmann::json::parse(
+            test::askAs(m_vigild->socket(), test::nobody, test::nogroup, {},
+                        R"({"v":1,"id":2,"method":"session_posture","params":{"checks":)"
+                        R"({"screen_lock":{"status":"pass"}}}})"),
+            nullptr, false);
+        QCOMPARE(refused.at("error").at("code"), "invalid_params");
+        QCOMPARE(status(*m_vigild).state, ipc::AgentState::Compliant);
+
+        logind.unregisterObject(QStringLiteral("/org/freedesktop/login1"),
+                                QDBusConnection::UnregisterTree);
+        m_verifier->setPolicy(lenientPolicy);
     }
 
     void aRestartKeepsTheIdentity()
