@@ -3,121 +3,19 @@
 // plays logind (owning org.freedesktop.login1, answering Properties.Get with logind's (so) and
 // (uo) and emitting its PropertiesChanged), another a stranger who must not be believed.
 #include "app/agent/triggers/activeusermonitor.h"
+#include "fakelogind.h"
 
-#include <QDBusArgument>
 #include <QDBusConnectionInterface>
-#include <QDBusMessage>
-#include <QDBusMetaType>
-#include <QDBusObjectPath>
-#include <QDBusVariant>
-#include <QDBusVirtualObject>
 #include <QSignalSpy>
 #include <QtTest>
 
 using vigil::agent::ActiveUserMonitor;
+using vigil::test::activeSessionChanged;
+using vigil::test::FakeLogind;
 
 namespace {
 
 const QString login1 = QStringLiteral("org.freedesktop.login1");
-const QString seatPath = QStringLiteral("/org/freedesktop/login1/seat/seat0");
-
-struct LogindSession
-{
-    QString id;
-    QDBusObjectPath path;
-};
-struct LogindUser
-{
-    uint uid = 0;
-    QDBusObjectPath path;
-};
-
-QDBusArgument &operator<<(QDBusArgument &argument, const LogindSession &session)
-{
-    argument.beginStructure();
-    argument << session.id << session.path;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, LogindSession &session)
-{
-    argument.beginStructure();
-    argument >> session.id >> session.path;
-    argument.endStructure();
-    return argument;
-}
-
-QDBusArgument &operator<<(QDBusArgument &argument, const LogindUser &user)
-{
-    argument.beginStructure();
-    argument << user.uid << user.path;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, LogindUser &user)
-{
-    argument.beginStructure();
-    argument >> user.uid >> user.path;
-    argument.endStructure();
-    return argument;
-}
-
-QString sessionPath(const QString &id)
-{
-    return QStringLiteral("/org/freedesktop/login1/session/_3") + id;
-}
-
-// seat0 and its sessions: session id → uid. An empty active id is logind's ("", "/").
-class FakeLogind : public QDBusVirtualObject
-{
-public:
-    QString active;
-    QMap<QString, uint> users;
-    int questions = 0;
-
-    QString introspect(const QString &) const override { return {}; }
-
-    bool handleMessage(const QDBusMessage &message, const QDBusConnection &connection) override
-    {
-        if (message.member() != QStringLiteral("Get") || message.arguments().size() != 2)
-            return false;
-        ++questions;
-        const QString property = message.arguments().at(1).toString();
-        QVariant value;
-        if (message.path() == seatPath && property == QStringLiteral("ActiveSession")) {
-            value = QVariant::fromValue(LogindSession{
-                active,
-                QDBusObjectPath(active.isEmpty() ? QStringLiteral("/") : sessionPath(active))});
-        } else if (property == QStringLiteral("User")) {
-            for (auto it = users.cbegin(); it != users.cend(); ++it)
-                if (message.path() == sessionPath(it.key()))
-                    value = QVariant::fromValue(LogindUser{
-                        it.value(),
-                        QDBusObjectPath(QStringLiteral("/org/freedesktop/login1/user/_") +
-                                        QString::number(it.value()))});
-        }
-        if (!value.isValid())
-            return connection.send(
-                message.createErrorReply(QStringLiteral("org.freedesktop.DBus.Error.UnknownObject"),
-                                         QStringLiteral("no such object")));
-        return connection.send(message.createReply(QVariant::fromValue(QDBusVariant(value))));
-    }
-};
-
-QDBusMessage activeSessionChanged(const QString &id)
-{
-    auto message =
-        QDBusMessage::createSignal(seatPath, QStringLiteral("org.freedesktop.DBus.Properties"),
-                                   QStringLiteral("PropertiesChanged"));
-    message << QStringLiteral("org.freedesktop.login1.Seat")
-            << QVariantMap{{QStringLiteral("ActiveSession"),
-                            QVariant::fromValue(
-                                LogindSession{id, QDBusObjectPath(sessionPath(id))})}}
-            << QStringList();
-    return message;
-}
 
 } // namespace
 
@@ -144,7 +42,7 @@ private:
     QDBusConnection startLogind(FakeLogind &fake)
     {
         auto logind = openConnection();
-        if (!logind.registerVirtualObject(QStringLiteral("/org/freedesktop/login1"), &fake,
+        if (!logind.registerVirtualObject(vigil::test::logindPath, &fake,
                                           QDBusConnection::SubPath) ||
             !logind.registerService(login1))
             qFatal("cannot play logind on the private bus");
@@ -160,8 +58,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        qDBusRegisterMetaType<LogindSession>();
-        qDBusRegisterMetaType<LogindUser>();
+        FakeLogind::registerTypes();
         QVERIFY(m_directory.isValid());
         const auto daemon = QStandardPaths::findExecutable(QStringLiteral("dbus-daemon"));
         QVERIFY2(!daemon.isEmpty(), "dbus-daemon is needed (Debian package dbus-daemon)");

@@ -3,6 +3,7 @@
 // first, so that the kernel's link events it causes reach vigild and nothing else. Functions run
 // in order and share one vigild (started by the first) unless they say otherwise.
 #include "app/ipcclient/vigildclient.h"
+#include "fakelogind.h"
 #include "httpsclient.h"
 #include "ipctestclient.h"
 #include "programrun.h"
@@ -17,10 +18,6 @@
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
-#include <QDBusMetaType>
-#include <QDBusObjectPath>
-#include <QDBusVariant>
-#include <QDBusVirtualObject>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
@@ -31,6 +28,7 @@
 using namespace vigil;
 using test::impossiblePolicy;
 using test::lenientPolicy;
+using test::screenLockPolicy;
 using test::tpmOnlyPolicy;
 namespace fs = std::filesystem;
 namespace ipc = protocol::ipc;
@@ -43,90 +41,6 @@ QString q(const fs::path &path)
 }
 
 const QString vigilctlProgram = QStringLiteral(VIGIL_BINARY_DIR "/app/vigilctl");
-
-// A policy as lenient as lenientPolicy but for the screen lock, which must lock within 15 min.
-constexpr const char *screenLockPolicy =
-    R"({"version": 1, "accepted_assurance": ["tpm", "software"],
-  "os": {"min_version": {}, "other_distributions": "allow"},
-  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
-                  "allow_reboot_required": true},
-  "disk_encryption": {"required": false}, "firewall": {"required": false},
-  "screen_lock": {"required": true, "max_idle_seconds": 900}, "secure_boot": {"required": false}})";
-
-// logind's (so) and (uo): seat0's ActiveSession and a session's User.
-struct LogindSession
-{
-    QString id;
-    QDBusObjectPath path;
-};
-struct LogindUser
-{
-    uint uid = 0;
-    QDBusObjectPath path;
-};
-
-QDBusArgument &operator<<(QDBusArgument &argument, const LogindSession &session)
-{
-    argument.beginStructure();
-    argument << session.id << session.path;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, LogindSession &session)
-{
-    argument.beginStructure();
-    argument >> session.id >> session.path;
-    argument.endStructure();
-    return argument;
-}
-
-QDBusArgument &operator<<(QDBusArgument &argument, const LogindUser &user)
-{
-    argument.beginStructure();
-    argument << user.uid << user.path;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, LogindUser &user)
-{
-    argument.beginStructure();
-    argument >> user.uid >> user.path;
-    argument.endStructure();
-    return argument;
-}
-
-const QString seatPath = QStringLiteral("/org/freedesktop/login1/seat/seat0");
-const QString activeSessionPath = QStringLiteral("/org/freedesktop/login1/session/_32");
-
-// logind's seat0 and its active session, answering Properties.Get as logind does.
-class FakeLogindObjects : public QDBusVirtualObject
-{
-public:
-    uint activeUid = 0;
-
-    QString introspect(const QString &) const override { return {}; }
-
-    bool handleMessage(const QDBusMessage &message, const QDBusConnection &connection) override
-    {
-        if (message.interface() != QStringLiteral("org.freedesktop.DBus.Properties") ||
-            message.member() != QStringLiteral("Get") || message.arguments().size() != 2)
-            return false;
-        const QString property = message.arguments().at(1).toString();
-        QVariant value;
-        if (message.path() == seatPath && property == QStringLiteral("ActiveSession"))
-            value = QVariant::fromValue(
-                LogindSession{QStringLiteral("32"), QDBusObjectPath(activeSessionPath)});
-        else if (message.path() == activeSessionPath && property == QStringLiteral("User"))
-            value = QVariant::fromValue(LogindUser{
-                activeUid, QDBusObjectPath(QStringLiteral("/org/freedesktop/login1/user/_") +
-                                           QString::number(activeUid))});
-        else
-            return false;
-        return connection.send(message.createReply(QVariant::fromValue(QDBusVariant(value))));
-    }
-};
 
 bool runIp(const QStringList &arguments)
 {
@@ -153,7 +67,7 @@ private:
     std::string m_deviceId;
     bool m_ownNamespace = false;
     // Registered on the bus while a test plays logind's seat; outlives a failed test function.
-    FakeLogindObjects m_logindObjects;
+    test::FakeLogind m_logindObjects;
 
     nlohmann::json config(const std::string &name, const std::string &tcti) const
     {
@@ -511,25 +425,17 @@ private Q_SLOTS:
     // here (the test, which logind names active), never nobody's while root is active.
     void theActiveSessionsScreenLockIsReported()
     {
-        qDBusRegisterMetaType<LogindSession>();
-        qDBusRegisterMetaType<LogindUser>();
+        test::FakeLogind::registerTypes();
         m_verifier->setPolicy(screenLockPolicy);
-        m_logindObjects.activeUid = ::geteuid();
+        m_logindObjects.active = QStringLiteral("2");
+        m_logindObjects.users = {{QStringLiteral("2"), ::geteuid()}};
         QDBusConnection logind =
             QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
         QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
-        QVERIFY(logind.registerVirtualObject(QStringLiteral("/org/freedesktop/login1"),
-                                             &m_logindObjects, QDBusConnection::SubPath));
-        // Session 32 became active on seat0, as logind announces it.
-        QDBusMessage switched =
-            QDBusMessage::createSignal(seatPath, QStringLiteral("org.freedesktop.DBus.Properties"),
-                                       QStringLiteral("PropertiesChanged"));
-        switched << QStringLiteral("org.freedesktop.login1.Seat")
-                 << QVariantMap{{QStringLiteral("ActiveSession"),
-                                 QVariant::fromValue(LogindSession{
-                                     QStringLiteral("32"), QDBusObjectPath(activeSessionPath)})}}
-                 << QStringList();
-        QVERIFY(logind.send(switched));
+        QVERIFY(logind.registerVirtualObject(test::logindPath, &m_logindObjects,
+                                             QDBusConnection::SubPath));
+        // Session 2, root's, became active on seat0, as logind announces it.
+        QVERIFY(logind.send(test::activeSessionChanged(QStringLiteral("2"))));
         const QByteArray learnt = "the active session on seat0 is uid 0's";
         QVERIFY2(QTest::qWaitFor([&] { return m_vigild->log().contains(learnt); }, 10000),
                  m_vigild->log().right(3000).constData());
@@ -613,8 +519,7 @@ private Q_SLOTS:
         QCOMPARE(refused.at("error").at("code"), "invalid_params");
         QCOMPARE(status(*m_vigild).state, ipc::AgentState::Compliant);
 
-        logind.unregisterObject(QStringLiteral("/org/freedesktop/login1"),
-                                QDBusConnection::UnregisterTree);
+        logind.unregisterObject(test::logindPath, QDBusConnection::UnregisterTree);
         m_verifier->setPolicy(lenientPolicy);
     }
 
