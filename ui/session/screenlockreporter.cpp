@@ -79,11 +79,14 @@ ScreenLockReporter::~ScreenLockReporter()
     // The collection under way finishes first: it uses the engine, and posts back to this.
     m_thread.quit();
     m_thread.wait();
+    // Before the watch closes the descriptor it listens on.
+    delete m_notifier;
 }
 
 void ScreenLockReporter::start()
 {
-    watchSettings();
+    if (!m_watch)
+        watchSettings();
     m_sendCollected = true;
     collect();
 }

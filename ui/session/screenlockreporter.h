@@ -15,6 +15,7 @@
 #include <QString>
 #include <QThread>
 #include <QTimer>
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -50,7 +51,7 @@ public:
     // Waits for a collection under way (bounded by the collector's own time limits).
     ~ScreenLockReporter() override;
 
-    // Starts watching the settings, collects and sends.
+    // Starts watching the settings (once), collects and sends.
     void start();
 
 public Q_SLOTS:
@@ -60,7 +61,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     // vigild took result.
     void sent(const vigil::posture::CheckResult &result);
-    // The result could not be handed over; reason is a sentence for the tray's log.
+    // The result could not be handed over, or changes of the settings cannot be watched;
+    // reason is a sentence for the tray's log.
     void failed(const QString &reason);
 
 private:
