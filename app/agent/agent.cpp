@@ -69,7 +69,7 @@ ipc::Error error(ipc::ErrorCode code, std::string message)
 
 Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
     : AgentRequests(parent), m_options(std::move(options)), m_clock(clock),
-      m_schedule(clock, m_options.schedule), m_tokens(clock),
+      m_schedule(clock, m_options.schedule), m_tokens(clock), m_sessions(clock),
       m_device(std::make_unique<DeviceWork>(m_options.config.stateDirectory, m_options.config.tcti,
                                             transportOf(m_options))),
       m_posture(std::make_unique<PostureCollection>()),
@@ -78,6 +78,8 @@ Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
 {
     for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer})
         timer->setSingleShot(true);
+    connect(&m_sessions, &SessionPosture::changed, this,
+            [this] { trigger("the active session's screen lock changed"); });
     connect(&m_reportTimer, &QTimer::timeout, this, &Agent::onTimer);
     connect(&m_refreshTimer, &QTimer::timeout, this, [this] {
         if (m_status.state == ipc::AgentState::Compliant && m_missedTimer.isActive())
@@ -304,6 +306,8 @@ void Agent::startReport()
                 reportDone(std::nullopt, collected.error);
                 return;
             }
+            // Root cannot read the screen lock; the active session told us.
+            m_sessions.applyTo(*collected.value);
             DeviceWork *device = m_device.get();
             m_deviceThread->run<protocol::Appraisal>(
                 this,
@@ -572,12 +576,15 @@ void Agent::posture(Reply reply)
         [this](JobResult<nlohmann::json> result) {
             std::vector<Reply> waiters = std::exchange(m_postureWaiters, {});
             for (auto &waiter : waiters) {
-                if (result.error)
+                if (result.error) {
                     waiter(
                         error(ipc::ErrorCode::Internal, "posture collection failed: " +
                                                             classifyFailure(result.error).message));
-                else
+                } else {
+                    // What the next report would carry.
+                    m_sessions.applyTo(*result.value);
                     waiter(ipc::PostureResult{*result.value}.toJson());
+                }
             }
         });
 }
@@ -673,6 +680,21 @@ void Agent::enroll(std::string token, Reply reply)
         return;
     }
     tryEnrollment(std::move(token), std::move(reply));
+}
+
+void Agent::submitSessionPosture(uid_t uid, ipc::SessionPostureParams params, Reply reply)
+{
+    posture::CheckResult screenLock;
+    try {
+        screenLock = posture::CheckResult::fromJson(params.screenLock);
+    } catch (const std::invalid_argument &e) {
+        // parseRequest checked the shape already; this is only posture's own word on it.
+        reply(ipc::Error{ipc::ErrorCode::InvalidParams, oneLine(e.what()),
+                         "/params/checks/screen_lock"});
+        return;
+    }
+    m_sessions.submit(uid, std::move(screenLock));
+    reply(ipc::SessionPostureResult{}.toJson());
 }
 
 } // namespace vigil::agent

@@ -12,6 +12,7 @@
 
 #include "app/agent/agentrequests.h"
 #include "app/agent/reportschedule.h"
+#include "app/agent/sessionposture.h"
 #include "app/agent/tokenbroker.h"
 #include "app/agent/vigildconfig.h"
 #include "app/client/httpstransport.h"
@@ -70,6 +71,11 @@ public:
     void token(Reply reply) override;
     void dpop(protocol::ipc::DpopParams params, Reply reply) override;
     void enroll(std::string token, Reply reply) override;
+    void submitSessionPosture(uid_t uid, protocol::ipc::SessionPostureParams params,
+                              Reply reply) override;
+
+    // The desktop sessions' screen locks; vigild tells it who is active (logind).
+    SessionPosture &sessions() { return m_sessions; }
 
 private:
     bool enrolled() const { return m_status.enrollment.has_value(); }
@@ -95,6 +101,7 @@ private:
     ReportSchedule m_schedule;
     TokenBroker m_tokens;
     protocol::ipc::Status m_status;
+    SessionPosture m_sessions;
 
     std::unique_ptr<DeviceWork> m_device;         // used on the device thread only
     std::unique_ptr<PostureCollection> m_posture; // used on the posture thread only

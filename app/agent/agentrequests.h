@@ -17,6 +17,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <sys/types.h>
 #include <variant>
 
 namespace vigil::agent {
@@ -49,6 +50,9 @@ public:
     virtual void dpop(protocol::ipc::DpopParams params, Reply reply) = 0;
     // Enroll with token; the Status once the first report has a verdict.
     virtual void enroll(std::string token, Reply reply) = 0;
+    // What uid's desktop session found (session_posture); an empty result once filed.
+    virtual void submitSessionPosture(uid_t uid, protocol::ipc::SessionPostureParams params,
+                                      Reply reply) = 0;
 
 Q_SIGNALS:
     // A member of status() changed: subscribers get the new one as a state event.

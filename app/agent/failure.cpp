@@ -13,7 +13,7 @@ Failure classifyFailure(const std::exception_ptr &error)
     try {
         std::rethrow_exception(error);
     } catch (const app::TransportError &e) {
-        return {Failure::Kind::Unreachable, e.what(), {}};
+        return {Failure::Kind::Unreachable, e.what(), {}, {}};
     } catch (const app::VerifierError &e) {
         const bool revoked = e.code() == "device_revoked" || e.code() == "unknown_device";
         std::optional<std::chrono::seconds> retryAfter;
@@ -22,11 +22,11 @@ Failure classifyFailure(const std::exception_ptr &error)
         return {revoked ? Failure::Kind::Revoked : Failure::Kind::Refused, e.what(), retryAfter,
                 e.code()};
     } catch (const app::InvalidResponseError &e) {
-        return {Failure::Kind::Refused, e.what(), {}};
+        return {Failure::Kind::Refused, e.what(), {}, {}};
     } catch (const std::exception &e) {
-        return {Failure::Kind::Local, e.what(), {}};
+        return {Failure::Kind::Local, e.what(), {}, {}};
     } catch (...) {
-        return {Failure::Kind::Local, "unknown failure", {}};
+        return {Failure::Kind::Local, "unknown failure", {}, {}};
     }
 }
 

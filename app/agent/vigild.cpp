@@ -7,6 +7,7 @@
 #include "app/agent/service/servicenotifier.h"
 #include "app/agent/service/terminationsignals.h"
 #include "app/agent/statelock.h"
+#include "app/agent/triggers/activeusermonitor.h"
 #include "app/agent/triggers/logindmonitor.h"
 #include "app/agent/triggers/networkmonitor.h"
 #include "app/agent/triggers/pathmonitor.h"
@@ -56,6 +57,15 @@ void watchTriggers(Agent &agent, const std::filesystem::path &enrollmentTokenFil
                      [&agent] { agent.trigger("resumed"); });
     QObject::connect(logind, &LogindMonitor::sessionUnlocked, &agent,
                      [&agent] { agent.trigger("session unlocked"); });
+    // Whose screen lock the reports carry.
+    auto *activeUser = new ActiveUserMonitor(QDBusConnection::systemBus(), &agent);
+    QObject::connect(activeUser, &ActiveUserMonitor::activeUserChanged, &agent,
+                     [&agent, activeUser] {
+                         if (activeUser->knowsActiveUser())
+                             agent.sessions().setActiveUser(activeUser->activeUser());
+                         else
+                             agent.sessions().forgetActiveUser();
+                     });
 
     auto *network = new NetworkMonitor(&agent);
     if (!network->isActive())

@@ -18,7 +18,7 @@ namespace {
 
 using detail::ObjectReader;
 
-constexpr std::array<std::pair<Method, std::string_view>, 7> methodNames = {{
+constexpr std::array<std::pair<Method, std::string_view>, 8> methodNames = {{
     {Method::Status, "status"},
     {Method::Posture, "posture"},
     {Method::Subscribe, "subscribe"},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<Method, std::string_view>, 7> methodNames = {{
     {Method::Token, "token"},
     {Method::Dpop, "dpop"},
     {Method::Enroll, "enroll"},
+    {Method::SessionPosture, "session_posture"},
 }};
 
 [[noreturn]] void refuse(const std::optional<RequestId> &id, ErrorCode code, std::string field,
@@ -87,10 +88,55 @@ EnrollParams enrollParams(const ObjectReader &reader)
     return EnrollParams{reader.string("token", limits::maxString)};
 }
 
+// A CheckResult's wire JSON (posture/checkresult.h), with nothing it does not define: remediation
+// belongs to fail and reason to unknown, as the engine writes them.
+nlohmann::json sessionCheck(const ObjectReader &reader)
+{
+    const auto *status = reader.find("status");
+    if (!status)
+        reader.fail("status", "missing");
+    const bool fail = *status == "fail";
+    const bool unknown = *status == "unknown";
+    if (!fail && !unknown && *status != "pass")
+        reader.fail("status", "must be \"pass\", \"fail\" or \"unknown\"");
+    if (fail)
+        reader.rejectUnknown({"details", "duration_ms", "remediation", "status", "summary"});
+    else if (unknown)
+        reader.rejectUnknown({"details", "duration_ms", "reason", "status", "summary"});
+    else
+        reader.rejectUnknown({"details", "duration_ms", "status", "summary"});
+    nlohmann::json check = {
+        {"status", *status},
+        {"summary", reader.string("summary", limits::maxString)},
+        // A check never runs for a day; CheckResult refuses more.
+        {"duration_ms", reader.integer("duration_ms", 0, 24LL * 3600 * 1000)},
+    };
+    if (fail)
+        check["remediation"] = reader.string("remediation", limits::maxString);
+    if (unknown)
+        check["reason"] = reader.string("reason", limits::maxString);
+    (void)reader.object("details"); // throws unless it is an object
+    const nlohmann::json &details = reader.value("details");
+    if (details.dump().size() > maxSessionDetailsSize)
+        reader.fail("details",
+                    "longer than " + std::to_string(maxSessionDetailsSize) + " bytes as JSON");
+    check["details"] = details;
+    return check;
+}
+
+SessionPostureParams sessionPostureParams(const ObjectReader &reader)
+{
+    reader.rejectUnknown({"checks"});
+    const ObjectReader checks = reader.object("checks");
+    checks.rejectUnknown({screenLockCheckId});
+    return SessionPostureParams{sessionCheck(checks.object(screenLockCheckId))};
+}
+
 Params paramsFor(Method method, const nlohmann::json *json)
 {
     static const nlohmann::json none = nlohmann::json::object();
-    if (!json && (method == Method::Dpop || method == Method::Enroll))
+    if (!json &&
+        (method == Method::Dpop || method == Method::Enroll || method == Method::SessionPosture))
         detail::fail("/params", "missing");
     const nlohmann::json &members = json ? *json : none;
     const ObjectReader reader(members, "/params");
@@ -99,6 +145,8 @@ Params paramsFor(Method method, const nlohmann::json *json)
         return dpopParams(reader);
     case Method::Enroll:
         return enrollParams(reader);
+    case Method::SessionPosture:
+        return sessionPostureParams(reader);
     case Method::Status:
     case Method::Posture:
     case Method::Subscribe:
@@ -167,6 +215,8 @@ nlohmann::json Request::toJson() const
             paramsJson["access_token"] = *dpop->accessToken;
     } else if (const auto *enroll = std::get_if<EnrollParams>(&params)) {
         paramsJson = {{"token", enroll->token}};
+    } else if (const auto *session = std::get_if<SessionPostureParams>(&params)) {
+        paramsJson = {{"checks", {{screenLockCheckId, session->screenLock}}}};
     }
     return {{"v", ipcVersion},
             {"id", idToJson(id)},
@@ -199,6 +249,13 @@ std::string describe(const Request &request)
         text += ' ' + messageExcerpt(dpop->method) + ' ' + url;
         if (dpop->accessToken)
             text += " with an access token";
+    }
+    if (const auto *session = std::get_if<SessionPostureParams>(&request.params)) {
+        const auto status = session->screenLock.find("status");
+        text += " screen_lock ";
+        text += status != session->screenLock.end() && status->is_string()
+                    ? messageExcerpt(status->get<std::string>())
+                    : "(no status)";
     }
     return text;
 }

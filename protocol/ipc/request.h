@@ -23,13 +23,18 @@ enum class Method
     Token,
     Dpop,
     Enroll,
+    SessionPosture,
 };
 std::string_view methodName(Method method);
 std::optional<Method> methodFromName(std::string_view name);
-// report, token, dpop and enroll: only root and the configured group may call them.
+// report, token, dpop and enroll: only root and the configured group may call them;
+// session_posture is for every local user, since each files its own session's result.
 bool isPrivileged(Method method);
 
 inline constexpr std::size_t maxHttpMethodLength = 32;
+// A session check's details, serialised: the screen lock's are a few hundred bytes.
+inline constexpr std::size_t maxSessionDetailsSize = 4096;
+inline constexpr std::string_view screenLockCheckId = "screen_lock";
 
 // A DPoP proof for a request the caller is about to make.
 struct DpopParams
@@ -44,20 +49,30 @@ struct EnrollParams
     std::string token; // the enrollment token: a secret, see describe()
 };
 
-using Params = std::variant<std::monostate, DpopParams, EnrollParams>;
+// What the caller's desktop session found for the checks vigild cannot make as root: for now
+// only screen_lock, as the posture engine's CheckResult wire JSON (status, summary, details,
+// duration_ms, and remediation for fail or reason for unknown), read strictly here so that
+// vigild hands posture/ nothing it has not checked.
+struct SessionPostureParams
+{
+    nlohmann::json screenLock;
+};
+
+using Params = std::variant<std::monostate, DpopParams, EnrollParams, SessionPostureParams>;
 
 struct Request
 {
     RequestId id = std::int64_t{0};
     Method method = Method::Status;
-    // DpopParams for Dpop, EnrollParams for Enroll, nothing for the others.
+    // DpopParams for Dpop, EnrollParams for Enroll, SessionPostureParams for SessionPosture,
+    // nothing for the others.
     Params params;
 
     nlohmann::json toJson() const;
 };
 
-// The request for a log line: method, id and the DPoP method and URL; never the enrollment
-// token or the access token.
+// The request for a log line: method, id, the DPoP method and URL, a session check's status;
+// never the enrollment token or the access token.
 std::string describe(const Request &request);
 
 // Why a line is not a request, and the id to answer it with when the line had a usable one.

@@ -154,4 +154,13 @@ PostureResult PostureResult::fromJson(const nlohmann::json &json, const std::str
     return PostureResult{json};
 }
 
+SessionPostureResult SessionPostureResult::fromJson(const nlohmann::json &json,
+                                                    const std::string &pointer)
+{
+    const ObjectReader reader(json, pointer);
+    if (!json.empty())
+        reader.fail(json.begin().key(), "unknown member (the result of session_posture has none)");
+    return {};
+}
+
 } // namespace vigil::protocol::ipc

@@ -78,4 +78,11 @@ struct PostureResult
     static PostureResult fromJson(const nlohmann::json &json, const std::string &pointer);
 };
 
+// session_posture: taken; the result has no members (vigild says nothing of other sessions).
+struct SessionPostureResult
+{
+    nlohmann::json toJson() const { return nlohmann::json::object(); }
+    static SessionPostureResult fromJson(const nlohmann::json &json, const std::string &pointer);
+};
+
 } // namespace vigil::protocol::ipc

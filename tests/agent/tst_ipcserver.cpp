@@ -46,6 +46,8 @@ public:
     bool fail = false; // throws, as a broken agent would
     std::optional<ipc::DpopParams> lastDpop;
     std::optional<std::string> lastEnrollToken;
+    std::optional<uid_t> lastSessionUid;
+    std::optional<ipc::SessionPostureParams> lastSessionPosture;
 
     ipc::Status status() const override { return current; }
     void posture(Reply reply) override { take("posture", std::move(reply)); }
@@ -64,6 +66,12 @@ public:
     {
         lastEnrollToken = std::move(token);
         take("enroll", std::move(reply));
+    }
+    void submitSessionPosture(uid_t uid, ipc::SessionPostureParams params, Reply reply) override
+    {
+        lastSessionUid = uid;
+        lastSessionPosture = std::move(params);
+        take("session_posture", std::move(reply));
     }
 
     void change(std::string reason)
@@ -165,7 +173,7 @@ private Q_SLOTS:
         QCOMPARE(client.ask(q("{'v':1,'id':8,'method':'reboot','params':{}}")),
                  error(8, "unknown_method",
                        "unknown method \"reboot\" (expected one of: status, posture, subscribe, "
-                       "report, token, dpop, enroll)",
+                       "report, token, dpop, enroll, session_posture)",
                        "/method"));
         QCOMPARE(client.ask(q("{'v':2,'id':9,'method':'status','params':{}}")),
                  error(9, "unsupported_version",
@@ -392,6 +400,26 @@ private Q_SLOTS:
         QCOMPARE(m_agent->reportCallers, (std::vector<agent::AgentRequests::Caller>{
                                              agent::AgentRequests::Caller::User,
                                              agent::AgentRequests::Caller::Privileged}));
+    }
+
+    // Any user may file their session's screen lock, and it is filed under the uid the kernel
+    // gives, whatever the request says.
+    void sessionPostureIsForEveryoneUnderTheirOwnUid()
+    {
+        if (::geteuid() != 0)
+            QSKIP("needs root to run a client as another user");
+        start();
+        m_agent->answerAtOnce = true;
+        const std::string request =
+            q("{'v':1,'id':5,'method':'session_posture','params':{'checks':{'screen_lock':{"
+              "'status':'pass','summary':'KDE locks the screen after 300 s idle',"
+              "'details':{'seconds_to_lock':300},'duration_ms':2}}}}");
+        QCOMPARE(json::parse(test::askAs(m_socket, test::nobody, test::nogroup, {}, request),
+                             nullptr, false),
+                 result(5, json{{"answered", "session_posture"}}));
+        QCOMPARE(m_agent->lastSessionUid, std::optional<uid_t>(test::nobody));
+        QCOMPARE(m_agent->lastSessionPosture->screenLock.at("details").at("seconds_to_lock"),
+                 json(300));
     }
 
     void privilegedMethodsAreAllowedToRootAndTheGroup()

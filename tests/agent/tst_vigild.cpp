@@ -3,7 +3,9 @@
 // first, so that the kernel's link events it causes reach vigild and nothing else. Functions run
 // in order and share one vigild (started by the first) unless they say otherwise.
 #include "app/ipcclient/vigildclient.h"
+#include "fakelogind.h"
 #include "httpsclient.h"
+#include "ipctestclient.h"
 #include "programrun.h"
 #include "protocol/ipc/request.h"
 #include "protocol/ipc/response.h"
@@ -26,6 +28,7 @@
 using namespace vigil;
 using test::impossiblePolicy;
 using test::lenientPolicy;
+using test::screenLockPolicy;
 using test::tpmOnlyPolicy;
 namespace fs = std::filesystem;
 namespace ipc = protocol::ipc;
@@ -63,6 +66,8 @@ private:
     std::unique_ptr<test::VigildProcess> m_vigild;
     std::string m_deviceId;
     bool m_ownNamespace = false;
+    // Registered on the bus while a test plays logind's seat; outlives a failed test function.
+    test::FakeLogind m_logindObjects;
 
     nlohmann::json config(const std::string &name, const std::string &tcti) const
     {
@@ -422,6 +427,108 @@ private Q_SLOTS:
             QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("vt1"),
                            QStringLiteral("up")}));
         });
+    }
+
+    // The tray hands its user's screen lock to vigild, which reports the active session's: root's
+    // here (the test, which logind names active), never nobody's while root is active.
+    void theActiveSessionsScreenLockIsReported()
+    {
+        test::FakeLogind::registerTypes();
+        m_verifier->setPolicy(screenLockPolicy);
+        m_logindObjects.active = QStringLiteral("2");
+        m_logindObjects.users = {{QStringLiteral("2"), ::geteuid()}};
+        QDBusConnection logind =
+            QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
+        QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
+        QVERIFY(logind.registerVirtualObject(test::logindPath, &m_logindObjects,
+                                             QDBusConnection::SubPath));
+        // Session 2, root's, became active on seat0, as logind announces it.
+        QVERIFY(logind.send(test::activeSessionChanged(QStringLiteral("2"))));
+        const QByteArray learnt = "the active session on seat0 is uid 0's";
+        QVERIFY2(QTest::qWaitFor([&] { return m_vigild->log().contains(learnt); }, 10000),
+                 m_vigild->log().right(3000).constData());
+
+        const auto submit = [this](const nlohmann::json &screenLock, uid_t uid) {
+            const std::string request =
+                nlohmann::json{{"v", 1},
+                               {"id", "tray-1"},
+                               {"method", "session_posture"},
+                               {"params", {{"checks", {{"screen_lock", screenLock}}}}}}
+                    .dump();
+            return nlohmann::json::parse(
+                test::askAs(m_vigild->socket(), uid, uid == 0 ? 0 : test::nogroup, {}, request),
+                nullptr, false);
+        };
+        const nlohmann::json taken = {
+            {"v", 1}, {"id", "tray-1"}, {"result", nlohmann::json::object()}};
+        const nlohmann::json neverLocks = {
+            {"status", "fail"},
+            {"summary", "KDE does not lock the screen when idle"},
+            {"remediation",
+             "System Settings → Screen Locking: turn on \"Lock screen automatically\"."},
+            {"details",
+             {{"lock_enabled", false}, {"seconds_to_lock", 300}, {"source", "kscreenlockerrc"}}},
+            {"duration_ms", 1}};
+        nlohmann::json locks = neverLocks;
+        locks["status"] = "pass";
+        locks["summary"] = "KDE locks the screen after 300 s idle";
+        locks.erase("remediation");
+        locks["details"]["lock_enabled"] = true;
+        const auto screenLockFails = [](const ipc::Status &s) {
+            return s.state == ipc::AgentState::NonCompliant && s.lastVerdict &&
+                   s.lastVerdict->failingChecks.size() == 1 &&
+                   s.lastVerdict->failingChecks[0].id == "screen_lock" &&
+                   s.lastVerdict->failingChecks[0].summary ==
+                       "The screen does not lock when the session is idle";
+        };
+
+        // A failing screen lock starts a report, whose verdict names it.
+        QCOMPARE(submit(neverLocks, 0), taken);
+        const ipc::Status failing = waitForStatus(*m_vigild, screenLockFails);
+        QVERIFY2(screenLockFails(failing),
+                 qPrintable(describe(failing) + QString::fromUtf8(m_vigild->log().right(3000))));
+        const auto shown = vigilctl(*m_vigild, {QStringLiteral("status")});
+        QCOMPARE(shown.exitCode, 3);
+        QVERIFY2(shown.out.contains("screen_lock"), shown.out.constData());
+
+        // nobody's session is not the active one: taken, but neither reported nor shown; and
+        // root's same result again is no change.
+        const auto reportedAt = status(*m_vigild).lastReportAt;
+        QCOMPARE(submit(locks, test::nobody), taken);
+        QCOMPARE(submit(neverLocks, 0), taken);
+        const auto posture =
+            vigilctl(*m_vigild, {QStringLiteral("posture"), QStringLiteral("--json")},
+                     {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                      QStringLiteral("--clear-groups")});
+        QVERIFY2(posture.exitCode == 0, posture.err.constData());
+        QCOMPARE(nlohmann::json::parse(posture.out.toStdString())
+                     .at("checks")
+                     .at("screen_lock")
+                     .at("status"),
+                 "fail");
+        QTest::qWait(3000); // longer than the trigger's debounce
+        const ipc::Status unchanged = status(*m_vigild);
+        QVERIFY(screenLockFails(unchanged));
+        QCOMPARE(unchanged.lastReportAt, reportedAt);
+
+        // A passing one makes the device compliant again.
+        QCOMPARE(submit(locks, 0), taken);
+        const ipc::Status compliant = waitForStatus(
+            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
+        QVERIFY2(compliant.state == ipc::AgentState::Compliant,
+                 qPrintable(describe(compliant) + QString::fromUtf8(m_vigild->log().right(3000))));
+
+        // A hostile client: malformed params get an error, and vigild goes on.
+        const auto refused = nlohmann::json::parse(
+            test::askAs(m_vigild->socket(), test::nobody, test::nogroup, {},
+                        R"({"v":1,"id":2,"method":"session_posture","params":{"checks":)"
+                        R"({"screen_lock":{"status":"pass"}}}})"),
+            nullptr, false);
+        QCOMPARE(refused.at("error").at("code"), "invalid_params");
+        QCOMPARE(status(*m_vigild).state, ipc::AgentState::Compliant);
+
+        logind.unregisterObject(test::logindPath, QDBusConnection::UnregisterTree);
+        m_verifier->setPolicy(lenientPolicy);
     }
 
     void aRestartKeepsTheIdentity()

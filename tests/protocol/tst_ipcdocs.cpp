@@ -61,6 +61,8 @@ json resultWrittenBack(Method method, const json &result)
         return TokenResult::fromJson(result, "/result").toJson();
     case Method::Dpop:
         return DpopResult::fromJson(result, "/result").toJson();
+    case Method::SessionPosture:
+        return SessionPostureResult::fromJson(result, "/result").toJson();
     }
     return nullptr;
 }
@@ -133,8 +135,8 @@ private Q_SLOTS:
             ++checked;
         }
         QVERIFY2(!pending && !pendingRefusal, "the last request has no response");
-        QCOMPARE(answered.size(), std::size_t(7)); // every method answered once at least
-        QCOMPARE(checked, std::size_t(28));
+        QCOMPARE(answered.size(), std::size_t(8)); // every method answered once at least
+        QCOMPARE(checked, std::size_t(32));
     }
 };
 

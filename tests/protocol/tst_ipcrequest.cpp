@@ -43,6 +43,31 @@ json enroll(json params)
 
 const json dpopParams = {{"method", "GET"}, {"url", "https://verifier.example.com/v1/whoami"}};
 
+// What vigil-tray sends: the screen-lock collector's CheckResult JSON.
+const json failingScreenLock = {
+    {"status", "fail"},
+    {"summary", "GNOME does not lock the screen when idle"},
+    {"remediation", "Settings → Privacy → Screen Lock: turn on Automatic Screen Lock."},
+    {"details", {{"desktop", "GNOME"}, {"lock_enabled", false}}},
+    {"duration_ms", 12}};
+
+json sessionPosture(json params)
+{
+    return {{"v", 1}, {"id", 7}, {"method", "session_posture"}, {"params", std::move(params)}};
+}
+
+// A session_posture request whose screen_lock is check with member `name` set to value (or
+// removed, for a null json).
+json screenLockWith(const char *name, json value)
+{
+    json check = failingScreenLock;
+    if (value.is_null())
+        check.erase(name);
+    else
+        check[name] = std::move(value);
+    return sessionPosture({{"checks", {{"screen_lock", check}}}});
+}
+
 } // namespace
 
 class TestIpcRequest : public QObject
@@ -66,6 +91,16 @@ private Q_SLOTS:
                                                               {"url", "https://rp.example/api?x=1"},
                                                               {"access_token", "eyJ.a.b"}}));
         QTest::newRow("enroll") << line(enroll({{"token", "ENROLL-7Q2X-9KPL"}}));
+        QTest::newRow("session_posture")
+            << line(sessionPosture({{"checks", {{"screen_lock", failingScreenLock}}}}));
+        QTest::newRow("session_posture unknown")
+            << line(sessionPosture({{"checks",
+                                     {{"screen_lock",
+                                       {{"status", "unknown"},
+                                        {"summary", "Could not be determined: gsettings failed"},
+                                        {"reason", "gsettings failed"},
+                                        {"details", json::object()},
+                                        {"duration_ms", 0}}}}}}));
     }
 
     void roundTrips()
@@ -91,6 +126,10 @@ private Q_SLOTS:
         QCOMPARE(
             std::get<EnrollParams>(parseRequest(enroll({{"token", "abc"}}).dump()).params).token,
             std::string("abc"));
+        const Request session =
+            parseRequest(sessionPosture({{"checks", {{"screen_lock", failingScreenLock}}}}).dump());
+        QCOMPARE(session.method, Method::SessionPosture);
+        QCOMPARE(std::get<SessionPostureParams>(session.params).screenLock, failingScreenLock);
     }
 
     // "params" may be left out by a method that takes none; it is then written as {}.
@@ -105,12 +144,15 @@ private Q_SLOTS:
 
     void onlyPrivilegedMethodsArePrivileged()
     {
-        for (const auto method : {Method::Status, Method::Posture, Method::Subscribe})
+        // session_posture too: every user files their own session's result.
+        for (const auto method :
+             {Method::Status, Method::Posture, Method::Subscribe, Method::SessionPosture})
             QVERIFY(!isPrivileged(method));
         for (const auto method : {Method::Report, Method::Token, Method::Dpop, Method::Enroll})
             QVERIFY(isPrivileged(method));
-        for (const auto method : {Method::Status, Method::Posture, Method::Subscribe,
-                                  Method::Report, Method::Token, Method::Dpop, Method::Enroll})
+        for (const auto method :
+             {Method::Status, Method::Posture, Method::Subscribe, Method::Report, Method::Token,
+              Method::Dpop, Method::Enroll, Method::SessionPosture})
             QCOMPARE(methodFromName(methodName(method)), method);
     }
 
@@ -197,7 +239,8 @@ private Q_SLOTS:
             << QByteArray("{\"v\":1,\"id\":3,\"method\":[\"status\"]}")
             << QByteArray("malformed_request /method: must be a string (id 3)");
         const QByteArray expected =
-            " (expected one of: status, posture, subscribe, report, token, dpop, enroll) (id 3)";
+            " (expected one of: status, posture, subscribe, report, token, dpop, enroll, "
+            "session_posture) (id 3)";
         QTest::newRow("unknown method")
             << QByteArray("{\"v\":1,\"id\":3,\"method\":\"reboot\"}")
             << "unknown_method /method: unknown method \"reboot\"" + expected;
@@ -273,6 +316,74 @@ private Q_SLOTS:
             << line(enroll({{"token", "t"}, {"token_file", "/etc/vigil/enroll.token"}}))
             << QByteArray("invalid_params /params/token_file: unknown member (expected one of: "
                           "token) (id 7)");
+
+        // session_posture: only screen_lock, only in the engine's own form, every size bounded.
+        const QByteArray checkPointer = "invalid_params /params/checks/screen_lock";
+        QTest::newRow("session without params")
+            << QByteArray("{\"v\":1,\"id\":7,\"method\":\"session_posture\"}")
+            << QByteArray("invalid_params /params: missing (id 7)");
+        QTest::newRow("session params not an object")
+            << line(sessionPosture(json::array()))
+            << QByteArray("invalid_params /params: must be a JSON object (id 7)");
+        QTest::newRow("session without checks")
+            << line(sessionPosture(json::object()))
+            << QByteArray("invalid_params /params/checks: missing (id 7)");
+        QTest::newRow("session unknown member")
+            << line(sessionPosture({{"checks", {{"screen_lock", failingScreenLock}}}, {"uid", 0}}))
+            << QByteArray(
+                   "invalid_params /params/uid: unknown member (expected one of: checks) (id 7)");
+        QTest::newRow("session without screen_lock")
+            << line(sessionPosture({{"checks", json::object()}}))
+            << QByteArray("invalid_params /params/checks/screen_lock: missing (id 7)");
+        QTest::newRow("session another check")
+            << line(sessionPosture(
+                   {{"checks",
+                     {{"screen_lock", failingScreenLock}, {"firewall", failingScreenLock}}}}))
+            << QByteArray("invalid_params /params/checks/firewall: unknown member (expected one "
+                          "of: screen_lock) (id 7)");
+        QTest::newRow("session check not an object")
+            << line(sessionPosture({{"checks", {{"screen_lock", "pass"}}}}))
+            << checkPointer + ": must be a JSON object (id 7)";
+        QTest::newRow("session status missing")
+            << line(screenLockWith("status", nullptr)) << checkPointer + "/status: missing (id 7)";
+        for (const json &value : {json("PASS"), json("compliant"), json(1), json(true)})
+            QTest::newRow(("session status " + value.dump()).c_str())
+                << line(screenLockWith("status", value))
+                << checkPointer + "/status: must be \"pass\", \"fail\" or \"unknown\" (id 7)";
+        QTest::newRow("session summary missing") << line(screenLockWith("summary", nullptr))
+                                                 << checkPointer + "/summary: missing (id 7)";
+        QTest::newRow("session summary too long")
+            << line(screenLockWith("summary", std::string(4097, 's')))
+            << checkPointer + "/summary: longer than 4096 bytes (id 7)";
+        QTest::newRow("session remediation missing")
+            << line(screenLockWith("remediation", nullptr))
+            << checkPointer + "/remediation: missing (id 7)";
+        QTest::newRow("session reason beside fail")
+            << line(screenLockWith("reason", "r"))
+            << checkPointer + "/reason: unknown member (expected one of: details, duration_ms, "
+                              "remediation, status, summary) (id 7)";
+        QTest::newRow("session remediation beside pass")
+            << line(screenLockWith("status", "pass"))
+            << checkPointer + "/remediation: unknown member (expected one of: details, "
+                              "duration_ms, status, summary) (id 7)";
+        QTest::newRow("session id member")
+            << line(screenLockWith("id", "screen_lock"))
+            << checkPointer + "/id: unknown member (expected one of: details, duration_ms, "
+                              "remediation, status, summary) (id 7)";
+        QTest::newRow("session details missing") << line(screenLockWith("details", nullptr))
+                                                 << checkPointer + "/details: missing (id 7)";
+        QTest::newRow("session details an array")
+            << line(screenLockWith("details", json::array()))
+            << checkPointer + "/details: must be a JSON object (id 7)";
+        QTest::newRow("session details too large")
+            << line(screenLockWith("details", {{"padding", std::string(4090, 'p')}}))
+            << checkPointer + "/details: longer than 4096 bytes as JSON (id 7)";
+        QTest::newRow("session duration negative")
+            << line(screenLockWith("duration_ms", -1))
+            << checkPointer + "/duration_ms: must be an integer from 0 to 86400000 (id 7)";
+        QTest::newRow("session duration a string")
+            << line(screenLockWith("duration_ms", "12"))
+            << checkPointer + "/duration_ms: must be an integer from 0 to 86400000 (id 7)";
     }
 
     void refusesEachFault()
@@ -319,6 +430,9 @@ private Q_SLOTS:
         QCOMPARE(describe(named), std::string("status (id (unprintable))"));
         named.id = "tray-1";
         QCOMPARE(describe(named), std::string("status (id \"tray-1\")"));
+        const Request session =
+            parseRequest(sessionPosture({{"checks", {{"screen_lock", failingScreenLock}}}}).dump());
+        QCOMPARE(describe(session), std::string("session_posture (id 7) screen_lock \"fail\""));
     }
 
     // An error message never repeats what the caller sent as the token.

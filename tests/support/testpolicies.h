@@ -32,4 +32,14 @@ inline constexpr const char *tpmOnlyPolicy =
   "disk_encryption": {"required": false}, "firewall": {"required": false},
   "screen_lock": {"required": false}, "secure_boot": {"required": false}})";
 
+// As lenient, but the screen must lock within 15 minutes (screen_lock fails otherwise, and
+// while it is unknown).
+inline constexpr const char *screenLockPolicy =
+    R"({"version": 1, "accepted_assurance": ["tpm", "software"],
+  "os": {"min_version": {}, "other_distributions": "allow"},
+  "patch_level": {"max_security_updates": null, "max_days_since_update": null,
+                  "allow_reboot_required": true},
+  "disk_encryption": {"required": false}, "firewall": {"required": false},
+  "screen_lock": {"required": true, "max_idle_seconds": 900}, "secure_boot": {"required": false}})";
+
 } // namespace vigil::test

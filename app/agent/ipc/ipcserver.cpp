@@ -283,6 +283,12 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
         m_agent.enroll(std::get<ipc::EnrollParams>(std::move(request.params)).token,
                        replyTo(connection, request.id));
         return;
+    case ipc::Method::SessionPosture:
+        // Filed under the uid the kernel gave, never one the caller names.
+        m_agent.submitSessionPosture(peer.uid,
+                                     std::get<ipc::SessionPostureParams>(std::move(request.params)),
+                                     replyTo(connection, request.id));
+        return;
     }
 }
 
