@@ -60,7 +60,8 @@ QString actionResultText(const ActionResult &result, bool enroll, const Clock &c
 TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     : QObject(parent), m_options(std::move(options)), m_clock(clock),
       m_connection(m_options.socketPath, m_options.connection), m_hostWatcher(m_options.trayHost),
-      m_notificationPolicy(clock, m_options.notifications), m_prompts(this)
+      m_notificationPolicy(clock, m_options.notifications), m_prompts(this),
+      m_screenLock(m_options.socketPath)
 {
     m_menu.setTitle(tr("Vigil"));
     connect(&m_menu, &QMenu::aboutToHide, this, [this] {
@@ -80,6 +81,14 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     connect(&m_hostWatcher, &TrayHostWatcher::availableChanged, this, &TrayApp::setTrayAvailable);
     connect(&m_hostWatcher, &TrayHostWatcher::gaveUp, this, &TrayApp::showStatusWindow);
     connect(&m_connection, &TrayConnection::statusChanged, this, &TrayApp::refresh);
+    // vigild keeps what it was told only while it runs: tell it again at every (re)connection.
+    connect(&m_connection, &TrayConnection::subscribedChanged, this, [this](bool subscribed) {
+        if (subscribed && m_started)
+            m_screenLock.resend();
+    });
+    connect(&m_screenLock, &ScreenLockReporter::failed, this, [](const QString &reason) {
+        qCWarning(lcTray, "%s", qPrintable(reason));
+    });
     connect(&m_connection, &TrayConnection::checkRunningChanged, this, [this](bool running) {
         if (running)
             m_checkAnnounced = false;
@@ -107,6 +116,7 @@ void TrayApp::start()
     m_started = true;
     m_connection.start();
     m_hostWatcher.start();
+    m_screenLock.start();
 }
 
 void TrayApp::setTrayAvailable(bool available)

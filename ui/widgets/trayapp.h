@@ -1,7 +1,8 @@
 #pragma once
 
 // The tray as a whole: the connection to vigild, the icon and its menu, the details window, the
-// stand-in window when the desktop has no tray, notifications on transitions, and the prompts.
+// stand-in window when the desktop has no tray, notifications on transitions, the prompts, and
+// the screen lock of this session handed to vigild.
 // Everything it shows comes from the models in ui/model/; this class only turns them into
 // widgets, actions and notifications.
 //
@@ -16,6 +17,7 @@
 #include "ui/model/traymenumodel.h"
 #include "ui/model/traystate.h"
 #include "ui/prompts/promptservice.h"
+#include "ui/session/screenlockreporter.h"
 
 #include <QMenu>
 #include <QObject>
@@ -115,6 +117,7 @@ private:
     QTimer m_notificationTimer;    // NotificationPolicy::notifyAt: an outage past its grace
     bool m_checkAnnounced = false; // a transition was notified while "Check now" ran
     PromptService m_prompts;
+    ScreenLockReporter m_screenLock;
     bool m_started = false;
 };
 
