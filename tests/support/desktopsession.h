@@ -1,8 +1,10 @@
 #pragma once
 
+#include <QImage>
 #include <QList>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QRect>
 #include <QString>
 #include <QTemporaryDir>
 #include <memory>
@@ -71,6 +73,9 @@ public:
 
     // The whole screen as a PNG; false (and error()) when it could not be taken.
     bool screenshot(const QString &path);
+    // What the screen shows in area (the whole screen when null), without a file: cheap enough
+    // for a benchmark to poll the panel. Null (and error()) when it could not be taken.
+    QImage grab(const QRect &area = QRect());
     // Every Notify call the notification daemon received, in order, as seen by a monitor on
     // the bus (dbus-monitor): what was sent, whether or not dunst still shows it.
     QList<Notification> notifications();
