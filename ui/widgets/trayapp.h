@@ -11,6 +11,7 @@
 
 #include "ui/desktop/desktopnotifier.h"
 #include "ui/desktop/trayhostwatcher.h"
+#include "ui/icons/trayicons.h"
 #include "ui/model/notificationpolicy.h"
 #include "ui/model/trayconnection.h"
 #include "ui/model/traymenumodel.h"
@@ -103,6 +104,8 @@ private:
     TrayMenuModel m_menuModel;
     Privilege m_privilege = Privilege::Unknown;
     QMenu m_menu;
+    TrayIconCache m_icons;
+    TrayIconCache m_menuIcons{16, 32};
     std::unique_ptr<QSystemTrayIcon> m_icon;
     QPointer<DetailsWindow> m_details;
     QPointer<StatusWindow> m_statusWindow;
