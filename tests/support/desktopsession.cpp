@@ -464,11 +464,11 @@ QImage DesktopSession::grab(const QRect &area)
         const QRect rect =
             (area.isNull() ? QRect(0, 0, screen->width_in_pixels, screen->height_in_pixels) : area)
                 .intersected(QRect(0, 0, screen->width_in_pixels, screen->height_in_pixels));
-        xcb_get_image_reply_t *reply =
-            xcb_get_image_reply(connection,
-                                xcb_get_image(connection, XCB_IMAGE_FORMAT_Z_PIXMAP, screen->root,
-                                              rect.x(), rect.y(), rect.width(), rect.height(), ~0U),
-                                nullptr);
+        xcb_get_image_reply_t *reply = xcb_get_image_reply(
+            connection,
+            xcb_get_image(connection, XCB_IMAGE_FORMAT_Z_PIXMAP, screen->root, int16_t(rect.x()),
+                          int16_t(rect.y()), uint16_t(rect.width()), uint16_t(rect.height()), ~0U),
+            nullptr);
         // Depth 24 comes as 32 bits per pixel, little-endian BGRX: QImage's RGB32.
         if (reply && reply->depth == 24 &&
             xcb_get_image_data_length(reply) == rect.width() * rect.height() * 4) {
