@@ -525,11 +525,11 @@ bool DesktopSession::pressKey(unsigned keysym)
     return done;
 }
 
-bool DesktopSession::screenshot(const QString &path)
+QImage DesktopSession::grab(const QRect &area)
 {
     if (m_display.isEmpty()) {
         m_error = QStringLiteral("screenshot: the session is not running");
-        return false;
+        return {};
     }
     // GetImage of the root window: without a compositor the X server answers with what is on
     // screen, every window included. No extra program needed.
@@ -537,26 +537,34 @@ bool DesktopSession::screenshot(const QString &path)
     QImage image;
     if (!xcb_connection_has_error(connection)) {
         const xcb_screen_t *screen = xcb_setup_roots_iterator(xcb_get_setup(connection)).data;
+        const QRect rect =
+            (area.isNull() ? QRect(0, 0, screen->width_in_pixels, screen->height_in_pixels) : area)
+                .intersected(QRect(0, 0, screen->width_in_pixels, screen->height_in_pixels));
         xcb_get_image_reply_t *reply = xcb_get_image_reply(
             connection,
-            xcb_get_image(connection, XCB_IMAGE_FORMAT_Z_PIXMAP, screen->root, 0, 0,
-                          screen->width_in_pixels, screen->height_in_pixels, ~0U),
+            xcb_get_image(connection, XCB_IMAGE_FORMAT_Z_PIXMAP, screen->root, int16_t(rect.x()),
+                          int16_t(rect.y()), uint16_t(rect.width()), uint16_t(rect.height()), ~0U),
             nullptr);
         // Depth 24 comes as 32 bits per pixel, little-endian BGRX: QImage's RGB32.
         if (reply && reply->depth == 24 &&
-            xcb_get_image_data_length(reply) ==
-                int(screen->width_in_pixels) * screen->height_in_pixels * 4) {
-            image = QImage(xcb_get_image_data(reply), screen->width_in_pixels,
-                           screen->height_in_pixels, QImage::Format_RGB32)
-                        .copy();
+            xcb_get_image_data_length(reply) == rect.width() * rect.height() * 4) {
+            image =
+                QImage(xcb_get_image_data(reply), rect.width(), rect.height(), QImage::Format_RGB32)
+                    .copy();
         }
         free(reply);
     }
     xcb_disconnect(connection);
-    if (image.isNull()) {
+    if (image.isNull())
         m_error = QStringLiteral("screenshot: GetImage of the root window failed on ") + m_display;
+    return image;
+}
+
+bool DesktopSession::screenshot(const QString &path)
+{
+    const QImage image = grab();
+    if (image.isNull())
         return false;
-    }
     QDir().mkpath(QFileInfo(path).absolutePath());
     if (!image.save(path, "PNG")) {
         m_error = QStringLiteral("screenshot: cannot write ") + path;

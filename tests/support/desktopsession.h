@@ -1,9 +1,11 @@
 #pragma once
 
+#include <QImage>
 #include <QList>
 #include <QPoint>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QRect>
 #include <QString>
 #include <QTemporaryDir>
 #include <functional>
@@ -80,6 +82,9 @@ public:
     bool click(QPoint at, int button = 1);
     // Presses and releases the key of an X keysym (0xff1b is Escape) through XTest.
     bool pressKey(unsigned keysym);
+    // What the screen shows in area (the whole screen when null), without a file: cheap enough
+    // for a benchmark to poll the panel. Null (and error()) when it could not be taken.
+    QImage grab(const QRect &area = QRect());
     // Every Notify call the notification daemon received, in order, as seen by a monitor on
     // the bus (dbus-monitor): what was sent, whether or not dunst still shows it.
     QList<Notification> notifications();

@@ -98,6 +98,17 @@ private Q_SLOTS:
             QVERIFY(icon.availableSizes().contains(QSize(size, size)));
     }
 
+    // The tray sets an icon at every change of state: it must be the same QIcon each time.
+    void cacheRendersEachStateOnce()
+    {
+        ui::TrayIconCache cache{16, 32};
+        const qint64 compliant = cache.icon(TrayState::Compliant).cacheKey();
+        QCOMPARE(cache.icon(TrayState::NonCompliant).availableSizes(),
+                 (QList<QSize>{{16, 16}, {32, 32}}));
+        QCOMPARE(cache.icon(TrayState::Compliant).cacheKey(), compliant);
+        QVERIFY(cache.icon(TrayState::NonCompliant).cacheKey() != compliant);
+    }
+
     // One sheet per panel colour: each state in a row, at each size, magnified 4x without
     // smoothing so that every pixel can be judged.
     void contactSheets()

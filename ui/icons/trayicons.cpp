@@ -37,11 +37,28 @@ QImage renderTrayIcon(TrayState state, int size)
     return image;
 }
 
-QIcon trayIcon(TrayState state, std::initializer_list<int> sizes)
+namespace {
+
+template <typename Sizes> QIcon renderedIcon(TrayState state, const Sizes &sizes)
 {
     QIcon icon;
     for (const int size : sizes)
         icon.addPixmap(QPixmap::fromImage(renderTrayIcon(state, size)));
+    return icon;
+}
+
+} // namespace
+
+QIcon trayIcon(TrayState state, std::initializer_list<int> sizes)
+{
+    return renderedIcon(state, sizes);
+}
+
+const QIcon &TrayIconCache::icon(TrayState state)
+{
+    QIcon &icon = m_icons.at(static_cast<size_t>(state));
+    if (icon.isNull())
+        icon = renderedIcon(state, m_sizes);
     return icon;
 }
 

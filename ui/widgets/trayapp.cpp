@@ -141,7 +141,7 @@ void TrayApp::createIcon()
                 if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
                     detailsWindow()->showCheck();
             });
-    m_icon->setIcon(trayIcon(m_trayStatus.state));
+    m_icon->setIcon(m_icons.icon(m_trayStatus.state));
     m_icon->setToolTip(m_trayStatus.toolTip);
     m_icon->show();
     qCInfo(lcTray, "tray icon shown (%s)", trayStateName(m_trayStatus.state));
@@ -197,7 +197,7 @@ void TrayApp::refresh()
     m_trayStatus = shown;
     if (m_icon) {
         if (stateChanged)
-            m_icon->setIcon(trayIcon(shown.state));
+            m_icon->setIcon(m_icons.icon(shown.state));
         m_icon->setToolTip(shown.toolTip);
     }
     rebuildMenu();
@@ -280,7 +280,7 @@ void TrayApp::rebuildMenu()
         action->setEnabled(entry.enabled);
         action->setToolTip(entry.toolTip);
         if (entry.kind == Kind::StateLine) {
-            action->setIcon(trayIcon(m_trayStatus.state, {16, 32}));
+            action->setIcon(m_menuIcons.icon(m_trayStatus.state));
             QFont bold = action->font();
             bold.setBold(true);
             action->setFont(bold);

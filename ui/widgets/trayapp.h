@@ -12,6 +12,7 @@
 
 #include "ui/desktop/desktopnotifier.h"
 #include "ui/desktop/trayhostwatcher.h"
+#include "ui/icons/trayicons.h"
 #include "ui/model/notificationpolicy.h"
 #include "ui/model/trayconnection.h"
 #include "ui/model/traymenumodel.h"
@@ -106,6 +107,8 @@ private:
     bool m_menuStale = false; // the model changed shape while the menu was open
     Privilege m_privilege = Privilege::Unknown;
     QMenu m_menu;
+    TrayIconCache m_icons;
+    TrayIconCache m_menuIcons{16, 32};
     std::unique_ptr<QSystemTrayIcon> m_icon;
     QPointer<DetailsWindow> m_details;
     QPointer<StatusWindow> m_statusWindow;
