@@ -122,15 +122,7 @@ private:
         return 1;
     }
 
-    QImage screen()
-    {
-        const QString file = path(QStringLiteral(".screen.png"));
-        if (!m_session.screenshot(file))
-            return {};
-        QImage image(file);
-        QFile::remove(file);
-        return image;
-    }
+    QImage screen() { return m_session.grab(); }
 
     std::optional<QRect> waitForIcon(QRgb colour, int milliseconds)
     {
