@@ -76,9 +76,19 @@ Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
       m_deviceThread(std::make_unique<WorkerThread>(QStringLiteral("vigild-device"))),
       m_postureThread(std::make_unique<WorkerThread>(QStringLiteral("vigild-posture")))
 {
-    for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer})
+    for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer, &m_sessionTimer})
         timer->setSingleShot(true);
-    connect(&m_sessions, &SessionPosture::changed, this,
+    // A user's session decides what it reports: like a user's "Check now", its changes make
+    // vigild report at most every userReportInterval, however often they come.
+    connect(&m_sessions, &SessionPosture::changed, this, [this] {
+        if (const auto wait = userReportWait(); wait.count() > 0) {
+            if (!m_sessionTimer.isActive())
+                m_sessionTimer.start(wait);
+            return;
+        }
+        trigger("the active session's screen lock changed");
+    });
+    connect(&m_sessionTimer, &QTimer::timeout, this,
             [this] { trigger("the active session's screen lock changed"); });
     connect(&m_reportTimer, &QTimer::timeout, this, &Agent::onTimer);
     connect(&m_refreshTimer, &QTimer::timeout, this, [this] {
@@ -596,19 +606,33 @@ void Agent::report(Caller caller, Reply reply)
                     "this device is not enrolled: vigilctl enroll --token-file FILE"));
         return;
     }
-    if (caller == Caller::User && !m_reportInFlight && m_lastReportStartedAt) {
-        const auto since = std::chrono::duration_cast<std::chrono::seconds>(m_clock.now() -
-                                                                            *m_lastReportStartedAt);
-        if (since < userReportInterval) {
-            const auto wait = std::max<std::int64_t>(1, (userReportInterval - since).count());
+    if (caller == Caller::User) {
+        // A user joins the report in flight but never queues another after it.
+        if (m_reportInFlight) {
+            m_reportWaiters.push_back(std::move(reply));
+            return;
+        }
+        if (const auto wait = userReportWait(); wait.count() > 0) {
             reply(error(ipc::ErrorCode::Busy,
-                        "a report ran " + std::to_string(std::max<std::int64_t>(0, since.count())) +
-                            " s ago: ask again in " + std::to_string(wait) + " s"));
+                        "a report ran " + std::to_string((userReportInterval - wait).count()) +
+                            " s ago: ask again in " + std::to_string(wait.count()) + " s"));
             return;
         }
     }
     m_reportWaiters.push_back(std::move(reply));
     startReport();
+}
+
+std::chrono::seconds Agent::userReportWait() const
+{
+    if (!m_lastReportStartedAt)
+        return std::chrono::seconds(0);
+    const auto since =
+        std::chrono::duration_cast<std::chrono::seconds>(m_clock.now() - *m_lastReportStartedAt);
+    // A clock set back makes since negative: that is no reason to make anyone wait.
+    if (since.count() < 0 || since >= userReportInterval)
+        return std::chrono::seconds(0);
+    return std::max(std::chrono::seconds(1), userReportInterval - since);
 }
 
 void Agent::token(Reply reply)

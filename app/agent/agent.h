@@ -111,11 +111,14 @@ private:
     QTimer m_reportTimer;  // at m_schedule.due(): a report, or an enrollment try
     QTimer m_refreshTimer; // at m_tokens.refreshDue()
     QTimer m_missedTimer;  // at the verifier's next_report_at: past it, the token goes
+    QTimer m_sessionTimer; // a screen lock that changed soon after a report: its report
 
     bool m_sessionOpen = false;
     bool m_enrolling = false;
     bool m_reportInFlight = false;
     std::optional<std::chrono::system_clock::time_point> m_lastReportStartedAt;
+    // Time left until a local user may cause another report (userReportInterval), 0 when now.
+    std::chrono::seconds userReportWait() const;
     bool m_reportAgain = false; // a trigger came while a report was in flight
     bool m_fetchingToken = false;
     std::vector<Reply> m_reportWaiters;

@@ -483,8 +483,10 @@ private Q_SLOTS:
         };
 
         // A failing screen lock starts a report, whose verdict names it.
+        // (A report ran moments ago: a session's change waits until 30 s after it.)
         QCOMPARE(submit(neverLocks, 0), taken);
-        const ipc::Status failing = waitForStatus(*m_vigild, screenLockFails);
+        const ipc::Status failing =
+            waitForStatus(*m_vigild, screenLockFails, std::chrono::seconds(45));
         QVERIFY2(screenLockFails(failing),
                  qPrintable(describe(failing) + QString::fromUtf8(m_vigild->log().right(3000))));
         const auto shown = vigilctl(*m_vigild, {QStringLiteral("status")});
@@ -511,12 +513,15 @@ private Q_SLOTS:
         QVERIFY(screenLockFails(unchanged));
         QCOMPARE(unchanged.lastReportAt, reportedAt);
 
-        // A passing one makes the device compliant again.
+        // A passing one makes the device compliant again, but no sooner than 30 s after the last
+        // report: a session flipping its result cannot make vigild report back to back.
         QCOMPARE(submit(locks, 0), taken);
         const ipc::Status compliant = waitForStatus(
-            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
+            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; },
+            std::chrono::seconds(45));
         QVERIFY2(compliant.state == ipc::AgentState::Compliant,
                  qPrintable(describe(compliant) + QString::fromUtf8(m_vigild->log().right(3000))));
+        QVERIFY(*compliant.lastReportAt - *failing.lastReportAt >= std::chrono::seconds(29));
 
         // A hostile client: malformed params get an error, and vigild goes on.
         const auto refused = nlohmann::json::parse(

@@ -142,6 +142,8 @@ private Q_SLOTS:
         window.setCheckRunning(true);
         QVERIFY(!checkNow->isEnabled());
         QCOMPARE(checkNow->text(), QStringLiteral("Checking…"));
+        window.setStatus(status, ui::trayStatus(status, m_clock)); // the check's state event
+        QVERIFY(!checkNow->isEnabled());
         window.setCheckRunning(false);
         QVERIFY(checkNow->isEnabled());
 

@@ -120,6 +120,8 @@ private Q_SLOTS:
             << QStringLiteral("C N:fw C N:fw") << QStringLiteral(". N C N");
         QTest::newRow("error is non-compliant")
             << QStringLiteral("C X X") << QStringLiteral(". N .");
+        QTest::newRow("an error between two same verdicts")
+            << QStringLiteral("C N:fw X N:fw") << QStringLiteral(". N . .");
         QTest::newRow("non-compliant at start-up")
             << QStringLiteral("N:fw N:fw") << QStringLiteral(". .");
         QTest::newRow("fixed after start-up, nothing to take back")

@@ -3,7 +3,6 @@
 #include "tests/app/scriptedvigild.h"
 #include "tests/support/manualclock.h"
 #include "ui/model/statusdetails.h"
-
 #include "ui/translations/translations.h"
 
 #include <QtTest>

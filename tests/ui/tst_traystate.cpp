@@ -4,7 +4,6 @@
 #include "tests/app/scriptedvigild.h"
 #include "tests/support/manualclock.h"
 #include "ui/model/traystate.h"
-
 #include "ui/translations/translations.h"
 
 #include <QtTest>

@@ -132,6 +132,11 @@ std::optional<DesktopNotification> NotificationPolicy::settle(Settled settled, c
         previous == Settled::NonCompliant ? m_failing : std::vector<std::string>{};
     m_settled = settled;
     m_failing = settled == Settled::NonCompliant ? failingIds(status) : std::vector<std::string>{};
+    // An error between two verdicts carries none: the checks told of before it still fail, and
+    // the same verdict after it is no news.
+    if (settled == Settled::NonCompliant && !status.lastVerdict &&
+        previous == Settled::NonCompliant)
+        m_failing = known;
 
     std::optional<DesktopNotification> notification;
     switch (settled) {

@@ -163,11 +163,12 @@ void DetailsWindow::setStatus(const std::optional<protocol::ipc::Status> &status
         value->setAccessibleName(fact.label);
         m_facts->addRow(tr("%1:").arg(fact.label), value);
     }
-    m_checkNow->setEnabled(status.has_value());
+    m_checkNow->setEnabled(status.has_value() && !m_checkRunning);
 }
 
 void DetailsWindow::setCheckRunning(bool running)
 {
+    m_checkRunning = running;
     m_checkNow->setEnabled(!running && m_status.has_value());
     m_checkNow->setText(running ? tr("Checking…") : tr("Check &now"));
     if (running)

@@ -50,6 +50,7 @@ private:
     const Clock &m_clock;
     std::optional<protocol::ipc::Status> m_status;
     QStringList m_failing; // the ids of the failing checks shown
+    bool m_checkRunning = false;
     TrayStatus m_trayStatus;
     QLabel *m_icon;
     QLabel *m_headline;

@@ -9,6 +9,25 @@
 
 namespace vigil::ui {
 
+namespace {
+
+// Empties layout, nested layouts included. The buttons go later: setModel runs while one of them
+// may still be in its clicked() signal.
+void clear(QLayout *layout)
+{
+    while (QLayoutItem *item = layout->takeAt(0)) {
+        if (QWidget *widget = item->widget()) {
+            widget->hide();
+            widget->deleteLater();
+        }
+        if (QLayout *nested = item->layout())
+            clear(nested);
+        delete item;
+    }
+}
+
+} // namespace
+
 StatusWindow::StatusWindow(QWidget *parent)
     : QWidget(parent, Qt::Window), m_icon(new QLabel(this)), m_headline(new QLabel(this)),
       m_why(new QLabel(this)), m_entries(new QVBoxLayout)
@@ -45,11 +64,7 @@ void StatusWindow::setModel(const TrayMenuModel &model)
     m_headline->setText(model.status.headline);
     setWindowTitle(model.status.toolTip);
 
-    while (QLayoutItem *item = m_entries->takeAt(0)) {
-        delete item->widget();
-        delete item->layout();
-        delete item;
-    }
+    clear(m_entries);
     auto *buttons = new QHBoxLayout;
     for (const TrayMenuEntry &entry : model.entries) {
         switch (entry.kind) {

@@ -29,7 +29,7 @@ std::chrono::milliseconds untilNow(std::chrono::system_clock::time_point at, con
 
 } // namespace
 
-QString actionResultText(const ActionResult &result, bool enroll, const Clock &clock)
+QString actionResultText(const ActionResult &result, bool enroll, const QString &headline)
 {
     const QString message = QString::fromStdString(result.message);
     switch (result.outcome) {
@@ -37,8 +37,7 @@ QString actionResultText(const ActionResult &result, bool enroll, const Clock &c
         if (!result.status)
             return {};
         return enroll ? QApplication::translate("vigil::ui::TrayApp", "This device is enrolled.")
-                      : QApplication::translate("vigil::ui::TrayApp", "Checked: %1")
-                            .arg(trayStatus(result.status, clock).headline);
+                      : QApplication::translate("vigil::ui::TrayApp", "Checked: %1").arg(headline);
     case Outcome::PermissionDenied:
         return QApplication::translate("vigil::ui::TrayApp",
                                        "Only an administrator (root or a member of Vigil's "
@@ -86,9 +85,8 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
         if (subscribed && m_started)
             m_screenLock.resend();
     });
-    connect(&m_screenLock, &ScreenLockReporter::failed, this, [](const QString &reason) {
-        qCWarning(lcTray, "%s", qPrintable(reason));
-    });
+    connect(&m_screenLock, &ScreenLockReporter::failed, this,
+            [](const QString &reason) { qCWarning(lcTray, "%s", qPrintable(reason)); });
     connect(&m_connection, &TrayConnection::checkRunningChanged, this, [this](bool running) {
         if (running)
             m_checkAnnounced = false;
@@ -107,6 +105,7 @@ TrayApp::~TrayApp()
     delete m_details.data();
     delete m_statusWindow.data();
     delete m_enrollDialog.data();
+    delete m_about.data();
 }
 
 void TrayApp::start()
@@ -154,7 +153,7 @@ void TrayApp::showStatusWindow()
     if (!m_statusWindow) {
         m_statusWindow = new StatusWindow;
         m_statusWindow->setAttribute(Qt::WA_QuitOnClose, false);
-        connect(m_statusWindow, &StatusWindow::triggered, this, &TrayApp::trigger);
+        connect(m_statusWindow, &StatusWindow::triggered, this, &TrayApp::triggerLater);
         m_statusWindow->setModel(m_menuModel);
         qCWarning(lcTray, "no system tray on this desktop: showing a status window instead");
     }
@@ -237,42 +236,41 @@ void TrayApp::rebuildMenu()
     TrayMenuContext context;
     context.checkRunning = m_connection.isCheckRunning();
     context.privilege = m_privilege;
-    TrayMenuModel model = trayMenuModel(m_connection.status(), m_trayStatus, context);
-    const auto shape = [](const TrayMenuModel &menu) {
-        std::vector<Kind> kinds;
-        for (const TrayMenuEntry &entry : menu.entries)
-            kinds.push_back(entry.kind);
-        return kinds;
-    };
-    // Events come while the menu is open (a report's verdict, a token fetched): it follows them
-    // in place, and takes a new shape only once closed, so that it never vanishes under the
-    // pointer.
-    const bool sameShape = shape(model) == shape(m_menuModel) &&
-                           m_menu.actions().size() == qsizetype(model.entries.size());
-    m_menuModel = std::move(model);
+    m_menuModel = trayMenuModel(m_connection.status(), m_trayStatus, context);
     if (m_statusWindow)
         m_statusWindow->setModel(m_menuModel);
+    const auto kinds = [](const std::vector<TrayMenuEntry> &entries) {
+        std::vector<Kind> result;
+        for (const TrayMenuEntry &entry : entries)
+            result.push_back(entry.kind);
+        return result;
+    };
+    // Events come while the menu is open (a report's verdict, a token fetched): it follows them
+    // in place, and takes a new shape only once closed, so that it never changes under the
+    // pointer. Until then its actions keep the entries they were made for.
+    const bool sameShape = kinds(m_menuModel.entries) == kinds(m_menuEntries);
     if (!sameShape && m_menu.isVisible()) {
         m_menuStale = true;
         return;
     }
     m_menuStale = false;
+    m_menuEntries = m_menuModel.entries;
     if (!sameShape) {
         m_menu.clear();
-        for (std::size_t i = 0; i < m_menuModel.entries.size(); ++i) {
-            QAction *action = m_menuModel.entries[i].kind == Kind::Separator
+        for (std::size_t i = 0; i < m_menuEntries.size(); ++i) {
+            QAction *action = m_menuEntries[i].kind == Kind::Separator
                                   ? m_menu.addSeparator()
                                   : m_menu.addAction(QString());
             connect(action, &QAction::triggered, this, [this, i] {
-                if (i < m_menuModel.entries.size())
-                    trigger(m_menuModel.entries[i]);
+                if (i < m_menuEntries.size())
+                    triggerLater(m_menuEntries[i]);
             });
         }
         m_menu.setToolTipsVisible(true);
     }
     const QList<QAction *> actions = m_menu.actions();
-    for (std::size_t i = 0; i < m_menuModel.entries.size(); ++i) {
-        const TrayMenuEntry &entry = m_menuModel.entries[i];
+    for (std::size_t i = 0; i < m_menuEntries.size(); ++i) {
+        const TrayMenuEntry &entry = m_menuEntries[i];
         QAction *action = actions[qsizetype(i)];
         if (entry.kind == Kind::Separator)
             continue;
@@ -286,6 +284,14 @@ void TrayApp::rebuildMenu()
             action->setFont(bold);
         }
     }
+}
+
+void TrayApp::triggerLater(const TrayMenuEntry &entry)
+{
+    // Out of the signal of the action or button that asked: what it opens may run an event
+    // loop or rebuild the menu and the status window, which would delete that action or button
+    // under its own signal.
+    QTimer::singleShot(0, this, [this, entry] { trigger(entry); });
 }
 
 void TrayApp::trigger(const TrayMenuEntry &entry)
@@ -328,12 +334,13 @@ void TrayApp::rememberRefusal(const ActionResult &result)
 void TrayApp::onCheckFinished(const ActionResult &result)
 {
     rememberRefusal(result);
-    const QString text = actionResultText(result, false, m_clock);
+    const QString text = actionResultText(result, false, m_trayStatus.headline);
     qCInfo(lcTray, "check now: %s", qPrintable(text));
     if (m_details)
         m_details->setNote(text);
     // The person asked and waits for an answer; a transition's notification gave it already.
-    if (!m_checkAnnounced && !text.isEmpty()) {
+    const bool announced = std::exchange(m_checkAnnounced, false);
+    if (!announced && !text.isEmpty()) {
         DesktopNotification notification;
         notification.kind = DesktopNotification::Kind::CheckFinished;
         notification.urgency = NotificationUrgency::Low;
@@ -364,7 +371,7 @@ void TrayApp::openEnrollDialog()
 void TrayApp::onEnrollFinished(const ActionResult &result)
 {
     rememberRefusal(result);
-    const QString text = actionResultText(result, true, m_clock);
+    const QString text = actionResultText(result, true, m_trayStatus.headline);
     qCInfo(lcTray, "enroll: %s", qPrintable(text));
     if (m_enrollDialog) {
         if (result.outcome == Outcome::Succeeded)
@@ -377,13 +384,24 @@ void TrayApp::onEnrollFinished(const ActionResult &result)
 
 void TrayApp::showAbout()
 {
-    QMessageBox::about(
-        nullptr, tr("About Vigil"),
+    if (m_about) {
+        m_about->raise();
+        m_about->activateWindow();
+        return;
+    }
+    // Not modal: a modal box would run an event loop of its own inside the menu's action.
+    m_about = new QMessageBox(
+        QMessageBox::NoIcon, tr("About Vigil"),
         tr("<p><b>Vigil %1</b></p><p>Vigil proves to your organisation that this device is "
            "healthy: its system is up to date, its disk encrypted, its firewall on and its "
            "screen locks. Your access depends on it.</p><p>This window shows what the Vigil "
            "service (vigild) found; it keeps running when you quit the tray.</p>")
-            .arg(QStringLiteral(VIGIL_VERSION)));
+            .arg(QStringLiteral(VIGIL_VERSION)),
+        QMessageBox::Ok);
+    m_about->setIconPixmap(m_icons.icon(TrayState::Compliant).pixmap(64, 64));
+    m_about->setAttribute(Qt::WA_DeleteOnClose);
+    m_about->setAttribute(Qt::WA_QuitOnClose, false);
+    m_about->show();
 }
 
 } // namespace vigil::ui

@@ -21,6 +21,7 @@
 #include "ui/session/screenlockreporter.h"
 
 #include <QMenu>
+#include <QMessageBox>
 #include <QObject>
 #include <QPointer>
 #include <QSystemTrayIcon>
@@ -74,6 +75,8 @@ public:
 
     // What a menu entry does, as a click on it would.
     void trigger(const TrayMenuEntry &entry);
+    // The same, once the signal that asked for it has returned.
+    void triggerLater(const TrayMenuEntry &entry);
 
 Q_SIGNALS:
     void stateChanged(vigil::ui::TrayState state);
@@ -104,7 +107,8 @@ private:
     TrayConnection m_connection;
     TrayStatus m_trayStatus;
     TrayMenuModel m_menuModel;
-    bool m_menuStale = false; // the model changed shape while the menu was open
+    std::vector<TrayMenuEntry> m_menuEntries; // what m_menu's actions show, index for index
+    bool m_menuStale = false;                 // the model changed shape while the menu was open
     Privilege m_privilege = Privilege::Unknown;
     QMenu m_menu;
     TrayIconCache m_icons;
@@ -113,6 +117,7 @@ private:
     QPointer<DetailsWindow> m_details;
     QPointer<StatusWindow> m_statusWindow;
     QPointer<EnrollDialog> m_enrollDialog;
+    QPointer<QMessageBox> m_about;
     QTimer m_changeTimer; // trayStateChangesAt: grace begins without vigild saying anything
     TrayHostWatcher m_hostWatcher;
     NotificationPolicy m_notificationPolicy;
@@ -124,7 +129,8 @@ private:
     bool m_started = false;
 };
 
-// How a "Check now" or an enrollment ended, for the details window and a notification.
-QString actionResultText(const ActionResult &result, bool enroll, const Clock &clock);
+// How a "Check now" or an enrollment ended, for the details window and a notification;
+// headline is the tray's state line after it.
+QString actionResultText(const ActionResult &result, bool enroll, const QString &headline);
 
 } // namespace vigil::ui
