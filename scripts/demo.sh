@@ -101,19 +101,24 @@ rm -rf "$screenshots"
 "$tray_demo" "$vigil_tray" "$socket" "$screenshots" >"$work/tray-demo.out" 2>"$work/tray-demo.err" &
 tray_demo_pid=$!
 stack_pids+=("$tray_demo_pid")
-for _ in $(seq 600); do
-    grep -q '^before:' "$work/tray-demo.out" && break
-    kill -0 "$tray_demo_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q '^before:' "$work/tray-demo.out"; then
-    echo "The tray's desktop did not come up:" >&2
-    cat "$work/tray-demo.err" "$screenshots/vigil-tray.log" >&2 2>/dev/null || true
-    exit 1
-fi
+# tray_screenshots WHEN WHAT: waits (bounded) until tray_demo printed its WHEN line, and lists
+# its screenshots; if it ends first, says that WHAT did not happen, with tray_demo's reasons.
+tray_screenshots() {
+    for _ in $(seq 600); do
+        grep -q "^$1:" "$work/tray-demo.out" && break
+        kill -0 "$tray_demo_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "^$1:" "$work/tray-demo.out"; then
+        echo "$2:" >&2
+        cat "$work/tray-demo.err" "$screenshots/vigil-tray.log" >&2 2>/dev/null || true
+        exit 1
+    fi
+    for file in $(sed -n "s/^$1: *//p" "$work/tray-demo.out"); do echo "  $file"; done
+}
 echo "vigil-tray runs on a private desktop (Xvfb, trayer, dunst) and shows a green shield; its"
 echo "menu and details window were opened as a person would. Screenshots:"
-for file in $(sed -n 's/^before: //p' "$work/tray-demo.out"); do echo "  $file"; done
+tray_screenshots before "The tray's desktop did not come up"
 
 echo
 echo "== The policy tightens: the device is no longer compliant =="
@@ -144,16 +149,7 @@ ctl report
 ctl token
 echo
 echo "The tray turned red and lists what to fix; screenshots:"
-for _ in $(seq 600); do
-    kill -0 "$tray_demo_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q '^after:' "$work/tray-demo.out"; then
-    echo "The tray did not show the change:" >&2
-    cat "$work/tray-demo.err" "$screenshots/vigil-tray.log" >&2 2>/dev/null || true
-    exit 1
-fi
-for file in $(sed -n 's/^after:  *//p' "$work/tray-demo.out"); do echo "  $file"; done
+tray_screenshots after "The tray did not show the change"
 
 echo
 echo "== Done =="

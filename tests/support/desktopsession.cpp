@@ -452,6 +452,23 @@ QList<qint64> DesktopSession::processIds() const
     return ids;
 }
 
+namespace {
+
+// Whether the X server took every one of these checked requests.
+template <std::size_t count>
+bool allTaken(xcb_connection_t *connection, const xcb_void_cookie_t (&cookies)[count])
+{
+    bool taken = true;
+    for (const auto cookie : cookies) {
+        xcb_generic_error_t *failure = xcb_request_check(connection, cookie);
+        taken = taken && !failure;
+        free(failure);
+    }
+    return taken;
+}
+
+} // namespace
+
 bool DesktopSession::click(QPoint at, int button)
 {
     xcb_connection_t *connection = xcb_connect(m_display.toLocal8Bit().constData(), nullptr);
@@ -461,7 +478,7 @@ bool DesktopSession::click(QPoint at, int button)
         const auto x = static_cast<int16_t>(at.x());
         const auto y = static_cast<int16_t>(at.y());
         const auto detail = static_cast<uint8_t>(button);
-        xcb_void_cookie_t cookies[] = {
+        const xcb_void_cookie_t cookies[] = {
             xcb_test_fake_input_checked(connection, XCB_MOTION_NOTIFY, 0, XCB_CURRENT_TIME, root, x,
                                         y, 0),
             xcb_test_fake_input_checked(connection, XCB_BUTTON_PRESS, detail, XCB_CURRENT_TIME,
@@ -469,12 +486,7 @@ bool DesktopSession::click(QPoint at, int button)
             xcb_test_fake_input_checked(connection, XCB_BUTTON_RELEASE, detail, XCB_CURRENT_TIME,
                                         XCB_NONE, 0, 0, 0),
         };
-        done = true;
-        for (const auto cookie : cookies) {
-            xcb_generic_error_t *failure = xcb_request_check(connection, cookie);
-            done = done && !failure;
-            free(failure);
-        }
+        done = allTaken(connection, cookies);
     }
     xcb_disconnect(connection);
     if (!done)
@@ -509,12 +521,7 @@ bool DesktopSession::pressKey(unsigned keysym)
                 xcb_test_fake_input_checked(connection, XCB_KEY_RELEASE, *keycode, XCB_CURRENT_TIME,
                                             XCB_NONE, 0, 0, 0),
             };
-            done = true;
-            for (const auto cookie : cookies) {
-                xcb_generic_error_t *failure = xcb_request_check(connection, cookie);
-                done = done && !failure;
-                free(failure);
-            }
+            done = allTaken(connection, cookies);
         }
     }
     xcb_disconnect(connection);
