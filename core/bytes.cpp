@@ -88,6 +88,70 @@ std::string base64UrlEncode(std::span<const std::uint8_t> bytes)
     return out;
 }
 
+namespace {
+
+constexpr std::string_view base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+int base32Value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a';
+    if (c >= '2' && c <= '7')
+        return c - '2' + 26;
+    return -1;
+}
+
+} // namespace
+
+std::string base32Encode(std::span<const std::uint8_t> bytes)
+{
+    std::string out;
+    out.reserve((bytes.size() * 8 + 4) / 5);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const std::uint8_t byte : bytes) {
+        buffer = (buffer << 8 | byte) & 0xfff;
+        bits += 8;
+        while (bits >= 5) {
+            bits -= 5;
+            out.push_back(base32Alphabet[buffer >> bits & 31]);
+        }
+    }
+    if (bits > 0)
+        out.push_back(base32Alphabet[buffer << (5 - bits) & 31]);
+    return out;
+}
+
+std::optional<Bytes> base32Decode(std::string_view text)
+{
+    while (!text.empty() && text.back() == '=')
+        text.remove_suffix(1);
+    // Each byte is 8 bits of 5-bit characters: 2, 4, 5, 7 or 8 characters per 1 to 5 bytes.
+    const std::size_t rest = text.size() % 8;
+    if (rest == 1 || rest == 3 || rest == 6)
+        return std::nullopt;
+    Bytes out;
+    out.reserve(text.size() * 5 / 8);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const char c : text) {
+        const int value = base32Value(c);
+        if (value < 0)
+            return std::nullopt;
+        buffer = (buffer << 5 | std::uint32_t(value)) & 0x1fff;
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(std::uint8_t(buffer >> bits));
+        }
+    }
+    if ((buffer & ((1U << bits) - 1)) != 0)
+        return std::nullopt; // trailing bits a canonical encoder leaves zero
+    return out;
+}
+
 std::optional<Bytes> base64UrlDecode(std::string_view text)
 {
     const std::size_t rest = text.size() % 4;

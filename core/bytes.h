@@ -23,6 +23,13 @@ std::string base64UrlEncode(std::span<const std::uint8_t> bytes);
 // Strict: rejects padding, characters outside the URL-safe alphabet and non-zero trailing bits.
 std::optional<Bytes> base64UrlDecode(std::string_view text);
 
+// RFC 4648 section 6 (A-Z 2-7) without padding, as otpauth:// URIs carry TOTP secrets.
+std::string base32Encode(std::span<const std::uint8_t> bytes);
+// Accepts upper or lower case and optional '=' padding at the end, as authenticator apps and
+// people typing a secret produce; rejects other characters, impossible lengths and non-zero
+// trailing bits.
+std::optional<Bytes> base32Decode(std::string_view text);
+
 inline Bytes toBytes(std::string_view text)
 {
     return Bytes(text.begin(), text.end());

@@ -67,6 +67,72 @@ private Q_SLOTS:
         QVERIFY(!base64UrlDecode(text.toStdString()));
     }
 
+    // RFC 4648 section 10 test vectors (base32), written without padding as otpauth:// URIs do.
+    void base32_data()
+    {
+        QTest::addColumn<QByteArray>("plain");
+        QTest::addColumn<QByteArray>("encoded");
+        QTest::newRow("empty") << QByteArray() << QByteArray();
+        QTest::newRow("f") << QByteArray("f") << QByteArray("MY");
+        QTest::newRow("fo") << QByteArray("fo") << QByteArray("MZXQ");
+        QTest::newRow("foo") << QByteArray("foo") << QByteArray("MZXW6");
+        QTest::newRow("foob") << QByteArray("foob") << QByteArray("MZXW6YQ");
+        QTest::newRow("fooba") << QByteArray("fooba") << QByteArray("MZXW6YTB");
+        QTest::newRow("foobar") << QByteArray("foobar") << QByteArray("MZXW6YTBOI");
+        // RFC 6238 Appendix B's SHA-1 key, as authenticator apps are given it.
+        QTest::newRow("rfc 6238 key") << QByteArray("12345678901234567890")
+                                      << QByteArray("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    }
+
+    void base32()
+    {
+        QFETCH(QByteArray, plain);
+        QFETCH(QByteArray, encoded);
+        const Bytes bytes(plain.begin(), plain.end());
+        QCOMPARE(QByteArray::fromStdString(base32Encode(bytes)), encoded);
+        const auto decoded = base32Decode(encoded.toStdString());
+        QVERIFY(decoded && *decoded == bytes);
+        // As people type it, and as RFC 4648 pads it.
+        QVERIFY(base32Decode(encoded.toLower().toStdString()) == bytes);
+        QByteArray padded = encoded;
+        while (padded.size() % 8)
+            padded.append('=');
+        QVERIFY(base32Decode(padded.toStdString()) == bytes);
+    }
+
+    void base32Rejects_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::newRow("one leftover char") << QByteArray("MZXW6YTBO");
+        QTest::newRow("three leftover chars") << QByteArray("MZX");
+        QTest::newRow("six leftover chars") << QByteArray("MZXW6Y");
+        QTest::newRow("non-zero trailing bits") << QByteArray("MZ");
+        QTest::newRow("digit 1 (not in the alphabet)") << QByteArray("MZXW1");
+        QTest::newRow("digit 8") << QByteArray("MZXW8");
+        QTest::newRow("padding inside") << QByteArray("MY=ZXW6Y");
+        QTest::newRow("space") << QByteArray("MZXW 6");
+        QTest::newRow("NUL") << QByteArray("MZ\0W6", 5);
+    }
+
+    void base32Rejects()
+    {
+        QFETCH(QByteArray, text);
+        QVERIFY(!base32Decode(text.toStdString()));
+    }
+
+    void base32RoundTripsEveryLength()
+    {
+        for (std::size_t length = 0; length <= 70; ++length) {
+            Bytes bytes(length);
+            for (std::size_t i = 0; i < length; ++i)
+                bytes[i] = static_cast<std::uint8_t>(i * 53 + length * 7);
+            const std::string encoded = base32Encode(bytes);
+            const auto decoded = base32Decode(encoded);
+            QVERIFY2(decoded && *decoded == bytes, qPrintable(QString::number(length)));
+            QCOMPARE(base32Encode(*decoded), encoded);
+        }
+    }
+
     // Decoding is the inverse of encoding for every length and byte value, and the canonical
     // form is the only one accepted: any text that decodes encodes back to itself.
     void base64UrlRoundTripsEveryByte()
