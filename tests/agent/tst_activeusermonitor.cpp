@@ -4,6 +4,7 @@
 // (uo) and emitting its PropertiesChanged), another a stranger who must not be believed.
 #include "app/agent/triggers/activeusermonitor.h"
 #include "fakelogind.h"
+#include "privatebus.h"
 
 #include <QDBusConnectionInterface>
 #include <QSignalSpy>
@@ -24,16 +25,14 @@ class TestActiveUserMonitor : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_directory;
-    QProcess m_daemon;
-    QString m_address;
+    vigil::test::PrivateBus m_bus;
     int m_connections = 0;
     QStringList m_opened;
 
     QDBusConnection openConnection()
     {
         const auto name = QStringLiteral("test-%1").arg(++m_connections);
-        QDBusConnection bus = QDBusConnection::connectToBus(m_address, name);
+        QDBusConnection bus = QDBusConnection::connectToBus(m_bus.address(), name);
         m_opened.append(name);
         return bus;
     }
@@ -59,18 +58,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         FakeLogind::registerTypes();
-        QVERIFY(m_directory.isValid());
-        const auto daemon = QStandardPaths::findExecutable(QStringLiteral("dbus-daemon"));
-        QVERIFY2(!daemon.isEmpty(), "dbus-daemon is needed (Debian package dbus-daemon)");
-        m_daemon.start(daemon, {QStringLiteral("--session"),
-                                QStringLiteral("--address=unix:path=") +
-                                    m_directory.filePath(QStringLiteral("bus")),
-                                QStringLiteral("--nofork"), QStringLiteral("--print-address")});
-        QVERIFY2(m_daemon.waitForStarted(), qPrintable(m_daemon.errorString()));
-        while (!m_daemon.canReadLine())
-            QVERIFY2(m_daemon.waitForReadyRead(10000), m_daemon.readAllStandardError().constData());
-        m_address = QString::fromUtf8(m_daemon.readLine().trimmed());
-        QVERIFY(!m_address.isEmpty());
+        QVERIFY2(m_bus.start(), qPrintable(m_bus.error()));
     }
 
     void cleanup()
@@ -78,12 +66,6 @@ private Q_SLOTS:
         for (const auto &name : std::as_const(m_opened))
             QDBusConnection::disconnectFromBus(name);
         m_opened.clear();
-    }
-
-    void cleanupTestCase()
-    {
-        m_daemon.kill();
-        m_daemon.waitForFinished();
     }
 
     void unknownWithoutLogindThenLearntWhenItAppears()

@@ -1,4 +1,5 @@
 #include "app/agent/triggers/logindmonitor.h"
+#include "privatebus.h"
 
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
@@ -49,9 +50,8 @@ class TestLogindMonitor : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_directory;
-    QProcess m_daemon;
-    QString m_address;
+    QTemporaryDir m_directory; // where no bus listens
+    test::PrivateBus m_bus;
     int m_connections = 0;
     QStringList m_opened;
 
@@ -59,7 +59,7 @@ private:
     QDBusConnection openConnection()
     {
         const auto name = QStringLiteral("test-%1").arg(++m_connections);
-        QDBusConnection bus = QDBusConnection::connectToBus(m_address, name);
+        QDBusConnection bus = QDBusConnection::connectToBus(m_bus.address(), name);
         m_opened.append(name);
         return bus;
     }
@@ -72,18 +72,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_directory.isValid());
-        const auto daemon = QStandardPaths::findExecutable(QStringLiteral("dbus-daemon"));
-        QVERIFY2(!daemon.isEmpty(), "dbus-daemon is needed (Debian package dbus-daemon)");
-        // The stock session configuration (anyone may own any name) on a socket of our own.
-        m_daemon.start(daemon, {QStringLiteral("--session"),
-                                QStringLiteral("--address=unix:path=") +
-                                    m_directory.filePath(QStringLiteral("bus")),
-                                QStringLiteral("--nofork"), QStringLiteral("--print-address")});
-        QVERIFY2(m_daemon.waitForStarted(), qPrintable(m_daemon.errorString()));
-        while (!m_daemon.canReadLine())
-            QVERIFY2(m_daemon.waitForReadyRead(10000), m_daemon.readAllStandardError().constData());
-        m_address = QString::fromUtf8(m_daemon.readLine().trimmed());
-        QVERIFY(!m_address.isEmpty());
+        QVERIFY2(m_bus.start(), qPrintable(m_bus.error()));
     }
 
     void cleanup()
@@ -91,12 +80,6 @@ private Q_SLOTS:
         for (const auto &name : std::as_const(m_opened))
             QDBusConnection::disconnectFromBus(name);
         m_opened.clear();
-    }
-
-    void cleanupTestCase()
-    {
-        m_daemon.kill();
-        m_daemon.waitForFinished();
     }
 
     void inactiveWithoutABus()

@@ -6,6 +6,7 @@
 #include "fakelogind.h"
 #include "httpsclient.h"
 #include "ipctestclient.h"
+#include "privatebus.h"
 #include "programrun.h"
 #include "protocol/ipc/request.h"
 #include "protocol/ipc/response.h"
@@ -61,8 +62,7 @@ private:
     fs::path m_root;
     std::unique_ptr<test::SwtpmSimulator> m_swtpm;
     std::unique_ptr<test::VerifierProcess> m_verifier;
-    QProcess m_bus;
-    QString m_busAddress;
+    test::PrivateBus m_bus;
     std::unique_ptr<test::VigildProcess> m_vigild;
     std::string m_deviceId;
     bool m_ownNamespace = false;
@@ -86,7 +86,7 @@ private:
     {
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         // Qt's system bus is this suite's private bus, where the test plays logind.
-        environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_busAddress);
+        environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
         return std::make_unique<test::VigildProcess>(m_root / name, config(name, tcti),
                                                      m_root / name / "enroll.token", environment);
     }
@@ -153,7 +153,7 @@ private:
     void emitFromLogind(const QDBusMessage &signal)
     {
         QDBusConnection logind =
-            QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
+            QDBusConnection::connectToBus(m_bus.address(), QStringLiteral("logind"));
         QVERIFY(logind.isConnected());
         QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
         QVERIFY(logind.send(signal));
@@ -194,14 +194,7 @@ private Q_SLOTS:
         QVERIFY(runIp({QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("lo"),
                        QStringLiteral("up")}));
 
-        m_bus.start(QStringLiteral("/usr/bin/dbus-daemon"),
-                    {QStringLiteral("--session"),
-                     QStringLiteral("--address=unix:path=") + q(m_root / "bus"),
-                     QStringLiteral("--nofork"), QStringLiteral("--print-address")});
-        QVERIFY2(m_bus.waitForStarted(), "dbus-daemon is needed (Debian package dbus-daemon)");
-        while (!m_bus.canReadLine())
-            QVERIFY2(m_bus.waitForReadyRead(10000), m_bus.readAllStandardError().constData());
-        m_busAddress = QString::fromUtf8(m_bus.readLine().trimmed());
+        QVERIFY2(m_bus.start(), qPrintable(m_bus.error()));
 
         m_swtpm = std::make_unique<test::SwtpmSimulator>();
         m_verifier = std::make_unique<test::VerifierProcess>(lenientPolicy, m_swtpm->caDirectory());
@@ -212,8 +205,6 @@ private Q_SLOTS:
         m_vigild.reset();
         m_verifier.reset();
         m_swtpm.reset();
-        m_bus.kill();
-        m_bus.waitForFinished();
     }
 
     void enrollsFromTheTokenFileAndEarnsAToken()
@@ -438,7 +429,7 @@ private Q_SLOTS:
         m_logindObjects.active = QStringLiteral("2");
         m_logindObjects.users = {{QStringLiteral("2"), ::geteuid()}};
         QDBusConnection logind =
-            QDBusConnection::connectToBus(m_busAddress, QStringLiteral("logind"));
+            QDBusConnection::connectToBus(m_bus.address(), QStringLiteral("logind"));
         QVERIFY(logind.registerService(QStringLiteral("org.freedesktop.login1")));
         QVERIFY(logind.registerVirtualObject(test::logindPath, &m_logindObjects,
                                              QDBusConnection::SubPath));
