@@ -51,7 +51,7 @@ class TestLogindMonitor : public QObject
 
 private:
     QTemporaryDir m_directory; // where no bus listens
-    test::PrivateBus m_bus;
+    vigil::test::PrivateBus m_bus;
     int m_connections = 0;
     QStringList m_opened;
 
