@@ -16,6 +16,7 @@ packages=(
     libboost-dev libsqlite3-dev libcurl4-openssl-dev libjemalloc-dev libsystemd-dev curl
     dbus-daemon iproute2
     xvfb dunst trayer xfce4-panel xfconf libxcb1-dev libxcb-xtest0-dev
+    libqrencode-dev zbar-tools oathtool
 )
 
 missing=()
