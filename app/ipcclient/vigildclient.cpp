@@ -174,8 +174,12 @@ void VigildClient::onReadyRead()
             }
             if (const auto *response = std::get_if<Response>(&message))
                 Q_EMIT responseReceived(*response);
+            else if (const auto *state = std::get_if<protocol::ipc::Event>(&message))
+                Q_EMIT eventReceived(*state);
+            else if (const auto *prompt = std::get_if<protocol::ipc::PromptEvent>(&message))
+                Q_EMIT promptReceived(prompt->prompt);
             else
-                Q_EMIT eventReceived(std::get<protocol::ipc::Event>(message));
+                Q_EMIT promptClosed(std::get<protocol::ipc::PromptClosedEvent>(message).id);
         }
     }
 }

@@ -77,6 +77,9 @@ Q_SIGNALS:
     // could not tie to a request.
     void responseReceived(const vigil::protocol::ipc::Response &response);
     void eventReceived(const vigil::protocol::ipc::Event &event);
+    // vigild asks this user to sign in (after subscribe), and that prompt is over.
+    void promptReceived(const vigil::protocol::ipc::Prompt &prompt);
+    void promptClosed(const std::string &id);
     // The connection could not be made, or ended (ConnectionLost), or was closed by this client
     // because vigild broke the protocol (ProtocolViolation). Not emitted for close().
     void failed(const vigil::ipcclient::CallError &error);

@@ -10,7 +10,7 @@ namespace vigil::protocol::ipc {
 
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> errorCodeNames = {{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 16> errorCodeNames = {{
     {ErrorCode::MalformedRequest, "malformed_request"},
     {ErrorCode::UnsupportedVersion, "unsupported_version"},
     {ErrorCode::UnknownMethod, "unknown_method"},
@@ -21,6 +21,12 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> errorCodeNames 
     {ErrorCode::Busy, "busy"},
     {ErrorCode::Unavailable, "unavailable"},
     {ErrorCode::Internal, "internal"},
+    {ErrorCode::WrongPin, "wrong_pin"},
+    {ErrorCode::PinLocked, "pin_locked"},
+    {ErrorCode::NotEnrolledUser, "not_enrolled_user"},
+    {ErrorCode::AuthenticationRequired, "authentication_required"},
+    {ErrorCode::InvalidCode, "invalid_code"},
+    {ErrorCode::Refused, "refused"},
 }};
 
 } // namespace

@@ -49,6 +49,13 @@ enum class ErrorCode
     Busy,               // the same work is already running (a second enroll)
     Unavailable,        // the verifier could not be reached
     Internal,           // vigild failed; its log says why
+    // The caller's Vigil user (docs/mfa.md); counts are in the message, mfa_status has them.
+    WrongPin,               // the user key refused the PIN; the message says how many tries are left
+    PinLocked,              // the TPM (or the software key) locked the key out; the message says how long
+    NotEnrolledUser,        // the caller's uid has no Vigil user on this device
+    AuthenticationRequired, // not signed in, or the session has gone: sign in
+    InvalidCode,            // a TOTP or recovery code was refused
+    Refused,                // the verifier refused otherwise: "<problem code>: <detail>"
 };
 std::string_view errorCodeName(ErrorCode code); // snake_case, as on the wire
 std::optional<ErrorCode> errorCodeFromName(std::string_view name);

@@ -18,7 +18,7 @@ namespace {
 
 using detail::ObjectReader;
 
-constexpr std::array<std::pair<Method, std::string_view>, 8> methodNames = {{
+constexpr std::array<std::pair<Method, std::string_view>, 18> methodNames = {{
     {Method::Status, "status"},
     {Method::Posture, "posture"},
     {Method::Subscribe, "subscribe"},
@@ -27,6 +27,16 @@ constexpr std::array<std::pair<Method, std::string_view>, 8> methodNames = {{
     {Method::Dpop, "dpop"},
     {Method::Enroll, "enroll"},
     {Method::SessionPosture, "session_posture"},
+    {Method::MfaStatus, "mfa_status"},
+    {Method::MfaEnroll, "mfa_enroll"},
+    {Method::MfaPinChange, "mfa_pin_change"},
+    {Method::MfaPinReset, "mfa_pin_reset"},
+    {Method::MfaTotpBegin, "mfa_totp_begin"},
+    {Method::MfaTotpActivate, "mfa_totp_activate"},
+    {Method::MfaRecoveryCodes, "mfa_recovery_codes"},
+    {Method::SignIn, "sign_in"},
+    {Method::SignOut, "sign_out"},
+    {Method::UserToken, "user_token"},
 }};
 
 [[noreturn]] void refuse(const std::optional<RequestId> &id, ErrorCode code, std::string field,
@@ -132,11 +142,37 @@ SessionPostureParams sessionPostureParams(const ObjectReader &reader)
     return SessionPostureParams{sessionCheck(checks.object(screenLockCheckId))};
 }
 
+bool takesParams(Method method)
+{
+    switch (method) {
+    case Method::Dpop:
+    case Method::Enroll:
+    case Method::SessionPosture:
+    case Method::MfaEnroll:
+    case Method::MfaPinChange:
+    case Method::MfaPinReset:
+    case Method::MfaTotpBegin:
+    case Method::MfaTotpActivate:
+    case Method::MfaRecoveryCodes:
+    case Method::SignIn:
+        return true;
+    case Method::Status:
+    case Method::Posture:
+    case Method::Subscribe:
+    case Method::Report:
+    case Method::Token:
+    case Method::MfaStatus:
+    case Method::SignOut:
+    case Method::UserToken:
+        break;
+    }
+    return false;
+}
+
 Params paramsFor(Method method, const nlohmann::json *json)
 {
     static const nlohmann::json none = nlohmann::json::object();
-    if (!json &&
-        (method == Method::Dpop || method == Method::Enroll || method == Method::SessionPosture))
+    if (!json && takesParams(method))
         detail::fail("/params", "missing");
     const nlohmann::json &members = json ? *json : none;
     const ObjectReader reader(members, "/params");
@@ -147,17 +183,69 @@ Params paramsFor(Method method, const nlohmann::json *json)
         return enrollParams(reader);
     case Method::SessionPosture:
         return sessionPostureParams(reader);
+    case Method::MfaEnroll:
+        return mfareaders::mfaEnrollParams(reader);
+    case Method::MfaPinChange:
+        return mfareaders::pinChangeParams(reader);
+    case Method::MfaPinReset:
+        return mfareaders::pinResetParams(reader);
+    case Method::MfaTotpBegin:
+    case Method::MfaRecoveryCodes:
+        return mfareaders::pinParams(reader);
+    case Method::MfaTotpActivate:
+        return mfareaders::totpActivateParams(reader);
+    case Method::SignIn:
+        return mfareaders::signInParams(reader);
     case Method::Status:
     case Method::Posture:
     case Method::Subscribe:
     case Method::Report:
     case Method::Token:
+    case Method::MfaStatus:
+    case Method::SignOut:
+    case Method::UserToken:
         break;
     }
     if (!members.empty())
         reader.fail(members.begin().key(),
                     "unknown member (" + std::string(methodName(method)) + " takes no params)");
     return std::monostate{};
+}
+
+std::string secretText(const SecretText &secret)
+{
+    return std::string(secret.reveal());
+}
+
+// The params of an MFA method as JSON, secrets and all: for the line a client sends.
+nlohmann::json userParamsJson(const Params &params)
+{
+    return std::visit(
+        [](const auto &value) -> nlohmann::json {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, MfaEnrollParams>)
+                return {{"invite_code", secretText(value.inviteCode)},
+                        {"pin", secretText(value.pin)}};
+            else if constexpr (std::is_same_v<T, PinChangeParams>)
+                return {{"pin", secretText(value.pin)}, {"new_pin", secretText(value.newPin)}};
+            else if constexpr (std::is_same_v<T, PinResetParams>)
+                return {{"recovery_code", secretText(value.recoveryCode)},
+                        {"new_pin", secretText(value.newPin)}};
+            else if constexpr (std::is_same_v<T, PinParams>)
+                return {{"pin", secretText(value.pin)}};
+            else if constexpr (std::is_same_v<T, TotpActivateParams>)
+                return {{"pin", secretText(value.pin)}, {"code", secretText(value.code)}};
+            else if constexpr (std::is_same_v<T, SignInParams>) {
+                nlohmann::json json = nlohmann::json::object();
+                if (value.pin)
+                    json["pin"] = secretText(*value.pin);
+                if (value.otp)
+                    json["otp"] = secretText(*value.otp);
+                return json;
+            } else
+                return nullptr;
+        },
+        params);
 }
 
 // "v" before every other member: a request of another version may differ in all of them.
@@ -206,6 +294,25 @@ bool isPrivileged(Method method)
     return method == Method::Token || method == Method::Dpop || method == Method::Enroll;
 }
 
+bool isUserMethod(Method method)
+{
+    switch (method) {
+    case Method::MfaStatus:
+    case Method::MfaEnroll:
+    case Method::MfaPinChange:
+    case Method::MfaPinReset:
+    case Method::MfaTotpBegin:
+    case Method::MfaTotpActivate:
+    case Method::MfaRecoveryCodes:
+    case Method::SignIn:
+    case Method::SignOut:
+    case Method::UserToken:
+        return true;
+    default:
+        return false;
+    }
+}
+
 nlohmann::json Request::toJson() const
 {
     nlohmann::json paramsJson = nlohmann::json::object();
@@ -217,6 +324,8 @@ nlohmann::json Request::toJson() const
         paramsJson = {{"token", enroll->token}};
     } else if (const auto *session = std::get_if<SessionPostureParams>(&params)) {
         paramsJson = {{"checks", {{screenLockCheckId, session->screenLock}}}};
+    } else if (auto user = userParamsJson(params); !user.is_null()) {
+        paramsJson = std::move(user);
     }
     return {{"v", ipcVersion},
             {"id", idToJson(id)},
@@ -257,6 +366,10 @@ std::string describe(const Request &request)
                     ? messageExcerpt(status->get<std::string>())
                     : "(no status)";
     }
+    if (const auto *signIn = std::get_if<SignInParams>(&request.params)) {
+        // Which factors, never what they are.
+        text += signIn->pin && signIn->otp ? " with pin and otp" : signIn->pin ? " with pin" : " with otp";
+    }
     return text;
 }
 
@@ -272,6 +385,13 @@ Request parseRequest(std::string_view line)
     if (line.find('\0') != std::string_view::npos)
         refuse(std::nullopt, ErrorCode::MalformedRequest, "", "the line holds a NUL byte");
     nlohmann::json json;
+    // The parser's copies of a PIN or code go however this ends: the request's SecretText is
+    // the one left.
+    struct Wipe
+    {
+        nlohmann::json &json;
+        ~Wipe() { wipeJsonStrings(json); }
+    } wipe{json};
     if (const auto fault = parseStrictJson(line, json, maxJsonDepth))
         refuse(std::nullopt, ErrorCode::MalformedRequest, fault->pointer,
                jsonFaultMessage(fault->kind));

@@ -58,13 +58,28 @@ Response responseFrom(const ObjectReader &reader)
     return response;
 }
 
-Event eventFrom(const ObjectReader &reader)
+ServerMessage eventFrom(const ObjectReader &reader)
 {
     reader.rejectUnknown({"data", "event", "v"});
     const std::string name = reader.string("event", 32);
-    if (name != "state")
-        reader.fail("event", "unknown event " + messageExcerpt(name) + " (expected: state)");
-    return Event{Status::fromJson(reader.value("data"), reader.pointerTo("data"))};
+    const std::string data = reader.pointerTo("data");
+    if (name == "state")
+        return Event{Status::fromJson(reader.value("data"), data)};
+    if (name == "prompt") {
+        const ObjectReader members(reader.value("data"), data);
+        members.rejectUnknown({"prompt"});
+        return PromptEvent{Prompt::fromJson(members.value("prompt"), members.pointerTo("prompt"))};
+    }
+    if (name == "prompt_closed") {
+        const ObjectReader members(reader.value("data"), data);
+        members.rejectUnknown({"id"});
+        PromptClosedEvent event{members.string("id", Prompt::maxIdLength)};
+        if (!isValidPromptId(event.id))
+            members.fail("id", "must be of A-Z a-z 0-9 - _");
+        return event;
+    }
+    reader.fail("event", "unknown event " + messageExcerpt(name) +
+                             " (expected one of: state, prompt, prompt_closed)");
 }
 
 } // namespace
@@ -101,6 +116,22 @@ nlohmann::json Event::toJson() const
     nlohmann::json json = envelope();
     json["event"] = "state";
     json["data"] = status.toJson();
+    return json;
+}
+
+nlohmann::json PromptEvent::toJson() const
+{
+    nlohmann::json json = envelope();
+    json["event"] = "prompt";
+    json["data"] = {{"prompt", prompt.toJson()}};
+    return json;
+}
+
+nlohmann::json PromptClosedEvent::toJson() const
+{
+    nlohmann::json json = envelope();
+    json["event"] = "prompt_closed";
+    json["data"] = {{"id", id}};
     return json;
 }
 

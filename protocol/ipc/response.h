@@ -6,6 +6,7 @@
 // result with the type of the method it called.
 
 #include "protocol/ipc/envelope.h"
+#include "protocol/ipc/mfaresults.h"
 #include "protocol/ipc/status.h"
 #include "protocol/messages.h"
 
@@ -30,8 +31,7 @@ struct Response
     nlohmann::json toJson() const;
 };
 
-// The agent's status changed. The only event: a later kind comes with a subscribe parameter
-// that asks for it, so an older client never meets one.
+// The agent's status changed ("state"): to every subscriber.
 struct Event
 {
     Status status;
@@ -39,7 +39,23 @@ struct Event
     nlohmann::json toJson() const;
 };
 
-using ServerMessage = std::variant<Response, Event>;
+// vigild asks the user to sign in ("prompt"): only to the subscribers of the uid it concerns.
+struct PromptEvent
+{
+    Prompt prompt;
+
+    nlohmann::json toJson() const;
+};
+
+// The prompt of that id was answered elsewhere or is no longer needed ("prompt_closed").
+struct PromptClosedEvent
+{
+    std::string id;
+
+    nlohmann::json toJson() const;
+};
+
+using ServerMessage = std::variant<Response, Event, PromptEvent, PromptClosedEvent>;
 
 // One line from vigild without its "\n". Strict (envelope, error object, the event's status);
 // a result object is left to the caller's result type. Throws MessageError: kind
@@ -47,7 +63,7 @@ using ServerMessage = std::variant<Response, Event>;
 ServerMessage parseServerMessage(std::string_view line);
 
 // The results of status, report, enroll and subscribe are a Status (Status::fromJson with
-// pointer "/result").
+// pointer "/result"); those of the MFA methods are in mfaresults.h.
 
 // token: a DPoP-bound access token for the caller's own requests.
 struct TokenResult
