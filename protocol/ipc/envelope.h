@@ -50,9 +50,9 @@ enum class ErrorCode
     Unavailable,        // the verifier could not be reached
     Internal,           // vigild failed; its log says why
     // The caller's Vigil user (docs/mfa.md); counts are in the message, mfa_status has them.
-    WrongPin,               // the user key refused the PIN; the message says how many tries are left
-    PinLocked,              // the TPM (or the software key) locked the key out; the message says how long
-    NotEnrolledUser,        // the caller's uid has no Vigil user on this device
+    WrongPin,        // the user key refused the PIN; the message says how many tries are left
+    PinLocked,       // the TPM (or the software key) locked the key out; the message says how long
+    NotEnrolledUser, // the caller's uid has no Vigil user on this device
     AuthenticationRequired, // not signed in, or the session has gone: sign in
     InvalidCode,            // a TOTP or recovery code was refused
     Refused,                // the verifier refused otherwise: "<problem code>: <detail>"

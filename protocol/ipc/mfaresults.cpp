@@ -150,9 +150,9 @@ MfaStatus MfaStatus::fromJson(const nlohmann::json &json, const std::string &poi
     }
     const bool signedIn = booleanAt(reader, "signed_in");
     if (signedIn)
-        reader.rejectUnknown({"amr", "auth_time", "enrolled", "expires_at", "key_assurance",
-                              "name", "pin_attempts_left", "pin_locked_out_seconds", "signed_in",
-                              "totp", "user_id", "warn_before_seconds"});
+        reader.rejectUnknown({"amr", "auth_time", "enrolled", "expires_at", "key_assurance", "name",
+                              "pin_attempts_left", "pin_locked_out_seconds", "signed_in", "totp",
+                              "user_id", "warn_before_seconds"});
     else
         reader.rejectUnknown({"enrolled", "key_assurance", "name", "pin_attempts_left",
                               "pin_locked_out_seconds", "signed_in", "totp", "user_id"});
@@ -166,7 +166,8 @@ MfaStatus MfaStatus::fromJson(const nlohmann::json &json, const std::string &poi
         reader.fail("key_assurance", "must be \"tpm\" or \"software\"");
     user.keyAssurance = *assurance;
     user.pinAttemptsLeft = nullableIntegerAt(reader, "pin_attempts_left", 1000);
-    user.pinLockedOutSeconds = nullableIntegerAt(reader, "pin_locked_out_seconds", maxSessionSeconds);
+    user.pinLockedOutSeconds =
+        nullableIntegerAt(reader, "pin_locked_out_seconds", maxSessionSeconds);
     const auto totp = totpStateFromName(reader.string("totp", 16));
     if (!totp)
         reader.fail("totp", "must be \"none\", \"pending\" or \"active\"");
@@ -315,8 +316,7 @@ Prompt Prompt::fromJson(const nlohmann::json &json, const std::string &pointer)
         if (name != "pin" && name != "otp")
             detail::fail(at, "must be \"pin\" or \"otp\"");
         const Factor factor = name == "pin" ? Factor::Pin : Factor::Otp;
-        if (std::find(prompt.factors.begin(), prompt.factors.end(), factor) !=
-            prompt.factors.end())
+        if (std::find(prompt.factors.begin(), prompt.factors.end(), factor) != prompt.factors.end())
             detail::fail(at, "given more than once");
         prompt.factors.push_back(factor);
     }

@@ -121,7 +121,7 @@ struct Prompt
     static constexpr std::size_t maxIdLength = 64;
     std::string id; // 1..64 of A-Z a-z 0-9 - _; prompt_closed names it
     PromptReason reason = PromptReason::Expired;
-    std::vector<Factor> factors; // the factors the policy accepts, 1..2, each once
+    std::vector<Factor> factors;        // the factors the policy accepts, 1..2, each once
     std::optional<TimePoint> expiresAt; // when the session ends (expiring)
 
     nlohmann::json toJson() const;

@@ -368,7 +368,9 @@ std::string describe(const Request &request)
     }
     if (const auto *signIn = std::get_if<SignInParams>(&request.params)) {
         // Which factors, never what they are.
-        text += signIn->pin && signIn->otp ? " with pin and otp" : signIn->pin ? " with pin" : " with otp";
+        text += signIn->pin && signIn->otp ? " with pin and otp"
+                : signIn->pin              ? " with pin"
+                                           : " with otp";
     }
     return text;
 }

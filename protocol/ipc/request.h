@@ -73,9 +73,9 @@ struct SessionPostureParams
     nlohmann::json screenLock;
 };
 
-using Params = std::variant<std::monostate, DpopParams, EnrollParams, SessionPostureParams,
-                            MfaEnrollParams, PinChangeParams, PinResetParams, PinParams,
-                            TotpActivateParams, SignInParams>;
+using Params =
+    std::variant<std::monostate, DpopParams, EnrollParams, SessionPostureParams, MfaEnrollParams,
+                 PinChangeParams, PinResetParams, PinParams, TotpActivateParams, SignInParams>;
 
 struct Request
 {

@@ -173,7 +173,9 @@ private Q_SLOTS:
         QCOMPARE(client.ask(q("{'v':1,'id':8,'method':'reboot','params':{}}")),
                  error(8, "unknown_method",
                        "unknown method \"reboot\" (expected one of: status, posture, subscribe, "
-                       "report, token, dpop, enroll, session_posture)",
+                       "report, token, dpop, enroll, session_posture, mfa_status, mfa_enroll, "
+                       "mfa_pin_change, mfa_pin_reset, mfa_totp_begin, mfa_totp_activate, "
+                       "mfa_recovery_codes, sign_in, sign_out, user_token)",
                        "/method"));
         QCOMPARE(client.ask(q("{'v':2,'id':9,'method':'status','params':{}}")),
                  error(9, "unsupported_version",

@@ -85,6 +85,11 @@ void asServerMessage(std::string_view line)
         resultRoundTrip<TokenResult>(response->result);
         resultRoundTrip<DpopResult>(response->result);
         resultRoundTrip<PostureResult>(response->result);
+        resultRoundTrip<MfaStatus>(response->result);
+        resultRoundTrip<TotpBeginResult>(response->result);
+        resultRoundTrip<RecoveryCodesResult>(response->result);
+        resultRoundTrip<UserTokenResult>(response->result);
+        resultRoundTrip<EmptyResult>(response->result);
     }
 }
 

@@ -241,7 +241,9 @@ private Q_SLOTS:
             << QByteArray("malformed_request /method: must be a string (id 3)");
         const QByteArray expected =
             " (expected one of: status, posture, subscribe, report, token, dpop, enroll, "
-            "session_posture) (id 3)";
+            "session_posture, mfa_status, mfa_enroll, mfa_pin_change, mfa_pin_reset, "
+            "mfa_totp_begin, mfa_totp_activate, mfa_recovery_codes, sign_in, sign_out, "
+            "user_token) (id 3)";
         QTest::newRow("unknown method")
             << QByteArray("{\"v\":1,\"id\":3,\"method\":\"reboot\"}")
             << "unknown_method /method: unknown method \"reboot\"" + expected;

@@ -119,7 +119,10 @@ private Q_SLOTS:
                                "unknown_method",    "invalid_params",
                                "request_too_large", "permission_denied",
                                "not_enrolled",      "busy",
-                               "unavailable",       "internal"};
+                               "unavailable",       "internal",
+                               "wrong_pin",         "pin_locked",
+                               "not_enrolled_user", "authentication_required",
+                               "invalid_code",      "refused"};
         for (const char *name : names) {
             const auto code = errorCodeFromName(name);
             QVERIFY2(code, name);
@@ -188,7 +191,7 @@ private Q_SLOTS:
             "{\"v\":1,\"id\":1,\"error\":{\"code\":\"busy\",\"message\":\"\",\"status\":409}}",
             "/error/status", "unknown member (expected one of: code, field, message)");
         row("unknown event", "{\"v\":1,\"event\":\"mfa_prompt\",\"data\":{}}", "/event",
-            "unknown event \"mfa_prompt\" (expected: state)");
+            "unknown event \"mfa_prompt\" (expected one of: state, prompt, prompt_closed)");
         row("event name wrong type", "{\"v\":1,\"event\":1,\"data\":{}}", "/event",
             "must be a string");
         row("event with an id", "{\"v\":1,\"event\":\"state\",\"id\":1,\"data\":{}}", "/id",
