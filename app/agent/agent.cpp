@@ -70,6 +70,10 @@ ipc::Error error(ipc::ErrorCode code, std::string message)
 Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
     : AgentRequests(parent), m_options(std::move(options)), m_clock(clock),
       m_schedule(clock, m_options.schedule), m_tokens(clock), m_sessions(clock),
+      // No user store yet: every uid is without a Vigil user until the user keys are wired in.
+      m_users(new UserSessions(
+          clock, [](uid_t) { return std::optional<ipc::MfaUserInfo>(); },
+          [this] { return enrolled(); }, this)),
       m_device(std::make_unique<DeviceWork>(m_options.config.stateDirectory, m_options.config.tcti,
                                             transportOf(m_options))),
       m_posture(std::make_unique<PostureCollection>()),
@@ -78,6 +82,8 @@ Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
 {
     for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer, &m_sessionTimer})
         timer->setSingleShot(true);
+    connect(m_users, &UserSessions::promptRaised, this, &AgentRequests::promptRaised);
+    connect(m_users, &UserSessions::promptClosed, this, &AgentRequests::promptClosed);
     // A user's session decides what it reports: like a user's "Check now", its changes make
     // vigild report at most every userReportInterval, however often they come.
     connect(&m_sessions, &SessionPosture::changed, this, [this] {
@@ -719,6 +725,56 @@ void Agent::submitSessionPosture(uid_t uid, ipc::SessionPostureParams params, Re
     }
     m_sessions.submit(uid, std::move(screenLock));
     reply(ipc::SessionPostureResult{}.toJson());
+}
+
+void Agent::mfaStatus(uid_t uid, Reply reply)
+{
+    m_users->mfaStatus(uid, std::move(reply));
+}
+
+void Agent::mfaEnroll(uid_t uid, ipc::MfaEnrollParams params, Reply reply)
+{
+    m_users->mfaEnroll(uid, std::move(params), std::move(reply));
+}
+
+void Agent::mfaPinChange(uid_t uid, ipc::PinChangeParams params, Reply reply)
+{
+    m_users->mfaPinChange(uid, std::move(params), std::move(reply));
+}
+
+void Agent::mfaPinReset(uid_t uid, ipc::PinResetParams params, Reply reply)
+{
+    m_users->mfaPinReset(uid, std::move(params), std::move(reply));
+}
+
+void Agent::mfaTotpBegin(uid_t uid, ipc::PinParams params, Reply reply)
+{
+    m_users->mfaTotpBegin(uid, std::move(params), std::move(reply));
+}
+
+void Agent::mfaTotpActivate(uid_t uid, ipc::TotpActivateParams params, Reply reply)
+{
+    m_users->mfaTotpActivate(uid, std::move(params), std::move(reply));
+}
+
+void Agent::mfaRecoveryCodes(uid_t uid, ipc::PinParams params, Reply reply)
+{
+    m_users->mfaRecoveryCodes(uid, std::move(params), std::move(reply));
+}
+
+void Agent::signIn(uid_t uid, ipc::SignInParams params, Reply reply)
+{
+    m_users->signIn(uid, std::move(params), std::move(reply));
+}
+
+void Agent::signOut(uid_t uid, Reply reply)
+{
+    m_users->signOut(uid, std::move(reply));
+}
+
+void Agent::userToken(uid_t uid, Reply reply)
+{
+    m_users->userToken(uid, std::move(reply));
 }
 
 } // namespace vigil::agent

@@ -11,6 +11,7 @@
 // by this thread alone and the socket is answered while a report is under way.
 
 #include "app/agent/agentrequests.h"
+#include "app/agent/mfa/usersessions.h"
 #include "app/agent/reportschedule.h"
 #include "app/agent/sessionposture.h"
 #include "app/agent/tokenbroker.h"
@@ -74,8 +75,22 @@ public:
     void submitSessionPosture(uid_t uid, protocol::ipc::SessionPostureParams params,
                               Reply reply) override;
 
+    // The caller's own Vigil user: UserSessions does the work.
+    void mfaStatus(uid_t uid, Reply reply) override;
+    void mfaEnroll(uid_t uid, protocol::ipc::MfaEnrollParams params, Reply reply) override;
+    void mfaPinChange(uid_t uid, protocol::ipc::PinChangeParams params, Reply reply) override;
+    void mfaPinReset(uid_t uid, protocol::ipc::PinResetParams params, Reply reply) override;
+    void mfaTotpBegin(uid_t uid, protocol::ipc::PinParams params, Reply reply) override;
+    void mfaTotpActivate(uid_t uid, protocol::ipc::TotpActivateParams params, Reply reply) override;
+    void mfaRecoveryCodes(uid_t uid, protocol::ipc::PinParams params, Reply reply) override;
+    void signIn(uid_t uid, protocol::ipc::SignInParams params, Reply reply) override;
+    void signOut(uid_t uid, Reply reply) override;
+    void userToken(uid_t uid, Reply reply) override;
+
     // The desktop sessions' screen locks; vigild tells it who is active (logind).
     SessionPosture &sessions() { return m_sessions; }
+    // The users' sessions; vigild tells them of unlocks and resumes (logind).
+    UserSessions &users() { return *m_users; }
 
 private:
     bool enrolled() const { return m_status.enrollment.has_value(); }
@@ -102,6 +117,7 @@ private:
     TokenBroker m_tokens;
     protocol::ipc::Status m_status;
     SessionPosture m_sessions;
+    UserSessions *m_users; // a child
 
     std::unique_ptr<DeviceWork> m_device;         // used on the device thread only
     std::unique_ptr<PostureCollection> m_posture; // used on the posture thread only

@@ -10,6 +10,7 @@
 // the server then drops the answer.
 
 #include "protocol/ipc/envelope.h"
+#include "protocol/ipc/mfaresults.h"
 #include "protocol/ipc/request.h"
 #include "protocol/ipc/status.h"
 
@@ -54,9 +55,37 @@ public:
     virtual void submitSessionPosture(uid_t uid, protocol::ipc::SessionPostureParams params,
                                       Reply reply) = 0;
 
+    // The caller's own Vigil user (docs/ipc.md 7.9). uid is always the caller's from
+    // SO_PEERCRED, never one a request names: each user acts on their own account only. Params
+    // hold secrets (SecretText): an implementation never logs them and lets them go once used.
+    // mfa_status's result (MfaStatus's JSON).
+    virtual void mfaStatus(uid_t uid, Reply reply) = 0;
+    // The MfaStatus of the new user.
+    virtual void mfaEnroll(uid_t uid, protocol::ipc::MfaEnrollParams params, Reply reply) = 0;
+    // An empty result.
+    virtual void mfaPinChange(uid_t uid, protocol::ipc::PinChangeParams params, Reply reply) = 0;
+    // The MfaStatus with the new key.
+    virtual void mfaPinReset(uid_t uid, protocol::ipc::PinResetParams params, Reply reply) = 0;
+    // TotpBeginResult's JSON.
+    virtual void mfaTotpBegin(uid_t uid, protocol::ipc::PinParams params, Reply reply) = 0;
+    // RecoveryCodesResult's JSON, for these two.
+    virtual void mfaTotpActivate(uid_t uid, protocol::ipc::TotpActivateParams params,
+                                 Reply reply) = 0;
+    virtual void mfaRecoveryCodes(uid_t uid, protocol::ipc::PinParams params, Reply reply) = 0;
+    // The MfaStatus once signed in.
+    virtual void signIn(uid_t uid, protocol::ipc::SignInParams params, Reply reply) = 0;
+    // An empty result, signed in or not.
+    virtual void signOut(uid_t uid, Reply reply) = 0;
+    // UserTokenResult's JSON, or authentication_required.
+    virtual void userToken(uid_t uid, Reply reply) = 0;
+
 Q_SIGNALS:
     // A member of status() changed: subscribers get the new one as a state event.
     void statusChanged();
+    // Ask uid's user to sign in: a prompt event to that uid's subscribers, and nobody else's.
+    void promptRaised(uid_t uid, const protocol::ipc::Prompt &prompt);
+    // The prompt of that id is over: a prompt_closed event to uid's subscribers.
+    void promptClosed(uid_t uid, const std::string &id);
 };
 
 } // namespace vigil::agent

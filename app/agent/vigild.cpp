@@ -57,6 +57,12 @@ void watchTriggers(Agent &agent, const std::filesystem::path &enrollmentTokenFil
                      [&agent] { agent.trigger("resumed"); });
     QObject::connect(logind, &LogindMonitor::sessionUnlocked, &agent,
                      [&agent] { agent.trigger("session unlocked"); });
+    // The policy may drop users' sessions then; which session was unlocked logind's signal does
+    // not say, so every user's whose policy names unlock signs in again.
+    QObject::connect(logind, &LogindMonitor::sessionUnlocked, &agent,
+                     [&agent] { agent.users().sessionUnlocked(std::nullopt); });
+    QObject::connect(logind, &LogindMonitor::resumed, &agent,
+                     [&agent] { agent.users().resumed(); });
     // Whose screen lock the reports carry.
     auto *activeUser = new ActiveUserMonitor(QDBusConnection::systemBus(), &agent);
     QObject::connect(activeUser, &ActiveUserMonitor::activeUserChanged, &agent,

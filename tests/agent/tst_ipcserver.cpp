@@ -7,6 +7,7 @@
 #include "app/agent/ipc/ipcserver.h"
 #include "ipctestclient.h"
 #include "protocol/ipc/response.h"
+#include "scriptedagent.h"
 #include "testprinters.h"
 
 #include <QRegularExpression>
@@ -24,73 +25,11 @@ using agent::IpcServerError;
 using agent::IpcServerOptions;
 using agent::Reply;
 using nlohmann::json;
+using test::ScriptedAgent;
 namespace ipc = protocol::ipc;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Holds what each call asked for and its Reply until the test answers; or answers at once.
-class ScriptedAgent : public agent::AgentRequests
-{
-public:
-    struct Call
-    {
-        std::string method;
-        Reply reply;
-    };
-
-    ipc::Status current;
-    std::vector<Call> calls;
-    std::vector<Caller> reportCallers;
-    bool answerAtOnce = false;
-    bool fail = false; // throws, as a broken agent would
-    std::optional<ipc::DpopParams> lastDpop;
-    std::optional<std::string> lastEnrollToken;
-    std::optional<uid_t> lastSessionUid;
-    std::optional<ipc::SessionPostureParams> lastSessionPosture;
-
-    ipc::Status status() const override { return current; }
-    void posture(Reply reply) override { take("posture", std::move(reply)); }
-    void report(Caller caller, Reply reply) override
-    {
-        reportCallers.push_back(caller);
-        take("report", std::move(reply));
-    }
-    void token(Reply reply) override { take("token", std::move(reply)); }
-    void dpop(ipc::DpopParams params, Reply reply) override
-    {
-        lastDpop = std::move(params);
-        take("dpop", std::move(reply));
-    }
-    void enroll(std::string token, Reply reply) override
-    {
-        lastEnrollToken = std::move(token);
-        take("enroll", std::move(reply));
-    }
-    void submitSessionPosture(uid_t uid, ipc::SessionPostureParams params, Reply reply) override
-    {
-        lastSessionUid = uid;
-        lastSessionPosture = std::move(params);
-        take("session_posture", std::move(reply));
-    }
-
-    void change(std::string reason)
-    {
-        current.reason = std::move(reason);
-        Q_EMIT statusChanged();
-    }
-
-private:
-    void take(std::string method, Reply reply)
-    {
-        if (fail)
-            throw std::runtime_error("scripted failure");
-        if (answerAtOnce)
-            reply(json{{"answered", method}});
-        else
-            calls.push_back({std::move(method), std::move(reply)});
-    }
-};
 
 // A request as written in the tests, with ' for " so that it reads like the JSON it is.
 std::string q(std::string text)

@@ -79,6 +79,13 @@ IpcServer::IpcServer(AgentRequests &agent, IpcServerOptions options, QObject *pa
 {
     connect(m_server, &QLocalServer::newConnection, this, &IpcServer::acceptPending);
     connect(&m_agent, &AgentRequests::statusChanged, this, &IpcServer::publishStatus);
+    connect(&m_agent, &AgentRequests::promptRaised, this,
+            [this](uid_t uid, const ipc::Prompt &prompt) {
+                publishToUid(uid, ipc::PromptEvent{prompt}.toJson());
+            });
+    connect(&m_agent, &AgentRequests::promptClosed, this, [this](uid_t uid, const std::string &id) {
+        publishToUid(uid, ipc::PromptClosedEvent{id}.toJson());
+    });
 }
 
 IpcServer::~IpcServer()
@@ -218,7 +225,10 @@ void IpcServer::handleLine(IpcConnection &connection, std::string line)
     ipc::Request request;
     try {
         request = ipc::parseRequest(line);
+        // It may hold a PIN or a code: the request's SecretText is the copy that lives on.
+        ipc::wipeString(line);
     } catch (const ipc::RequestError &refused) {
+        ipc::wipeString(line);
         // The code and member only: the message may quote what the client sent.
         qCDebug(lcAgent).nospace()
             << "refused a request of uid " << connection.peer().uid << " pid "
@@ -255,6 +265,10 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
                                                       {}}));
         return;
     }
+    if (ipc::isUserMethod(request.method)) {
+        dispatchUserMethod(connection, std::move(request));
+        return;
+    }
     switch (request.method) {
     case ipc::Method::Status:
         answer(connection, ipc::Response::success(request.id, m_agent.status().toJson()));
@@ -289,6 +303,57 @@ void IpcServer::dispatch(IpcConnection &connection, ipc::Request request)
                                      std::get<ipc::SessionPostureParams>(std::move(request.params)),
                                      replyTo(connection, request.id));
         return;
+    default: // the user methods, above
+        return;
+    }
+}
+
+void IpcServer::dispatchUserMethod(IpcConnection &connection, ipc::Request request)
+{
+    // Always the uid the kernel gave: no request can name another user.
+    const uid_t uid = connection.peer().uid;
+    Reply reply = replyTo(connection, request.id);
+    switch (request.method) {
+    case ipc::Method::MfaStatus:
+        m_agent.mfaStatus(uid, std::move(reply));
+        return;
+    case ipc::Method::MfaEnroll:
+        m_agent.mfaEnroll(uid, std::get<ipc::MfaEnrollParams>(std::move(request.params)),
+                          std::move(reply));
+        return;
+    case ipc::Method::MfaPinChange:
+        m_agent.mfaPinChange(uid, std::get<ipc::PinChangeParams>(std::move(request.params)),
+                             std::move(reply));
+        return;
+    case ipc::Method::MfaPinReset:
+        m_agent.mfaPinReset(uid, std::get<ipc::PinResetParams>(std::move(request.params)),
+                            std::move(reply));
+        return;
+    case ipc::Method::MfaTotpBegin:
+        m_agent.mfaTotpBegin(uid, std::get<ipc::PinParams>(std::move(request.params)),
+                             std::move(reply));
+        return;
+    case ipc::Method::MfaTotpActivate:
+        m_agent.mfaTotpActivate(uid, std::get<ipc::TotpActivateParams>(std::move(request.params)),
+                                std::move(reply));
+        return;
+    case ipc::Method::MfaRecoveryCodes:
+        m_agent.mfaRecoveryCodes(uid, std::get<ipc::PinParams>(std::move(request.params)),
+                                 std::move(reply));
+        return;
+    case ipc::Method::SignIn:
+        m_agent.signIn(uid, std::get<ipc::SignInParams>(std::move(request.params)),
+                       std::move(reply));
+        return;
+    case ipc::Method::SignOut:
+        m_agent.signOut(uid, std::move(reply));
+        return;
+    case ipc::Method::UserToken:
+        m_agent.userToken(uid, std::move(reply));
+        return;
+    default:
+        reply(ipc::Error{ipc::ErrorCode::Internal, "not a user method", {}});
+        return;
     }
 }
 
@@ -320,6 +385,18 @@ void IpcServer::publishStatus()
     // Deleted only later, so every pointer holds; one that is dropped here writes nothing more.
     for (IpcConnection *connection : subscribers)
         connection->sendLine(line);
+}
+
+void IpcServer::publishToUid(uid_t uid, const nlohmann::json &event)
+{
+    std::string line;
+    for (IpcConnection *connection : m_connections) {
+        if (!connection->isSubscribed() || connection->peer().uid != uid)
+            continue;
+        if (line.empty())
+            line = ipc::toLine(event);
+        connection->sendLine(line);
+    }
 }
 
 } // namespace vigil::agent

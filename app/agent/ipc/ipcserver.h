@@ -3,7 +3,8 @@
 // vigild's local socket (docs/ipc.md): accepts vigilctl, the tray and any other local client,
 // tells who each one is from the kernel (SO_PEERCRED), checks every request, refuses the
 // privileged methods to callers outside root and the privileged group, and hands the rest to
-// the agent through AgentRequests. Subscribers get a state event at every statusChanged().
+// the agent through AgentRequests, the MFA methods with the caller's uid. Subscribers get a
+// state event at every statusChanged(), and the prompts of their own uid only.
 //
 // Everything runs on the event-loop thread and nothing waits: slow methods answer through a
 // Reply, in any order, and a client that stops reading is dropped (IpcConnection).
@@ -74,6 +75,10 @@ private:
     void dispatch(IpcConnection &connection, protocol::ipc::Request request);
     Reply replyTo(IpcConnection &connection, protocol::ipc::RequestId id);
     void publishStatus();
+    // Only to the subscribed connections whose peer is uid.
+    void publishToUid(uid_t uid, const nlohmann::json &event);
+    // The MFA methods, for the caller's own uid.
+    void dispatchUserMethod(IpcConnection &connection, protocol::ipc::Request request);
     void removeSocketFile();
 
     AgentRequests &m_agent;
