@@ -26,10 +26,9 @@ public:
         std::optional<QString> code;
     };
 
-    template <class T>
-    static ui::MfaReply<T> failure(const QString &code, const QString &message = {})
+    template <class T> static ui::MfaReply<T> failure(const QString &code, const char *message = "")
     {
-        return ui::MfaReply<T>{ui::MfaError{code, message}, T{}};
+        return ui::MfaReply<T>{ui::MfaError{code, QString::fromUtf8(message)}, T{}};
     }
     template <class T> static ui::MfaReply<T> success(T value)
     {

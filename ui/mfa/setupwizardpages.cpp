@@ -45,6 +45,12 @@ std::chrono::system_clock::time_point toTimePoint(const QDateTime &time)
 QFont monospace(qreal scale = 1.0)
 {
     QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    // A platform theme without a fixed font (offscreen, some minimal desktops): ask fontconfig.
+    if (!QFontInfo(font).fixedPitch()) {
+        font.setFamily(QStringLiteral("monospace"));
+        font.setStyleHint(QFont::TypeWriter);
+    }
+    font.setFixedPitch(true);
     if (scale != 1.0)
         font.setPointSizeF(font.pointSizeF() * scale);
     return font;
