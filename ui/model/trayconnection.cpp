@@ -33,6 +33,15 @@ TrayConnection::TrayConnection(QString socketPath, TrayConnectionTimings timings
             &TrayConnection::onResponse);
     connect(&m_client, &ipcclient::VigildClient::eventReceived, this, &TrayConnection::onEvent);
     connect(&m_client, &ipcclient::VigildClient::failed, this, &TrayConnection::onFailed);
+    connect(&m_client, &ipcclient::VigildClient::promptReceived, this,
+            [this](const protocol::ipc::Prompt &prompt) {
+                if (m_subscribed)
+                    Q_EMIT promptReceived(prompt);
+            });
+    connect(&m_client, &ipcclient::VigildClient::promptClosed, this, [this](const std::string &id) {
+        if (m_subscribed)
+            Q_EMIT promptClosed(id);
+    });
 }
 
 TrayConnection::~TrayConnection()
@@ -60,6 +69,7 @@ void TrayConnection::stop()
     m_enrollId.reset();
     m_subscribed = false;
     m_announcedDown = false; // a later start() says "not running" again when it fails
+    failCalls("the tray stopped its connection to vigild");
 }
 
 void TrayConnection::connectNow()
@@ -105,10 +115,14 @@ void TrayConnection::onResponse(const Response &response)
     }
     if (!response.id)
         return;
-    if (m_reportId && *response.id == *m_reportId)
+    if (m_reportId && *response.id == *m_reportId) {
         finishCheck(actionResult(response));
-    else if (m_enrollId && *response.id == *m_enrollId)
+    } else if (m_enrollId && *response.id == *m_enrollId) {
         finishEnroll(actionResult(response));
+    } else if (const auto *id = std::get_if<std::int64_t>(&*response.id)) {
+        if (auto done = m_calls.take(*id))
+            done({response, false});
+    }
 }
 
 ActionResult TrayConnection::actionResult(const Response &response)
@@ -173,6 +187,7 @@ void TrayConnection::lose(const std::string &why)
         finishCheck({ActionResult::Outcome::ServiceNotRunning, why, std::nullopt});
     if (m_enrollId)
         finishEnroll({ActionResult::Outcome::ServiceNotRunning, why, std::nullopt});
+    failCalls(why);
     if (!m_announcedDown) {
         qCWarning(lcTray, "vigild is not reachable: %s", why.c_str());
         m_announcedDown = true;
@@ -236,6 +251,33 @@ void TrayConnection::finishEnroll(ActionResult result)
 {
     m_enrollId.reset();
     Q_EMIT enrollFinished(result);
+}
+
+void TrayConnection::call(Request request, CallDone done)
+{
+    if (!m_subscribed || !m_client.isConnected()) {
+        const std::string why = "not connected to vigild at " + m_socketPath.toStdString();
+        // Later, as promised: the caller may not be ready for an answer inside its own call.
+        QTimer::singleShot(0, this, [done = std::move(done), why] {
+            Response response;
+            response.error = protocol::ipc::Error{ErrorCode::Internal, why, {}};
+            done({response, true});
+        });
+        return;
+    }
+    const auto id = m_client.send(std::move(request));
+    m_calls.insert(std::get<std::int64_t>(id), std::move(done));
+}
+
+void TrayConnection::failCalls(const std::string &why)
+{
+    // Taken first: a callback may call() again, which must not land in the map being emptied.
+    const auto calls = std::exchange(m_calls, {});
+    for (const auto &done : calls) {
+        Response response;
+        response.error = protocol::ipc::Error{ErrorCode::Internal, why, {}};
+        done({response, true});
+    }
 }
 
 } // namespace vigil::ui

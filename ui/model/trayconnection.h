@@ -9,10 +9,12 @@
 #include "app/ipcclient/vigildclient.h"
 #include "protocol/ipc/status.h"
 
+#include <QHash>
 #include <QObject>
 #include <QString>
 #include <QTimer>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -73,6 +75,17 @@ public:
     // enrollFinished follows, at once when there is no connection or one is running.
     void enroll(const std::string &token);
 
+    // Any other request on the same connection (the MFA methods): done gets vigild's response
+    // exactly once, later; a response with an error and no result when there is no connection
+    // or it ends before the answer (code internal, message saying so, and notConnected true).
+    struct CallOutcome
+    {
+        protocol::ipc::Response response;
+        bool notConnected = false;
+    };
+    using CallDone = std::function<void(const CallOutcome &outcome)>;
+    void call(protocol::ipc::Request request, CallDone done);
+
 Q_SIGNALS:
     // On the answer to subscribe, on each event, on a report's answer, and once (not at every
     // retry) when the connection fails or ends: nullopt.
@@ -81,6 +94,9 @@ Q_SIGNALS:
     void checkRunningChanged(bool running);
     void checkFinished(const vigil::ui::ActionResult &result);
     void enrollFinished(const vigil::ui::ActionResult &result);
+    // vigild asks this user to sign in, and that request is over (docs/ipc.md section 9).
+    void promptReceived(const vigil::protocol::ipc::Prompt &prompt);
+    void promptClosed(const std::string &id);
 
 private:
     void connectNow();
@@ -93,6 +109,8 @@ private:
     void setStatus(const std::optional<protocol::ipc::Status> &status);
     void finishCheck(ActionResult result);
     void finishEnroll(ActionResult result);
+    // Answers every call() waiting with "not connected".
+    void failCalls(const std::string &why);
     // The result of a report or enroll answer.
     ActionResult actionResult(const protocol::ipc::Response &response);
 
@@ -109,6 +127,7 @@ private:
     std::optional<protocol::ipc::RequestId> m_reportId;
     std::optional<protocol::ipc::RequestId> m_enrollId;
     std::optional<protocol::ipc::Status> m_status;
+    QHash<std::int64_t, CallDone> m_calls; // call()s waiting, by their request id
 };
 
 } // namespace vigil::ui

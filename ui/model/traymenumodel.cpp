@@ -108,6 +108,13 @@ TrayMenuModel trayMenuModel(const std::optional<Status> &status, const TrayStatu
     if (status && mayEnroll(*status))
         entries.push_back(entry(Kind::Enroll, Text::tr("&Enroll this device…"), !denied,
                                 denied ? deniedToolTip() : QString()));
+    // Sign-in is the person's own (any user may), on an enrolled device only.
+    if (status && status->enrollment && !mayEnroll(*status)) {
+        if (context.signIn == SignInState::NotSetUp)
+            entries.push_back(entry(Kind::SetUpSignIn, Text::tr("Set up &sign-in…")));
+        else if (context.signIn == SignInState::SignedOut)
+            entries.push_back(entry(Kind::SignIn, Text::tr("&Sign in…")));
+    }
     entries.push_back(entry(Kind::Separator, {}));
     entries.push_back(entry(Kind::About, Text::tr("&About Vigil")));
     entries.push_back(entry(Kind::Quit, Text::tr("&Quit")));

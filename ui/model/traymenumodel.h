@@ -23,10 +23,20 @@ enum class Privilege
     Denied,  // vigild answered permission_denied to this user
 };
 
+// The person's own sign-in on this device (docs/mfa.md), as mfa_status last said.
+enum class SignInState
+{
+    Unknown,  // not asked yet, or vigild did not say
+    NotSetUp, // no Vigil user for this account on this device
+    SignedOut,
+    SignedIn,
+};
+
 struct TrayMenuContext
 {
     bool checkRunning = false; // a "Check now" report is in flight
     Privilege privilege = Privilege::Unknown;
+    SignInState signIn = SignInState::Unknown;
     qsizetype maxFailingChecks = 5; // more are summed up in one entry that opens the details
     qsizetype maxEntryChars = 60;   // a failing check's entry is cut to this
 };
@@ -44,6 +54,8 @@ struct TrayMenuEntry
         CheckNow,
         Details,
         Enroll,
+        SetUpSignIn, // "Set up sign-in…": the MFA wizard
+        SignIn,      // "Sign in…": the PIN or code prompt
         About,
         Quit,
     };

@@ -2,6 +2,8 @@
 
 #include "core/clock.h"
 #include "ui/icons/trayicons.h"
+#include "ui/mfa/setupwizard.h"
+#include "ui/mfa/signinprompt.h"
 #include "ui/widgets/detailswindow.h"
 #include "ui/widgets/enrolldialog.h"
 #include "ui/widgets/statuswindow.h"
@@ -59,7 +61,7 @@ QString actionResultText(const ActionResult &result, bool enroll, const QString 
 TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     : QObject(parent), m_options(std::move(options)), m_clock(clock),
       m_connection(m_options.socketPath, m_options.connection), m_hostWatcher(m_options.trayHost),
-      m_notificationPolicy(clock, m_options.notifications), m_prompts(this),
+      m_notificationPolicy(clock, m_options.notifications), m_prompts(this), m_mfa(m_connection),
       m_screenLock(m_options.socketPath)
 {
     m_menu.setTitle(tr("Vigil"));
@@ -84,7 +86,30 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     connect(&m_connection, &TrayConnection::subscribedChanged, this, [this](bool subscribed) {
         if (subscribed && m_started)
             m_screenLock.resend();
+        if (subscribed) {
+            refreshSignIn();
+        } else if (m_signIn != SignInState::Unknown) {
+            m_signIn = SignInState::Unknown;
+            rebuildMenu();
+            Q_EMIT signInStateChanged(m_signIn);
+        }
     });
+    registerSignInPrompt(m_prompts, m_mfa, m_clock);
+    connect(&m_connection, &TrayConnection::promptReceived, this,
+            [this](const protocol::ipc::Prompt &prompt) {
+                qCInfo(lcTray, "vigild asks for sign-in (%s)",
+                       std::string(protocol::ipc::promptReasonName(prompt.reason)).c_str());
+                m_prompts.open({QStringLiteral("sign_in"), QString::fromStdString(prompt.id),
+                                prompt.toJson()});
+                if (m_signIn == SignInState::SignedIn) {
+                    m_signIn = SignInState::SignedOut;
+                    rebuildMenu();
+                    Q_EMIT signInStateChanged(m_signIn);
+                }
+            });
+    connect(&m_connection, &TrayConnection::promptClosed, this,
+            [this](const std::string &id) { m_prompts.withdraw(QString::fromStdString(id)); });
+    connect(&m_prompts, &PromptService::answered, this, &TrayApp::refreshSignIn);
     connect(&m_screenLock, &ScreenLockReporter::failed, this,
             [](const QString &reason) { qCWarning(lcTray, "%s", qPrintable(reason)); });
     connect(&m_connection, &TrayConnection::checkRunningChanged, this, [this](bool running) {
@@ -105,7 +130,53 @@ TrayApp::~TrayApp()
     delete m_details.data();
     delete m_statusWindow.data();
     delete m_enrollDialog.data();
+    delete m_wizard.data();
     delete m_about.data();
+}
+
+SetupWizard *TrayApp::setupWizard() const
+{
+    return m_wizard;
+}
+
+void TrayApp::refreshSignIn()
+{
+    m_mfa.status([this](const MfaReply<MfaStatus> &reply) {
+        SignInState state = SignInState::Unknown;
+        if (reply.ok())
+            state = !reply.value.enrolled  ? SignInState::NotSetUp
+                    : reply.value.signedIn ? SignInState::SignedIn
+                                           : SignInState::SignedOut;
+        else if (reply.error->code == mfaerror::notEnrolledUser)
+            state = SignInState::NotSetUp;
+        else
+            qCInfo(lcTray, "sign-in state unknown: %s", qPrintable(reply.error->message));
+        if (state == m_signIn)
+            return;
+        m_signIn = state;
+        rebuildMenu();
+        Q_EMIT signInStateChanged(m_signIn);
+    });
+}
+
+void TrayApp::openSetupWizard()
+{
+    if (!m_wizard) {
+        m_wizard = new SetupWizard(m_mfa, m_clock);
+        m_wizard->setAttribute(Qt::WA_DeleteOnClose);
+        m_wizard->setAttribute(Qt::WA_QuitOnClose, false);
+        connect(m_wizard, &QDialog::finished, this, &TrayApp::refreshSignIn);
+    }
+    m_wizard->show();
+    m_wizard->raise();
+    m_wizard->activateWindow();
+}
+
+void TrayApp::openSignInPrompt()
+{
+    // The tray's own request: vigild's ids are its own, so these cannot collide with them.
+    const QString id = QStringLiteral("tray-%1").arg(++m_ownPrompts);
+    m_prompts.open({QStringLiteral("sign_in"), id, {{"reason", "requested"}}});
 }
 
 void TrayApp::start()
@@ -236,6 +307,7 @@ void TrayApp::rebuildMenu()
     TrayMenuContext context;
     context.checkRunning = m_connection.isCheckRunning();
     context.privilege = m_privilege;
+    context.signIn = m_signIn;
     m_menuModel = trayMenuModel(m_connection.status(), m_trayStatus, context);
     if (m_statusWindow)
         m_statusWindow->setModel(m_menuModel);
@@ -310,6 +382,12 @@ void TrayApp::trigger(const TrayMenuEntry &entry)
         return;
     case Kind::Enroll:
         openEnrollDialog();
+        return;
+    case Kind::SetUpSignIn:
+        openSetupWizard();
+        return;
+    case Kind::SignIn:
+        openSignInPrompt();
         return;
     case Kind::About:
         showAbout();

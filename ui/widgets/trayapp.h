@@ -13,6 +13,7 @@
 #include "ui/desktop/desktopnotifier.h"
 #include "ui/desktop/trayhostwatcher.h"
 #include "ui/icons/trayicons.h"
+#include "ui/mfa/ipcmfabackend.h"
 #include "ui/model/notificationpolicy.h"
 #include "ui/model/trayconnection.h"
 #include "ui/model/traymenumodel.h"
@@ -37,6 +38,7 @@ namespace vigil::ui {
 
 class DetailsWindow;
 class EnrollDialog;
+class SetupWizard;
 class StatusWindow;
 
 struct TrayAppOptions
@@ -72,6 +74,9 @@ public:
     StatusWindow *statusWindow() const;
     TrayConnection &connection() { return m_connection; }
     PromptService &prompts() { return m_prompts; }
+    MfaBackend &mfa() { return m_mfa; }
+    SignInState signInState() const { return m_signIn; }
+    SetupWizard *setupWizard() const;
 
     // What a menu entry does, as a click on it would.
     void trigger(const TrayMenuEntry &entry);
@@ -79,6 +84,7 @@ public:
     void triggerLater(const TrayMenuEntry &entry);
 
 Q_SIGNALS:
+    void signInStateChanged(vigil::ui::SignInState state);
     void stateChanged(vigil::ui::TrayState state);
     // The status, as the tray shows it, after every change (for notifications and tests).
     void statusShown(const std::optional<vigil::protocol::ipc::Status> &status,
@@ -99,6 +105,10 @@ private:
     void onCheckFinished(const ActionResult &result);
     void onEnrollFinished(const ActionResult &result);
     void openEnrollDialog();
+    // Asks vigild for the person's sign-in state (mfa_status) and updates the menu.
+    void refreshSignIn();
+    void openSetupWizard();
+    void openSignInPrompt();
     void showAbout();
     void rememberRefusal(const ActionResult &result);
 
@@ -125,6 +135,10 @@ private:
     QTimer m_notificationTimer;    // NotificationPolicy::notifyAt: an outage past its grace
     bool m_checkAnnounced = false; // a transition was notified while "Check now" ran
     PromptService m_prompts;
+    IpcMfaBackend m_mfa;
+    SignInState m_signIn = SignInState::Unknown;
+    QPointer<SetupWizard> m_wizard;
+    int m_ownPrompts = 0; // "Sign in…" from the menu: prompt ids of the tray's own
     ScreenLockReporter m_screenLock;
     bool m_started = false;
 };
