@@ -1,7 +1,9 @@
 // TrayConnection against a stand-in for vigild on a real local socket: the first status, events,
 // vigild going away and coming back (nullopt, reconnect with backoff, subscribe again), and
 // "Check now" with each kind of answer.
+#include "protocol/ipc/mfaresults.h"
 #include "tests/app/scriptedvigild.h"
+#include "ui/mfa/ipcmfabackend.h"
 #include "ui/model/trayconnection.h"
 
 #include <QLocalServer>
@@ -54,8 +56,17 @@ public:
     std::function<std::string(const nlohmann::json &id)> reportAnswer;
     // The answer to enroll, given the request's id and token.
     std::function<std::string(const nlohmann::json &id, const std::string &token)> enrollAnswer;
+    // The answer to any other method, given its request; empty: no answer (yet).
+    std::function<std::string(const nlohmann::json &request)> otherAnswer;
     int subscribes = 0;
     int reports = 0;
+
+    // A line to every subscriber (a prompt event).
+    void sendToSubscribers(const std::string &line)
+    {
+        for (QLocalSocket *socket : m_subscribers)
+            write(socket, line);
+    }
 
     void broadcast(const Status &next)
     {
@@ -90,6 +101,8 @@ private:
                     write(socket, reportAnswer(request["id"]));
             } else if (request["method"] == "enroll" && enrollAnswer) {
                 write(socket, enrollAnswer(request["id"], request["params"]["token"]));
+            } else if (request["method"] != "enroll" && otherAnswer) {
+                write(socket, otherAnswer(request));
             }
         }
     }
@@ -282,6 +295,100 @@ private Q_SLOTS:
         QCOMPARE(result.outcome, ActionResult::Outcome::Succeeded);
         QCOMPARE(connection.status()->state, AgentState::Compliant);
         QVERIFY(!connection.isEnrollRunning());
+    }
+
+    // The MFA methods go through call(): each answered once, by id, in the screens' terms.
+    void mfaCallsAreAnsweredByTheirIds()
+    {
+        FakeVigild vigild(path());
+        std::vector<nlohmann::json> requests;
+        vigild.otherAnswer = [&requests](const nlohmann::json &request) {
+            requests.push_back(request);
+            if (request["method"] == "sign_in")
+                return test::errorLine(request["id"], protocol::ipc::ErrorCode::WrongPin,
+                                       "wrong PIN: 2 attempts left");
+            protocol::ipc::MfaStatus status;
+            status.user = protocol::ipc::MfaUserInfo{};
+            status.user->userId = "0f6c1a52-8a0e-4f55-9b1e-2d7c4e0b9a11";
+            status.user->name = "alice";
+            status.user->pinAttemptsLeft = 3;
+            return test::responseLine(request["id"], status.toJson());
+        };
+        TrayConnection connection(path(), quick());
+        ui::IpcMfaBackend backend(connection);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+
+        std::optional<ui::MfaReply<ui::MfaStatus>> status;
+        std::optional<ui::MfaReply<ui::MfaStatus>> signIn;
+        backend.signIn(QStringLiteral("123456"), std::nullopt,
+                       [&](const auto &reply) { signIn = reply; });
+        backend.status([&](const auto &reply) { status = reply; });
+        QTRY_VERIFY(status && signIn);
+        QVERIFY(status->ok());
+        QVERIFY(status->value.enrolled);
+        QCOMPARE(status->value.name, QStringLiteral("alice"));
+        QCOMPARE(status->value.pinAttemptsLeft, std::optional<int>(3));
+        QVERIFY(!status->value.signedIn);
+        QCOMPARE(signIn->error->code, ui::mfaerror::wrongPin);
+        QCOMPARE(signIn->error->message, QStringLiteral("wrong PIN: 2 attempts left"));
+        QCOMPARE(requests.size(), std::size_t(2));
+        QCOMPARE(requests[0]["params"]["pin"], "123456");
+        QVERIFY(!requests[0]["params"].contains("otp"));
+    }
+
+    void mfaCallsWithoutVigildAnswerLaterAsNotRunning()
+    {
+        TrayConnection connection(path(), quick());
+        ui::IpcMfaBackend backend(connection);
+        connection.start();
+        std::optional<ui::MfaReply<ui::MfaStatus>> status;
+        backend.status([&](const auto &reply) { status = reply; });
+        QVERIFY(!status); // never inside the call: the caller may not be ready
+        QTRY_VERIFY(status);
+        QCOMPARE(status->error->code, ui::mfaerror::notRunning);
+    }
+
+    void vigildStoppingAnswersTheCallsWaiting()
+    {
+        FakeVigild vigild(path()); // never answers the MFA methods
+        TrayConnection connection(path(), quick());
+        ui::IpcMfaBackend backend(connection);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+        std::optional<ui::MfaReply<QStringList>> codes;
+        backend.newRecoveryCodes(QStringLiteral("123456"),
+                                 [&](const auto &reply) { codes = reply; });
+        QTest::qWait(50);
+        QVERIFY(!codes);
+        vigild.stop();
+        QTRY_VERIFY(codes);
+        QCOMPARE(codes->error->code, ui::mfaerror::notRunning);
+    }
+
+    void promptsArePassedOn()
+    {
+        FakeVigild vigild(path());
+        TrayConnection connection(path(), quick());
+        QSignalSpy prompts(&connection, &TrayConnection::promptReceived);
+        QSignalSpy closed(&connection, &TrayConnection::promptClosed);
+        connection.start();
+        QTRY_VERIFY(connection.isSubscribed());
+
+        protocol::ipc::PromptEvent event;
+        event.prompt.id = "unlock-7";
+        event.prompt.reason = protocol::ipc::PromptReason::Unlock;
+        event.prompt.factors = {protocol::ipc::Factor::Pin, protocol::ipc::Factor::Otp};
+        vigild.sendToSubscribers(event.toJson().dump() + "\n");
+        QTRY_COMPARE(prompts.size(), 1);
+        const auto prompt = prompts.at(0).at(0).value<protocol::ipc::Prompt>();
+        QCOMPARE(prompt.id, std::string("unlock-7"));
+        QCOMPARE(prompt.reason, protocol::ipc::PromptReason::Unlock);
+
+        vigild.sendToSubscribers(protocol::ipc::PromptClosedEvent{"unlock-7"}.toJson().dump() +
+                                 "\n");
+        QTRY_COMPARE(closed.size(), 1);
+        QCOMPARE(closed.at(0).at(0).value<std::string>(), std::string("unlock-7"));
     }
 
     void checkNowWithoutVigild()

@@ -110,6 +110,31 @@ private Q_SLOTS:
         QVERIFY(!menu.find(Kind::CheckNow)->enabled);
     }
 
+    // Sign-in is offered on an enrolled device, as mfa_status found it: set up, or sign in.
+    void signInEntries()
+    {
+        ui::TrayMenuContext context;
+        QVERIFY(menuFor(test::compliantStatus(), context).find(Kind::SetUpSignIn) == nullptr);
+        context.signIn = ui::SignInState::NotSetUp;
+        const auto setUp = menuFor(test::compliantStatus(), context);
+        QCOMPARE(setUp.find(Kind::SetUpSignIn)->text, QStringLiteral("Set up &sign-in…"));
+        QVERIFY(setUp.find(Kind::SetUpSignIn)->enabled);
+        QVERIFY(setUp.find(Kind::SignIn) == nullptr);
+        // Also while non-compliant: sign-in is refused then, but setting it up is not.
+        QVERIFY(menuFor(test::nonCompliantStatus(), context).find(Kind::SetUpSignIn));
+        // Not before the device is enrolled: the user's key is certified by its AK.
+        QVERIFY(menuFor(test::notEnrolledStatus(), context).find(Kind::SetUpSignIn) == nullptr);
+
+        context.signIn = ui::SignInState::SignedOut;
+        const auto signIn = menuFor(test::compliantStatus(), context);
+        QCOMPARE(signIn.find(Kind::SignIn)->text, QStringLiteral("&Sign in…"));
+        QVERIFY(signIn.find(Kind::SetUpSignIn) == nullptr);
+
+        context.signIn = ui::SignInState::SignedIn;
+        const auto done = menuFor(test::compliantStatus(), context);
+        QVERIFY(done.find(Kind::SignIn) == nullptr && done.find(Kind::SetUpSignIn) == nullptr);
+    }
+
     void notEnrolled()
     {
         const auto menu = menuFor(test::notEnrolledStatus());
