@@ -86,7 +86,7 @@ ipc::SecretText checkedPin(ipc::SecretText pin)
 
 ipc::SecretText readPin(SecretInput &input, const std::string &prompt)
 {
-    return checkedPin(input.read(prompt, "the PIN"));
+    return checkedPin(input.read(prompt, "PIN"));
 }
 
 ipc::SecretText readNewPin(SecretInput &input)
@@ -96,7 +96,7 @@ ipc::SecretText readNewPin(SecretInput &input)
 
 ipc::SecretText readTotpCode(SecretInput &input)
 {
-    ipc::SecretText code = input.read("TOTP code from your authenticator app: ", "the TOTP code");
+    ipc::SecretText code = input.read("TOTP code from your authenticator app: ", "TOTP code");
     if (!ipc::isValidTotpCode(code.reveal()))
         throw SecretInputError("a TOTP code is 6 digits");
     return code;
@@ -104,7 +104,7 @@ ipc::SecretText readTotpCode(SecretInput &input)
 
 ipc::SecretText readRecoveryCode(SecretInput &input)
 {
-    const ipc::SecretText typed = input.read("Recovery code: ", "the recovery code");
+    const ipc::SecretText typed = input.read("Recovery code: ", "recovery code");
     auto code = ipc::normaliseRecoveryCode(typed.reveal());
     if (!code)
         throw SecretInputError("a recovery code is 12 characters A-Z and 2-7 (XXXX-XXXX-XXXX)");
@@ -115,7 +115,7 @@ ipc::SecretText readRecoveryCode(SecretInput &input)
 
 ipc::SecretText readInvite(SecretInput &input)
 {
-    ipc::SecretText invite = input.read("Invite code: ", "the invite code");
+    ipc::SecretText invite = input.read("Invite code: ", "invite code");
     if (invite.empty() || invite.size() > ipc::maxInviteCodeLength)
         throw SecretInputError("an invite code is 1 to " +
                                std::to_string(ipc::maxInviteCodeLength) + " characters");

@@ -103,14 +103,14 @@ ipc::SecretText SecretInput::read(const std::string &prompt, const std::string &
 ipc::SecretText SecretInput::readNewPin()
 {
     if (!m_terminal)
-        return read("", "the new PIN");
+        return read("", "new PIN");
     for (int attempt = 0; attempt < 3; ++attempt) {
-        ipc::SecretText pin = read("New PIN (6 to 32 characters): ", "the new PIN");
+        ipc::SecretText pin = read("New PIN (6 to 32 characters): ", "new PIN");
         if (!ipc::isValidPin(pin.reveal())) {
             m_prompts << "A PIN is 6 to 32 bytes without control characters.\n";
             continue;
         }
-        const ipc::SecretText again = read("New PIN again: ", "the new PIN");
+        const ipc::SecretText again = read("New PIN again: ", "new PIN");
         if (again == pin)
             return pin;
         m_prompts << "The two PINs differ.\n";

@@ -29,7 +29,7 @@ public:
     bool fromTerminal() const { return m_terminal; }
 
     // One line: prompt on the terminal (its echo off while it is typed), else the next line of
-    // the input. what names it in errors ("the PIN"). The line's end ("\n", "\r\n") is not kept.
+    // the input. what names it in errors ("PIN"). The line's end ("\n", "\r\n") is not kept.
     protocol::ipc::SecretText read(const std::string &prompt, const std::string &what);
     // A new PIN: on the terminal twice, until both agree (at most 3 times), else one line.
     protocol::ipc::SecretText readNewPin();
