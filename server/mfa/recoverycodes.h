@@ -22,6 +22,9 @@ public:
     static constexpr int count = 10;
 
     RecoveryCodes(Storage &storage, const SecretBox &box);
+    ~RecoveryCodes();
+    RecoveryCodes(const RecoveryCodes &) = delete;
+    RecoveryCodes &operator=(const RecoveryCodes &) = delete;
 
     // A new set for the user, replacing the old; the codes as shown to the user, once.
     std::vector<std::string> regenerate(const std::string &userId, TimePoint now);

@@ -5,7 +5,8 @@
 // TOTP secret. Each sealing binds its owner's id as associated data, so a sealed secret moved to
 // another user's row does not open.
 //
-// Sealed form: version byte 1 | 12-byte random nonce | ciphertext | 16-byte tag.
+// Sealed form: version byte 1 | 12-byte random nonce | ciphertext | 16-byte tag. The key file
+// is 32 raw bytes, mode 0600 (DataDirectory::secretBoxKey()).
 
 #include "core/bytes.h"
 
@@ -27,8 +28,6 @@ class SecretBox
 {
 public:
     static constexpr std::size_t keySize = 32;
-    // The key file's name in the data directory: 32 raw bytes, mode 0600.
-    static constexpr const char *keyFileName = "secret-box.key";
 
     // Writes a new random key to path, which must not exist (mode 0600 whatever the umask).
     // Throws SecretBoxError naming the file.
