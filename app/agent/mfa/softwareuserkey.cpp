@@ -1,5 +1,6 @@
 #include "app/agent/mfa/softwareuserkey.h"
 
+#include "app/agent/agentlogging.h"
 #include "core/privatefile.h"
 #include "core/text.h"
 #include "protocol/jose/ecdsasignature.h"
@@ -157,6 +158,9 @@ SecretBytes SoftwareUserKey::unlock(const SecretBytes &pin, SealedKey &state)
     state = read();
     const system_clock::time_point now = m_clock.now();
     const PinAttempts before = attemptsAt(state, now);
+    if (before.locked || before.lockedOutFor.count() > 0)
+        qCInfo(lcAgent, "software user key %s: attempt refused, %u wrong PINs in a row",
+               quoted(m_path).c_str(), unsigned(state.failures));
     if (before.locked)
         throw UserKeyError(UserKeyError::Kind::Locked,
                            "PIN locked: after " + std::to_string(maxFailures) +
@@ -177,6 +181,8 @@ SecretBytes SoftwareUserKey::unlock(const SecretBytes &pin, SealedKey &state)
     std::optional<SecretBytes> pkcs8 = unsealKey(state, pin, m_options.derive);
     if (!pkcs8) {
         const PinAttempts after = attemptsAt(state, now);
+        qCInfo(lcAgent, "software user key %s: wrong PIN, %u in a row (locked at %u)",
+               quoted(m_path).c_str(), unsigned(state.failures), unsigned(maxFailures));
         throw UserKeyError(UserKeyError::Kind::WrongPin,
                            wrongPinMessage(after, "the key is locked"), after);
     }

@@ -1,5 +1,6 @@
 #include "app/agent/mfa/tpmuserkey.h"
 
+#include "app/agent/agentlogging.h"
 #include "core/privatefile.h"
 #include "core/text.h"
 
@@ -35,7 +36,7 @@ PinAttempts attemptsOf(const DictionaryAttackState &state)
 
 // What a failed PIN operation means to the user; the TpmError's own message goes along for
 // the rest, and neither ever holds the PIN.
-[[noreturn]] void throwPinFailure(Tpm &tpm, const TpmError &error)
+[[noreturn]] void throwPinFailure(Tpm &tpm, const TpmError &error, const fs::path &directory)
 {
     PinAttempts attempts;
     try {
@@ -43,6 +44,9 @@ PinAttempts attemptsOf(const DictionaryAttackState &state)
     } catch (const TpmError &) {
         // The failure itself is what matters; the counts stay unknown.
     }
+    // For the journal: which key, and how far the TPM's counter got; never the PIN.
+    if (error.kind() == TpmError::Kind::AuthFailed || error.kind() == TpmError::Kind::Lockout)
+        qCInfo(lcAgent, "TPM user key in %s: %s", quoted(directory).c_str(), error.what());
     switch (error.kind()) {
     case TpmError::Kind::AuthFailed:
         throw UserKeyError(UserKeyError::Kind::WrongPin,
@@ -149,7 +153,7 @@ template <typename F> auto TpmUserKey::withLoadedKey(F &&operation)
     try {
         return operation(srk, key);
     } catch (const TpmError &e) {
-        throwPinFailure(*m_tpm, e);
+        throwPinFailure(*m_tpm, e, m_directory);
     }
 }
 
