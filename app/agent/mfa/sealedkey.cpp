@@ -39,6 +39,8 @@ Bytes randomBytes(std::size_t size)
 
 EvpCipherCtxPtr gcmContext(bool encrypt, const SecretBytes &key, const Bytes &nonce)
 {
+    if (key.size() != keySize || nonce.size() != nonceSize)
+        throw KeyError("AES-256-GCM needs a 32-byte key and a 12-byte nonce");
     EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     int ignored = 0;
     if (!ctx ||
@@ -128,6 +130,8 @@ std::optional<SecretBytes> unsealKey(const SealedKey &sealed, const SecretBytes 
     // The plaintext is only released when the tag verifies; `plain` is wiped either way.
     if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + length, &final) != 1)
         return std::nullopt;
+    if (std::size_t(length + final) != size)
+        throw KeyError("cannot unseal the user key: short output");
     return plain;
 }
 
