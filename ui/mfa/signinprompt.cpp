@@ -4,6 +4,7 @@
 #include "ui/mfa/mfainput.h"
 #include "ui/model/statusdetails.h"
 
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -19,6 +20,19 @@
 namespace vigil::ui {
 
 namespace {
+
+// lupdate reads this file without the class's header: a context it can name (plurals only).
+struct Text
+{
+    Q_DECLARE_TR_FUNCTIONS(vigil::ui::SignInPrompt)
+};
+
+// A free function: in a member, lupdate names the context without the namespace.
+QString wrongPinText(int attemptsLeft)
+{
+    return Text::tr("Wrong PIN. %n attempt(s) left before the TPM locks your key.", nullptr,
+                    attemptsLeft);
+}
 
 std::chrono::system_clock::time_point toTimePoint(const QDateTime &time)
 {
@@ -278,11 +292,15 @@ void SignInPrompt::handleError(const MfaError &error)
         if (status.pinLockedOutSeconds && *status.pinLockedOutSeconds > 0) {
             prompt->lockPin(*status.pinLockedOutSeconds);
         } else if (code == mfaerror::wrongPin && status.pinAttemptsLeft) {
-            prompt->showMessage(tr("Wrong PIN. %n attempt(s) left before the TPM locks your key.",
-                                   nullptr, *status.pinAttemptsLeft));
-            prompt->m_pin->setFocus();
+            prompt->showAttemptsLeft(*status.pinAttemptsLeft);
         }
     });
+}
+
+void SignInPrompt::showAttemptsLeft(int left)
+{
+    showMessage(wrongPinText(left));
+    m_pin->setFocus();
 }
 
 void SignInPrompt::lockPin(int seconds)
@@ -321,11 +339,9 @@ void registerSignInPrompt(PromptService &service, MfaBackend &backend, const Clo
             QObject::connect(prompt, &SignInPrompt::signedIn, &owner, [&owner, id] {
                 owner.answer(id, {{"signed_in", true}});
             });
-            // Cancel or Escape: a close, which the service sees as the person dismissing it.
-            QObject::connect(prompt, &QDialog::rejected, &owner, [&owner, id] {
-                if (owner.window(id))
-                    owner.window(id)->close();
-            });
+            // Cancel or Escape (closing the window, the service sees by itself).
+            QObject::connect(prompt, &QDialog::rejected, &owner,
+                             [&owner, id] { owner.dismiss(id); });
             return prompt;
         });
 }
