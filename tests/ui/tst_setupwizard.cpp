@@ -139,7 +139,7 @@ private Q_SLOTS:
         QCOMPARE(backend.calls.last().pin, QStringLiteral("correct horse"));
         QCOMPARE(totpPage->qrCode()->text(), uri);
         QCOMPARE(totpPage->secretLabel()->text(),
-                 QStringLiteral("JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"));
+                 QStringLiteral("JBSW Y3DP EHPK 3PXP\nJBSW Y3DP EHPK 3PXP"));
         QVERIFY(!wizard.button(QWizard::BackButton)->isVisible() ||
                 !wizard.button(QWizard::BackButton)->isEnabled());
         totpPage->copyButton()->click();
@@ -327,9 +327,9 @@ private Q_SLOTS:
         wizard.reject();
         QMessageBox *question = wizard.cancelQuestion();
         QVERIFY(question && question->isVisible());
-        QVERIFY2(question->text().contains(QStringLiteral("PIN is set up, but the "
-                                                          "authenticator app is not")),
-                 qPrintable(question->text()));
+        QVERIFY2(question->informativeText().contains(QStringLiteral("PIN is set up, but the "
+                                                                     "authenticator app is not")),
+                 qPrintable(question->informativeText()));
         // "Continue setting up" keeps the wizard.
         question->button(QMessageBox::NoButton); // (no standard buttons)
         QAbstractButton *resume = nullptr;

@@ -27,6 +27,7 @@ SetupWizard::SetupWizard(MfaBackend &backend, const Clock &clock, QWidget *paren
     setWizardStyle(QWizard::ModernStyle);
     setOption(QWizard::NoBackButtonOnLastPage);
     setOption(QWizard::NoBackButtonOnStartPage);
+    setOption(QWizard::NoCancelButtonOnLastPage); // all is done: Finish only
     setPage(InvitePage, new InviteCodePage(*this));
     setPage(PinPage, new ChoosePinPage(*this));
     setPage(TotpPage, new AuthenticatorPage(*this));
@@ -75,8 +76,10 @@ void SetupWizard::reject()
         m_cancelQuestion->raise();
         return;
     }
+    // The question in the text too: without a window manager, or on GNOME, no title shows.
     auto *question = new QMessageBox(QMessageBox::Question, tr("Stop setting up sign-in?"),
-                                     remainingState(), QMessageBox::NoButton, this);
+                                     tr("Stop setting up sign-in?"), QMessageBox::NoButton, this);
+    question->setInformativeText(remainingState());
     question->setAttribute(Qt::WA_DeleteOnClose);
     QPushButton *stop = question->addButton(tr("&Stop here"), QMessageBox::DestructiveRole);
     QPushButton *resume = question->addButton(tr("&Continue setting up"), QMessageBox::RejectRole);

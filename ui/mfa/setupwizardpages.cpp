@@ -78,9 +78,11 @@ SetupPage::SetupPage(SetupWizard &wizard)
 void SetupPage::finishLayout()
 {
     auto *box = qobject_cast<QBoxLayout *>(layout());
-    box->addStretch(1);
+    // Next to what it is about, rather than at the far end of the page.
+    box->addSpacing(8);
     box->addWidget(m_busyBar);
     box->addWidget(m_message);
+    box->addStretch(1);
 }
 
 bool SetupPage::isComplete() const
@@ -99,6 +101,9 @@ void SetupPage::setBusy(bool busy, const QString &what)
     m_busyBar->setVisible(busy);
     if (busy)
         showMessage(what, false);
+    else if (m_message->text() == m_busyText)
+        showMessage({}); // "Checking…" is over; the answer says what happened
+    m_busyText = busy ? what : QString();
     busyChanged(busy);
     Q_EMIT completeChanged(); // the wizard updates its buttons from it
     // Back during a call would leave the answer with nowhere to go.
@@ -316,7 +321,6 @@ AuthenticatorPage::AuthenticatorPage(SetupWizard &wizard)
     m_secret->setFont(monospace(1.1));
     m_secret->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     m_secret->setAccessibleName(tr("Key for manual entry"));
-    m_secret->setWordWrap(true);
     m_copy->setAccessibleName(tr("Copy key"));
     m_copy->setEnabled(false);
     connect(m_copy, &QPushButton::clicked, this, [this] {
@@ -402,7 +406,7 @@ void AuthenticatorPage::begin()
                 page->m_retry->show();
                 return;
             }
-            page->m_secret->setText(groupedSecret(secret));
+            page->m_secret->setText(groupedSecret(secret, 4));
             page->m_copy->setEnabled(true);
             page->m_expiry->setText(
                 tr("This QR code is valid until %1.")
@@ -534,7 +538,7 @@ void RecoveryCodesPage::initializePage()
     m_codes->setPlainText(lines.join(QLatin1Char('\n')));
     const QFontMetrics metrics(m_codes->font());
     m_codes->setFixedHeight(
-        metrics.lineSpacing() * int(half + 1) +
+        metrics.lineSpacing() * int(half + 2) +
         2 * (m_codes->frameWidth() + int(m_codes->document()->documentMargin())));
     m_stored->setChecked(false);
 }

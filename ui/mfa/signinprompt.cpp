@@ -27,6 +27,16 @@ struct Text
     Q_DECLARE_TR_FUNCTIONS(vigil::ui::SignInPrompt)
 };
 
+class FrozenClock final : public Clock
+{
+public:
+    explicit FrozenClock(std::chrono::system_clock::time_point at) : m_at(at) {}
+    std::chrono::system_clock::time_point now() const override { return m_at; }
+
+private:
+    std::chrono::system_clock::time_point m_at;
+};
+
 // A free function: in a member, lupdate names the context without the namespace.
 QString wrongPinText(int attemptsLeft)
 {
@@ -237,6 +247,12 @@ void SignInPrompt::showMessage(const QString &text, bool isError)
     m_message->setStyleSheet(isError ? QStringLiteral("color: #b31d28; font-weight: bold;")
                                      : QString());
     m_message->setVisible(!text.isEmpty());
+    // A long message wraps onto more lines: the dialog grows to show all of them.
+    layout()->activate();
+    const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                     : sizeHint().height();
+    if (needed > height())
+        resize(width(), needed);
 }
 
 void SignInPrompt::signIn()
@@ -306,8 +322,9 @@ void SignInPrompt::showAttemptsLeft(int left)
 void SignInPrompt::lockPin(int seconds)
 {
     m_pinLocked = true;
-    const auto until = m_clock.now() + std::chrono::seconds(seconds);
-    const QString when = describeTime(until, m_clock);
+    // One instant for "until" and "in …": read twice, the clock would make 600 s "9 minutes".
+    const FrozenClock now(m_clock.now());
+    const QString when = describeTime(now.now() + std::chrono::seconds(seconds), now);
     if (m_request.otpAccepted) {
         showMessage(tr("Too many wrong PINs: the TPM has locked your key until %1. Use a code "
                        "from your authenticator app instead, or try your PIN again then.")
