@@ -75,7 +75,7 @@ private:
         QVERIFY(invitePage);
         QTest::keyClicks(invitePage->field(), invite);
         QVERIFY(forwardButton(wizard)->isEnabled());
-        forwardButton(wizard)->click();
+        QTest::keyClick(invitePage->field(), Qt::Key_Return); // the keyboard alone goes on
         QCOMPARE(wizard.currentId(), int(SetupWizard::PinPage));
         auto *pinPage = qobject_cast<ChoosePinPage *>(wizard.currentPage());
         QTest::keyClicks(pinPage->pinField(), QStringLiteral("correct horse"));
@@ -360,6 +360,12 @@ private Q_SLOTS:
         fillInviteAndPin(*wizard);
         forwardButton(*wizard)->click();
         QCOMPARE(backend.pendingCount(), 1);
+        // Cancelling now: the key may still be made, and the question says so.
+        wizard->reject();
+        QVERIFY(wizard->cancelQuestion());
+        QVERIFY2(wizard->cancelQuestion()->informativeText().contains(
+                     QStringLiteral("making your key right now")),
+                 qPrintable(wizard->cancelQuestion()->informativeText()));
         wizard.reset();
         backend.release(); // must not touch the deleted pages
         QVERIFY(true);

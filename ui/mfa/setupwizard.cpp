@@ -48,6 +48,10 @@ SetupWizard::~SetupWizard()
 
 QString SetupWizard::remainingState() const
 {
+    const auto *page = qobject_cast<const SetupPage *>(currentPage());
+    if (!enrolled && page && page->isBusy())
+        return tr("Vigil is making your key right now. If that succeeds, your PIN is set up "
+                  "even if you stop here; run \"Set up sign-in…\" again to finish.");
     if (!enrolled)
         return tr("Nothing has been set up yet.");
     if (!totpActive)
@@ -68,7 +72,8 @@ void SetupWizard::copyToClipboard(const QString &text)
 void SetupWizard::reject()
 {
     // Before anything is set up, and on the last page, a cancel loses nothing.
-    if (!enrolled || currentId() == DonePage) {
+    const auto *page = qobject_cast<const SetupPage *>(currentPage());
+    if ((!enrolled && !(page && page->isBusy())) || currentId() == DonePage) {
         QWizard::reject();
         return;
     }
