@@ -1081,6 +1081,31 @@ private Q_SLOTS:
             1u);
     }
 
+    // The TOTP secrets' key is checked (and, in an older directory, made) by every command that
+    // opens the data directory.
+    void commandsCheckTheSecretBoxKey()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const QString key = dir + QStringLiteral("/secret-box.key");
+        QCOMPARE(::chmod(QFile::encodeName(key).constData(), 0644), 0);
+        const ProgramRun refused = verifier(words(QStringLiteral("users list --data")) << dir);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("secret box key file '" + key.toUtf8() +
+                                      "' has mode 0644, which lets group or others access it; "
+                                      "fix: chmod 600 '" +
+                                      key.toUtf8() + "'"),
+                 refused.err.constData());
+        QVERIFY(QFile::remove(key));
+        const ProgramRun made = verifier(words(QStringLiteral("users list --data")) << dir);
+        QCOMPARE(made.exitCode, 0);
+        QCOMPARE(readFile(key).size(), 32);
+        struct stat status = {};
+        QCOMPARE(::stat(QFile::encodeName(key).constData(), &status), 0);
+        QCOMPARE(status.st_mode & 07777, mode_t(0600));
+    }
+
     void usersInviteJsonAndUnknownUsers()
     {
         QTemporaryDir tmp;
