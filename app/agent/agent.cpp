@@ -82,6 +82,28 @@ Agent::Agent(AgentOptions options, const Clock &clock, QObject *parent)
 {
     for (QTimer *timer : {&m_reportTimer, &m_refreshTimer, &m_missedTimer, &m_sessionTimer})
         timer->setSingleShot(true);
+    // The users' key and verifier work runs on the device thread, like the device's own.
+    m_users->setDevice([this](UserSessions::DeviceJob job, Reply done) {
+        if (!enrolled()) {
+            done(error(ipc::ErrorCode::NotEnrolled,
+                       "the device is not enrolled: `vigilctl enroll` first (root or the group)"));
+            return;
+        }
+        m_deviceThread->run<Outcome>(
+            this, [this, job = std::move(job)] { return job(m_device->users(m_clock)); },
+            [done = std::move(done)](JobResult<Outcome> result) {
+                if (!result.error) {
+                    done(std::move(*result.value));
+                    return;
+                }
+                try {
+                    std::rethrow_exception(result.error);
+                } catch (const std::exception &e) {
+                    // The device could not be opened (TPM, state): no secret is in such text.
+                    done(ipc::Error{ipc::ErrorCode::Unavailable, oneLine(e.what()), {}});
+                }
+            });
+    });
     connect(m_users, &UserSessions::promptRaised, this, &AgentRequests::promptRaised);
     connect(m_users, &UserSessions::promptClosed, this, &AgentRequests::promptClosed);
     // A user's session decides what it reports: like a user's "Check now", its changes make

@@ -1,5 +1,7 @@
 #include "app/agent/devicework.h"
 
+#include "app/agent/mfa/userkeystore.h"
+#include "app/agent/mfa/userwork.h"
 #include "app/client/enrollmentstate.h"
 #include "attestation/tpm/tpmidentity.h"
 #include "posture/host/host.h"
@@ -18,6 +20,20 @@ DeviceWork::DeviceWork(std::filesystem::path stateDirectory, std::string tcti,
 
 DeviceWork::~DeviceWork() = default;
 
+UserWork &DeviceWork::users(const Clock &clock)
+{
+    app::DeviceSession &device = session();
+    if (!m_users) {
+        const auto &identity = device.device.identity;
+        // The TPM the identity holds, kept alive by it.
+        std::shared_ptr<attestation::Tpm> tpm =
+            identity ? std::shared_ptr<attestation::Tpm>(identity, &identity->tpm()) : nullptr;
+        m_userKeys = std::make_unique<UserKeyStore>(m_stateDirectory / "users", tpm, clock);
+        m_users = std::make_unique<UserWork>(*device.client, *m_userKeys, identity.get(), clock);
+    }
+    return *m_users;
+}
+
 app::DeviceSession &DeviceWork::session()
 {
     if (!m_session)
@@ -32,6 +48,8 @@ app::EnrollmentState DeviceWork::enroll(const std::string &serverUrl,
                                         const std::optional<std::string> &caFingerprint,
                                         const std::string &token)
 {
+    m_users.reset();
+    m_userKeys.reset();
     m_session.reset();
     app::EnrollmentRequest request;
     request.serverUrl = serverUrl;

@@ -23,6 +23,9 @@ class PostureEngine;
 
 namespace vigil::agent {
 
+class UserKeyStore;
+class UserWork;
+
 class DeviceWork
 {
 public:
@@ -40,6 +43,9 @@ public:
     protocol::TokenResponse token();
     std::string dpopProof(const protocol::ipc::DpopParams &params,
                           std::chrono::system_clock::time_point now);
+    // The users' work with this device's verifier client and TPM, their keys in
+    // <state>/users/<uid>/ (docs/mfa.md). Opens the device session first.
+    UserWork &users(const Clock &clock);
 
 private:
     // The enrolled device, opened at the first job that needs it (and again after a failure
@@ -50,6 +56,8 @@ private:
     std::string m_tcti;
     app::HttpsTransportOptions m_transport;
     std::optional<app::DeviceSession> m_session;
+    std::unique_ptr<UserKeyStore> m_userKeys; // made with m_session, dropped with it
+    std::unique_ptr<UserWork> m_users;
 };
 
 class PostureCollection

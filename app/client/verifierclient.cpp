@@ -146,6 +146,8 @@ nlohmann::json VerifierClient::exchange(const std::string &method, const std::st
             "the verifier answered " + request + " with HTTP " + std::to_string(response.status) +
             (type.empty() ? std::string() : " (" + type + ")") + " where " +
             std::to_string(expectedStatus) + " or a problem document was expected");
+    if (expectedStatus == 204)
+        return nullptr; // No Content
     if (type != "application/json")
         throw InvalidResponseError("the verifier's answer to " + request + " is " +
                                    (type.empty() ? std::string("untyped") : type) +
@@ -261,6 +263,68 @@ protocol::Health VerifierClient::health()
     const std::string path = "/v1/health";
     return parseAnswer<protocol::Health>(exchange("GET", path, std::nullopt, false, {}, 200),
                                          "GET " + m_baseUrl + path);
+}
+
+std::string VerifierClient::userPath(const std::string &userId, const std::string &rest)
+{
+    return "/v1/users/" + userId + rest;
+}
+
+protocol::UserEnrollmentResponse
+VerifierClient::enrollUser(const protocol::UserEnrollmentRequest &request)
+{
+    const std::string path = "/v1/users/enrollments";
+    return parseAnswer<protocol::UserEnrollmentResponse>(
+        exchange("POST", path, request.toJson(), true, {}, 201), "POST " + m_baseUrl + path);
+}
+
+protocol::TotpEnrollment VerifierClient::beginTotp(const std::string &userId,
+                                                   const std::string &userProof)
+{
+    const std::string path = userPath(userId, "/totp");
+    return parseAnswer<protocol::TotpEnrollment>(
+        exchange("POST", path, protocol::UserProofBody{userProof}.toJson(), true, {}, 201),
+        "POST " + m_baseUrl + path);
+}
+
+protocol::RecoveryCodes VerifierClient::activateTotp(const std::string &userId,
+                                                     const protocol::TotpActivationRequest &request)
+{
+    const std::string path = userPath(userId, "/totp/activation");
+    return parseAnswer<protocol::RecoveryCodes>(
+        exchange("POST", path, request.toJson(), true, {}, 200), "POST " + m_baseUrl + path);
+}
+
+protocol::RecoveryCodes VerifierClient::newRecoveryCodes(const std::string &userId,
+                                                         const std::string &userProof)
+{
+    const std::string path = userPath(userId, "/recovery-codes");
+    return parseAnswer<protocol::RecoveryCodes>(
+        exchange("POST", path, protocol::UserProofBody{userProof}.toJson(), true, {}, 200),
+        "POST " + m_baseUrl + path);
+}
+
+protocol::UserSession VerifierClient::signInUser(const std::string &userId,
+                                                 const protocol::SignInRequest &request)
+{
+    const std::string path = userPath(userId, "/sessions");
+    return parseAnswer<protocol::UserSession>(
+        exchange("POST", path, request.toJson(), true, {}, 201), "POST " + m_baseUrl + path);
+}
+
+protocol::TokenResponse VerifierClient::userToken(const std::string &userId,
+                                                  const std::string &session)
+{
+    const std::string path = userPath(userId, "/tokens");
+    return parseAnswer<protocol::TokenResponse>(
+        exchange("POST", path, protocol::SessionRequest{session}.toJson(), true, {}, 200),
+        "POST " + m_baseUrl + path);
+}
+
+void VerifierClient::revokeUserSession(const std::string &userId, const std::string &session)
+{
+    const std::string path = userPath(userId, "/sessions/revocation");
+    (void)exchange("POST", path, protocol::SessionRequest{session}.toJson(), true, {}, 204);
 }
 
 } // namespace vigil::app

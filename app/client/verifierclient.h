@@ -13,6 +13,7 @@
 #include "protocol/jose/devicekey.h"
 #include "protocol/messages.h"
 #include "protocol/problem.h"
+#include "protocol/usermessages.h"
 
 #include <chrono>
 #include <filesystem>
@@ -101,6 +102,31 @@ public:
 
     // GET /v1/health.
     protocol::Health health();
+
+    // The user endpoints (docs/protocol.md 5.9 to 5.15), each with the device's DPoP proof.
+    // A user proof names its request's URL: userUrl gives it. VerifierError for a problem.
+    std::string userUrl(const std::string &path) const { return m_baseUrl + path; }
+    // RFC 7638 thumbprint of the device key: a user proof's jkt.
+    std::string deviceKeyThumbprint() const { return m_key.thumbprint(); }
+    // POST /v1/users/enrollments -> 201.
+    protocol::UserEnrollmentResponse enrollUser(const protocol::UserEnrollmentRequest &request);
+    // POST /v1/users/{id}/totp -> 201: a new pending TOTP secret.
+    protocol::TotpEnrollment beginTotp(const std::string &userId, const std::string &userProof);
+    // POST /v1/users/{id}/totp/activation -> 200.
+    protocol::RecoveryCodes activateTotp(const std::string &userId,
+                                         const protocol::TotpActivationRequest &request);
+    // POST /v1/users/{id}/recovery-codes -> 200.
+    protocol::RecoveryCodes newRecoveryCodes(const std::string &userId,
+                                             const std::string &userProof);
+    // POST /v1/users/{id}/sessions -> 201 (sign in).
+    protocol::UserSession signInUser(const std::string &userId,
+                                     const protocol::SignInRequest &request);
+    // POST /v1/users/{id}/tokens -> 200.
+    protocol::TokenResponse userToken(const std::string &userId, const std::string &session);
+    // POST /v1/users/{id}/sessions/revocation -> 204; idempotent.
+    void revokeUserSession(const std::string &userId, const std::string &session);
+    // The paths of those (for userUrl).
+    static std::string userPath(const std::string &userId, const std::string &rest);
 
     // TCP connections opened so far (keep-alive reuses one).
     long connectionsOpened() const;

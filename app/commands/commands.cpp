@@ -13,12 +13,21 @@ std::unique_ptr<cli::Command> report();
 std::unique_ptr<cli::Command> token();
 std::unique_ptr<cli::Command> dpop();
 std::unique_ptr<cli::Command> whoami();
+std::unique_ptr<cli::Command> mfaStatus();
+std::unique_ptr<cli::Command> mfaEnroll();
+std::unique_ptr<cli::Command> mfaSignIn();
+std::unique_ptr<cli::Command> mfaSignOut();
+std::unique_ptr<cli::Command> mfaPinChange();
+std::unique_ptr<cli::Command> mfaPinReset();
+std::unique_ptr<cli::Command> mfaTotp();
+std::unique_ptr<cli::Command> mfaRecoveryCodes();
 
 cli::Commands vigilctlCommands()
 {
     cli::Commands commands;
     for (const auto make :
-         {status, posture, tpmInfo, tpmQuote, enroll, report, token, dpop, whoami})
+         {status, posture, tpmInfo, tpmQuote, enroll, report, token, dpop, whoami, mfaStatus,
+          mfaEnroll, mfaSignIn, mfaSignOut, mfaPinChange, mfaPinReset, mfaTotp, mfaRecoveryCodes})
         commands.push_back(make());
     return commands;
 }

@@ -18,6 +18,9 @@ inline constexpr int exitNonCompliant = 3;       // the verdict is non-compliant
 inline constexpr int exitNotEnrolled = 4;        // the device is not enrolled
 inline constexpr int exitServiceUnreachable = 5; // vigild is not running or not reachable
 inline constexpr int exitPermissionDenied = 6;   // vigild refused this user
+// The user's PIN, TOTP code or recovery code was refused (wrong_pin, pin_locked, invalid_code).
+inline constexpr int exitCredentialRefused = 7;
+inline constexpr int exitNotSignedIn = 8; // the user is not signed in (authentication_required)
 
 // The exit status for an error vigild answered with.
 int exitCodeFor(protocol::ipc::ErrorCode code);

@@ -138,9 +138,10 @@ int runTpmInfo(const TpmCommandOptions &options, std::ostream &out, std::ostream
                                      {"serial", certificate.serialNumber},
                                      {"not_before", certificate.notBeforeText},
                                      {"not_after", certificate.notAfterText}};
-                ekText += ", certificate issued by " + certificate.issuer + " (subject \"" + certificate.subject +
-                          "\", serial " + certificate.serialNumber + ", valid " + certificate.notBeforeText +
-                          " to " + certificate.notAfterText + ")";
+                ekText += ", certificate issued by " + certificate.issuer + " (subject \"" +
+                          certificate.subject + "\", serial " + certificate.serialNumber +
+                          ", valid " + certificate.notBeforeText + " to " +
+                          certificate.notAfterText + ")";
             } else {
                 ekText += ", no EK certificate in the TPM";
             }

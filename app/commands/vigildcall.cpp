@@ -129,6 +129,10 @@ int reportCallError(const CallError &error, const std::filesystem::path &socket,
             err << "vigilctl: run it as root or as a member of vigild's group\n";
         else if (code == protocol::ipc::ErrorCode::NotEnrolled)
             err << "vigilctl: enroll first: vigilctl enroll --token-file FILE\n";
+        else if (code == protocol::ipc::ErrorCode::NotEnrolledUser)
+            err << "vigilctl: enroll your account first: vigilctl mfa enroll\n";
+        else if (code == protocol::ipc::ErrorCode::AuthenticationRequired)
+            err << "vigilctl: sign in first: vigilctl mfa sign-in\n";
         break;
     }
     default:

@@ -3,6 +3,7 @@
 #include "attestation/tpm/esyshandle.h"
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpm/tpmlogging.h"
+#include "attestation/tpm/tpmmarshal.h"
 #include "attestation/tpmalgorithm.h"
 
 #include <algorithm>
@@ -18,33 +19,15 @@
 
 namespace vigil::attestation {
 
+using detail::bytesOf;
+using detail::marshalled;
+using detail::tpm2bFrom;
+using detail::unmarshalExactly;
+
 namespace {
 
 constexpr const char *kernelResourceManager = "/dev/tpmrm0";
 constexpr int quoteAttempts = 3;
-
-template <typename Tpm2b> Bytes bytesOf(const Tpm2b &value)
-{
-    return Bytes(value.buffer, value.buffer + value.size);
-}
-
-Bytes bytesOf(const TPM2B_ATTEST &value)
-{
-    return Bytes(value.attestationData, value.attestationData + value.size);
-}
-
-template <typename Tpm2b> Tpm2b tpm2bFrom(std::span<const std::uint8_t> bytes, const char *what)
-{
-    Tpm2b value{};
-    if (bytes.size() > sizeof value.buffer)
-        throw TpmError(TpmError::Kind::Other, std::string(what) +
-                                                  " is longer than the TPM accepts (" +
-                                                  std::to_string(bytes.size()) + " > " +
-                                                  std::to_string(sizeof value.buffer) + " bytes)");
-    value.size = static_cast<UINT16>(bytes.size());
-    std::copy(bytes.begin(), bytes.end(), value.buffer);
-    return value;
-}
 
 // Checks that the device node can be opened before tss2 tries, because tss2's own message for
 // EACCES does not say what to do about it.
@@ -115,31 +98,6 @@ TPML_PCR_SELECTION sha256Selection(const std::vector<unsigned> &pcrs)
         selection.pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<BYTE>(1u << (pcr % 8));
     }
     return selection;
-}
-
-// The TPM wire form of value; sizeof(T) always suffices, marshalled forms are never larger.
-template <typename T>
-Bytes marshalled(const T &value, TSS2_RC (*marshal)(const T *, uint8_t *, size_t, size_t *),
-                 const char *what)
-{
-    Bytes bytes(sizeof(T));
-    size_t offset = 0;
-    checkRc(std::string("marshal ") + what, marshal(&value, bytes.data(), bytes.size(), &offset));
-    bytes.resize(offset);
-    return bytes;
-}
-
-template <typename T>
-T unmarshalExactly(const Bytes &bytes, TSS2_RC (*unmarshal)(const uint8_t *, size_t, size_t *, T *),
-                   const char *what)
-{
-    T value{};
-    size_t offset = 0;
-    if (unmarshal(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
-        offset != bytes.size())
-        throw TpmError(TpmError::Kind::BadState, std::string(what) + " is malformed (" +
-                                                     std::to_string(bytes.size()) + " bytes)");
-    return value;
 }
 
 } // namespace
@@ -230,29 +188,34 @@ void Tpm::flush(ESYS_TR handle)
         qCWarning(lcTpm, "%s", TpmError::fromRc("flush a transient object", rc).what());
 }
 
+std::map<TPM2_PT, std::uint32_t> Tpm::readPropertiesLocked(TPM2_PT group)
+{
+    std::map<TPM2_PT, std::uint32_t> properties;
+    TPM2_PT next = group;
+    TPMI_YES_NO more = TPM2_YES;
+    while (more == TPM2_YES) {
+        EsysPtr<TPMS_CAPABILITY_DATA> data;
+        checkRc("read TPM properties",
+                Esys_GetCapability(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   TPM2_CAP_TPM_PROPERTIES, next, TPM2_MAX_TPM_PROPERTIES, &more,
+                                   out(data)));
+        const auto &list = data->data.tpmProperties;
+        if (list.count == 0)
+            break;
+        for (UINT32 i = 0; i < list.count; ++i)
+            properties[list.tpmProperty[i].property] = list.tpmProperty[i].value;
+        next = list.tpmProperty[list.count - 1].property + 1;
+        if (next >= group + TPM2_PT_GROUP)
+            break;
+    }
+    return properties;
+}
+
 TpmInfo Tpm::info()
 {
     std::lock_guard lock(m_mutex);
-    std::map<TPM2_PT, std::uint32_t> properties;
-    for (TPM2_PT group : {TPM2_PT_FIXED, TPM2_PT_VAR}) {
-        TPM2_PT next = group;
-        TPMI_YES_NO more = TPM2_YES;
-        while (more == TPM2_YES) {
-            EsysPtr<TPMS_CAPABILITY_DATA> data;
-            checkRc("read TPM properties",
-                    Esys_GetCapability(m_context, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                       TPM2_CAP_TPM_PROPERTIES, next, TPM2_MAX_TPM_PROPERTIES,
-                                       &more, out(data)));
-            const auto &list = data->data.tpmProperties;
-            if (list.count == 0)
-                break;
-            for (UINT32 i = 0; i < list.count; ++i)
-                properties[list.tpmProperty[i].property] = list.tpmProperty[i].value;
-            next = list.tpmProperty[list.count - 1].property + 1;
-            if (next >= group + TPM2_PT_GROUP)
-                break;
-        }
-    }
+    std::map<TPM2_PT, std::uint32_t> properties = readPropertiesLocked(TPM2_PT_FIXED);
+    properties.merge(readPropertiesLocked(TPM2_PT_VAR));
     const auto property = [&](TPM2_PT pt) {
         const auto it = properties.find(pt);
         return it == properties.end() ? 0u : it->second;
@@ -461,8 +424,9 @@ protocol::PcrValues Tpm::readPcrsLocked(const std::vector<unsigned> &pcrs)
     return values;
 }
 
-protocol::QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
-                         const std::vector<unsigned> &pcrs)
+protocol::QuoteEvidence Tpm::quote(const TpmObject &attestationKey,
+                                   std::span<const std::uint8_t> nonce,
+                                   const std::vector<unsigned> &pcrs)
 {
     if (pcrs.empty())
         throw TpmError(TpmError::Kind::Other, "a quote needs at least one PCR");
@@ -500,7 +464,7 @@ protocol::QuoteEvidence Tpm::quote(const TpmObject &attestationKey, std::span<co
 }
 
 protocol::CertifyEvidence Tpm::certify(const TpmObject &object, const TpmObject &attestationKey,
-                             std::span<const std::uint8_t> qualifyingData)
+                                       std::span<const std::uint8_t> qualifyingData)
 {
     const TPM2B_DATA qualifying = tpm2bFrom<TPM2B_DATA>(qualifyingData, "the qualifying data");
     const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};
@@ -549,26 +513,35 @@ Bytes Tpm::activateCredential(const TpmObject &credentialKey, const TpmObject &e
 
 Bytes Tpm::sign(const TpmObject &key, std::span<const std::uint8_t> digest)
 {
-    if (digest.size() != 32)
-        throw TpmError(TpmError::Kind::Other, "ES256 signs a 32-byte SHA-256 digest, got " +
-                                                  std::to_string(digest.size()) + " bytes");
-    const TPM2B_DIGEST toSign = tpm2bFrom<TPM2B_DIGEST>(digest, "the digest");
-    TPMT_SIG_SCHEME scheme{};
-    scheme.scheme = TPM2_ALG_ECDSA;
-    scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-    // A non-restricted key signs any digest; the null ticket says so.
-    TPMT_TK_HASHCHECK validation{};
-    validation.tag = TPM2_ST_HASHCHECK;
-    validation.hierarchy = TPM2_RH_NULL;
-
+    const detail::EcdsaSignInputs inputs = detail::ecdsaSignInputs(digest);
     std::lock_guard lock(m_mutex);
     EsysPtr<TPMT_SIGNATURE> signature;
     checkRc("sign", Esys_Sign(m_context, key.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                              &toSign, &scheme, &validation, out(signature)));
-    if (signature->sigAlg != TPM2_ALG_ECDSA)
+                              &inputs.digest, &inputs.scheme, &inputs.validation, out(signature)));
+    return detail::rawEcdsaSignature(*signature);
+}
+
+detail::EcdsaSignInputs detail::ecdsaSignInputs(std::span<const std::uint8_t> digest)
+{
+    if (digest.size() != 32)
+        throw TpmError(TpmError::Kind::Other, "ES256 signs a 32-byte SHA-256 digest, got " +
+                                                  std::to_string(digest.size()) + " bytes");
+    EcdsaSignInputs inputs{};
+    inputs.digest = tpm2bFrom<TPM2B_DIGEST>(digest, "the digest");
+    inputs.scheme.scheme = TPM2_ALG_ECDSA;
+    inputs.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+    // A non-restricted key signs any digest; the null ticket says so.
+    inputs.validation.tag = TPM2_ST_HASHCHECK;
+    inputs.validation.hierarchy = TPM2_RH_NULL;
+    return inputs;
+}
+
+Bytes detail::rawEcdsaSignature(const TPMT_SIGNATURE &signature)
+{
+    if (signature.sigAlg != TPM2_ALG_ECDSA)
         throw TpmError(TpmError::Kind::Other, "the TPM returned a non-ECDSA signature");
-    Bytes raw = p256Coordinate(signature->signature.ecdsa.signatureR, "ECDSA r");
-    const Bytes s = p256Coordinate(signature->signature.ecdsa.signatureS, "ECDSA s");
+    Bytes raw = p256Coordinate(signature.signature.ecdsa.signatureR, "ECDSA r");
+    const Bytes s = p256Coordinate(signature.signature.ecdsa.signatureS, "ECDSA s");
     raw.insert(raw.end(), s.begin(), s.end());
     return raw;
 }

@@ -2,9 +2,11 @@
 
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpm/tpmtemplates.h"
+#include "core/secretbytes.h"
 #include "protocol/evidence.h"
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -29,6 +31,28 @@ struct TpmInfo
     std::uint32_t maxAuthFail = 0;
     std::uint32_t lockoutInterval = 0; // seconds
     std::uint32_t lockoutRecovery = 0; // seconds
+};
+
+// The TPM's dictionary-attack protection (TPM 2.0 Part 1, "Dictionary Attack Protection"): each
+// wrong authorization of an object without noDA raises `counter`; once it reaches `maxTries`
+// the TPM refuses every such object (TPM_RC_LOCKOUT) until the counter falls, by one for each
+// `recoveryTime` seconds the TPM is powered. The counter is the TPM's, shared by every key.
+struct DictionaryAttackState
+{
+    bool inLockout = false;
+    std::uint32_t counter = 0;         // TPM_PT_LOCKOUT_COUNTER
+    std::uint32_t maxTries = 0;        // TPM_PT_MAX_AUTH_FAIL
+    std::uint32_t recoveryTime = 0;    // TPM_PT_LOCKOUT_INTERVAL, seconds
+    std::uint32_t lockoutRecovery = 0; // TPM_PT_LOCKOUT_RECOVERY, seconds (lockout hierarchy)
+
+    // Wrong authorizations the TPM still takes before it locks out; 0 in lockout.
+    std::uint32_t attemptsLeft() const
+    {
+        return inLockout || counter >= maxTries ? 0 : maxTries - counter;
+    }
+    // In lockout, at most how long until the TPM takes one attempt again: the TPM does not say
+    // how far into the current interval it is, so this is the whole interval. 0 otherwise.
+    std::uint32_t lockedOutForAtMostSeconds() const { return inLockout ? recoveryTime : 0; }
 };
 
 // A key's blobs as TPM2_Create returns them; the private part is encrypted by its parent and
@@ -96,27 +120,67 @@ public:
     protocol::PcrValues readPcrs(const std::vector<unsigned> &pcrs);
     // TPM2_Quote by a restricted signing key with the nonce as qualifying data, and the PCR
     // values that produced its digest (re-read if a PCR was extended in between).
-    protocol::QuoteEvidence quote(const TpmObject &attestationKey, std::span<const std::uint8_t> nonce,
-                        const std::vector<unsigned> &pcrs);
+    protocol::QuoteEvidence quote(const TpmObject &attestationKey,
+                                  std::span<const std::uint8_t> nonce,
+                                  const std::vector<unsigned> &pcrs);
     protocol::CertifyEvidence certify(const TpmObject &object, const TpmObject &attestationKey,
-                            std::span<const std::uint8_t> qualifyingData);
+                                      std::span<const std::uint8_t> qualifyingData);
     // TPM2_ActivateCredential with the EK authorized by PolicySecret(TPM_RH_ENDORSEMENT).
     Bytes activateCredential(const TpmObject &credentialKey, const TpmObject &endorsementKey,
                              const protocol::CredentialChallenge &challenge);
     // ECDSA over a 32-byte digest with a non-restricted key; raw r||s, each 32 bytes.
     Bytes sign(const TpmObject &key, std::span<const std::uint8_t> digest);
 
+    // Keys whose authValue is a PIN (docs/mfa.md "User key"; implemented in tpmpin.cpp). The
+    // PIN reaches the TPM only inside an HMAC session salted with saltKey (a loaded decrypt key:
+    // the storage root key) and, where the command carries it as a parameter, encrypted with
+    // AES-128-CFB; the TPM's dictionary-attack protection counts every wrong PIN. A wrong PIN
+    // throws TpmError(AuthFailed) and, once the TPM locks out, TpmError(Lockout), both saying
+    // how many attempts are left or how long the lockout lasts; no message contains the PIN.
+    // A PIN is 6 to 32 bytes (the TPM takes at most the name algorithm's digest size).
+    static constexpr std::size_t minPinSize = 6;
+    static constexpr std::size_t maxPinSize = 32;
+
+    // A new key from userKeyTemplate() under storageRootKey, which also salts the session.
+    TpmKeyBlobs createPinKey(const TpmObject &storageRootKey, const SecretBytes &pin);
+    // As sign(), with the key authorized by the PIN.
+    Bytes signWithPin(const TpmObject &key, const SecretBytes &pin, const TpmObject &saltKey,
+                      std::span<const std::uint8_t> digest);
+    // TPM2_ObjectChangeAuth: the old PIN authorizes, the new one travels encrypted. Returns the
+    // new marshalled TPM2B_PRIVATE; the public area does not change. The old private blob still
+    // loads and still works with the old PIN in this TPM: the caller must replace (delete)
+    // every copy of it, or the old PIN stays good.
+    Bytes changePin(const TpmObject &key, const TpmObject &parent, const SecretBytes &oldPin,
+                    const SecretBytes &newPin);
+    // TPM2_Certify of a PIN key by an attestation key: certifying uses the key (admin role), so
+    // it takes the PIN like signing does and a wrong one counts the same.
+    protocol::CertifyEvidence certifyWithPin(const TpmObject &key, const SecretBytes &pin,
+                                             const TpmObject &saltKey,
+                                             const TpmObject &attestationKey,
+                                             std::span<const std::uint8_t> qualifyingData);
+    DictionaryAttackState dictionaryAttackState();
+
 private:
     friend class TpmObject;
     void flush(ESYS_TR handle);
     TpmObject createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate, const char *what);
     protocol::PcrValues readPcrsLocked(const std::vector<unsigned> &pcrs);
+    // Every TPM property of a group (TPM2_PT_FIXED, TPM2_PT_VAR).
+    std::map<TPM2_PT, std::uint32_t> readPropertiesLocked(TPM2_PT group);
+    DictionaryAttackState dictionaryAttackStateLocked();
+    // The error for a failed PIN operation: AuthFailed and Lockout carry the DA state.
+    TpmError pinError(std::string_view operation, TSS2_RC rc);
 
     std::mutex m_mutex;
     std::string m_tcti;
     TSS2_TCTI_CONTEXT *m_tctiContext = nullptr;
     ESYS_CONTEXT *m_context = nullptr;
 };
+
+// "" when publicArea is a user key as userKeyTemplate() makes it: ECC NIST P-256, scheme ECDSA
+// with SHA-256, fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth and sign set, noDA,
+// restricted, decrypt and adminWithPolicy clear. Otherwise every difference, for a message.
+std::string userKeyPublicProblem(const TPM2B_PUBLIC &publicArea);
 
 // Marshalling helpers shared by the TPM code.
 Bytes marshalPublic(const TPM2B_PUBLIC &publicArea);

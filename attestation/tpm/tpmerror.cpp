@@ -40,6 +40,9 @@ TpmError TpmError::fromRc(std::string_view operation, TSS2_RC rc)
                                   "interval, or an administrator can reset it with the lockout "
                                   "authorization: tpm2_dictionarylockout --clear-lockout)",
                         rc);
+    case TPM2_RC_AUTH_FAIL: // an HMAC session's authorization did not verify
+    case TPM2_RC_BAD_AUTH:  // the same for an object exempt from dictionary-attack counting
+        return TpmError(Kind::AuthFailed, message + " (wrong authorization value)", rc);
     case TPM2_RC_FAILURE:
         return TpmError(Kind::Failure,
                         message + " (the TPM is in failure mode; a reboot usually clears it, "
@@ -67,6 +70,8 @@ std::string_view tpmErrorKindName(TpmError::Kind kind)
         return "permission_denied";
     case TpmError::Kind::Lockout:
         return "lockout";
+    case TpmError::Kind::AuthFailed:
+        return "auth_failed";
     case TpmError::Kind::Failure:
         return "failure";
     case TpmError::Kind::OutOfMemory:

@@ -18,6 +18,7 @@ public:
         NoTpm,            // no TPM device, or the configured simulator is unreachable
         PermissionDenied, // /dev/tpmrm0 exists but this user may not open it
         Lockout,          // dictionary-attack lockout: authorization refused for a while
+        AuthFailed,       // a wrong authorization value (a user key's PIN); counts toward lockout
         Failure,          // the TPM is in failure mode
         OutOfMemory,      // no free object or session slots
         BadState,         // state files missing, unreadable, or not loadable into this TPM

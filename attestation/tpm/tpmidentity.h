@@ -23,10 +23,15 @@ public:
     const Bytes &attestationKeyPublic() const { return m_attestationKey.publicArea(); }
     const Bytes &deviceKeyPublic() const { return m_deviceKey.publicArea(); }
     bool createdKeys() const { return m_createdKeys; }
+    // The loaded AK, for certifications that need more than certify() gives (a user key's
+    // certification is authorized by its PIN: Tpm::certifyWithPin).
+    const TpmObject &attestationKey() const { return m_attestationKey; }
 
-    protocol::QuoteEvidence quote(std::span<const std::uint8_t> nonce, const std::vector<unsigned> &pcrs);
+    protocol::QuoteEvidence quote(std::span<const std::uint8_t> nonce,
+                                  const std::vector<unsigned> &pcrs);
     protocol::CertifyEvidence certifyDeviceKey(std::span<const std::uint8_t> qualifyingData);
-    protocol::CertifyEvidence certify(const TpmObject &object, std::span<const std::uint8_t> qualifyingData);
+    protocol::CertifyEvidence certify(const TpmObject &object,
+                                      std::span<const std::uint8_t> qualifyingData);
     // Answers a verifier's MakeCredential challenge made for this AK and the given EK.
     Bytes activateCredential(EkType endorsementKey, const protocol::CredentialChallenge &challenge);
     Bytes signWithDeviceKey(std::span<const std::uint8_t> digest);

@@ -99,4 +99,11 @@ TPM2B_PUBLIC signingKeyTemplate()
     return ecdsaSigningTemplate(0);
 }
 
+TPM2B_PUBLIC userKeyTemplate()
+{
+    // The same attributes as signingKeyTemplate() today; a function of its own so that the
+    // device key's template can change without weakening the user key's.
+    return ecdsaSigningTemplate(0);
+}
+
 } // namespace vigil::attestation

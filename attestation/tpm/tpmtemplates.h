@@ -24,6 +24,11 @@ TPM2B_PUBLIC attestationKeyTemplate();
 // Non-restricted ECDSA P-256/SHA-256 signing key: signs anything, i.e. JWS and DPoP proofs.
 TPM2B_PUBLIC signingKeyTemplate();
 
+// The user key (docs/mfa.md "User key"): a non-restricted ECDSA P-256/SHA-256 signing key whose
+// authValue is the user's PIN, with userWithAuth (the PIN authorizes its use) and, on purpose,
+// without noDA, so that the TPM's dictionary-attack protection counts wrong PINs.
+TPM2B_PUBLIC userKeyTemplate();
+
 // NV indices of the EK certificates (TCG EK Credential Profile, section 2.2.1.5).
 inline constexpr TPM2_HANDLE ekCertificateIndexRsa2048 = 0x01c00002;
 inline constexpr TPM2_HANDLE ekCertificateIndexEccP256 = 0x01c0000a;

@@ -147,9 +147,8 @@ std::string normaliseHost(std::string_view host)
     if (host.front() == '[') {
         // An IPv6 literal (RFC 3986 section 3.2.2); IPvFuture is not accepted.
         if (host.size() < 3 || host.back() != ']' ||
-            !std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
-                return hexDigitValue(c) >= 0 || c == ':' || c == '.';
-            }))
+            !std::all_of(host.begin() + 1, host.end() - 1,
+                         [](char c) { return hexDigitValue(c) >= 0 || c == ':' || c == '.'; }))
             throw JoseError("URI host is not a valid IPv6 literal");
         return lowered(host);
     }
@@ -243,26 +242,15 @@ std::string createDpopProof(DeviceKey &key, const DpopProofRequest &request)
     return signJws(header, claims.dump(), key);
 }
 
-DpopValidator::DpopValidator(DpopValidatorOptions options) : m_options(options)
+DpopValidator::DpopValidator(DpopValidatorOptions options)
+    : m_options(options), m_seen(options.maxJtis)
 {
     m_options.iatWindow = std::max(m_options.iatWindow, std::chrono::seconds(0));
 }
 
-void DpopValidator::pruneLocked(double nowSeconds)
-{
-    // An entry is needed while its proof's iat can still pass the window check, that is up to
-    // and including its expiry.
-    while (!m_byExpiry.empty() && m_byExpiry.begin()->first < nowSeconds) {
-        m_seen.erase(m_byExpiry.begin()->second);
-        m_byExpiry.erase(m_byExpiry.begin());
-    }
-}
-
 std::size_t DpopValidator::cachedJtis(std::chrono::system_clock::time_point now)
 {
-    const std::lock_guard lock(m_mutex);
-    pruneLocked(epochSeconds(now));
-    return m_seen.size();
+    return m_seen.live(epochSeconds(now));
 }
 
 ValidatedDpop DpopValidator::validate(std::string_view proof, std::string_view htm,
@@ -349,9 +337,9 @@ ValidatedDpop DpopValidator::check(std::string_view proof, std::string_view htm,
         const auto nonce = claims.find("nonce");
         if (nonce == claims.end())
             throw DpopError(Code::UseNonce, "DPoP proof has no \"nonce\"; the server requires one");
-        if (!nonce->is_string() || !constantTimeEqual(
-                                       toBytes(nonce->get_ref<const std::string &>()),
-                                       toBytes(*expectedNonce)))
+        if (!nonce->is_string() ||
+            !constantTimeEqual(toBytes(nonce->get_ref<const std::string &>()),
+                               toBytes(*expectedNonce)))
             throw DpopError(Code::UseNonce, "DPoP proof \"nonce\" is not the current server nonce");
     }
 
@@ -366,35 +354,29 @@ ValidatedDpop DpopValidator::check(std::string_view proof, std::string_view htm,
         const auto ath = claims.find("ath");
         if (ath == claims.end())
             throw invalid("DPoP proof has no \"ath\" claim for the access token");
-        if (!ath->is_string() || !constantTimeEqual(
-                                     toBytes(ath->get_ref<const std::string &>()),
-                                     toBytes(accessTokenHash(*accessToken))))
+        if (!ath->is_string() || !constantTimeEqual(toBytes(ath->get_ref<const std::string &>()),
+                                                    toBytes(accessTokenHash(*accessToken))))
             throw invalid("DPoP proof \"ath\" does not match the access token");
     }
 
     result.jkt = jwkThumbprint(result.key);
-    {
-        const std::lock_guard lock(m_mutex);
-        if (m_seen.contains(Key{result.jkt, result.jti}))
-            throw replayed();
-    }
+    if (m_seen.contains(result.jkt, result.jti))
+        throw replayed();
     return result;
 }
 
 void DpopValidator::recordUse(const ValidatedDpop &proof, std::chrono::system_clock::time_point now)
 {
-    const double nowSeconds = epochSeconds(now);
     const auto window = static_cast<double>(m_options.iatWindow.count());
-    const std::lock_guard lock(m_mutex);
-    pruneLocked(nowSeconds);
-    Key key{proof.jkt, proof.jti};
-    if (m_seen.contains(key))
+    switch (m_seen.record(proof.jkt, proof.jti, proof.iat + window, epochSeconds(now))) {
+    case ReplayCache::Outcome::Recorded:
+        return;
+    case ReplayCache::Outcome::Replayed:
         throw replayed();
-    // Forgetting a live jti would let its proof be replayed, so a full cache refuses instead.
-    if (m_seen.size() >= m_options.maxJtis)
+    case ReplayCache::Outcome::Full:
+        // Forgetting a live jti would let its proof be replayed, so a full cache refuses.
         throw invalid("DPoP replay cache is full of live proofs; proof refused");
-    const auto inserted = m_seen.emplace(std::move(key), proof.iat + window).first;
-    m_byExpiry.emplace(proof.iat + window, inserted);
+    }
 }
 
 } // namespace vigil::protocol

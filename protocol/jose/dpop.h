@@ -5,11 +5,10 @@
 
 #include "protocol/jose/devicekey.h"
 #include "protocol/jose/jose.h"
+#include "protocol/jose/replaycache.h"
 
 #include <chrono>
 #include <cstddef>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,7 +53,7 @@ struct DpopValidatorOptions
 struct ValidatedDpop
 {
     EcPublicKey key; // from the proof's "jwk"
-    std::string jkt;              // its RFC 7638 thumbprint
+    std::string jkt; // its RFC 7638 thumbprint
     std::string jti;
     double iat = 0; // seconds since the epoch
 };
@@ -123,15 +122,8 @@ public:
     std::size_t cachedJtis(std::chrono::system_clock::time_point now);
 
 private:
-    using Key = std::pair<std::string, std::string>; // (jkt, jti)
-    using Seen = std::map<Key, double>;              // -> expiry, seconds since the epoch
-
-    void pruneLocked(double nowSeconds);
-
     DpopValidatorOptions m_options;
-    mutable std::mutex m_mutex;
-    Seen m_seen;
-    std::multimap<double, Seen::iterator> m_byExpiry;
+    ReplayCache m_seen; // (jkt, jti)
 };
 
 // base64url(SHA-256(ASCII(accessToken))), the "ath" claim (RFC 9449 section 4.2).

@@ -8,9 +8,12 @@
 #include "server/admin/datadirectoryadvice.h"
 #include "server/admin/datadirectoryfiles.h"
 #include "server/admin/datadirectorykeys.h"
+#include "server/mfa/secretbox.h"
+#include "server/randomid.h"
 #include "server/tls/tlscredentials.h"
 #include "server/tls/verifiercertificates.h"
 
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 namespace vigil::server {
@@ -54,6 +57,16 @@ InitResult DataDirectory::initialise(const fs::path &dir,
         throw DataDirectoryError(e.what());
     }
     rollback.add(paths.tokenSigningKey());
+    {
+        Bytes key = randomBytes(SecretBox::keySize);
+        try {
+            writeNewFile(paths.secretBoxKey(), key, 0600, "secret box key", rollback);
+        } catch (...) {
+            OPENSSL_cleanse(key.data(), key.size());
+            throw;
+        }
+        OPENSSL_cleanse(key.data(), key.size());
+    }
     makeDirectory(paths.ekCaDirectory(), 0755, &rollback);
     writeNewFile(
         paths.ekCaDirectory() / "README.txt",
@@ -98,7 +111,17 @@ DataDirectory DataDirectory::open(const fs::path &dir)
 {
     DataDirectory directory = openForTlsRenewal(dir);
     directory.tlsCredentials(); // the TLS pair and its issuer, loaded as serve loads them
+    directory.secretBox();
     return directory;
+}
+
+SecretBox DataDirectory::secretBox() const
+{
+    try {
+        return SecretBox::loadOrCreate(secretBoxKey());
+    } catch (const SecretBoxError &e) {
+        throw DataDirectoryError(e.what());
+    }
 }
 
 TimePoint DataDirectory::caNotAfter() const

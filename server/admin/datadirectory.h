@@ -11,6 +11,8 @@
 //     tls.pem                0644  EC P-256 server certificate for the given names
 //     tls-key.pem            0600
 //     token-signing-key.pem  0600  ES256 key for access tokens (a SoftwareDeviceKey file)
+//     secret-box.key         0600  32 bytes: seals TOTP secrets at rest (SecretBox); made by
+//                                  open() in a directory initialised before it existed
 //     ek-cas/                0755  trusted TPM manufacturer CA certificates
 //       README.txt           0644
 //     verifier.db, policy.json   written by the caller after initialise()
@@ -27,6 +29,7 @@
 
 namespace vigil::server {
 
+class SecretBox;
 class TlsCredentials;
 
 using TimePoint = std::chrono::system_clock::time_point;
@@ -96,7 +99,8 @@ public:
     // writable by group or others; the key files regular files (not symbolic links) owned by the
     // effective user with no group or other permission bits; the certificates readable; each
     // key matching its certificate, the TLS certificate signed by the CA, the token key EC P-256;
-    // ek-cas/ a directory. Does not look at the database or the policy. A TLS certificate it
+    // ek-cas/ a directory; the secret box key (created when missing) a private file of 32 bytes.
+    // Does not look at the database or the policy. A TLS certificate it
     // refuses (missing, unreadable, not for the key, not from the CA) is mended by
     // renewTlsCertificate, and the message says so; a new directory would mean a new CA.
     static DataDirectory open(const std::filesystem::path &dir);
@@ -136,6 +140,10 @@ public:
     TlsCertificateInfo renewTlsCertificate(const std::vector<std::string> &serverNames,
                                            TimePoint now, TlsKey key = TlsKey::Keep) const;
 
+    // The box for the key in secretBoxKey(), created when missing. Throws DataDirectoryError
+    // naming the file and the fix when it is not a private regular file of 32 bytes.
+    SecretBox secretBox() const;
+
     const std::filesystem::path &directory() const { return m_dir; }
     std::filesystem::path caCertificate() const { return m_dir / caCertificateName; }
     std::filesystem::path caKey() const { return m_dir / caKeyName; }
@@ -145,6 +153,7 @@ public:
     std::filesystem::path ekCaDirectory() const { return m_dir / ekCaDirectoryName; }
     std::filesystem::path database() const { return m_dir / databaseName; }
     std::filesystem::path policy() const { return m_dir / policyName; }
+    std::filesystem::path secretBoxKey() const { return m_dir / secretBoxKeyName; }
 
     static constexpr const char *caCertificateName = "ca.pem";
     static constexpr const char *caKeyName = "ca-key.pem";
@@ -154,6 +163,7 @@ public:
     static constexpr const char *ekCaDirectoryName = "ek-cas";
     static constexpr const char *databaseName = "verifier.db";
     static constexpr const char *policyName = "policy.json";
+    static constexpr const char *secretBoxKeyName = "secret-box.key";
 
 private:
     explicit DataDirectory(std::filesystem::path dir) : m_dir(std::move(dir)) {}

@@ -2,6 +2,7 @@
 
 #include "core/bytes.h"
 #include "core/clock.h"
+#include "protocol/jose/jws.h"
 #include "server/policy/policy.h"
 #include "server/policy/policystore.h"
 #include "server/randomid.h"
@@ -22,7 +23,8 @@ ServiceContext::ServiceContext(Storage &storage_, PolicyStore &policies_,
       options(std::move(options_)),
       dpop(protocol::DpopValidatorOptions{options.dpopWindow, options.dpopReplayCache}),
       deviceLimiter(options.deviceRequestsPerSecond, options.deviceBurst),
-      peerLimiter(options.peerRequestsPerSecond, options.peerBurst)
+      peerLimiter(options.peerRequestsPerSecond, options.peerBurst),
+      tokenKeyId(tokenKey_.thumbprint())
 {
 }
 
@@ -131,6 +133,37 @@ void ServiceContext::limitPeer(const std::string &peerAddress, std::string_view 
         error.retryAfterSeconds = static_cast<int>((wait.count() + 999) / 1000);
         throw error;
     }
+}
+
+void ServiceContext::requireTokenEligible(const Device &device, const Policy &policy) const
+{
+    if (!policy.acceptsAssurance(device.assurance))
+        throw ApiError("not_compliant", "the policy no longer accepts devices with assurance '" +
+                                            device.assurance + "'");
+    if (!device.lastAppraisedAt)
+        throw ApiError("not_compliant",
+                       "device " + device.id + " has not sent a posture report yet");
+    if (device.lastVerdict == "rejected")
+        throw ApiError("not_compliant", "the latest report of device " + device.id + " (" +
+                                            device.lastAppraisalId +
+                                            ") carried TPM evidence that failed its checks; "
+                                            "report again with evidence that passes");
+    if (device.lastVerdict != "compliant")
+        throw ApiError("not_compliant", "the latest appraisal of device " + device.id + " (" +
+                                            device.lastAppraisalId +
+                                            ") found it non-compliant; fix the failing checks "
+                                            "and report again");
+    const TimePoint freshUntil =
+        *device.lastAppraisedAt + policy.reportInterval + policy.gracePeriod;
+    if (now() > freshUntil)
+        throw ApiError("report_stale", "device " + device.id +
+                                           " missed its posture report: the latest appraisal "
+                                           "is older than the report interval and grace period");
+}
+
+std::string ServiceContext::signAccessToken(const nlohmann::json &claims) const
+{
+    return protocol::signJws({{"typ", "at+jwt"}, {"kid", tokenKeyId}}, claims.dump(), tokenKey);
 }
 
 std::pair<std::string, TimePoint> ServiceContext::issueNonce(const std::string &deviceId,

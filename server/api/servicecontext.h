@@ -36,6 +36,7 @@ struct ServiceContext
     RateLimiter deviceLimiter;
     RateLimiter peerLimiter;
     DeviceKeyCache deviceKeys;
+    const std::string tokenKeyId; // RFC 7638 thumbprint of tokenKey
 
     TimePoint now() const;
     std::shared_ptr<const Policy> policy() const;
@@ -60,6 +61,13 @@ struct ServiceContext
     void limitDevice(const std::string &deviceId);
     // requests names what is limited in the rate_limited problem ("enrollment requests").
     void limitPeer(const std::string &peerAddress, std::string_view requests);
+
+    // Access tokens, device and user alike, are issued only to a device whose latest appraisal
+    // is compliant and fresh, with an assurance the policy accepts. Throws ApiError
+    // not_compliant or report_stale.
+    void requireTokenEligible(const Device &device, const Policy &policy) const;
+    // The compact at+jwt (RFC 9068) of claims, signed by the token key.
+    std::string signAccessToken(const nlohmann::json &claims) const;
 
     // A fresh single-use nonce for the device; returns its text and expiry.
     std::pair<std::string, TimePoint> issueNonce(const std::string &deviceId, const Policy &policy);

@@ -23,8 +23,7 @@ long long epochSeconds(TimePoint time)
 } // namespace
 
 TokenHandler::TokenHandler(ServiceContext &context)
-    : m_context(context), m_keyId(context.tokenKey.thumbprint()),
-      m_verifyKey(protocol::toEvpPkey(context.tokenKey.publicKey()))
+    : m_context(context), m_verifyKey(protocol::toEvpPkey(context.tokenKey.publicKey()))
 {
 }
 
@@ -35,28 +34,7 @@ HttpResponse TokenHandler::token(const HttpRequest &request)
     const auto policy = m_context.policy();
     const TimePoint now = m_context.now();
 
-    if (!policy->acceptsAssurance(device.assurance))
-        throw ApiError("not_compliant", "the policy no longer accepts devices with assurance '" +
-                                            device.assurance + "'");
-    if (!device.lastAppraisedAt)
-        throw ApiError("not_compliant",
-                       "device " + device.id + " has not sent a posture report yet");
-    if (device.lastVerdict == "rejected")
-        throw ApiError("not_compliant", "the latest report of device " + device.id + " (" +
-                                            device.lastAppraisalId +
-                                            ") carried TPM evidence that failed its checks; "
-                                            "report again with evidence that passes");
-    if (device.lastVerdict != "compliant")
-        throw ApiError("not_compliant", "the latest appraisal of device " + device.id + " (" +
-                                            device.lastAppraisalId +
-                                            ") found it non-compliant; fix the failing checks "
-                                            "and report again");
-    const TimePoint freshUntil =
-        *device.lastAppraisedAt + policy->reportInterval + policy->gracePeriod;
-    if (now > freshUntil)
-        throw ApiError("report_stale", "device " + device.id +
-                                           " missed its posture report: the latest appraisal "
-                                           "is older than the report interval and grace period");
+    m_context.requireTokenEligible(device, *policy);
 
     const TimePoint expiresAt = now + policy->tokenTtl;
     const nlohmann::json claims = {
@@ -72,8 +50,7 @@ HttpResponse TokenHandler::token(const HttpRequest &request)
         {"appraisal_id", device.lastAppraisalId},
     };
     protocol::TokenResponse response;
-    response.accessToken =
-        protocol::signJws({{"typ", "at+jwt"}, {"kid", m_keyId}}, claims.dump(), m_context.tokenKey);
+    response.accessToken = m_context.signAccessToken(claims);
     response.expiresIn = policy->tokenTtl;
     auto out = jsonResponse(200, response.toJson());
     // RFC 6749 section 5.1: token responses are not cached.
@@ -102,8 +79,7 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
     const std::size_t schemeEnd = std::min(authorization.find(' '), authorization.size());
     const std::size_t tokenStart =
         std::min(authorization.find_first_not_of(' ', schemeEnd), authorization.size());
-    if (!equalsIgnoringAsciiCase(std::string_view(authorization).substr(0, schemeEnd),
-                                           "DPoP") ||
+    if (!equalsIgnoringAsciiCase(std::string_view(authorization).substr(0, schemeEnd), "DPoP") ||
         tokenStart == authorization.size())
         throw ApiError("invalid_token",
                        "this resource needs 'Authorization: DPoP <access token>' and a DPoP "
@@ -157,7 +133,7 @@ HttpResponse TokenHandler::whoami(const HttpRequest &request)
 HttpResponse TokenHandler::jwks() const
 {
     protocol::Jwks keys;
-    keys.keys.push_back({m_context.tokenKey.publicKey(), m_keyId});
+    keys.keys.push_back({m_context.tokenKey.publicKey(), m_context.tokenKeyId});
     auto out = jsonResponse(200, keys.toJson());
     out.contentType = "application/jwk-set+json";
     return out;

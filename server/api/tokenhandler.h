@@ -31,7 +31,6 @@ public:
 
 private:
     ServiceContext &m_context;
-    std::string m_keyId;                 // RFC 7638 thumbprint of the signing key
     EvpPkeyPtr m_verifyKey; // its public half, imported once
 };
 

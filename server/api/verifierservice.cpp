@@ -6,6 +6,9 @@
 #include "server/api/reporthandler.h"
 #include "server/api/servicecontext.h"
 #include "server/api/tokenhandler.h"
+#include "server/api/usercontext.h"
+#include "server/api/userhandler.h"
+#include "server/api/usersessionhandler.h"
 
 #include <QLoggingCategory>
 #include <regex>
@@ -33,7 +36,10 @@ VerifierService::VerifierService(Storage &storage, PolicyStore &policies,
           std::make_unique<ServiceContext>(storage, policies, tokenKey, clock, std::move(options))),
       m_enrollment(std::make_unique<EnrollmentHandler>(*m_context)),
       m_reports(std::make_unique<ReportHandler>(*m_context)),
-      m_tokens(std::make_unique<TokenHandler>(*m_context))
+      m_tokens(std::make_unique<TokenHandler>(*m_context)),
+      m_userContext(std::make_unique<UserContext>(*m_context)),
+      m_users(std::make_unique<UserHandler>(*m_userContext)),
+      m_userSessions(std::make_unique<UserSessionHandler>(*m_userContext))
 {
 }
 
@@ -78,11 +84,36 @@ HttpResponse VerifierService::route(const HttpRequest &request)
     if (path == "/v1/enrollments")
         return only("POST") ? m_enrollment->enroll(request) : methodNotAllowed("POST");
 
+    if (path == "/v1/users/enrollments")
+        return only("POST") ? m_users->enroll(request) : methodNotAllowed("POST");
+
     static const std::regex activation("/v1/enrollments/([0-9a-f-]{36})/activation");
     std::smatch match;
     if (std::regex_match(path, match, activation))
         return only("POST") ? m_enrollment->activate(request, match[1].str())
                             : methodNotAllowed("POST");
+    // /v1/users/{user_id}/...: the id as the UUID it must be, so that nothing else reaches a
+    // handler or a log line.
+    static const std::regex userResource(
+        "/v1/users/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
+        "(totp|totp/activation|recovery-codes|sessions|tokens|sessions/revocation)");
+    if (std::regex_match(path, match, userResource)) {
+        if (!only("POST"))
+            return methodNotAllowed("POST");
+        const std::string userId = match[1].str();
+        const std::string resource = match[2].str();
+        if (resource == "totp")
+            return m_users->beginTotp(request, userId);
+        if (resource == "totp/activation")
+            return m_users->activateTotp(request, userId);
+        if (resource == "recovery-codes")
+            return m_users->recoveryCodes(request, userId);
+        if (resource == "sessions")
+            return m_userSessions->signIn(request, userId);
+        if (resource == "tokens")
+            return m_userSessions->token(request, userId);
+        return m_userSessions->revoke(request, userId);
+    }
     throw ApiError("not_found", "no resource " + path + " on this verifier");
 }
 

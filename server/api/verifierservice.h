@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,9 @@ struct ServiceContext;
 class EnrollmentHandler;
 class ReportHandler;
 class TokenHandler;
+struct UserContext;
+class UserHandler;
+class UserSessionHandler;
 
 struct VerifierOptions
 {
@@ -43,6 +47,11 @@ struct VerifierOptions
     double deviceBurst = 20;
     double peerRequestsPerSecond = 2.0; // per peer address, before a device is known
     double peerBurst = 20;
+    // Users and MFA (docs/mfa.md): the issuer authenticator apps show next to the user's name,
+    // and the key file that seals TOTP secrets at rest (SecretBox; made when missing). An empty
+    // path seals with a key that lives as long as the process: for tests and benchmarks only.
+    std::string totpIssuer = "Vigil";
+    std::filesystem::path secretBoxKey;
 };
 
 class VerifierService
@@ -64,6 +73,9 @@ private:
     std::unique_ptr<EnrollmentHandler> m_enrollment;
     std::unique_ptr<ReportHandler> m_reports;
     std::unique_ptr<TokenHandler> m_tokens;
+    std::unique_ptr<UserContext> m_userContext;
+    std::unique_ptr<UserHandler> m_users;
+    std::unique_ptr<UserSessionHandler> m_userSessions;
 };
 
 } // namespace vigil::server

@@ -192,8 +192,8 @@ public:
                  "A renewed TLS certificate (tls renew) is presented from the next connection. "
                  "serve warns 30 days before the certificate runs out, and 180 days before the CA "
                  "does."_s;
-        m_options = {dataOption(), m_listen,      m_publicUrl,   m_threads,
-                     m_deviceRate, m_deviceBurst, m_addressRate, m_addressBurst};
+        m_options = {dataOption(),  m_listen,      m_publicUrl,    m_threads,   m_deviceRate,
+                     m_deviceBurst, m_addressRate, m_addressBurst, m_totpIssuer};
     }
 
     int run(const cli::Invocation &invocation, std::ostream &out, std::ostream &err) override;
@@ -219,6 +219,9 @@ private:
         u"Requests per second each client address may make for what is no enrolled device's "
         "(default 2)."_s,
         u"PER_SECOND"_s};
+    const QCommandLineOption m_totpIssuer{
+        u"totp-issuer"_s,
+        u"The issuer authenticator apps show beside a user's TOTP (default Vigil)."_s, u"NAME"_s};
     const QCommandLineOption m_addressBurst{
         u"address-burst"_s, u"Requests a client address may make at once (default 20)."_s, u"N"_s};
 };
@@ -242,6 +245,12 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
                "--address-rate needs a number of requests per second above 0");
     readNumber(invocation, m_addressBurst, 1.0, maxRate, options.peerBurst,
                "--address-burst needs a number of requests, at least 1");
+    if (const std::string issuer = invocation.value(m_totpIssuer); !issuer.empty()) {
+        // The otpauth:// label is ISSUER:NAME: a ':' would move the split.
+        if (issuer.find(':') != std::string::npos || issuer.size() > 64)
+            throw cli::UsageError("--totp-issuer needs a name of at most 64 bytes without ':'");
+        options.totpIssuer = issuer;
+    }
     std::string publicUrl = invocation.value(m_publicUrl);
     if (publicUrl.empty() && boost::asio::ip::make_address(https.address).is_unspecified())
         throw cli::UsageError("listening on every address needs --public-url (the URL devices "
@@ -283,6 +292,7 @@ int ServeCommand::run(const cli::Invocation &invocation, std::ostream &out, std:
                       ":" + std::to_string(server.port())
                 : publicUrl;
         options.ekCaDirectory = data.ekCaDirectory().string();
+        options.secretBoxKey = data.secretBoxKey();
         service = std::make_unique<VerifierService>(*storage, policies, *tokenKey, clock, options);
 
         // A renewed tls.pem is presented from the next handshake. The watches see a renewal at

@@ -272,7 +272,8 @@ private:
         auto response = std::make_shared<http::response<http::string_body>>();
         response->version(11);
         response->result(static_cast<unsigned>(answer.status));
-        response->set(http::field::content_type, answer.contentType);
+        if (!answer.contentType.empty()) // a 204 has no content to type
+            response->set(http::field::content_type, answer.contentType);
         for (const auto &[name, value] : answer.headers)
             response->insert(name, value);
         response->body() = std::move(answer.body);

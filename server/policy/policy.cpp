@@ -248,6 +248,57 @@ void readReferenceValues(const json &value, Policy &policy)
     }
 }
 
+// A set of names from allowed, kept in allowed's order whatever order the file lists them in.
+std::vector<std::string> nameSet(const json &value, const std::string &pointer,
+                                 const std::vector<std::string> &allowed, bool allowEmpty)
+{
+    std::string choices;
+    for (const auto &name : allowed)
+        choices += (choices.empty() ? "\"" : ", \"") + name + "\"";
+    if (!value.is_array() || (value.empty() && !allowEmpty))
+        fail(pointer, std::string(allowEmpty ? "expected an array of "
+                                             : "expected a non-empty "
+                                               "array of ") +
+                          choices + ", got " + shown(value));
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const auto &entry = value[i];
+        const auto entryPointer = childPointer(pointer, i);
+        if (!entry.is_string() ||
+            std::find(allowed.begin(), allowed.end(), entry.get<std::string>()) == allowed.end())
+            fail(entryPointer, "expected one of " + choices + ", got " + shown(entry));
+        const auto name = entry.get<std::string>();
+        if (std::find(names.begin(), names.end(), name) != names.end())
+            fail(entryPointer, "\"" + name + "\" is listed twice");
+        names.push_back(name);
+    }
+    std::vector<std::string> ordered;
+    for (const auto &name : allowed)
+        if (std::find(names.begin(), names.end(), name) != names.end())
+            ordered.push_back(name);
+    return ordered;
+}
+
+void readUsers(const json &value, Policy &policy)
+{
+    const auto users =
+        objectAt(value, "/users",
+                 {"accepted_factors", "accepted_key_assurance", "max_authentication_age_seconds",
+                  "reauthenticate_on", "warn_before_seconds"});
+    UserPolicy &rules = policy.users;
+    if (const auto *factors = users.find("accepted_factors"))
+        rules.acceptedFactors =
+            nameSet(*factors, users.pointerTo("accepted_factors"), {"pin", "otp"}, false);
+    if (const auto *levels = users.find("accepted_key_assurance"))
+        rules.acceptedKeyAssurance =
+            nameSet(*levels, users.pointerTo("accepted_key_assurance"), {"tpm", "software"}, false);
+    readSeconds(users, "max_authentication_age_seconds", rules.maxAuthenticationAge, 300, 604800);
+    if (const auto *events = users.find("reauthenticate_on"))
+        rules.reauthenticateOn =
+            nameSet(*events, users.pointerTo("reauthenticate_on"), {"unlock", "resume"}, true);
+    readSeconds(users, "warn_before_seconds", rules.warnBefore, 0, 3600);
+}
+
 // protocol's strict reader refuses a member named twice: nlohmann keeps the last one, which
 // would let a second "screen_lock" silently override the first.
 json parseDocument(std::string_view text)
@@ -287,7 +338,7 @@ Policy readPolicy(std::string_view jsonText)
     root.rejectUnknown({"version", "accepted_assurance", "report_interval_seconds",
                         "grace_period_seconds", "token_ttl_seconds", "nonce_ttl_seconds", "os",
                         "patch_level", "disk_encryption", "firewall", "screen_lock", "secure_boot",
-                        "quote_pcrs", "pcr_reference_values"});
+                        "quote_pcrs", "pcr_reference_values", "users"});
 
     Policy policy;
     if (const auto *value = root.find("accepted_assurance"))
@@ -309,6 +360,8 @@ Policy readPolicy(std::string_view jsonText)
         readQuotePcrs(*value, policy);
     if (const auto *value = root.find("pcr_reference_values"))
         readReferenceValues(*value, policy);
+    if (const auto *value = root.find("users"))
+        readUsers(*value, policy);
 
     // A reference value for a PCR devices do not quote could never be checked: the rule would
     // be silently off.
@@ -327,6 +380,18 @@ PolicyError::PolicyError(std::string pointer, const std::string &problem, const 
                          (pointer.empty() ? problem : pointer + ": " + problem)),
       m_pointer(std::move(pointer)), m_problem(problem)
 {
+}
+
+bool UserPolicy::acceptsFactor(std::string_view factor) const
+{
+    return std::find(acceptedFactors.begin(), acceptedFactors.end(), factor) !=
+           acceptedFactors.end();
+}
+
+bool UserPolicy::acceptsKeyAssurance(std::string_view assurance) const
+{
+    return std::find(acceptedKeyAssurance.begin(), acceptedKeyAssurance.end(), assurance) !=
+           acceptedKeyAssurance.end();
 }
 
 bool Policy::acceptsAssurance(std::string_view assurance) const
@@ -402,7 +467,14 @@ std::string defaultPolicyText()
   "screen_lock": {"required": true, "max_idle_seconds": 900},
   "secure_boot": {"required": true},
   "quote_pcrs": [0, 1, 2, 3, 4, 5, 6, 7],
-  "pcr_reference_values": {}
+  "pcr_reference_values": {},
+  "users": {
+    "accepted_factors": ["pin", "otp"],
+    "accepted_key_assurance": ["tpm"],
+    "max_authentication_age_seconds": 28800,
+    "reauthenticate_on": ["unlock", "resume"],
+    "warn_before_seconds": 300
+  }
 }
 )";
 }

@@ -35,8 +35,20 @@
 //   "secure_boot": {"required": true},
 //   "quote_pcrs": [0, 1, 2, 3, 4, 5, 6, 7],      // SHA-256 PCRs devices quote; 0..23, unique,
 //                                                //   must include every index below
-//   "pcr_reference_values": {}                   // "0".."23" -> non-empty list of accepted
+//   "pcr_reference_values": {},                  // "0".."23" -> non-empty list of accepted
 //                                                //   64-hex SHA-256 values (any case)
+//   "users": {                                   // users and MFA (docs/mfa.md)
+//     "accepted_factors": ["pin", "otp"],        // non-empty subset of "pin" (the user key
+//                                                //   and its PIN), "otp" (a TOTP code)
+//     "accepted_key_assurance": ["tpm"],         // non-empty subset of "tpm", "software":
+//                                                //   user keys that may enroll and sign in
+//     "max_authentication_age_seconds": 28800,   // 300..604800: a sign-in's session lasts
+//                                                //   this long
+//     "reauthenticate_on": ["unlock", "resume"], // subset of "unlock", "resume": events on
+//                                                //   which vigild drops the user's session
+//     "warn_before_seconds": 300                 // 0..3600: the tray warns this long before
+//                                                //   the session expires
+//   }
 // }
 //
 // Every member but "version" may be omitted and takes the default above; an omitted member
@@ -75,6 +87,21 @@ private:
     std::string m_problem;
 };
 
+// The "users" object: which sign-ins count and for how long.
+struct UserPolicy
+{
+    std::vector<std::string> acceptedFactors{"pin", "otp"}; // in this order, unique
+    std::vector<std::string> acceptedKeyAssurance{"tpm"};   // "tpm" before "software"
+    std::chrono::seconds maxAuthenticationAge{28800};
+    std::vector<std::string> reauthenticateOn{"unlock", "resume"}; // in this order, unique
+    std::chrono::seconds warnBefore{300};
+
+    bool acceptsFactor(std::string_view factor) const;
+    bool acceptsKeyAssurance(std::string_view assurance) const;
+
+    bool operator==(const UserPolicy &) const = default;
+};
+
 struct Policy
 {
     static constexpr int formatVersion = 1;
@@ -103,6 +130,8 @@ struct Policy
     std::vector<unsigned> quotePcrs{0, 1, 2, 3, 4, 5, 6, 7}; // ascending
     // PCR index -> accepted 32-byte values. Only indexes in quotePcrs.
     std::map<unsigned, std::vector<Bytes>> pcrReferenceValues;
+
+    UserPolicy users;
 
     bool acceptsAssurance(std::string_view assurance) const;
     // Whether the os_version check exists: some minimum is listed or others are denied.

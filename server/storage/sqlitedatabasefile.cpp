@@ -108,6 +108,70 @@ CREATE TABLE appraisals (
 ) STRICT;
 CREATE INDEX appraisals_by_device ON appraisals (device_id, appraised_at);
 )sql"},
+    // Users and MFA (docs/mfa.md). Codes and handles are stored as hashes, TOTP secrets sealed.
+    {2, R"sql(
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER
+) STRICT;
+
+CREATE TABLE user_invites (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    code_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    used_by_device TEXT NOT NULL
+) STRICT;
+CREATE INDEX user_invites_by_user ON user_invites (user_id, created_at);
+
+CREATE TABLE user_devices (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    device_id TEXT NOT NULL REFERENCES devices (id),
+    local_account TEXT NOT NULL,
+    key_assurance TEXT NOT NULL CHECK (key_assurance IN ('tpm', 'software')),
+    key_jwk TEXT NOT NULL,
+    key_jkt TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE user_totp (
+    user_id TEXT PRIMARY KEY REFERENCES users (id),
+    sealed_secret BLOB NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+    pending_expires_at INTEGER NOT NULL,
+    last_accepted_step INTEGER,
+    consecutive_failures INTEGER NOT NULL CHECK (consecutive_failures >= 0),
+    last_failure_at INTEGER,
+    locked INTEGER NOT NULL CHECK (locked IN (0, 1))
+) STRICT;
+
+CREATE TABLE user_recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    code_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+) STRICT, WITHOUT ROWID;
+
+-- amr: the methods separated by single spaces (RFC 8176 values have none).
+CREATE TABLE user_sessions (
+    handle_hash BLOB PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    device_id TEXT NOT NULL REFERENCES devices (id),
+    auth_time INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    amr TEXT NOT NULL,
+    acr TEXT NOT NULL,
+    revoked_at INTEGER
+) STRICT;
+CREATE INDEX user_sessions_by_user ON user_sessions (user_id, expires_at);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
+)sql"},
 };
 
 constexpr int knownVersion = migrations[std::size(migrations) - 1].version;

@@ -24,13 +24,10 @@
 
 #include "server/storage/sqlitestorage.h"
 
-#include "server/storage/sqlitecheckpointer.h"
-#include "server/storage/sqliteconnection.h"
 #include "server/storage/sqlitedatabasefile.h"
+#include "server/storage/sqlitestorageprivate.h"
 
-#include <mutex>
 #include <sqlite3.h>
-#include <type_traits>
 
 namespace vigil::server {
 
@@ -97,6 +94,7 @@ constexpr char sqlAppraisals[] =
 
 constexpr char sqlPurgeNonces[] = "DELETE FROM nonces WHERE expires_at <= ?";
 constexpr char sqlPurgePending[] = "DELETE FROM pending_enrollments WHERE expires_at <= ?";
+constexpr char sqlPurgeUserSessions[] = "DELETE FROM user_sessions WHERE expires_at <= ?";
 
 // Binds every device column but the id, in VIGIL_DEVICE_COLUMNS order.
 void bindDevice(Query &query, const Device &device)
@@ -154,49 +152,6 @@ EnrollmentToken readToken(const Query &query)
 }
 
 } // namespace
-
-class SqliteStorage::Private
-{
-public:
-    explicit Private(const std::string &path) : m_connection(path)
-    {
-        prepareSchema(m_connection);
-        configure(m_connection);
-        m_checkpointer = std::make_unique<Checkpointer>(path);
-        sqlite3_wal_hook(m_connection.db(), &Checkpointer::walHook, m_checkpointer.get());
-    }
-    ~Private() { sqlite3_wal_hook(m_connection.db(), nullptr, nullptr); }
-    Private(const Private &) = delete;
-    Private &operator=(const Private &) = delete;
-
-    template <typename F> auto read(F &&function)
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        return function(m_connection);
-    }
-
-    // One transaction around function; committed when it returns, rolled back when it throws.
-    template <typename F> auto write(const char *what, F &&function)
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        Transaction transaction(m_connection, what);
-        if constexpr (std::is_void_v<decltype(function(m_connection))>) {
-            function(m_connection);
-            transaction.commit();
-        } else {
-            auto result = function(m_connection);
-            transaction.commit();
-            return result;
-        }
-    }
-
-private:
-    std::mutex m_mutex;
-    Connection m_connection;
-    // Declared last: stopped before the serving connection closes (which checkpoints a last
-    // time and removes the log).
-    std::unique_ptr<Checkpointer> m_checkpointer;
-};
 
 std::unique_ptr<SqliteStorage> SqliteStorage::open(const std::filesystem::path &file)
 {
@@ -525,6 +480,7 @@ void SqliteStorage::purgeExpired(TimePoint now)
     m_impl->write(what, [&](Connection &connection) {
         Query(connection, sqlPurgeNonces, what).bind(now).run();
         Query(connection, sqlPurgePending, what).bind(now).run();
+        Query(connection, sqlPurgeUserSessions, what).bind(now).run();
     });
 }
 

@@ -47,11 +47,47 @@ public:
     void recordReport(const ReportRecord &record, const ReportCheck &check) override;
     std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) override;
 
+    // Users, in sqliteuserstorage.cpp.
+    bool addUser(const User &user) override;
+    std::optional<User> user(const std::string &id) override;
+    std::optional<User> userByName(const std::string &name) override;
+    std::vector<User> users() override;
+    bool setUserDisabled(const std::string &id, TimePoint now) override;
+
+    void addUserInvite(const UserInvite &invite) override;
+    std::vector<UserInvite> userInvites(const std::string &userId) override;
+    std::optional<UserInvite> redeemUserInvite(const Bytes &codeHash, TimePoint now,
+                                               const std::string &deviceId) override;
+
+    void putUserDevice(const UserDevice &device) override;
+    std::optional<UserDevice> userDevice(const std::string &userId,
+                                         const std::string &deviceId) override;
+    std::vector<UserDevice> userDevices(const std::string &userId) override;
+
+    bool putPendingTotp(const std::string &userId, const Bytes &sealedSecret,
+                        TimePoint pendingExpiresAt) override;
+    std::optional<UserTotp> userTotp(const std::string &userId) override;
+    bool activateTotp(const std::string &userId, std::uint64_t step, TimePoint now) override;
+    bool acceptTotpStep(const std::string &userId, std::uint64_t step, TimePoint now) override;
+    std::optional<UserTotp> recordTotpFailure(const std::string &userId, TimePoint now,
+                                              int lockAt) override;
+    bool unlockTotp(const std::string &userId) override;
+
+    void replaceRecoveryCodes(const std::string &userId, const std::vector<Bytes> &hashes,
+                              TimePoint now) override;
+    bool useRecoveryCode(const std::string &userId, const Bytes &hash, TimePoint now) override;
+    int recoveryCodesLeft(const std::string &userId) override;
+
+    void addUserSession(const UserSession &session) override;
+    std::optional<UserSession> userSession(const Bytes &handleHash) override;
+    std::vector<UserSession> activeUserSessions(const std::string &userId, TimePoint now) override;
+    bool revokeUserSession(const Bytes &handleHash, TimePoint now) override;
+
     void purgeExpired(TimePoint now) override;
     void checkWritable() override;
 
 private:
-    class Private;
+    class Private; // sqlitestorageprivate.h
     explicit SqliteStorage(std::unique_ptr<Private> impl);
 
     std::unique_ptr<Private> m_impl;

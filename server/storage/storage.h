@@ -147,6 +147,72 @@ struct ReportRecord
 // device as stored and how its nonce fared. Throws to refuse it: nothing is written then.
 using ReportCheck = std::function<void(const Device &device, NonceUse nonce)>;
 
+// A person known to the verifier (docs/mfa.md).
+struct User
+{
+    std::string id;   // lower-case UUID (randomUuid)
+    std::string name; // unique; 1 to 64 of [a-z0-9._-], starting with a letter or digit
+    TimePoint createdAt;
+    std::optional<TimePoint> disabledAt;
+};
+
+// A one-time code that lets a user enroll a user key on one device.
+struct UserInvite
+{
+    std::string id; // public handle ("ui_" + 16 hex digits)
+    std::string userId;
+    Bytes codeHash; // SHA-256 of the code text; the text itself is never stored
+    TimePoint createdAt;
+    TimePoint expiresAt;
+    std::optional<TimePoint> usedAt;
+    std::string usedByDevice; // the device id that redeemed it; empty until then
+};
+
+// A user's key on one device: one per user and device.
+struct UserDevice
+{
+    std::string userId;
+    std::string deviceId;
+    std::string localAccount; // the account name on the device
+    std::string keyAssurance; // "tpm" or "software"
+    std::string keyJwk;       // the public JWK as JSON text
+    std::string keyJkt;       // its RFC 7638 thumbprint
+    TimePoint enrolledAt;
+};
+
+enum class TotpState
+{
+    Pending, // made, waiting for the first good code (until pendingExpiresAt)
+    Active,
+};
+
+// A user's TOTP secret (sealed by SecretBox, the user id as associated data) and what limits
+// guessing at it.
+struct UserTotp
+{
+    std::string userId;
+    Bytes sealedSecret;
+    TotpState state = TotpState::Pending;
+    TimePoint pendingExpiresAt; // meaningful while pending
+    std::optional<std::uint64_t> lastAcceptedStep;
+    int consecutiveFailures = 0;
+    std::optional<TimePoint> lastFailureAt;
+    bool locked = false; // until an administrator unlocks it
+};
+
+// What a successful sign-in creates.
+struct UserSession
+{
+    Bytes handleHash; // SHA-256 of the 256-bit handle; the handle itself is never stored
+    std::string userId;
+    std::string deviceId;
+    TimePoint authTime;
+    TimePoint expiresAt;
+    std::vector<std::string> amr;
+    std::string acr;
+    std::optional<TimePoint> revokedAt;
+};
+
 class Storage
 {
 public:
@@ -198,7 +264,75 @@ public:
     // Newest first.
     virtual std::vector<Appraisal> appraisals(const std::string &deviceId, int limit) = 0;
 
-    // Deletes expired nonces, pending enrollments and (past retention) nothing else.
+    // Users. Disabling is for good (there is no enable): it revokes the user's sessions in the
+    // same transaction; handlers refuse invites, TOTP, recovery codes and tokens of a user whose
+    // disabledAt is set.
+    // False when the name (or the id) is taken.
+    virtual bool addUser(const User &user) = 0;
+    virtual std::optional<User> user(const std::string &id) = 0;
+    virtual std::optional<User> userByName(const std::string &name) = 0;
+    // By name.
+    virtual std::vector<User> users() = 0;
+    // Whether a user with that id existed and was not already disabled.
+    virtual bool setUserDisabled(const std::string &id, TimePoint now) = 0;
+
+    // User invites.
+    virtual void addUserInvite(const UserInvite &invite) = 0;
+    // Newest first.
+    virtual std::vector<UserInvite> userInvites(const std::string &userId) = 0;
+    // In one transaction: the invite with this hash, if it is unused and live at now, marked
+    // used by deviceId and returned as it now is; nullopt when unknown, used or expired (one
+    // answer for all). It does not look at the user: the caller refuses a disabled user's
+    // invite (which is then spent).
+    virtual std::optional<UserInvite> redeemUserInvite(const Bytes &codeHash, TimePoint now,
+                                                       const std::string &deviceId) = 0;
+
+    // User keys. putUserDevice adds the user's key on the device or replaces the one there.
+    virtual void putUserDevice(const UserDevice &device) = 0;
+    virtual std::optional<UserDevice> userDevice(const std::string &userId,
+                                                 const std::string &deviceId) = 0;
+    // Oldest first.
+    virtual std::vector<UserDevice> userDevices(const std::string &userId) = 0;
+
+    // TOTP. Each returns false, changing nothing, when its precondition (in its comment) fails.
+    // A new pending secret replacing the user's pending one (or none); false when an active one
+    // exists. The failure count and the lock carry over: a new secret is no way around them.
+    virtual bool putPendingTotp(const std::string &userId, const Bytes &sealedSecret,
+                                TimePoint pendingExpiresAt) = 0;
+    virtual std::optional<UserTotp> userTotp(const std::string &userId) = 0;
+    // Pending, live at now and not locked -> active, with step as its last accepted step and
+    // the failures reset.
+    virtual bool activateTotp(const std::string &userId, std::uint64_t step, TimePoint now) = 0;
+    // Active, not locked and step after the last accepted one -> step is the last accepted one
+    // and the failures are reset: each step is accepted at most once, even by racing requests.
+    virtual bool acceptTotpStep(const std::string &userId, std::uint64_t step, TimePoint now) = 0;
+    // One more consecutive failure at now, and the lock once they reach lockAt; the state as it
+    // now is (nullopt when the user has no TOTP).
+    virtual std::optional<UserTotp> recordTotpFailure(const std::string &userId, TimePoint now,
+                                                      int lockAt) = 0;
+    // Clears the lock and the failures; false when the user has no TOTP or it was neither
+    // locked nor failing.
+    virtual bool unlockTotp(const std::string &userId) = 0;
+
+    // Recovery codes (their HMACs). Replacing invalidates every earlier code of the user.
+    virtual void replaceRecoveryCodes(const std::string &userId, const std::vector<Bytes> &hashes,
+                                      TimePoint now) = 0;
+    // Whether an unused code of the user had this hash; it is used up.
+    virtual bool useRecoveryCode(const std::string &userId, const Bytes &hash, TimePoint now) = 0;
+    virtual int recoveryCodesLeft(const std::string &userId) = 0;
+
+    // User sessions.
+    virtual void addUserSession(const UserSession &session) = 0;
+    // Whatever its expiry or revocation: the caller judges them.
+    virtual std::optional<UserSession> userSession(const Bytes &handleHash) = 0;
+    // The user's sessions neither revoked nor expired at now, oldest first.
+    virtual std::vector<UserSession> activeUserSessions(const std::string &userId,
+                                                        TimePoint now) = 0;
+    // Whether a session with that hash existed and was not already revoked.
+    virtual bool revokeUserSession(const Bytes &handleHash, TimePoint now) = 0;
+
+    // Deletes expired nonces, pending enrollments and user sessions, and (past retention)
+    // nothing else.
     virtual void purgeExpired(TimePoint now) = 0;
 
     // Throws StorageError when the store cannot take a write now (a read-only database, a full

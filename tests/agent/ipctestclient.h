@@ -174,4 +174,78 @@ std::string askAs(const std::filesystem::path &path, uid_t uid, gid_t gid,
     return text.substr(0, text.find('\n'));
 }
 
+// A subscription held by a child process that runs as uid/gid: it sends subscribe and relays
+// every line it reads, until vigild closes the connection. lines() has what came so far.
+class SubscriberAs
+{
+public:
+    SubscriberAs(const std::filesystem::path &path, uid_t uid, gid_t gid)
+    {
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0)
+            return;
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+        static const char subscribe[] = "{\"v\":1,\"id\":1,\"method\":\"subscribe\"}\n";
+        m_child = ::fork();
+        if (m_child == 0) { // only system calls from here
+            ::alarm(20);
+            if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+                ::setresuid(uid, uid, uid) != 0)
+                ::_exit(2);
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0)
+                ::_exit(3);
+            if (::write(fd, subscribe, sizeof subscribe - 1) != sizeof subscribe - 1)
+                ::_exit(4);
+            char buffer[4096];
+            for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+                if (::write(out[1], buffer, static_cast<std::size_t>(n)) != n)
+                    ::_exit(5);
+            ::_exit(0);
+        }
+        ::close(out[1]);
+        m_out = out[0];
+        ::fcntl(m_out, F_SETFL, O_NONBLOCK);
+    }
+    ~SubscriberAs()
+    {
+        if (m_child > 0) {
+            ::kill(m_child, SIGKILL);
+            ::waitpid(m_child, nullptr, 0);
+        }
+        if (m_out >= 0)
+            ::close(m_out);
+    }
+    SubscriberAs(const SubscriberAs &) = delete;
+    SubscriberAs &operator=(const SubscriberAs &) = delete;
+
+    // Every complete line relayed so far, as JSON.
+    std::vector<nlohmann::json> lines()
+    {
+        char buffer[4096];
+        for (ssize_t n; m_out >= 0 && (n = ::read(m_out, buffer, sizeof buffer)) > 0;)
+            m_received.append(buffer, static_cast<std::size_t>(n));
+        std::vector<nlohmann::json> lines;
+        std::size_t start = 0;
+        for (std::size_t end; (end = m_received.find('\n', start)) != std::string::npos;
+             start = end + 1)
+            lines.push_back(
+                nlohmann::json::parse(m_received.substr(start, end - start), nullptr, false));
+        return lines;
+    }
+
+    // Turns the event loop until count lines have come.
+    bool waitForLines(std::size_t count)
+    {
+        return QTest::qWaitFor([&] { return lines().size() >= count; }, ipcTimeoutMs);
+    }
+
+private:
+    pid_t m_child = -1;
+    int m_out = -1;
+    std::string m_received;
+};
+
 } // namespace vigil::test

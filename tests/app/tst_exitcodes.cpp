@@ -30,9 +30,12 @@ private Q_SLOTS:
         QCOMPARE(app::exitNotEnrolled, 4);
         QCOMPARE(app::exitServiceUnreachable, 5);
         QCOMPARE(app::exitPermissionDenied, 6);
+        QCOMPARE(app::exitCredentialRefused, 7);
+        QCOMPARE(app::exitNotSignedIn, 8);
         const QString help = app::exitCodesHelp();
         for (const char *text : {"0 on success", "1 if the command failed", "2 on a usage",
-                                 "3 when the verdict", "4 when the device", "5 when", "6 when"})
+                                 "3 when the verdict", "4 when the device", "5 when", "6 when",
+                                 "7 when a PIN or code", "8 when the user"})
             QVERIFY2(help.simplified().contains(QString::fromUtf8(text)), text);
     }
 
@@ -42,6 +45,12 @@ private Q_SLOTS:
         QTest::addColumn<int>("exit");
         QTest::newRow("not_enrolled") << ErrorCode::NotEnrolled << 4;
         QTest::newRow("permission_denied") << ErrorCode::PermissionDenied << 6;
+        QTest::newRow("not_enrolled_user") << ErrorCode::NotEnrolledUser << 4;
+        QTest::newRow("wrong_pin") << ErrorCode::WrongPin << 7;
+        QTest::newRow("pin_locked") << ErrorCode::PinLocked << 7;
+        QTest::newRow("invalid_code") << ErrorCode::InvalidCode << 7;
+        QTest::newRow("authentication_required") << ErrorCode::AuthenticationRequired << 8;
+        QTest::newRow("refused") << ErrorCode::Refused << 1;
         for (const auto code :
              {ErrorCode::MalformedRequest, ErrorCode::UnsupportedVersion, ErrorCode::UnknownMethod,
               ErrorCode::InvalidParams, ErrorCode::RequestTooLarge, ErrorCode::Busy,

@@ -101,7 +101,7 @@ private Q_SLOTS:
         std::set<std::string_view> codes;
         for (const ProblemType &type : problemTypes())
             QVERIFY(codes.insert(type.code).second);
-        QCOMPARE(codes.size(), std::size_t(26));
+        QCOMPARE(codes.size(), std::size_t(39));
     }
 
     void makeProblemRefusesUnknownCodes()

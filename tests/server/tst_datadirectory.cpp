@@ -4,6 +4,7 @@
 #include "protocol/jose/softwaredevicekey.h"
 #include "protocol/rfc3339.h"
 #include "server/admin/datadirectory.h"
+#include "server/mfa/secretbox.h"
 
 #include <QProcess>
 #include <QRegularExpression>
@@ -243,6 +244,7 @@ private Q_SLOTS:
                                     "ca.pem file 0644",
                                     "ek-cas dir 0755",
                                     "ek-cas/README.txt file 0644",
+                                    "secret-box.key file 0600",
                                     "tls-key.pem file 0600",
                                     "tls.pem file 0644",
                                     "token-signing-key.pem file 0600",
@@ -262,7 +264,7 @@ private Q_SLOTS:
         QCOMPARE(::mkdir(dir.c_str(), 0755), 0);
         DataDirectory::initialise(dir, defaultNames, nowSeconds());
         QCOMPARE(octal(modeOf(dir)), QByteArray("0700"));
-        QCOMPARE(layoutOf(dir).size(), 7);
+        QCOMPARE(layoutOf(dir).size(), 8);
     }
 
     // A second init must never replace a CA that agents pin: the directory is left untouched.
@@ -809,6 +811,35 @@ private Q_SLOTS:
         DataDirectory::open(dir);
     }
 
+    // A directory made before the secret box key existed gets one at its first open; later
+    // opens keep it.
+    void openCreatesTheSecretBoxKeyOfAnOlderDirectory()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = pathOf(tmp, "data");
+        DataDirectory::initialise(dir, defaultNames, nowSeconds());
+        const QByteArray made = readAll(dir / "secret-box.key");
+        QCOMPARE(made.size(), 32);
+        const DataDirectory data = DataDirectory::open(dir);
+        QCOMPARE(data.secretBoxKey(), dir / "secret-box.key");
+        QCOMPARE(readAll(data.secretBoxKey()), made);
+        const vigil::Bytes sealed = data.secretBox().seal(vigil::Bytes{1, 2, 3}, "u1");
+
+        fs::remove(data.secretBoxKey());
+        {
+            const Umask mask(0);
+            DataDirectory::open(dir);
+        }
+        QCOMPARE(octal(modeOf(data.secretBoxKey())), QByteArray("0600"));
+        const QByteArray created = readAll(data.secretBoxKey());
+        QCOMPARE(created.size(), 32);
+        QVERIFY(created != made);
+        // What the old key sealed does not open under the new one.
+        QVERIFY_THROWS_EXCEPTION(SecretBoxError, data.secretBox().open(sealed, "u1"));
+        DataDirectory::open(dir);
+        QCOMPARE(readAll(data.secretBoxKey()), created);
+    }
+
     void openRefuses_data()
     {
         QTest::addColumn<QByteArray>("damage");
@@ -878,6 +909,26 @@ private Q_SLOTS:
             << "token signing key file '%D/token-signing-key.pem' does not hold an EC P-256 key "
                "(EC key is on curve secp384r1, expected P-256 (prime256v1))" +
                    fix;
+        QTest::newRow("secret box key mode 0640")
+            << QByteArray("chmod 640 secret-box.key")
+            << QByteArray("secret box key file '%D/secret-box.key' has mode 0640, which lets "
+                          "group or others access it; fix: chmod 600 '%D/secret-box.key'");
+        QTest::newRow("secret box key of 31 bytes")
+            << QByteArray("truncate secret-box.key")
+            << QByteArray("secret box key file '%D/secret-box.key' holds 31 bytes, not 32; the "
+                          "key seals the TOTP secrets in verifier.db: restore "
+                          "'%D/secret-box.key' from the data directory's backup (a new key "
+                          "makes every user set up TOTP again)");
+        QTest::newRow("secret box key of 33 bytes")
+            << QByteArray("extend secret-box.key")
+            << QByteArray("secret box key file '%D/secret-box.key' holds 33 bytes, not 32; the "
+                          "key seals the TOTP secrets in verifier.db: restore "
+                          "'%D/secret-box.key' from the data directory's backup (a new key "
+                          "makes every user set up TOTP again)");
+        QTest::newRow("symlinked secret box key")
+            << QByteArray("symlink secret-box.key")
+            << QByteArray("secret box key file '%D/secret-box.key' is a symbolic link; refusing "
+                          "to follow it. Replace the link with the key file itself.");
         QTest::newRow("missing ek-cas")
             << QByteArray("remove ek-cas")
             << QByteArray("trusted EK CA directory '%D/ek-cas' is missing or not a directory; "
@@ -916,6 +967,10 @@ private Q_SLOTS:
                 const std::string file = words.at(i).toStdString();
                 fs::copy_file(other / file, dir / file, fs::copy_options::overwrite_existing);
             }
+        } else if (action == "truncate" || action == "extend") {
+            const QByteArray key = readAll(target);
+            QCOMPARE(key.size(), 32);
+            writeText(target, action == "truncate" ? key.left(31) : key + "x");
         } else if (action == "p384") {
             const auto keygen = runProgram(QStringLiteral("openssl"),
                                            {QStringLiteral("genpkey"), QStringLiteral("-algorithm"),

@@ -59,6 +59,14 @@ private Q_SLOTS:
         QVERIFY(policy.requireSecureBoot);
         QVERIFY((policy.quotePcrs == std::vector<unsigned>{0, 1, 2, 3, 4, 5, 6, 7}));
         QVERIFY(policy.pcrReferenceValues.empty());
+        QCOMPARE(policy.users.acceptedFactors, (std::vector<std::string>{"pin", "otp"}));
+        QCOMPARE(policy.users.acceptedKeyAssurance, std::vector<std::string>{"tpm"});
+        QCOMPARE(policy.users.maxAuthenticationAge.count(), 28800);
+        QCOMPARE(policy.users.reauthenticateOn, (std::vector<std::string>{"unlock", "resume"}));
+        QCOMPARE(policy.users.warnBefore.count(), 300);
+        QVERIFY(policy.users.acceptsFactor("pin") && policy.users.acceptsFactor("otp"));
+        QVERIFY(policy.users.acceptsKeyAssurance("tpm"));
+        QVERIFY(!policy.users.acceptsKeyAssurance("software"));
         QVERIFY(policy == Policy{});
     }
 
@@ -85,16 +93,20 @@ private Q_SLOTS:
                                    "d = json.loads(sys.stdin.read(), object_pairs_hook=pairs)\n"
                                    "print(' '.join(sorted(d)))\n"
                                    "print(' '.join(sorted(d['os']) + sorted(d['patch_level']) + "
-                                   "sorted(d['screen_lock'])))\n",
+                                   "sorted(d['screen_lock'])))\n"
+                                   "print(' '.join(sorted(d['users'])))\n",
                                    QByteArray::fromStdString(defaultPolicyText()), output, error),
             error.constData());
         QCOMPARE(output, QByteArray("accepted_assurance disk_encryption firewall "
                                     "grace_period_seconds nonce_ttl_seconds os patch_level "
                                     "pcr_reference_values quote_pcrs report_interval_seconds "
-                                    "screen_lock secure_boot token_ttl_seconds version\n"
+                                    "screen_lock secure_boot token_ttl_seconds users version\n"
                                     "min_version other_distributions allow_reboot_required "
                                     "max_days_since_update max_security_updates "
-                                    "max_idle_seconds required\n"));
+                                    "max_idle_seconds required\n"
+                                    "accepted_factors accepted_key_assurance "
+                                    "max_authentication_age_seconds reauthenticate_on "
+                                    "warn_before_seconds\n"));
     }
 
     void everyMemberIsRead()
@@ -118,8 +130,25 @@ private Q_SLOTS:
             "pcr_reference_values": {
                 "7": ["A3F5C1E0B2D4968778695A4B3C2D1E0F00112233445566778899AABBCCDDEEFF",
                       "0000000000000000000000000000000000000000000000000000000000000000"],
-                "14": ["a3f5c1e0b2d4968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"]}
+                "14": ["a3f5c1e0b2d4968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"]},
+            "users": {"accepted_factors": ["otp"], "accepted_key_assurance": ["software", "tpm"],
+                      "max_authentication_age_seconds": 604800, "reauthenticate_on": [],
+                      "warn_before_seconds": 0}
         })");
+        QCOMPARE(policy.users.acceptedFactors, std::vector<std::string>{"otp"});
+        QVERIFY(!policy.users.acceptsFactor("pin"));
+        // Kept in the documented order whatever the file's.
+        QCOMPARE(policy.users.acceptedKeyAssurance, (std::vector<std::string>{"tpm", "software"}));
+        QVERIFY(policy.users.acceptsKeyAssurance("software"));
+        QCOMPARE(policy.users.maxAuthenticationAge.count(), 604800);
+        QVERIFY(policy.users.reauthenticateOn.empty());
+        QCOMPARE(policy.users.warnBefore.count(), 0);
+        QCOMPARE(parsePolicy(withVersion(R"("users":{"reauthenticate_on":["resume","unlock"]})"))
+                     .users.reauthenticateOn,
+                 (std::vector<std::string>{"unlock", "resume"}));
+        QCOMPARE(parsePolicy(withVersion(R"("users":{"max_authentication_age_seconds":300})"))
+                     .users.maxAuthenticationAge.count(),
+                 300);
         QCOMPARE(policy.acceptedAssurance, (std::vector<std::string>{"software", "tpm"}));
         QVERIFY(policy.acceptsAssurance("software"));
         QVERIFY(policy.acceptsAssurance("tpm"));
@@ -170,7 +199,7 @@ private Q_SLOTS:
         const std::string memberList =
             "version, accepted_assurance, report_interval_seconds, grace_period_seconds, "
             "token_ttl_seconds, nonce_ttl_seconds, os, patch_level, disk_encryption, firewall, "
-            "screen_lock, secure_boot, quote_pcrs, pcr_reference_values";
+            "screen_lock, secure_boot, quote_pcrs, pcr_reference_values, users";
 
         // The document and its version.
         row("not JSON", "{\"version\":1,", "not valid UTF-8 JSON at line 1, column 14");
@@ -226,6 +255,41 @@ private Q_SLOTS:
             "/nonce_ttl_seconds: expected an integer 10..3600, got 18446744073709551615");
         row("nonce TTL null", withVersion("\"nonce_ttl_seconds\":null"),
             "/nonce_ttl_seconds: expected an integer 10..3600, got null");
+
+        // Users.
+        row("users not an object", withVersion("\"users\":[]"),
+            "/users: expected an object, got []");
+        row("unknown users member", withVersion("\"users\":{\"factors\":[\"pin\"]}"),
+            "/users/factors: unknown member (expected one of: accepted_factors, "
+            "accepted_key_assurance, max_authentication_age_seconds, reauthenticate_on, "
+            "warn_before_seconds)");
+        row("no factor", withVersion("\"users\":{\"accepted_factors\":[]}"),
+            "/users/accepted_factors: expected a non-empty array of \"pin\", \"otp\", got []");
+        row("unknown factor", withVersion("\"users\":{\"accepted_factors\":[\"pin\",\"sms\"]}"),
+            "/users/accepted_factors/1: expected one of \"pin\", \"otp\", got \"sms\"");
+        row("repeated factor", withVersion("\"users\":{\"accepted_factors\":[\"otp\",\"otp\"]}"),
+            "/users/accepted_factors/1: \"otp\" is listed twice");
+        row("no key assurance", withVersion("\"users\":{\"accepted_key_assurance\":[]}"),
+            "/users/accepted_key_assurance: expected a non-empty array of \"tpm\", "
+            "\"software\", got []");
+        row("key assurance as string",
+            withVersion("\"users\":{\"accepted_key_assurance\":\"tpm\"}"),
+            "/users/accepted_key_assurance: expected a non-empty array of \"tpm\", "
+            "\"software\", got \"tpm\"");
+        row("authentication age too short",
+            withVersion("\"users\":{\"max_authentication_age_seconds\":299}"),
+            "/users/max_authentication_age_seconds: expected an integer 300..604800, got 299");
+        row("authentication age too long",
+            withVersion("\"users\":{\"max_authentication_age_seconds\":604801}"),
+            "/users/max_authentication_age_seconds: expected an integer 300..604800, got 604801");
+        row("unknown event", withVersion("\"users\":{\"reauthenticate_on\":[\"lock\"]}"),
+            "/users/reauthenticate_on/0: expected one of \"unlock\", \"resume\", got \"lock\"");
+        row("events as null", withVersion("\"users\":{\"reauthenticate_on\":null}"),
+            "/users/reauthenticate_on: expected an array of \"unlock\", \"resume\", got null");
+        row("warning too early", withVersion("\"users\":{\"warn_before_seconds\":3601}"),
+            "/users/warn_before_seconds: expected an integer 0..3600, got 3601");
+        row("negative warning", withVersion("\"users\":{\"warn_before_seconds\":-1}"),
+            "/users/warn_before_seconds: expected an integer 0..3600, got -1");
 
         // Assurance.
         row("no assurance", withVersion("\"accepted_assurance\":[]"),

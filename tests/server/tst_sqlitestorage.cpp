@@ -435,13 +435,33 @@ private Q_SLOTS:
         const std::string path = freshPath();
         SqliteStorage::open(path).reset();
         SqliteStorage::open(path).reset();
-        QCOMPARE(SqliteStorage::schemaVersion(), 1);
-        QCOMPARE(rawQuery(path, "SELECT version FROM schema_migrations"), std::string("1;"));
+        QCOMPARE(SqliteStorage::schemaVersion(), 2);
+        QCOMPARE(rawQuery(path, "SELECT version FROM schema_migrations"), std::string("1;2;"));
         QCOMPARE(rawQuery(path, "PRAGMA application_id"), std::string("1449748332;"));
         QCOMPARE(rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY "
                                 "name"),
                  std::string("appraisals;devices;enrollment_tokens;nonces;pending_enrollments;"
-                             "schema_migrations;"));
+                             "schema_migrations;user_devices;user_invites;user_recovery_codes;"
+                             "user_sessions;user_totp;users;"));
+    }
+
+    // A database of version 1 (before users) keeps its devices and gains the user tables.
+    void migratesAVersion1Database()
+    {
+        const std::string path = freshPath();
+        {
+            auto storage = SqliteStorage::open(path);
+            QVERIFY(storage->addDevice(tpmDevice("d1", "jkt1")));
+        }
+        rawExec(path, "DROP TABLE user_sessions; DROP TABLE user_recovery_codes; "
+                      "DROP TABLE user_totp; DROP TABLE user_devices; DROP TABLE user_invites; "
+                      "DROP TABLE users; DELETE FROM schema_migrations WHERE version = 2");
+        QCOMPARE(rawQuery(path, "SELECT version FROM schema_migrations"), std::string("1;"));
+        auto storage = SqliteStorage::open(path);
+        QCOMPARE(rawQuery(path, "SELECT version FROM schema_migrations"), std::string("1;2;"));
+        QVERIFY(storage->device("d1"));
+        QVERIFY(storage->addUser(User{"u1", "alice", t0, std::nullopt}));
+        QCOMPARE(storage->users().size(), std::size_t(1));
     }
 
     void persistsAcrossReopen()

@@ -128,6 +128,9 @@ private Q_SLOTS:
         QCOMPARE(groupedSecret(totpSecretOf(uri)),
                  QStringLiteral("JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"));
         QCOMPARE(groupedSecret(QStringLiteral("ABCDEF")), QStringLiteral("ABCD EF"));
+        QCOMPARE(groupedSecret(totpSecretOf(uri), 4),
+                 QStringLiteral("JBSW Y3DP EHPK 3PXP\nJBSW Y3DP EHPK 3PXP"));
+        QCOMPARE(groupedSecret(QStringLiteral("ABCDEFGH"), 4), QStringLiteral("ABCD EFGH"));
         QCOMPARE(totpSecretOf(QStringLiteral("https://x/?secret=ABC")), QString());
         QCOMPARE(totpSecretOf(QStringLiteral("otpauth://totp/a?issuer=x")), QString());
         QCOMPARE(totpSecretOf(QStringLiteral("not a uri")), QString());

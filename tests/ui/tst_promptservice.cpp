@@ -85,6 +85,21 @@ private Q_SLOTS:
         QCOMPARE(answered.size(), 0);
     }
 
+    void aPromptCanDismissItself()
+    {
+        PromptService service;
+        int made = 0;
+        registerApprove(service, made);
+        QSignalSpy dismissed(&service, &PromptService::dismissed);
+        QVERIFY(service.open({QStringLiteral("approve"), QStringLiteral("r5"), {}}));
+        QPointer<QWidget> window = service.window(QStringLiteral("r5"));
+        service.dismiss(QStringLiteral("r5"));
+        service.dismiss(QStringLiteral("r5")); // once only
+        QCOMPARE(dismissed.size(), 1);
+        QVERIFY(service.openIds().isEmpty());
+        QTRY_VERIFY(window.isNull());
+    }
+
     void withdrawnRequestsCloseUnanswered()
     {
         PromptService service;

@@ -75,7 +75,7 @@ private:
         QVERIFY(invitePage);
         QTest::keyClicks(invitePage->field(), invite);
         QVERIFY(forwardButton(wizard)->isEnabled());
-        forwardButton(wizard)->click();
+        QTest::keyClick(invitePage->field(), Qt::Key_Return); // the keyboard alone goes on
         QCOMPARE(wizard.currentId(), int(SetupWizard::PinPage));
         auto *pinPage = qobject_cast<ChoosePinPage *>(wizard.currentPage());
         QTest::keyClicks(pinPage->pinField(), QStringLiteral("correct horse"));
@@ -139,7 +139,7 @@ private Q_SLOTS:
         QCOMPARE(backend.calls.last().pin, QStringLiteral("correct horse"));
         QCOMPARE(totpPage->qrCode()->text(), uri);
         QCOMPARE(totpPage->secretLabel()->text(),
-                 QStringLiteral("JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"));
+                 QStringLiteral("JBSW Y3DP EHPK 3PXP\nJBSW Y3DP EHPK 3PXP"));
         QVERIFY(!wizard.button(QWizard::BackButton)->isVisible() ||
                 !wizard.button(QWizard::BackButton)->isEnabled());
         totpPage->copyButton()->click();
@@ -327,9 +327,9 @@ private Q_SLOTS:
         wizard.reject();
         QMessageBox *question = wizard.cancelQuestion();
         QVERIFY(question && question->isVisible());
-        QVERIFY2(question->text().contains(QStringLiteral("PIN is set up, but the "
-                                                          "authenticator app is not")),
-                 qPrintable(question->text()));
+        QVERIFY2(question->informativeText().contains(QStringLiteral("PIN is set up, but the "
+                                                                     "authenticator app is not")),
+                 qPrintable(question->informativeText()));
         // "Continue setting up" keeps the wizard.
         question->button(QMessageBox::NoButton); // (no standard buttons)
         QAbstractButton *resume = nullptr;
@@ -360,6 +360,12 @@ private Q_SLOTS:
         fillInviteAndPin(*wizard);
         forwardButton(*wizard)->click();
         QCOMPARE(backend.pendingCount(), 1);
+        // Cancelling now: the key may still be made, and the question says so.
+        wizard->reject();
+        QVERIFY(wizard->cancelQuestion());
+        QVERIFY2(wizard->cancelQuestion()->informativeText().contains(
+                     QStringLiteral("making your key right now")),
+                 qPrintable(wizard->cancelQuestion()->informativeText()));
         wizard.reset();
         backend.release(); // must not touch the deleted pages
         QVERIFY(true);

@@ -116,12 +116,13 @@ QString totpSecretOf(const QString &otpauthUri)
     return QUrlQuery(url).queryItemValue(QStringLiteral("secret"), QUrl::FullyDecoded);
 }
 
-QString groupedSecret(const QString &secret)
+QString groupedSecret(const QString &secret, int groupsPerLine)
 {
     QString grouped;
     for (qsizetype i = 0; i < secret.size(); i += 4) {
         if (i > 0)
-            grouped.append(QLatin1Char(' '));
+            grouped.append(groupsPerLine > 0 && (i / 4) % groupsPerLine == 0 ? QLatin1Char('\n')
+                                                                             : QLatin1Char(' '));
         grouped.append(secret.mid(i, 4));
     }
     return grouped;

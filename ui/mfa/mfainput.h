@@ -39,8 +39,9 @@ QString normalizeTotpCode(const QString &typed);
 
 // The base32 secret of an otpauth:// URI (its "secret" parameter), empty when it has none.
 QString totpSecretOf(const QString &otpauthUri);
-// "JBSW Y3DP EHPK 3PXP": groups of four, for typing into an app by hand.
-QString groupedSecret(const QString &secret);
+// "JBSW Y3DP EHPK 3PXP": groups of four, for typing into an app by hand; with groupsPerLine,
+// a line break instead of a space after that many groups.
+QString groupedSecret(const QString &secret, int groupsPerLine = 0);
 
 // What an error of vigild means to the person, in a sentence or two.
 QString describeMfaError(const MfaError &error);

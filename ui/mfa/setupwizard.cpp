@@ -27,6 +27,7 @@ SetupWizard::SetupWizard(MfaBackend &backend, const Clock &clock, QWidget *paren
     setWizardStyle(QWizard::ModernStyle);
     setOption(QWizard::NoBackButtonOnLastPage);
     setOption(QWizard::NoBackButtonOnStartPage);
+    setOption(QWizard::NoCancelButtonOnLastPage); // all is done: Finish only
     setPage(InvitePage, new InviteCodePage(*this));
     setPage(PinPage, new ChoosePinPage(*this));
     setPage(TotpPage, new AuthenticatorPage(*this));
@@ -47,6 +48,10 @@ SetupWizard::~SetupWizard()
 
 QString SetupWizard::remainingState() const
 {
+    const auto *page = qobject_cast<const SetupPage *>(currentPage());
+    if (!enrolled && page && page->isBusy())
+        return tr("Vigil is making your key right now. If that succeeds, your PIN is set up "
+                  "even if you stop here; run \"Set up sign-in…\" again to finish.");
     if (!enrolled)
         return tr("Nothing has been set up yet.");
     if (!totpActive)
@@ -67,7 +72,8 @@ void SetupWizard::copyToClipboard(const QString &text)
 void SetupWizard::reject()
 {
     // Before anything is set up, and on the last page, a cancel loses nothing.
-    if (!enrolled || currentId() == DonePage) {
+    const auto *page = qobject_cast<const SetupPage *>(currentPage());
+    if ((!enrolled && !(page && page->isBusy())) || currentId() == DonePage) {
         QWizard::reject();
         return;
     }
@@ -75,8 +81,10 @@ void SetupWizard::reject()
         m_cancelQuestion->raise();
         return;
     }
+    // The question in the text too: without a window manager, or on GNOME, no title shows.
     auto *question = new QMessageBox(QMessageBox::Question, tr("Stop setting up sign-in?"),
-                                     remainingState(), QMessageBox::NoButton, this);
+                                     tr("Stop setting up sign-in?"), QMessageBox::NoButton, this);
+    question->setInformativeText(remainingState());
     question->setAttribute(Qt::WA_DeleteOnClose);
     QPushButton *stop = question->addButton(tr("&Stop here"), QMessageBox::DestructiveRole);
     QPushButton *resume = question->addButton(tr("&Continue setting up"), QMessageBox::RejectRole);

@@ -47,6 +47,7 @@ private:
     QLabel *m_message;
     QProgressBar *m_busyBar;
     bool m_busy = false;
+    QString m_busyText;
 };
 
 class InviteCodePage : public SetupPage

@@ -4,6 +4,7 @@
 #include "ui/mfa/mfainput.h"
 #include "ui/model/statusdetails.h"
 
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -19,6 +20,29 @@
 namespace vigil::ui {
 
 namespace {
+
+// lupdate reads this file without the class's header: a context it can name (plurals only).
+struct Text
+{
+    Q_DECLARE_TR_FUNCTIONS(vigil::ui::SignInPrompt)
+};
+
+class FrozenClock final : public Clock
+{
+public:
+    explicit FrozenClock(std::chrono::system_clock::time_point at) : m_at(at) {}
+    std::chrono::system_clock::time_point now() const override { return m_at; }
+
+private:
+    std::chrono::system_clock::time_point m_at;
+};
+
+// A free function: in a member, lupdate names the context without the namespace.
+QString wrongPinText(int attemptsLeft)
+{
+    return Text::tr("Wrong PIN. %n attempt(s) left before the TPM locks your key.", nullptr,
+                    attemptsLeft);
+}
 
 std::chrono::system_clock::time_point toTimePoint(const QDateTime &time)
 {
@@ -223,6 +247,12 @@ void SignInPrompt::showMessage(const QString &text, bool isError)
     m_message->setStyleSheet(isError ? QStringLiteral("color: #b31d28; font-weight: bold;")
                                      : QString());
     m_message->setVisible(!text.isEmpty());
+    // A long message wraps onto more lines: the dialog grows to show all of them.
+    layout()->activate();
+    const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                     : sizeHint().height();
+    if (needed > height())
+        resize(width(), needed);
 }
 
 void SignInPrompt::signIn()
@@ -278,18 +308,23 @@ void SignInPrompt::handleError(const MfaError &error)
         if (status.pinLockedOutSeconds && *status.pinLockedOutSeconds > 0) {
             prompt->lockPin(*status.pinLockedOutSeconds);
         } else if (code == mfaerror::wrongPin && status.pinAttemptsLeft) {
-            prompt->showMessage(tr("Wrong PIN. %n attempt(s) left before the TPM locks your key.",
-                                   nullptr, *status.pinAttemptsLeft));
-            prompt->m_pin->setFocus();
+            prompt->showAttemptsLeft(*status.pinAttemptsLeft);
         }
     });
+}
+
+void SignInPrompt::showAttemptsLeft(int left)
+{
+    showMessage(wrongPinText(left));
+    m_pin->setFocus();
 }
 
 void SignInPrompt::lockPin(int seconds)
 {
     m_pinLocked = true;
-    const auto until = m_clock.now() + std::chrono::seconds(seconds);
-    const QString when = describeTime(until, m_clock);
+    // One instant for "until" and "in …": read twice, the clock would make 600 s "9 minutes".
+    const FrozenClock now(m_clock.now());
+    const QString when = describeTime(now.now() + std::chrono::seconds(seconds), now);
     if (m_request.otpAccepted) {
         showMessage(tr("Too many wrong PINs: the TPM has locked your key until %1. Use a code "
                        "from your authenticator app instead, or try your PIN again then.")
@@ -321,11 +356,9 @@ void registerSignInPrompt(PromptService &service, MfaBackend &backend, const Clo
             QObject::connect(prompt, &SignInPrompt::signedIn, &owner, [&owner, id] {
                 owner.answer(id, {{"signed_in", true}});
             });
-            // Cancel or Escape: a close, which the service sees as the person dismissing it.
-            QObject::connect(prompt, &QDialog::rejected, &owner, [&owner, id] {
-                if (owner.window(id))
-                    owner.window(id)->close();
-            });
+            // Cancel or Escape (closing the window, the service sees by itself).
+            QObject::connect(prompt, &QDialog::rejected, &owner,
+                             [&owner, id] { owner.dismiss(id); });
             return prompt;
         });
 }

@@ -78,6 +78,7 @@ private:
     void showMessage(const QString &text, bool isError = true);
     void handleError(const MfaError &error);
     void lockPin(int seconds);
+    void showAttemptsLeft(int left);
 
     MfaBackend &m_backend;
     const Clock &m_clock;

@@ -63,12 +63,7 @@ bool PromptService::open(const PromptRequest &request)
         return false;
     m_open.insert(request.id, prompt);
     const QString id = request.id;
-    prompt->installEventFilter(new CloseWatcher(prompt, [this, id] {
-        if (m_open.contains(id)) {
-            forget(id);
-            Q_EMIT dismissed(id);
-        }
-    }));
+    prompt->installEventFilter(new CloseWatcher(prompt, [this, id] { dismiss(id); }));
     prompt->show();
     prompt->raise();
     prompt->activateWindow();
@@ -86,6 +81,14 @@ void PromptService::answer(const QString &id, const nlohmann::json &answer)
 void PromptService::withdraw(const QString &id)
 {
     forget(id);
+}
+
+void PromptService::dismiss(const QString &id)
+{
+    if (!m_open.contains(id))
+        return;
+    forget(id);
+    Q_EMIT dismissed(id);
 }
 
 QStringList PromptService::openIds() const

@@ -44,6 +44,9 @@ public:
     void answer(const QString &id, const nlohmann::json &answer);
     // vigild withdrew the request (answered elsewhere, timed out): the window closes, unanswered.
     void withdraw(const QString &id);
+    // The prompt itself was turned down (its Cancel button, Escape): as when the person closes
+    // its window, dismissed(id), then the window closes.
+    void dismiss(const QString &id);
 
     QStringList openIds() const;
     QWidget *window(const QString &id) const;

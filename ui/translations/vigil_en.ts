@@ -18,6 +18,16 @@
     </message>
   </context>
   <context>
+    <name>vigil::ui::SignInPrompt</name>
+    <message numerus="yes">
+      <source>Wrong PIN. %n attempt(s) left before the TPM locks your key.</source>
+      <translation>
+        <numerusform>Wrong PIN. %n attempt left before the TPM locks your key.</numerusform>
+        <numerusform>Wrong PIN. %n attempts left before the TPM locks your key.</numerusform>
+      </translation>
+    </message>
+  </context>
+  <context>
     <name>vigil::ui::StatusDetails</name>
     <message numerus="yes">
       <source>%n second(s)</source>

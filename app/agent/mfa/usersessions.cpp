@@ -1,9 +1,12 @@
 #include "app/agent/mfa/usersessions.h"
 
 #include "app/agent/agentlogging.h"
+#include "app/agent/mfa/userwork.h"
 
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <pwd.h>
 #include <utility>
 
 namespace vigil::agent {
@@ -42,6 +45,27 @@ constexpr seconds minTokenLifetime{30};
 // The timer never sleeps longer, so that a clock stepped forward is noticed.
 constexpr std::chrono::milliseconds maxTimerInterval{60 * 1000};
 
+// The account name of uid for the verifier's local_account, its number when it has none.
+std::string localAccountOf(uid_t uid)
+{
+    passwd entry{};
+    passwd *found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found)
+        return found->pw_name;
+    return "uid " + std::to_string(uid);
+}
+
+// A job's outcome, its UserWorkError as the IPC error it carries.
+template <typename F> Outcome outcomeOf(F &&job)
+{
+    try {
+        return job();
+    } catch (const UserWorkError &e) {
+        return e.error();
+    }
+}
+
 } // namespace
 
 UserSessions::UserSessions(const Clock &clock, FindUser findUser,
@@ -76,10 +100,11 @@ void UserSessions::notAvailableYet(const char *what, const Reply &reply) const
                     " yet: its user keys and the verifier's user API are not wired in"));
 }
 
-void UserSessions::mfaStatus(uid_t uid, Reply reply) const
+nlohmann::json UserSessions::statusWithSession(uid_t uid,
+                                               std::optional<ipc::MfaUserInfo> user) const
 {
     ipc::MfaStatus status;
-    status.user = m_findUser(uid);
+    status.user = std::move(user);
     if (status.user) {
         if (const auto found = m_sessions.find(uid); found != m_sessions.end()) {
             const UserSession &session = found->second;
@@ -87,59 +112,212 @@ void UserSessions::mfaStatus(uid_t uid, Reply reply) const
                                                        session.amr, session.warnBefore.count()};
         }
     }
-    reply(status.toJson());
+    return status.toJson();
 }
 
-void UserSessions::mfaEnroll(uid_t, ipc::MfaEnrollParams, Reply reply)
+void UserSessions::mfaStatus(uid_t uid, Reply reply)
+{
+    if (!m_run || !m_deviceEnrolled()) { // no device: no users either
+        reply(statusWithSession(uid, m_run ? std::nullopt : m_findUser(uid)));
+        return;
+    }
+    auto user = std::make_shared<std::optional<ipc::MfaUserInfo>>();
+    m_run(
+        [uid, user](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                *user = work.find(uid);
+                return nlohmann::json::object();
+            });
+        },
+        [this, uid, user, reply](Outcome outcome) {
+            if (std::holds_alternative<ipc::Error>(outcome))
+                reply(std::move(outcome));
+            else
+                reply(statusWithSession(uid, std::move(*user)));
+        });
+}
+
+void UserSessions::mfaEnroll(uid_t uid, ipc::MfaEnrollParams params, Reply reply)
 {
     if (!m_deviceEnrolled()) {
         reply(error(ipc::ErrorCode::NotEnrolled,
                     "the device is not enrolled: `vigilctl enroll` first (root or the group)"));
         return;
     }
-    notAvailableYet("enroll users", reply);
+    if (!m_run) {
+        notAvailableYet("enroll users", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::MfaEnrollParams>(std::move(params));
+    m_run(
+        [uid, shared, account = localAccountOf(uid)](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                ipc::MfaStatus status;
+                status.user = work.enroll(uid, account, shared->inviteCode, shared->pin);
+                return status.toJson();
+            });
+        },
+        [this, uid, reply](Outcome outcome) {
+            if (!std::holds_alternative<ipc::Error>(outcome))
+                qCInfo(lcAgent) << "uid" << uid << "enrolled its Vigil user";
+            reply(std::move(outcome));
+        });
 }
 
-void UserSessions::mfaPinChange(uid_t uid, ipc::PinChangeParams, Reply reply)
+void UserSessions::mfaPinChange(uid_t uid, ipc::PinChangeParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, false))
-        notAvailableYet("change a PIN", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, false))
+            notAvailableYet("change a PIN", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::PinChangeParams>(std::move(params));
+    m_run(
+        [uid, shared](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                work.changePin(uid, shared->pin, shared->newPin);
+                return nlohmann::json::object();
+            });
+        },
+        reply);
 }
 
-void UserSessions::mfaPinReset(uid_t uid, ipc::PinResetParams, Reply reply)
+void UserSessions::mfaPinReset(uid_t uid, ipc::PinResetParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, true))
-        notAvailableYet("reset a PIN", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, true))
+            notAvailableYet("reset a PIN", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::PinResetParams>(std::move(params));
+    m_run(
+        [uid, shared, account = localAccountOf(uid)](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                ipc::MfaStatus status;
+                status.user = work.resetPin(uid, account, shared->recoveryCode, shared->newPin);
+                return status.toJson();
+            });
+        },
+        [this, uid, reply](Outcome outcome) {
+            // A new key: the session of the old one goes, without a prompt (the user is here).
+            if (!std::holds_alternative<ipc::Error>(outcome)) {
+                if (const auto found = m_sessions.find(uid); found != m_sessions.end()) {
+                    revokeLater(uid, std::move(found->second.handle));
+                    m_sessions.erase(found);
+                    armTimer();
+                }
+            }
+            reply(std::move(outcome));
+        });
 }
 
-void UserSessions::mfaTotpBegin(uid_t uid, ipc::PinParams, Reply reply)
+void UserSessions::mfaTotpBegin(uid_t uid, ipc::PinParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, true))
-        notAvailableYet("set up TOTP", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, true))
+            notAvailableYet("set up TOTP", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::PinParams>(std::move(params));
+    m_run(
+        [uid, shared](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                const auto totp = work.beginTotp(uid, shared->pin);
+                return ipc::TotpBeginResult{totp.otpauthUri, totp.expiresAt}.toJson();
+            });
+        },
+        reply);
 }
 
-void UserSessions::mfaTotpActivate(uid_t uid, ipc::TotpActivateParams, Reply reply)
+void UserSessions::mfaTotpActivate(uid_t uid, ipc::TotpActivateParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, true))
-        notAvailableYet("activate TOTP", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, true))
+            notAvailableYet("activate TOTP", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::TotpActivateParams>(std::move(params));
+    m_run(
+        [uid, shared](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                return ipc::RecoveryCodesResult{
+                    work.activateTotp(uid, shared->pin, shared->code).codes}
+                    .toJson();
+            });
+        },
+        reply);
 }
 
-void UserSessions::mfaRecoveryCodes(uid_t uid, ipc::PinParams, Reply reply)
+void UserSessions::mfaRecoveryCodes(uid_t uid, ipc::PinParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, true))
-        notAvailableYet("make recovery codes", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, true))
+            notAvailableYet("make recovery codes", reply);
+        return;
+    }
+    auto shared = std::make_shared<ipc::PinParams>(std::move(params));
+    m_run(
+        [uid, shared](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                return ipc::RecoveryCodesResult{work.newRecoveryCodes(uid, shared->pin).codes}
+                    .toJson();
+            });
+        },
+        reply);
 }
 
-void UserSessions::signIn(uid_t uid, ipc::SignInParams, Reply reply)
+void UserSessions::signIn(uid_t uid, ipc::SignInParams params, Reply reply)
 {
-    if (userOrRefuse(uid, reply, true))
-        notAvailableYet("sign users in", reply);
+    if (!m_run) {
+        if (userOrRefuse(uid, reply, true))
+            notAvailableYet("sign users in", reply);
+        return;
+    }
+    struct Result
+    {
+        std::optional<protocol::UserSession> session;
+        std::optional<ipc::MfaUserInfo> user;
+    };
+    auto shared = std::make_shared<ipc::SignInParams>(std::move(params));
+    auto result = std::make_shared<Result>();
+    m_run(
+        [uid, shared, result](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                result->session = work.signIn(uid, shared->pin, shared->otp);
+                result->user = work.find(uid);
+                return nlohmann::json::object();
+            });
+        },
+        [this, uid, result, reply](Outcome outcome) {
+            if (std::holds_alternative<ipc::Error>(outcome) || !result->session) {
+                reply(std::move(outcome));
+                return;
+            }
+            protocol::UserSession &got = *result->session;
+            UserSession session;
+            session.handle = ipc::SecretText(std::move(got.session));
+            session.authTime = got.authTime;
+            session.expiresAt = got.expiresAt;
+            session.amr = got.amr;
+            session.reauthenticateOn = got.reauthenticateOn;
+            session.warnBefore = got.warnBefore;
+            session.accessToken = ipc::SecretText(std::move(got.accessToken));
+            session.accessTokenExpiresAt = m_clock.now() + got.expiresIn;
+            if (const auto old = m_sessions.find(uid); old != m_sessions.end())
+                revokeLater(uid, std::move(old->second.handle));
+            qCInfo(lcAgent) << "uid" << uid << "signed in";
+            started(uid, std::move(session));
+            reply(statusWithSession(uid, std::move(result->user)));
+        });
 }
 
 void UserSessions::signOut(uid_t uid, Reply reply)
 {
-    if (m_sessions.erase(uid) != 0)
+    if (const auto found = m_sessions.find(uid); found != m_sessions.end()) {
+        revokeLater(uid, std::move(found->second.handle));
+        m_sessions.erase(found);
         qCInfo(lcAgent) << "uid" << uid << "signed out";
+    }
     m_warned.erase(uid);
     closePrompt(uid);
     armTimer();
@@ -148,28 +326,84 @@ void UserSessions::signOut(uid_t uid, Reply reply)
 
 void UserSessions::userToken(uid_t uid, Reply reply)
 {
-    const auto user = userOrRefuse(uid, reply, false);
-    if (!user)
-        return;
+    if (!m_run) {
+        if (!userOrRefuse(uid, reply, false))
+            return;
+    }
     const auto found = m_sessions.find(uid);
     if (found == m_sessions.end()) {
+        const auto user = m_run ? std::nullopt : m_findUser(uid);
         reply(error(ipc::ErrorCode::AuthenticationRequired,
-                    user->name + " is not signed in on this device"));
+                    (user ? user->name : "uid " + std::to_string(uid)) +
+                        " is not signed in on this device"));
         return;
     }
     const UserSession &session = found->second;
     const auto now = m_clock.now();
-    if (session.accessToken.empty() || session.accessTokenExpiresAt - now < minTokenLifetime) {
+    const auto answer = [this](const UserSession &held, Reply to) {
+        ipc::UserTokenResult token;
+        token.accessToken = std::string(held.accessToken.reveal());
+        token.expiresIn =
+            std::chrono::duration_cast<seconds>(held.accessTokenExpiresAt - m_clock.now()).count();
+        token.authTime = held.authTime;
+        token.amr = held.amr;
+        to(token.toJson());
+    };
+    if (!session.accessToken.empty() && session.accessTokenExpiresAt - now >= minTokenLifetime) {
+        answer(session, std::move(reply));
+        return;
+    }
+    if (!m_run) {
         notAvailableYet("renew user tokens", reply);
         return;
     }
-    ipc::UserTokenResult token;
-    token.accessToken = std::string(session.accessToken.reveal());
-    token.expiresIn =
-        std::chrono::duration_cast<seconds>(session.accessTokenExpiresAt - now).count();
-    token.authTime = session.authTime;
-    token.amr = session.amr;
-    reply(token.toJson());
+    auto handle = std::make_shared<ipc::SecretText>(session.handle);
+    auto token = std::make_shared<std::optional<protocol::TokenResponse>>();
+    m_run(
+        [uid, handle, token](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                *token = work.token(uid, std::string(handle->reveal()));
+                return nlohmann::json::object();
+            });
+        },
+        [this, uid, token, reply, answer](Outcome outcome) {
+            const auto held = m_sessions.find(uid);
+            if (std::holds_alternative<ipc::Error>(outcome) || held == m_sessions.end() ||
+                !*token) {
+                if (auto *failure = std::get_if<ipc::Error>(&outcome);
+                    failure && failure->code == ipc::ErrorCode::AuthenticationRequired)
+                    drop(uid, ipc::PromptReason::Expired); // the verifier ended it
+                reply(std::holds_alternative<ipc::Error>(outcome)
+                          ? std::move(outcome)
+                          : Outcome(error(ipc::ErrorCode::AuthenticationRequired,
+                                          "the session ended meanwhile")));
+                return;
+            }
+            held->second.accessToken = ipc::SecretText(std::move((*token)->accessToken));
+            held->second.accessTokenExpiresAt =
+                m_clock.now() + std::chrono::seconds((*token)->expiresIn);
+            answer(held->second, reply);
+        });
+}
+
+void UserSessions::revokeLater(uid_t uid, ipc::SecretText handle)
+{
+    if (!m_run || handle.empty())
+        return;
+    auto shared = std::make_shared<ipc::SecretText>(std::move(handle));
+    m_run(
+        [uid, shared](UserWork &work) {
+            return outcomeOf([&]() -> Outcome {
+                work.revoke(uid, std::string(shared->reveal()));
+                return nlohmann::json::object();
+            });
+        },
+        [uid](Outcome outcome) {
+            if (const auto *failure = std::get_if<ipc::Error>(&outcome))
+                qCWarning(lcAgent).noquote()
+                    << "the verifier did not revoke the session of uid" << uid << ":"
+                    << QString::fromStdString(failure->message);
+        });
 }
 
 void UserSessions::started(uid_t uid, UserSession session)
@@ -220,8 +454,11 @@ void UserSessions::checkTimes()
 
 void UserSessions::drop(uid_t uid, ipc::PromptReason reason)
 {
-    if (m_sessions.erase(uid) == 0)
+    const auto found = m_sessions.find(uid);
+    if (found == m_sessions.end())
         return;
+    revokeLater(uid, std::move(found->second.handle));
+    m_sessions.erase(found);
     m_warned.erase(uid);
     qCInfo(lcAgent).noquote() << "dropped the user session of uid" << uid << "("
                               << QString::fromUtf8(ipc::promptReasonName(reason)) << ")";

@@ -5,9 +5,9 @@
 // (unlock, resume, expiry) and then asks that uid's tray to sign in again (a prompt), and warns
 // warn_before_seconds before a session ends.
 //
-// Everything here runs on the event-loop thread. What needs the user key or the verifier is
-// not wired in yet: those methods answer unavailable, saying so (see the report of issue 18);
-// a sign-in that succeeds elsewhere hands its session in with started().
+// Everything here runs on the event-loop thread. What needs the user key or the verifier runs
+// as a UserWork job on the device thread (setDevice); without one (tests of this class alone)
+// those methods answer unavailable, saying so, and FindUser tells who has a user.
 
 #include "app/agent/agentrequests.h"
 #include "core/clock.h"
@@ -25,6 +25,8 @@
 #include <vector>
 
 namespace vigil::agent {
+
+class UserWork;
 
 // A user session as the verifier's sign-in gave it (docs/protocol.md 5.13).
 struct UserSession
@@ -51,8 +53,14 @@ public:
     UserSessions(const Clock &clock, FindUser findUser, std::function<bool()> deviceEnrolled,
                  QObject *parent = nullptr);
 
+    // Runs job on the device thread, then done with its outcome on this thread; a job that
+    // throws (the device cannot be opened) is answered with what it threw.
+    using DeviceJob = std::function<Outcome(UserWork &work)>;
+    using RunOnDevice = std::function<void(DeviceJob job, Reply done)>;
+    void setDevice(RunOnDevice run) { m_run = std::move(run); }
+
     // The methods of AgentRequests, for uid.
-    void mfaStatus(uid_t uid, Reply reply) const;
+    void mfaStatus(uid_t uid, Reply reply);
     void mfaEnroll(uid_t uid, protocol::ipc::MfaEnrollParams params, Reply reply);
     void mfaPinChange(uid_t uid, protocol::ipc::PinChangeParams params, Reply reply);
     void mfaPinReset(uid_t uid, protocol::ipc::PinResetParams params, Reply reply);
@@ -90,6 +98,11 @@ private:
                 std::optional<protocol::TimePoint> expiresAt);
     void closePrompt(uid_t uid);
     void armTimer();
+    // The session of uid merged into user's status.
+    nlohmann::json statusWithSession(uid_t uid,
+                                     std::optional<protocol::ipc::MfaUserInfo> user) const;
+    // Revokes handle on the verifier in the background (sign-out, a dropped session).
+    void revokeLater(uid_t uid, protocol::ipc::SecretText handle);
 
     const Clock &m_clock;
     FindUser m_findUser;
@@ -100,6 +113,7 @@ private:
     std::map<uid_t, std::string> m_openPrompts;
     std::uint64_t m_promptCount = 0;
     QTimer m_timer;
+    RunOnDevice m_run;
 };
 
 } // namespace vigil::agent
