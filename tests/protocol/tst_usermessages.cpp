@@ -92,7 +92,7 @@ private Q_SLOTS:
         body["recovery_code"] = "abcd-efgh-ijkl";
         body["user_key"] = {{"assurance", "software"}, {"jwk", tpmEnrollment()["user_key"]["jwk"]}};
         const auto request = UserEnrollmentRequest::fromJson(body);
-        QCOMPARE(request.recoveryCode, std::optional<std::string>("ABCD-EFGH-IJKL"));
+        QCOMPARE(request.recoveryCode, std::optional<std::string>("abcd-efgh-ijkl"));
         QCOMPARE(request.userId, std::optional<std::string>(userId));
         QCOMPARE(request.userKey.assurance, Assurance::Software);
         QVERIFY(!request.userKey.tpm);
@@ -352,8 +352,7 @@ private Q_SLOTS:
         const std::string users = "https://verifier.example.com:8443/v1/users/" + userId;
         const std::string deviceJkt = "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U";
         UserProofValidator validator;
-        const auto check = [&](const std::string &proof, const std::string &path,
-                               const char *at) {
+        const auto check = [&](const std::string &proof, const std::string &path, const char *at) {
             return validator.validate(proof, userKey, {userId, "POST", users + path, deviceJkt},
                                       *parseRfc3339(at));
         };
@@ -366,16 +365,15 @@ private Q_SLOTS:
 
         const auto session = UserSession::fromJson(fixture("user-session"));
         const Jws token = parseJws(session.accessToken);
-        const auto tokenKey =
-            parseEcPublicJwk(fixture("jwks")["keys"][0]);
+        const auto tokenKey = parseEcPublicJwk(fixture("jwks")["keys"][0]);
         QVERIFY(verifyJws(token, tokenKey));
         const auto claims = nlohmann::json::parse(token.payload);
         QCOMPARE(claims.at("sub"), userId);
         QCOMPARE(claims.at("amr"), nlohmann::json(session.amr));
-        QCOMPARE(claims.at("auth_time").get<long long>(),
-                 std::chrono::duration_cast<std::chrono::seconds>(
-                     session.authTime.time_since_epoch())
-                     .count());
+        QCOMPARE(
+            claims.at("auth_time").get<long long>(),
+            std::chrono::duration_cast<std::chrono::seconds>(session.authTime.time_since_epoch())
+                .count());
         QCOMPARE(claims.at("cnf").at("jkt"), deviceJkt);
     }
 

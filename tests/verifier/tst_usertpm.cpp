@@ -219,6 +219,32 @@ private Q_SLOTS:
         QCOMPARE(claims.at("amr"), json::array({"hwk", "pin", "mfa"}));
         QCOMPARE(claims.at("cnf"), (json{{"jkt", m_deviceKey->thumbprint()}}));
         QCOMPARE(claims.at("assurance"), "tpm");
+
+        // A forgotten PIN: a new TPM key with a recovery code, certified over the code exactly
+        // as the device sends it (here as typed, in lower case).
+        const std::string codesPath = "/v1/users/" + userId + "/recovery-codes";
+        const auto codes =
+            post(codesPath,
+                 {{"version", 1},
+                  {"user_proof", userProof(*m_verifier, userKey.publicKey(), signerOf(userKey),
+                                           userId, codesPath, m_deviceKey->thumbprint())}});
+        QVERIFY2(codes.status == 200, codes.body.c_str());
+        const std::string typed =
+            QString::fromStdString(body(codes).at("recovery_codes").at(0).get<std::string>())
+                .toLower()
+                .toStdString();
+        BlobKey newKey(*m_keys, m_keys->create(attestation::signingKeyTemplate()));
+        json recovery = tpmEnrollment("unused", newKey.blobs().publicArea,
+                                      m_keys->certify(newKey.blobs(), vigil::sha256(typed)));
+        recovery.erase("invite_code");
+        recovery["user_id"] = userId;
+        recovery["recovery_code"] = typed;
+        const auto replaced = post("/v1/users/enrollments", recovery);
+        QVERIFY2(replaced.status == 201, replaced.body.c_str());
+        QCOMPARE(m_verifier->storage().userDevice(userId, m_deviceId)->keyJkt, newKey.thumbprint());
+        // The code is used up.
+        VERIFY_PROBLEM(post("/v1/users/enrollments", recovery), 403, "invalid_recovery_code",
+                       "not an unused code");
     }
 
     void wrongCertificationsAreRefused()
