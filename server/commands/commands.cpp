@@ -12,6 +12,12 @@ std::unique_ptr<cli::Command> tokenRevoke();
 std::unique_ptr<cli::Command> devicesList();
 std::unique_ptr<cli::Command> devicesShow();
 std::unique_ptr<cli::Command> devicesRevoke();
+std::unique_ptr<cli::Command> usersAdd();
+std::unique_ptr<cli::Command> usersList();
+std::unique_ptr<cli::Command> usersShow();
+std::unique_ptr<cli::Command> usersDisable();
+std::unique_ptr<cli::Command> usersUnlock();
+std::unique_ptr<cli::Command> usersInvite();
 std::unique_ptr<cli::Command> policyCheck();
 std::unique_ptr<cli::Command> tlsRenew();
 
@@ -19,7 +25,8 @@ cli::Commands verifierCommands()
 {
     cli::Commands commands;
     for (const auto make : {init, serve, tokenCreate, tokenList, tokenRevoke, devicesList,
-                            devicesShow, devicesRevoke, policyCheck, tlsRenew})
+                            devicesShow, devicesRevoke, usersAdd, usersList, usersShow,
+                            usersDisable, usersUnlock, usersInvite, policyCheck, tlsRenew})
         commands.push_back(make());
     return commands;
 }

@@ -287,6 +287,24 @@ private Q_SLOTS:
         QVERIFY(!storage->acceptTotpStep("u2", 200, t0)); // no TOTP
     }
 
+    // Two storages on one file offering the same step at once: it is accepted once.
+    void racingStepsHaveOneWinner()
+    {
+        const std::string path = freshPath();
+        auto first = populated(path);
+        auto second = SqliteStorage::open(path);
+        QVERIFY(first->putPendingTotp("u1", Bytes{1}, t0 + seconds(900)));
+        QVERIFY(first->activateTotp("u1", 1000, t0));
+        for (std::uint64_t step = 1001; step <= 1020; ++step) {
+            std::atomic<int> wins{0};
+            std::thread a([&] { wins += first->acceptTotpStep("u1", step, t0) ? 1 : 0; });
+            std::thread b([&] { wins += second->acceptTotpStep("u1", step, t0) ? 1 : 0; });
+            a.join();
+            b.join();
+            QCOMPARE(wins.load(), 1);
+        }
+    }
+
     void failuresCountLockAndReset()
     {
         auto storage = populated(freshPath());

@@ -3,6 +3,8 @@
 #include "httpsclient.h"
 #include "programrun.h"
 #include "server/admin/admincommands.h"
+#include "server/mfa/invitecodes.h"
+#include "server/storage/sqlitestorage.h"
 #include "testprinters.h"
 
 #include <QDateTime>
@@ -12,6 +14,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <list>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <sys/stat.h>
@@ -74,6 +77,16 @@ QByteArray usageText()
 QByteArray column(const QByteArray &text, int width)
 {
     return text.leftJustified(width, ' ');
+}
+
+// The usage error for a user name no user can have (65 characters is one too many).
+const char *badName(const char *name)
+{
+    static std::list<std::string> messages; // addresses that stay put
+    messages.push_back("invalid user name '" + std::string(name) +
+                       "': a user name is 1 to 64 characters of a-z, 0-9, '.', '_' and '-', "
+                       "starting with a letter or digit");
+    return messages.back().c_str();
 }
 
 QByteArray tokenListHeader()
@@ -248,7 +261,20 @@ private Q_SLOTS:
             {"token create --uses 0 --data /nonexistent/vigil", uses},
             {"token create --uses 5x --data /nonexistent/vigil", uses},
             {"token create --ttl 5w --data /nonexistent/vigil",
-             "--ttl needs a duration such as 30m, 24h or 7d"}};
+             "--ttl needs a duration such as 30m, 24h or 7d"},
+            {"users add --data /nonexistent/vigil", "users add needs NAME"},
+            {"users list extra --data /nonexistent/vigil", "unknown command 'users list extra'"},
+            {"users add Alice --data /nonexistent/vigil", badName("Alice")},
+            {"users add -alice --data /nonexistent/vigil", "unexpected argument '-a'"},
+            {"users add .alice --data /nonexistent/vigil", badName(".alice")},
+            {"users add al/ice --data /nonexistent/vigil", badName("al/ice")},
+            {"users show al:ice --data /nonexistent/vigil", badName("al:ice")},
+            {"users add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+             "--data /nonexistent/vigil",
+             badName("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")},
+            {"users invite alice --ttl 0 --data /nonexistent/vigil",
+             "--ttl needs a duration such as 30m, 24h or 7d"},
+            {"users list", noData}};
         for (const auto &[line, message] : rows)
             QTest::addRow("'%s'", line) << words(QLatin1String(line)) << QByteArray(message);
 
@@ -864,6 +890,252 @@ private Q_SLOTS:
         QCOMPARE(revoke.exitCode, 1);
         QCOMPARE(revoke.err, "vigil-verifier: no enrolled, unrevoked device " + unknown.toUtf8() +
                                  " (see `vigil-verifier devices list`)\n");
+    }
+
+    void usersAddListInviteShow()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const auto run = [&dir](const QString &line) {
+            return verifier(words(line) << QStringLiteral("--data") << dir);
+        };
+
+        const ProgramRun added = run(QStringLiteral("users add alice"));
+        QCOMPARE(added.exitCode, 0);
+        const auto addedMatch =
+            QRegularExpression(
+                QStringLiteral(R"(^Added user alice \(([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-)"
+                               R"([89ab][0-9a-f]{3}-[0-9a-f]{12})\)\. Invite them to a device )"
+                               R"(with `vigil-verifier users invite alice`\.\n$)"))
+                .match(QString::fromUtf8(added.out));
+        QVERIFY2(addedMatch.hasMatch(), added.out.constData());
+        const QByteArray aliceId = addedMatch.captured(1).toUtf8();
+        const ProgramRun again = run(QStringLiteral("users add alice"));
+        QCOMPARE(again.exitCode, 1);
+        QCOMPARE(again.err, QByteArray("vigil-verifier: a user named alice exists already\n"));
+        const ProgramRun bob = run(QStringLiteral("users add 0bob.smith_2-x --json"));
+        QCOMPARE(bob.exitCode, 0);
+        const auto bobJson = nlohmann::json::parse(bob.out.toStdString());
+        QCOMPARE(bobJson.at("name"), "0bob.smith_2-x");
+        QCOMPARE(bobJson.at("state"), "active");
+        QCOMPARE(bobJson.at("disabled_at"), nullptr);
+
+        const QByteArray header = column("NAME", 20) + column("ID", 38) + column("STATE", 10) +
+                                  column("DEVICES", 9) + "TOTP\n";
+        const QByteArray bobRow = column("0bob.smith_2-x", 20) +
+                                  column(QByteArray::fromStdString(bobJson.at("id")), 38) +
+                                  column("active", 10) + column("0", 9) + "none\n";
+        ProgramRun list = run(QStringLiteral("users list"));
+        QCOMPARE(list.exitCode, 0);
+        QCOMPARE(list.out, header + bobRow + column("alice", 20) + column(aliceId, 38) +
+                               column("active", 10) + column("0", 9) + "none\n");
+
+        // The invite: printed once, stored as its hash.
+        const QDateTime before = QDateTime::currentDateTimeUtc();
+        const ProgramRun invited = run(QStringLiteral("users invite alice --ttl 2h"));
+        QCOMPARE(invited.exitCode, 0);
+        const QList<QByteArray> lines = invited.out.split('\n');
+        QCOMPARE(lines.size(), 3);
+        QVERIFY2(QRegularExpression(QStringLiteral(R"(^vui1\.[A-Za-z0-9_-]{22}$)"))
+                     .match(QString::fromUtf8(lines[0]))
+                     .hasMatch(),
+                 lines[0].constData());
+        const auto inviteMatch =
+            QRegularExpression(QStringLiteral(R"(^invite (ui_[0-9a-f]{16}) for alice, one device, )"
+                                              R"(expires (\S+)\. Shown once: only its hash is )"
+                                              R"(stored\.$)"))
+                .match(QString::fromUtf8(lines[1]));
+        QVERIFY2(inviteMatch.hasMatch(), lines[1].constData());
+        const QDateTime expiry = QDateTime::fromString(inviteMatch.captured(2), Qt::ISODate);
+        QVERIFY(expiry >= before.addSecs(7200 - 1) &&
+                expiry <= QDateTime::currentDateTimeUtc().addSecs(7200));
+        QVERIFY(!readFile(dir + QStringLiteral("/verifier.db")).contains(lines[0]));
+
+        // What the handlers will do, on the same database: the code redeems the invite; a
+        // device, a key, a session and a locked TOTP for show to print.
+        const auto now = std::chrono::system_clock::now();
+        {
+            auto storage = vigil::server::SqliteStorage::open(
+                (dir + QStringLiteral("/verifier.db")).toStdString());
+            vigil::server::Device device;
+            device.id = "6a1f8f5e-1111-4222-8333-444455556666";
+            device.jkt = "device-jkt";
+            device.deviceKeyJwk = "{}";
+            device.assurance = "tpm";
+            device.hostname = "ws-alice";
+            device.enrollmentTokenId = "et_0000000000000000";
+            device.enrolledAt = now;
+            QVERIFY(storage->addDevice(device));
+            const auto redeemed = storage->redeemUserInvite(
+                vigil::server::inviteCodeHash(lines[0].toStdString()), now, device.id);
+            QVERIFY(redeemed);
+            QCOMPARE(redeemed->id, inviteMatch.captured(1).toStdString());
+            storage->putUserDevice(
+                {aliceId.toStdString(), device.id, "alice-local", "tpm", "{}", "user-jkt", now});
+            vigil::server::UserSession session;
+            session.handleHash = vigil::Bytes(32, 7);
+            session.userId = aliceId.toStdString();
+            session.deviceId = device.id;
+            session.authTime = now;
+            session.expiresAt = now + std::chrono::hours(8);
+            session.amr = {"hwk", "pin", "mfa"};
+            session.acr = "urn:vigil:acr:hwk-pin";
+            storage->addUserSession(session);
+            QVERIFY(storage->putPendingTotp(aliceId.toStdString(), vigil::Bytes{1},
+                                            now + std::chrono::minutes(15)));
+            QVERIFY(storage->activateTotp(aliceId.toStdString(), 1, now));
+            storage->replaceRecoveryCodes(aliceId.toStdString(),
+                                          {vigil::Bytes(32, 1), vigil::Bytes(32, 2)}, now);
+            for (int i = 0; i < 10; ++i)
+                storage->recordTotpFailure(aliceId.toStdString(), now, 10);
+        }
+
+        list = run(QStringLiteral("users list"));
+        QCOMPARE(list.out, header + bobRow + column("alice", 20) + column(aliceId, 38) +
+                               column("active", 10) + column("1", 9) + "locked\n");
+        auto listJson =
+            nlohmann::json::parse(run(QStringLiteral("users list --json")).out.toStdString());
+        QCOMPARE(listJson.size(), 2u);
+        QCOMPARE(listJson[1].at("name"), "alice");
+        QCOMPARE(listJson[1].at("devices"), 1);
+        QCOMPARE(listJson[1].at("totp"), "locked");
+
+        ProgramRun show = run(QStringLiteral("users show alice"));
+        QCOMPARE(show.exitCode, 0);
+        const QString text = QString::fromUtf8(show.out);
+        QVERIFY2(text.startsWith(QStringLiteral("User alice\n  id              ") +
+                                 QString::fromUtf8(aliceId) + QLatin1Char('\n')),
+                 show.out.constData());
+        QVERIFY2(text.contains(QStringLiteral(
+                     "  state           active\n"
+                     "  TOTP            locked (10 consecutive failures): `vigil-verifier "
+                     "users unlock alice` unlocks it\n"
+                     "  recovery codes  2 left\nDevices:\n"
+                     "  6a1f8f5e-1111-4222-8333-444455556666  ws-alice, key tpm, account "
+                     "alice-local, enrolled ")),
+                 show.out.constData());
+        QVERIFY2(
+            QRegularExpression(
+                QStringLiteral(R"(\nActive sessions:\n  6a1f8f5e-1111-4222-8333-444455556666  )"
+                               R"(since \S+Z until \S+Z, amr hwk pin mfa\nInvites:\n  )") +
+                inviteMatch.captured(1) +
+                QStringLiteral(R"(  used \S+Z by device 6a1f8f5e-1111-4222-8333-444455556666\n$)"))
+                .match(text)
+                .hasMatch(),
+            show.out.constData());
+        auto json =
+            nlohmann::json::parse(run(QStringLiteral("users show alice --json")).out.toStdString());
+        QCOMPARE(json.at("id"), aliceId.toStdString());
+        QCOMPARE(json.at("devices").size(), 1u);
+        QCOMPARE(json.at("devices")[0].at("key_assurance"), "tpm");
+        QCOMPARE(json.at("devices")[0].at("local_account"), "alice-local");
+        QCOMPARE(json.at("devices")[0].at("hostname"), "ws-alice");
+        QCOMPARE(json.at("totp").at("state"), "locked");
+        QCOMPARE(json.at("totp").at("consecutive_failures"), 10);
+        QCOMPARE(json.at("recovery_codes_left"), 2);
+        QCOMPARE(json.at("sessions").size(), 1u);
+        QCOMPARE(json.at("sessions")[0].at("amr"), (nlohmann::json{"hwk", "pin", "mfa"}));
+        QCOMPARE(json.at("invites")[0].at("state"), "used");
+        QCOMPARE(json.at("invites")[0].at("used_by_device"),
+                 "6a1f8f5e-1111-4222-8333-444455556666");
+
+        // Unlock, once.
+        ProgramRun unlock = run(QStringLiteral("users unlock alice"));
+        QCOMPARE(unlock.exitCode, 0);
+        QCOMPARE(unlock.out, QByteArray("Unlocked TOTP for user alice\n"));
+        json =
+            nlohmann::json::parse(run(QStringLiteral("users show alice --json")).out.toStdString());
+        QCOMPARE(json.at("totp").at("state"), "active");
+        QCOMPARE(json.at("totp").at("consecutive_failures"), 0);
+        unlock = run(QStringLiteral("users unlock alice"));
+        QCOMPARE(unlock.exitCode, 1);
+        QCOMPARE(unlock.err, QByteArray("vigil-verifier: user alice has no TOTP lockout or "
+                                        "failures to clear\n"));
+
+        // Disable: the session ends, no invite is made, and it happens once.
+        const ProgramRun disabled = run(QStringLiteral("users disable alice"));
+        QCOMPARE(disabled.exitCode, 0);
+        QCOMPARE(disabled.out, QByteArray("Disabled user alice: its sessions are revoked, and its "
+                                          "invites, keys, TOTP and recovery codes are refused "
+                                          "from now on\n"));
+        json =
+            nlohmann::json::parse(run(QStringLiteral("users show alice --json")).out.toStdString());
+        QCOMPARE(json.at("state"), "disabled");
+        QVERIFY(json.at("disabled_at").is_string());
+        QCOMPARE(json.at("sessions").size(), 0u);
+        QVERIFY(run(QStringLiteral("users show alice"))
+                    .out.contains("\n  state           disabled since "));
+        QCOMPARE(run(QStringLiteral("users disable alice")).err,
+                 QByteArray("vigil-verifier: user alice is disabled already\n"));
+        const ProgramRun refused = run(QStringLiteral("users invite alice"));
+        QCOMPARE(refused.exitCode, 1);
+        QCOMPARE(refused.out, QByteArray());
+        QCOMPARE(
+            refused.err,
+            QByteArray("vigil-verifier: user alice is disabled: an invite would be refused\n"));
+        QCOMPARE(
+            nlohmann::json::parse(run(QStringLiteral("users show alice --json")).out.toStdString())
+                .at("invites")
+                .size(),
+            1u);
+    }
+
+    // The TOTP secrets' key is checked (and, in an older directory, made) by every command that
+    // opens the data directory.
+    void commandsCheckTheSecretBoxKey()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const QString key = dir + QStringLiteral("/secret-box.key");
+        QCOMPARE(::chmod(QFile::encodeName(key).constData(), 0644), 0);
+        const ProgramRun refused = verifier(words(QStringLiteral("users list --data")) << dir);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("secret box key file '" + key.toUtf8() +
+                                      "' has mode 0644, which lets group or others access it; "
+                                      "fix: chmod 600 '" +
+                                      key.toUtf8() + "'"),
+                 refused.err.constData());
+        QVERIFY(QFile::remove(key));
+        const ProgramRun made = verifier(words(QStringLiteral("users list --data")) << dir);
+        QCOMPARE(made.exitCode, 0);
+        QCOMPARE(readFile(key).size(), 32);
+        struct stat status = {};
+        QCOMPARE(::stat(QFile::encodeName(key).constData(), &status), 0);
+        QCOMPARE(status.st_mode & 07777, mode_t(0600));
+    }
+
+    void usersInviteJsonAndUnknownUsers()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const auto run = [&dir](const QString &line) {
+            return verifier(words(line) << QStringLiteral("--data") << dir);
+        };
+        QCOMPARE(run(QStringLiteral("users list --json")).out, QByteArray("[]\n"));
+        QCOMPARE(run(QStringLiteral("users add carol")).exitCode, 0);
+        const ProgramRun invited = run(QStringLiteral("users invite carol --json"));
+        QCOMPARE(invited.exitCode, 0);
+        const auto json = nlohmann::json::parse(invited.out.toStdString());
+        QVERIFY(json.at("code").get<std::string>().starts_with("vui1."));
+        QCOMPARE(json.at("user"), "carol");
+        QCOMPARE(json.at("state"), "active");
+        const auto at = [&json](const char *name) {
+            return QDateTime::fromString(QString::fromStdString(json.at(name)), Qt::ISODate);
+        };
+        QCOMPARE(at("created_at").secsTo(at("expires_at")), 24 * 3600);
+
+        for (const char *command : {"show", "disable", "unlock", "invite"}) {
+            const ProgramRun unknown =
+                run(QStringLiteral("users %1 dave").arg(QLatin1String(command)));
+            QCOMPARE(unknown.exitCode, 1);
+            QCOMPARE(unknown.out, QByteArray());
+            QCOMPARE(
+                unknown.err,
+                QByteArray("vigil-verifier: no user dave (see `vigil-verifier users list`)\n"));
+        }
     }
 
     void policyCheck()
