@@ -345,6 +345,30 @@ private Q_SLOTS:
         QVERIFY(!contains(bus, busPin.view().substr(0, 8)));
     }
 
+    // A leased slot: the object leaves the TPM and comes back under a new handle, usable as
+    // before; moving the lease moves the duty to restore it.
+    void slotLeaseTakesAnObjectOutAndBack()
+    {
+        const std::size_t before = m_tpm->loadedTransientObjects();
+        TpmObject srk = m_tpm->createStorageRootKey();
+        TpmObject key = m_tpm->loadKey(srk, m_tpm->createKey(srk, signingKeyTemplate()));
+        srk = TpmObject();
+        const ESYS_TR handle = key.handle();
+        {
+            TpmSlotLease lease = m_tpm->leaseSlotOf(key);
+            QVERIFY(!key);
+            QCOMPARE(m_tpm->loadedTransientObjects(), before);
+            TpmSlotLease moved = std::move(lease);
+            lease = TpmSlotLease(); // restores nothing: the duty moved
+            QVERIFY(!key);
+        }
+        QVERIFY(key);
+        QVERIFY(key.handle() != handle);
+        QCOMPARE(m_tpm->loadedTransientObjects(), before + 1);
+        const Bytes digest = digestOf("back");
+        QVERIFY(protocol::verifyEs256(pointOf(key.publicArea()), digest, m_tpm->sign(key, digest)));
+    }
+
     void cleanupTestCase()
     {
         m_tools.reset();

@@ -14,6 +14,11 @@ namespace vigil::agent {
 // Every operation loads the key under a storage root key recreated from the owner seed and
 // flushes both after, so nothing stays in the TPM between sign-ins.
 //
+// Each operation needs two transient slots (SRK and key) at once. Through the kernel's resource
+// manager that is never a problem; on a TPM without one (swtpm, /dev/tpm0), which may have three
+// slots, a process that holds a TpmIdentity (two) must lease the device key's slot around each
+// operation: TpmIdentity::leaseDeviceKeySlot().
+//
 // The TPM's counter is the TPM's, not the key's: wrong authorizations of any DA-protected
 // object (another user's PIN included) use up the same attempts.
 class TpmUserKey final : public UserKey
