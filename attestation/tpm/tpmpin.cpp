@@ -9,7 +9,9 @@
 //
 // Copies of the PIN this file makes (the TPM2B structures, ESYS's copy of an object's
 // authValue) are wiped once the command is done; ESYS's marshalled command holds only the
-// encrypted parameter.
+// encrypted parameter. Out of reach: the HMAC key ESYS computes for the session (session key
+// followed by the authValue) lives in its session state until the session is flushed, right
+// after the command, and ESYS frees that memory without wiping it.
 
 #include "attestation/tpm/esyshandle.h"
 #include "attestation/tpm/tpm.h"
