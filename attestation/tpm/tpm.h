@@ -209,11 +209,6 @@ private:
     ESYS_CONTEXT *m_context = nullptr;
 };
 
-// "" when publicArea is a user key as userKeyTemplate() makes it: ECC NIST P-256, scheme ECDSA
-// with SHA-256, fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth and sign set, noDA,
-// restricted, decrypt and adminWithPolicy clear. Otherwise every difference, for a message.
-std::string userKeyPublicProblem(const TPM2B_PUBLIC &publicArea);
-
 // Marshalling helpers shared by the TPM code.
 Bytes marshalPublic(const TPM2B_PUBLIC &publicArea);
 TPM2B_PUBLIC unmarshalPublic(const Bytes &bytes); // throws TpmError(BadState) if malformed

@@ -5,6 +5,7 @@
 #include "attestation/tpm/tpm.h"
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpmpublic.h"
+#include "attestation/userkeypublic.h"
 #include "protocol/jose/ecdsasignature.h"
 #include "swtpmsimulator.h"
 #include "tpm2tools.h"
@@ -124,13 +125,14 @@ private Q_SLOTS:
         QVERIFY(attributes & TPMA_OBJECT_SENSITIVEDATAORIGIN);
         QVERIFY(!(attributes & (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)));
         QCOMPARE(parsed.area().parameters.eccDetail.curveID, TPM2_ECC_NIST_P256);
-        QCOMPARE(userKeyPublicProblem(unmarshalPublic(blobs.publicArea)), std::string());
+        QCOMPARE(userKeyPublicProblem(unmarshalPublic(blobs.publicArea).publicArea), std::string());
 
         TPM2B_PUBLIC changed = unmarshalPublic(blobs.publicArea);
         changed.publicArea.objectAttributes |= TPMA_OBJECT_NODA;
         changed.publicArea.objectAttributes &= ~TPMA_OBJECT_USERWITHAUTH;
-        QCOMPARE(userKeyPublicProblem(changed), std::string("lacks userWithAuth; has noDA"));
-        QCOMPARE(userKeyPublicProblem(storageRootKeyTemplate()),
+        QCOMPARE(userKeyPublicProblem(changed.publicArea),
+                 std::string("lacks userWithAuth; has noDA"));
+        QCOMPARE(userKeyPublicProblem(storageRootKeyTemplate().publicArea),
                  std::string("scheme is not ECDSA with SHA-256; lacks sign; has noDA, "
                              "restricted, decrypt"));
     }

@@ -1,6 +1,7 @@
 #include "app/agent/mfa/tpmuserkey.h"
 
 #include "app/agent/agentlogging.h"
+#include "attestation/userkeypublic.h"
 #include "core/privatefile.h"
 #include "core/text.h"
 
@@ -69,7 +70,8 @@ protocol::EcPublicKey publicKeyOf(const Bytes &publicArea, const fs::path &direc
     const std::string file = quoted(directory / TpmUserKey::publicFileName);
     try {
         const TPM2B_PUBLIC parsed = attestation::unmarshalPublic(publicArea);
-        if (const std::string problem = attestation::userKeyPublicProblem(parsed); !problem.empty())
+        if (const std::string problem = attestation::userKeyPublicProblem(parsed.publicArea);
+            !problem.empty())
             throw UserKeyError(UserKeyError::Kind::Corrupt,
                                "user key file " + file + " does not hold a PIN-protected user " +
                                    "key (" + problem + "); enroll again with a recovery code");
