@@ -300,6 +300,28 @@ private Q_SLOTS:
         QCOMPARE(key->attempts().attemptsLeft, std::optional<std::uint32_t>(9));
     }
 
+    // Attempts from several threads at once are taken one at a time: exactly three are tried
+    // and counted before the delay refuses the rest, which are not counted.
+    void concurrentAttemptsAreEachCounted()
+    {
+        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
+        std::atomic<int> wrong = 0;
+        std::atomic<int> refused = 0;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                for (int i = 0; i < 2; ++i) {
+                    const auto kind = failureOf([&] { key->sign(digestOf("x"), wrongPin); }).kind;
+                    (kind == UserKeyError::Kind::WrongPin ? wrong : refused)++;
+                }
+            });
+        for (auto &thread : threads)
+            thread.join();
+        QCOMPARE(wrong.load(), 3);
+        QCOMPARE(refused.load(), 5);
+        QCOMPARE(readJson(m_keyDir / SoftwareUserKey::fileName).at("failures"), 3);
+    }
+
     void changePinReseals()
     {
         const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock);

@@ -162,6 +162,7 @@ template <typename F> auto TpmUserKey::withLoadedKey(F &&operation)
 Bytes TpmUserKey::sign(std::span<const std::uint8_t> digest, const SecretBytes &pin)
 {
     checkPinFormat(pin);
+    std::lock_guard lock(m_mutex);
     return withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->signWithPin(key, pin, srk, digest);
     });
@@ -171,6 +172,7 @@ void TpmUserKey::changePin(const SecretBytes &oldPin, const SecretBytes &newPin)
 {
     checkPinFormat(oldPin);
     checkPinFormat(newPin);
+    std::lock_guard lock(m_mutex);
     Bytes privateArea = withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->changePin(key, srk, oldPin, newPin);
     });
@@ -200,6 +202,7 @@ protocol::CertifyEvidence TpmUserKey::certify(const TpmObject &attestationKey,
                                               const SecretBytes &pin)
 {
     checkPinFormat(pin);
+    std::lock_guard lock(m_mutex);
     return withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->certifyWithPin(key, pin, srk, attestationKey, qualifyingData);
     });

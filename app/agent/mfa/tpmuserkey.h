@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 namespace vigil::agent {
 
@@ -63,9 +64,11 @@ private:
     // UserKeyErrors.
     template <typename F> auto withLoadedKey(F &&operation);
 
+    // One operation at a time: changePin replaces the private blob the others load.
+    std::mutex m_mutex;
     std::shared_ptr<attestation::Tpm> m_tpm;
     std::filesystem::path m_directory;
-    attestation::TpmKeyBlobs m_blobs;
+    attestation::TpmKeyBlobs m_blobs; // publicArea never changes
     protocol::EcPublicKey m_publicKey;
 };
 
