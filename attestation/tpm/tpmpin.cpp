@@ -12,11 +12,16 @@
 // encrypted parameter. Out of reach: the HMAC key ESYS computes for the session (session key
 // followed by the authValue) lives in its session state until the session is flushed, right
 // after the command, and ESYS frees that memory without wiping it.
+//
+// tss2 logs that HMAC key, the session key and the salt at debug and trace level ("IESYS KDFa
+// hmac key"); so no PIN operation runs while TSS2_LOG asks for either.
 
 #include "attestation/tpm/esyshandle.h"
 #include "attestation/tpm/tpm.h"
 #include "attestation/tpm/tpmmarshal.h"
+#include "core/text.h"
 
+#include <cstdlib>
 #include <openssl/crypto.h>
 #include <tss2/tss2_mu.h>
 
@@ -34,8 +39,24 @@ template <typename T> struct Wiped
     Wiped &operator=(const Wiped &) = delete;
 };
 
-void checkPinSize(const SecretBytes &pin)
+// TSS2_LOG is "module+level" pairs separated by commas ("all+NONE", "esys+trace,tcti+error").
+void refuseVerboseTss2Log()
 {
+    const char *value = std::getenv("TSS2_LOG");
+    std::string text = value ? value : "";
+    for (char &c : text)
+        c = asciiLower(c);
+    if (text.find("+debug") != std::string::npos || text.find("+trace") != std::string::npos)
+        throw TpmError(TpmError::Kind::Other,
+                       "refusing to use a PIN while TSS2_LOG asks tss2 to log at debug or trace "
+                       "level, where it writes secrets derived from the PIN; unset TSS2_LOG or "
+                       "set it to all+NONE");
+}
+
+// Whether pin may be sent now: the log is quiet enough and the PIN's size is one the TPM takes.
+void checkPinUse(const SecretBytes &pin)
+{
+    refuseVerboseTss2Log();
     // The size only, never the value: an error message must not narrow the PIN down.
     if (pin.size() < Tpm::minPinSize || pin.size() > Tpm::maxPinSize)
         throw TpmError(TpmError::Kind::Other, "a PIN must be " + std::to_string(Tpm::minPinSize) +
@@ -162,7 +183,7 @@ TpmError Tpm::pinError(std::string_view operation, TSS2_RC rc)
 
 TpmKeyBlobs Tpm::createPinKey(const TpmObject &storageRootKey, const SecretBytes &pin)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     Wiped<TPM2B_SENSITIVE_CREATE> sensitive;
     copyPin(pin, sensitive.value.sensitive.userAuth);
     const TPM2B_PUBLIC keyTemplate = userKeyTemplate();
@@ -185,7 +206,7 @@ TpmKeyBlobs Tpm::createPinKey(const TpmObject &storageRootKey, const SecretBytes
 Bytes Tpm::signWithPin(const TpmObject &key, const SecretBytes &pin, const TpmObject &saltKey,
                        std::span<const std::uint8_t> digest)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     const detail::EcdsaSignInputs inputs = detail::ecdsaSignInputs(digest);
     std::lock_guard lock(m_mutex);
     // No parameter encryption: the digest is no secret, and the response's first parameter (a
@@ -204,8 +225,8 @@ Bytes Tpm::signWithPin(const TpmObject &key, const SecretBytes &pin, const TpmOb
 Bytes Tpm::changePin(const TpmObject &key, const TpmObject &parent, const SecretBytes &oldPin,
                      const SecretBytes &newPin)
 {
-    checkPinSize(oldPin);
-    checkPinSize(newPin);
+    checkPinUse(oldPin);
+    checkPinUse(newPin);
     Wiped<TPM2B_AUTH> newAuth;
     copyPin(newPin, newAuth.value);
     std::lock_guard lock(m_mutex);
@@ -225,7 +246,7 @@ protocol::CertifyEvidence Tpm::certifyWithPin(const TpmObject &key, const Secret
                                               const TpmObject &attestationKey,
                                               std::span<const std::uint8_t> qualifyingData)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     const TPM2B_DATA qualifying =
         detail::tpm2bFrom<TPM2B_DATA>(qualifyingData, "the qualifying data");
     const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};

@@ -237,6 +237,30 @@ private Q_SLOTS:
         QCOMPARE(m_tpm->dictionaryAttackState().counter, 0u);
     }
 
+    // tss2 writes secrets derived from the PIN into its debug and trace log: with either asked
+    // for, nothing that carries a PIN runs.
+    void verboseTss2LogRefusesPins()
+    {
+        const TpmObject srk = m_tpm->createStorageRootKey();
+        const TpmKeyBlobs blobs = m_tpm->createPinKey(srk, pin());
+        const TpmObject key = m_tpm->loadKey(srk, blobs);
+        for (const char *setting : {"esys+trace", "all+NONE,esys_crypto+DEBUG"}) {
+            qputenv("TSS2_LOG", setting);
+            const Failure failure =
+                failureOf([&] { m_tpm->signWithPin(key, pin(), srk, Bytes(32)); });
+            const Failure create = failureOf([&] { m_tpm->createPinKey(srk, pin()); });
+            qputenv("TSS2_LOG", "all+NONE");
+            QVERIFY2(contains(failure.message, "refusing to use a PIN while TSS2_LOG"),
+                     failure.message.c_str());
+            QCOMPARE(create.message, failure.message);
+        }
+        qputenv("TSS2_LOG", "all+error");
+        const Bytes digest = digestOf("quiet enough");
+        const Bytes signature = m_tpm->signWithPin(key, pin(), srk, digest);
+        qputenv("TSS2_LOG", "all+NONE");
+        QVERIFY(protocol::verifyEs256(pointOf(blobs.publicArea), digest, signature));
+    }
+
     // Truncated or altered blobs are errors with a message, never a crash or a key that works.
     void corruptBlobsAreRefused()
     {
