@@ -233,8 +233,9 @@ UserEnrollmentRequest UserEnrollmentRequest::fromJson(const nlohmann::json &json
         if (!reader.has("recovery_code") && !reader.has("user_id"))
             reader.fail("invite_code", "missing (or user_id and recovery_code)");
         request.userId = uuidAt(reader, "user_id");
-        request.recoveryCode = canonicalRecoveryCode(reader.string("recovery_code", 64));
-        if (!request.recoveryCode)
+        // Kept as sent: the TPM's certify covers the code in that form.
+        request.recoveryCode = reader.string("recovery_code", 64);
+        if (!canonicalRecoveryCode(*request.recoveryCode))
             reader.fail("recovery_code", "must be 12 base32 characters like ABCD-EFGH-IJKL");
     }
     request.localAccount = reader.string("local_account", limits::maxLocalAccount);

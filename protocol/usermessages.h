@@ -71,7 +71,7 @@ struct UserEnrollmentRequest
 {
     std::optional<std::string> inviteCode;
     std::optional<std::string> userId;       // with recoveryCode
-    std::optional<std::string> recoveryCode; // canonical form
+    std::optional<std::string> recoveryCode; // as sent (canonicalRecoveryCode accepts it)
     std::string localAccount;
     UserKey userKey;
 

@@ -17,9 +17,9 @@ LoadedDeviceKey loadDeviceKey(const std::string &tcti, const std::filesystem::pa
         if (e.kind() != TpmError::Kind::NoTpm)
             throw;
         qCDebug(lcTpm, "using the software device key: %s", e.what());
-        return LoadedDeviceKey{
-            protocol::SoftwareDeviceKey::loadOrCreate(stateDirectory / "software" / "devicekey.pem"), nullptr,
-            e.what()};
+        return LoadedDeviceKey{protocol::SoftwareDeviceKey::loadOrCreate(
+                                   stateDirectory / "software" / "devicekey.pem"),
+                               nullptr, e.what()};
     }
     auto identity = std::make_shared<TpmIdentity>(std::move(tpm), stateDirectory / "tpm");
     return LoadedDeviceKey{std::make_unique<TpmDeviceKey>(identity), identity, {}};

@@ -79,9 +79,34 @@ public:
     explicit operator bool() const { return m_handle != ESYS_TR_NONE; }
 
 private:
+    friend class Tpm;
+    friend class TpmSlotLease;
     Tpm *m_tpm = nullptr;
     ESYS_TR m_handle = ESYS_TR_NONE;
     Bytes m_publicArea;
+};
+
+// While a TpmSlotLease lives, its object is out of the TPM (TPM2_ContextSave, then flushed), so
+// its transient slot is free; when the lease ends the object is loaded back (TPM2_ContextLoad)
+// under a new handle, which its TpmObject follows. For a TPM without resource manager, which
+// may have only three slots: an identity's two keys and a user key's SRK and key make four.
+// The object must not be used, moved or destroyed while the lease lives. Should loading it back
+// fail, that is logged and the object's operations throw from then on.
+class TpmSlotLease
+{
+public:
+    TpmSlotLease() = default; // frees nothing
+    ~TpmSlotLease();
+    TpmSlotLease(TpmSlotLease &&other) noexcept;
+    TpmSlotLease &operator=(TpmSlotLease &&other) noexcept;
+
+private:
+    friend class Tpm;
+    void restore() noexcept;
+
+    Tpm *m_tpm = nullptr;
+    TpmObject *m_object = nullptr;
+    TPMS_CONTEXT m_context{};
 };
 
 // One ESYS context on one TCTI. Every operation is serialised by an internal mutex, so one
@@ -160,8 +185,15 @@ public:
                                              std::span<const std::uint8_t> qualifyingData);
     DictionaryAttackState dictionaryAttackState();
 
+    // True when the TCTI is the kernel's resource manager (/dev/tpmrm*), which swaps objects in
+    // and out itself, so that slots never run out.
+    bool hasResourceManager() const { return m_tcti.starts_with("device:/dev/tpmrm"); }
+    // Frees object's transient slot for the lease's lifetime (see TpmSlotLease).
+    TpmSlotLease leaseSlotOf(TpmObject &object);
+
 private:
     friend class TpmObject;
+    friend class TpmSlotLease;
     void flush(ESYS_TR handle);
     TpmObject createPrimary(ESYS_TR hierarchy, const TPM2B_PUBLIC &keyTemplate, const char *what);
     protocol::PcrValues readPcrsLocked(const std::vector<unsigned> &pcrs);
@@ -176,11 +208,6 @@ private:
     TSS2_TCTI_CONTEXT *m_tctiContext = nullptr;
     ESYS_CONTEXT *m_context = nullptr;
 };
-
-// "" when publicArea is a user key as userKeyTemplate() makes it: ECC NIST P-256, scheme ECDSA
-// with SHA-256, fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth and sign set, noDA,
-// restricted, decrypt and adminWithPolicy clear. Otherwise every difference, for a message.
-std::string userKeyPublicProblem(const TPM2B_PUBLIC &publicArea);
 
 // Marshalling helpers shared by the TPM code.
 Bytes marshalPublic(const TPM2B_PUBLIC &publicArea);

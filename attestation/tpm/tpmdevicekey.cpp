@@ -11,7 +11,8 @@ TpmDeviceKey::TpmDeviceKey(std::shared_ptr<TpmIdentity> identity) : m_identity(s
         publicArea.publicArea.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256)
         throw TpmError(TpmError::Kind::BadState, "device key is not an ECC P-256 key");
     const auto &point = publicArea.publicArea.unique.ecc;
-    m_publicKey = protocol::EcPublicKey{p256Coordinate(point.x, "device key x", TpmError::Kind::BadState),
+    m_publicKey =
+        protocol::EcPublicKey{p256Coordinate(point.x, "device key x", TpmError::Kind::BadState),
                               p256Coordinate(point.y, "device key y", TpmError::Kind::BadState)};
 }
 

@@ -83,26 +83,35 @@ TpmObject TpmIdentity::loadOrCreate(const TpmObject &storageRootKey,
 }
 
 protocol::QuoteEvidence TpmIdentity::quote(std::span<const std::uint8_t> nonce,
-                                 const std::vector<unsigned> &pcrs)
+                                           const std::vector<unsigned> &pcrs)
 {
     return m_tpm->quote(m_attestationKey, nonce, pcrs);
 }
 
-protocol::CertifyEvidence TpmIdentity::certifyDeviceKey(std::span<const std::uint8_t> qualifyingData)
+protocol::CertifyEvidence
+TpmIdentity::certifyDeviceKey(std::span<const std::uint8_t> qualifyingData)
 {
     return m_tpm->certify(m_deviceKey, m_attestationKey, qualifyingData);
 }
 
 protocol::CertifyEvidence TpmIdentity::certify(const TpmObject &object,
-                                     std::span<const std::uint8_t> qualifyingData)
+                                               std::span<const std::uint8_t> qualifyingData)
 {
     return m_tpm->certify(object, m_attestationKey, qualifyingData);
 }
 
-Bytes TpmIdentity::activateCredential(EkType endorsementKey, const protocol::CredentialChallenge &challenge)
+Bytes TpmIdentity::activateCredential(EkType endorsementKey,
+                                      const protocol::CredentialChallenge &challenge)
 {
     const TpmObject ek = m_tpm->createEndorsementKey(endorsementKey);
     return m_tpm->activateCredential(m_attestationKey, ek, challenge);
+}
+
+TpmSlotLease TpmIdentity::leaseDeviceKeySlot()
+{
+    if (m_tpm->hasResourceManager())
+        return {};
+    return m_tpm->leaseSlotOf(m_deviceKey);
 }
 
 Bytes TpmIdentity::signWithDeviceKey(std::span<const std::uint8_t> digest)

@@ -26,6 +26,10 @@ public:
     // The loaded AK, for certifications that need more than certify() gives (a user key's
     // certification is authorized by its PIN: Tpm::certifyWithPin).
     const TpmObject &attestationKey() const { return m_attestationKey; }
+    // On a TPM without resource manager (swtpm, /dev/tpm0), frees the device key's slot while
+    // the lease lives, so that a user key (SRK + key) fits beside the AK; the device key must
+    // not sign meanwhile. With a resource manager it frees nothing: none is needed.
+    TpmSlotLease leaseDeviceKeySlot();
 
     protocol::QuoteEvidence quote(std::span<const std::uint8_t> nonce,
                                   const std::vector<unsigned> &pcrs);

@@ -9,13 +9,19 @@
 //
 // Copies of the PIN this file makes (the TPM2B structures, ESYS's copy of an object's
 // authValue) are wiped once the command is done; ESYS's marshalled command holds only the
-// encrypted parameter.
+// encrypted parameter. Out of reach: the HMAC key ESYS computes for the session (session key
+// followed by the authValue) lives in its session state until the session is flushed, right
+// after the command, and ESYS frees that memory without wiping it.
+//
+// tss2 logs that HMAC key, the session key and the salt at debug and trace level ("IESYS KDFa
+// hmac key"); so no PIN operation runs while TSS2_LOG asks for either.
 
 #include "attestation/tpm/esyshandle.h"
 #include "attestation/tpm/tpm.h"
 #include "attestation/tpm/tpmmarshal.h"
 #include "core/text.h"
 
+#include <cstdlib>
 #include <openssl/crypto.h>
 #include <tss2/tss2_mu.h>
 
@@ -33,8 +39,24 @@ template <typename T> struct Wiped
     Wiped &operator=(const Wiped &) = delete;
 };
 
-void checkPinSize(const SecretBytes &pin)
+// TSS2_LOG is "module+level" pairs separated by commas ("all+NONE", "esys+trace,tcti+error").
+void refuseVerboseTss2Log()
 {
+    const char *value = std::getenv("TSS2_LOG");
+    std::string text = value ? value : "";
+    for (char &c : text)
+        c = asciiLower(c);
+    if (text.find("+debug") != std::string::npos || text.find("+trace") != std::string::npos)
+        throw TpmError(TpmError::Kind::Other,
+                       "refusing to use a PIN while TSS2_LOG asks tss2 to log at debug or trace "
+                       "level, where it writes secrets derived from the PIN; unset TSS2_LOG or "
+                       "set it to all+NONE");
+}
+
+// Whether pin may be sent now: the log is quiet enough and the PIN's size is one the TPM takes.
+void checkPinUse(const SecretBytes &pin)
+{
+    refuseVerboseTss2Log();
     // The size only, never the value: an error message must not narrow the PIN down.
     if (pin.size() < Tpm::minPinSize || pin.size() > Tpm::maxPinSize)
         throw TpmError(TpmError::Kind::Other, "a PIN must be " + std::to_string(Tpm::minPinSize) +
@@ -99,52 +121,7 @@ EsysHandle startSaltedSession(ESYS_CONTEXT *context, ESYS_TR saltKey, TPMA_SESSI
 
 constexpr TPMA_SESSION encryptBoth = TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT;
 
-std::string attributeList(TPMA_OBJECT attributes)
-{
-    static constexpr std::pair<TPMA_OBJECT, const char *> names[] = {
-        {TPMA_OBJECT_FIXEDTPM, "fixedTPM"},
-        {TPMA_OBJECT_FIXEDPARENT, "fixedParent"},
-        {TPMA_OBJECT_SENSITIVEDATAORIGIN, "sensitiveDataOrigin"},
-        {TPMA_OBJECT_USERWITHAUTH, "userWithAuth"},
-        {TPMA_OBJECT_ADMINWITHPOLICY, "adminWithPolicy"},
-        {TPMA_OBJECT_NODA, "noDA"},
-        {TPMA_OBJECT_RESTRICTED, "restricted"},
-        {TPMA_OBJECT_DECRYPT, "decrypt"},
-        {TPMA_OBJECT_SIGN_ENCRYPT, "sign"},
-    };
-    std::vector<std::string> parts;
-    for (const auto &[bit, name] : names)
-        if (attributes & bit)
-            parts.emplace_back(name);
-    return joined(parts, ", ");
-}
-
 } // namespace
-
-std::string userKeyPublicProblem(const TPM2B_PUBLIC &publicArea)
-{
-    const TPMT_PUBLIC &area = publicArea.publicArea;
-    std::vector<std::string> problems;
-    if (area.type != TPM2_ALG_ECC)
-        return "not an ECC key";
-    const auto &ecc = area.parameters.eccDetail;
-    if (ecc.curveID != TPM2_ECC_NIST_P256)
-        problems.emplace_back("curve is not NIST P-256");
-    if (ecc.scheme.scheme != TPM2_ALG_ECDSA || ecc.scheme.details.ecdsa.hashAlg != TPM2_ALG_SHA256)
-        problems.emplace_back("scheme is not ECDSA with SHA-256");
-    if (area.nameAlg != TPM2_ALG_SHA256)
-        problems.emplace_back("name algorithm is not SHA-256");
-    constexpr TPMA_OBJECT required = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                                     TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-                                     TPMA_OBJECT_SIGN_ENCRYPT;
-    constexpr TPMA_OBJECT forbidden = TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED |
-                                      TPMA_OBJECT_DECRYPT | TPMA_OBJECT_ADMINWITHPOLICY;
-    if (const TPMA_OBJECT missing = required & ~area.objectAttributes)
-        problems.push_back("lacks " + attributeList(missing));
-    if (const TPMA_OBJECT extra = forbidden & area.objectAttributes)
-        problems.push_back("has " + attributeList(extra));
-    return joined(problems, "; ");
-}
 
 DictionaryAttackState Tpm::dictionaryAttackState()
 {
@@ -206,7 +183,7 @@ TpmError Tpm::pinError(std::string_view operation, TSS2_RC rc)
 
 TpmKeyBlobs Tpm::createPinKey(const TpmObject &storageRootKey, const SecretBytes &pin)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     Wiped<TPM2B_SENSITIVE_CREATE> sensitive;
     copyPin(pin, sensitive.value.sensitive.userAuth);
     const TPM2B_PUBLIC keyTemplate = userKeyTemplate();
@@ -229,7 +206,7 @@ TpmKeyBlobs Tpm::createPinKey(const TpmObject &storageRootKey, const SecretBytes
 Bytes Tpm::signWithPin(const TpmObject &key, const SecretBytes &pin, const TpmObject &saltKey,
                        std::span<const std::uint8_t> digest)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     const detail::EcdsaSignInputs inputs = detail::ecdsaSignInputs(digest);
     std::lock_guard lock(m_mutex);
     // No parameter encryption: the digest is no secret, and the response's first parameter (a
@@ -248,8 +225,8 @@ Bytes Tpm::signWithPin(const TpmObject &key, const SecretBytes &pin, const TpmOb
 Bytes Tpm::changePin(const TpmObject &key, const TpmObject &parent, const SecretBytes &oldPin,
                      const SecretBytes &newPin)
 {
-    checkPinSize(oldPin);
-    checkPinSize(newPin);
+    checkPinUse(oldPin);
+    checkPinUse(newPin);
     Wiped<TPM2B_AUTH> newAuth;
     copyPin(newPin, newAuth.value);
     std::lock_guard lock(m_mutex);
@@ -269,7 +246,7 @@ protocol::CertifyEvidence Tpm::certifyWithPin(const TpmObject &key, const Secret
                                               const TpmObject &attestationKey,
                                               std::span<const std::uint8_t> qualifyingData)
 {
-    checkPinSize(pin);
+    checkPinUse(pin);
     const TPM2B_DATA qualifying =
         detail::tpm2bFrom<TPM2B_DATA>(qualifyingData, "the qualifying data");
     const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL, .details = {}};

@@ -91,18 +91,17 @@ TPM2B_PUBLIC storageRootKeyTemplate()
 
 TPM2B_PUBLIC attestationKeyTemplate()
 {
-    return ecdsaSigningTemplate(TPMA_OBJECT_RESTRICTED);
+    return ecdsaSigningTemplate(TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_NODA);
 }
 
 TPM2B_PUBLIC signingKeyTemplate()
 {
-    return ecdsaSigningTemplate(0);
+    return ecdsaSigningTemplate(TPMA_OBJECT_NODA);
 }
 
 TPM2B_PUBLIC userKeyTemplate()
 {
-    // The same attributes as signingKeyTemplate() today; a function of its own so that the
-    // device key's template can change without weakening the user key's.
+    // Unlike the device key's: without noDA.
     return ecdsaSigningTemplate(0);
 }
 

@@ -19,9 +19,12 @@ TPM2B_PUBLIC endorsementKeyTemplate(EkType type);
 TPM2B_PUBLIC storageRootKeyTemplate();
 
 // Restricted ECDSA P-256/SHA-256 signing key: the attestation key (quotes and certifications).
+// noDA: its authValue is empty, so dictionary-attack protection guards nothing, while a
+// lockout (users' wrong PINs, which the TPM counts for the whole chip) would stop attestation.
 TPM2B_PUBLIC attestationKeyTemplate();
 
 // Non-restricted ECDSA P-256/SHA-256 signing key: signs anything, i.e. JWS and DPoP proofs.
+// noDA, for the same reason as the attestation key.
 TPM2B_PUBLIC signingKeyTemplate();
 
 // The user key (docs/mfa.md "User key"): a non-restricted ECDSA P-256/SHA-256 signing key whose

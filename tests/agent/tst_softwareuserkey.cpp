@@ -86,6 +86,35 @@ bool contains(const std::string &text, std::string_view part)
     return text.find(part) != std::string::npos;
 }
 
+// Every attempt is two fsynced writes: on a disk shared with parallel builds that took over a
+// minute for this suite, so its files live on tmpfs when there is one (fsync costs nothing
+// there; what is tested is the order of the writes, not the disk).
+QString temporaryDirectoryTemplate()
+{
+    if (QFileInfo(QStringLiteral("/dev/shm")).isWritable())
+        return QStringLiteral("/dev/shm/tst_softwareuserkey-XXXXXX");
+    return QDir::tempPath() + QStringLiteral("/tst_softwareuserkey-XXXXXX");
+}
+
+// A stand-in for scrypt where a test makes many attempts and is about counting them, not about
+// the derivation's cost (scrypt takes about 0.1 s, and far more on a loaded machine).
+SoftwareUserKey::Options fast()
+{
+    SoftwareUserKey::Options options;
+    options.derive = [](const SecretBytes &value, std::span<const std::uint8_t> salt) {
+        SecretBytes key = SecretBytes::zeroed(32);
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        unsigned int length = 0;
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+        EVP_DigestUpdate(ctx, value.data(), value.size());
+        EVP_DigestUpdate(ctx, salt.data(), salt.size());
+        EVP_DigestFinal_ex(ctx, key.data(), &length);
+        EVP_MD_CTX_free(ctx);
+        return key;
+    };
+    return options;
+}
+
 } // namespace
 
 class TestSoftwareUserKey : public QObject
@@ -95,7 +124,7 @@ class TestSoftwareUserKey : public QObject
 private Q_SLOTS:
     void init()
     {
-        m_dir.emplace();
+        m_dir.emplace(temporaryDirectoryTemplate());
         m_clock.emplace(start);
         m_keyDir = fs::path(m_dir->path().toStdString()) / "users" / "1000";
     }
@@ -165,7 +194,7 @@ private Q_SLOTS:
     // is refused without counting. After ten the key is locked, even for the right PIN.
     void delaysGrowThenTheKeyLocks()
     {
-        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         const fs::path file = m_keyDir / SoftwareUserKey::fileName;
         const auto wrong = [&] { return failureOf([&] { key->sign(digestOf("x"), wrongPin); }); };
         for (int i = 0; i < 3; ++i)
@@ -209,7 +238,7 @@ private Q_SLOTS:
     // The right PIN, once its wait is over, resets the count and the delays.
     void rightPinAfterADelayResets()
     {
-        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         for (int i = 0; i < 4; ++i) {
             m_clock->advance(10s);
             failureOf([&] { key->sign(digestOf("x"), wrongPin); });
@@ -225,7 +254,7 @@ private Q_SLOTS:
     // A clock set back does not stretch the wait past one delay.
     void clockSetBackWaitsOneDelayAtMost()
     {
-        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         for (int i = 0; i < 5; ++i) {
             m_clock->advance(60s);
             failureOf([&] { key->sign(digestOf("x"), wrongPin); });
@@ -269,6 +298,28 @@ private Q_SLOTS:
         QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         QCOMPARE(readJson(file).at("failures"), 1);
         QCOMPARE(key->attempts().attemptsLeft, std::optional<std::uint32_t>(9));
+    }
+
+    // Attempts from several threads at once are taken one at a time: exactly three are tried
+    // and counted before the delay refuses the rest, which are not counted.
+    void concurrentAttemptsAreEachCounted()
+    {
+        const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
+        std::atomic<int> wrong = 0;
+        std::atomic<int> refused = 0;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                for (int i = 0; i < 2; ++i) {
+                    const auto kind = failureOf([&] { key->sign(digestOf("x"), wrongPin); }).kind;
+                    (kind == UserKeyError::Kind::WrongPin ? wrong : refused)++;
+                }
+            });
+        for (auto &thread : threads)
+            thread.join();
+        QCOMPARE(wrong.load(), 3);
+        QCOMPARE(refused.load(), 5);
+        QCOMPARE(readJson(m_keyDir / SoftwareUserKey::fileName).at("failures"), 3);
     }
 
     void changePinReseals()
@@ -339,7 +390,7 @@ private Q_SLOTS:
         QFETCH(QString, member);
         QFETCH(QString, value);
         QFETCH(QString, expected);
-        SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         const fs::path file = m_keyDir / SoftwareUserKey::fileName;
         editFile(file, [&](nlohmann::json &json) {
             if (value.isEmpty())
@@ -347,7 +398,8 @@ private Q_SLOTS:
             else
                 json[member.toStdString()] = nlohmann::json::parse(value.toStdString());
         });
-        const Failure failure = failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock); });
+        const Failure failure =
+            failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock, fast()); });
         QCOMPARE(failure.kind, UserKeyError::Kind::Corrupt);
         QVERIFY2(contains(failure.message, expected.toStdString()), failure.message.c_str());
         QVERIFY(contains(failure.message, "enroll again with a recovery code"));
@@ -355,13 +407,13 @@ private Q_SLOTS:
 
     void notJsonOrTruncatedIsRefused()
     {
-        SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         const fs::path file = m_keyDir / SoftwareUserKey::fileName;
         const std::string text = readText(file);
         for (const std::string &bad : {std::string(), text.substr(0, text.size() / 2),
                                        std::string("\x00\x01garbage", 9), std::string("[]")}) {
             std::ofstream(file, std::ios::trunc) << bad;
-            QCOMPARE(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock); }).kind,
+            QCOMPARE(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock, fast()); }).kind,
                      UserKeyError::Kind::Corrupt);
         }
     }
@@ -397,10 +449,11 @@ private Q_SLOTS:
 
     void wrongModeOrLinkIsRefused()
     {
-        SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+        SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
         const fs::path file = m_keyDir / SoftwareUserKey::fileName;
         ::chmod(file.c_str(), 0644);
-        const Failure failure = failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock); });
+        const Failure failure =
+            failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock, fast()); });
         QCOMPARE(failure.kind, UserKeyError::Kind::Corrupt);
         QVERIFY2(contains(failure.message, "has mode 0644") &&
                      contains(failure.message, "chmod 600"),
@@ -408,11 +461,13 @@ private Q_SLOTS:
         ::chmod(file.c_str(), 0600);
         fs::rename(file, m_keyDir / "elsewhere");
         fs::create_symlink(m_keyDir / "elsewhere", file);
-        QVERIFY(contains(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock); }).message,
-                         "is a symbolic link"));
+        QVERIFY(
+            contains(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock, fast()); }).message,
+                     "is a symbolic link"));
         fs::remove(file);
-        QVERIFY(contains(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock); }).message,
-                         "cannot open"));
+        QVERIFY(
+            contains(failureOf([&] { SoftwareUserKey::open(m_keyDir, *m_clock, fast()); }).message,
+                     "cannot open"));
     }
 
     // Wrong PINs, lockouts and the lock are logged, with everything Qt logs at debug level too;
@@ -423,7 +478,7 @@ private Q_SLOTS:
         std::string messages;
         {
             const test::LogCapture capture;
-            const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock);
+            const auto key = SoftwareUserKey::create(m_keyDir, pin, *m_clock, fast());
             for (int i = 0; i < 12; ++i) {
                 messages += failureOf([&] { key->sign(digestOf("x"), wrongPin); }).message + "\n";
                 m_clock->advance(1000s);

@@ -4,6 +4,8 @@
 // verifier's check, and the PIN in no log line.
 #include "app/agent/mfa/tpmuserkey.h"
 #include "attestation/attestverifier.h"
+#include "attestation/tpm/tpmdevicekey.h"
+#include "attestation/tpm/tpmidentity.h"
 #include "attestation/tpmpublic.h"
 #include "logcapture.h"
 #include "protocol/jose/ecdsasignature.h"
@@ -291,6 +293,37 @@ private Q_SLOTS:
             attestation::verifyCertify(evidence, ak.publicArea(), other->tpmPublic(), qualifying));
         QCOMPARE(failureOf([&] { key->certify(ak, qualifying, wrongPin); }).kind,
                  UserKeyError::Kind::WrongPin);
+    }
+
+    // swtpm has no resource manager and three object slots: a TpmIdentity holds two, a user
+    // key operation needs two more (SRK and key). Leasing the device key's slot makes room for
+    // signing and for certifying by the identity's AK; afterwards the device key signs again.
+    void besideAnIdentityWithoutResourceManager()
+    {
+        const auto identity = std::make_shared<attestation::TpmIdentity>(
+            m_tpm, fs::path(m_dir->path().toStdString()) / "identity");
+        QVERIFY(!m_tpm->hasResourceManager());
+        const Failure full = failureOf([&] { TpmUserKey::create(m_tpm, m_keyDir, pin); });
+        QCOMPARE(full.kind, UserKeyError::Kind::Unavailable);
+        QVERIFY2(contains(full.message, "no free TPM slots"), full.message.c_str());
+        const Bytes digest = digestOf("beside the identity");
+        std::unique_ptr<TpmUserKey> key;
+        {
+            const attestation::TpmSlotLease lease = identity->leaseDeviceKeySlot();
+            QCOMPARE(m_tpm->loadedTransientObjects(), std::size_t(1));
+            key = TpmUserKey::create(m_tpm, m_keyDir, pin);
+            QVERIFY(protocol::verifyEs256(key->publicKey(), digest, key->sign(digest, pin)));
+            const Bytes qualifying = digestOf("invite");
+            attestation::verifyCertify(key->certify(identity->attestationKey(), qualifying, pin),
+                                       identity->attestationKeyPublic(), key->tpmPublic(),
+                                       qualifying);
+        }
+        QCOMPARE(failureOf([&] { key->sign(digest, pin); }).kind, UserKeyError::Kind::Unavailable);
+        QCOMPARE(m_tpm->loadedTransientObjects(), std::size_t(2));
+        const attestation::TpmDeviceKey deviceKey(identity);
+        QVERIFY(protocol::verifyEs256(deviceKey.publicKey(), digest,
+                                      identity->signWithDeviceKey(digest)));
+        QCOMPARE(m_tpm->dictionaryAttackState().counter, 0u);
     }
 
     void cleanupTestCase()

@@ -171,7 +171,10 @@ private Q_SLOTS:
             "invalid_params /params/pin: must be a string");
         row("pin with a newline", request("sign_in", {{"pin", "123\n456"}}),
             "invalid_params /params/pin: must not hold control characters");
-        row("pin with NUL", request("sign_in", {{"pin", std::string("123\0456", 7)}}),
+        row("pin with NUL",
+            request("sign_in", {{"pin", std::string("123\0"
+                                                    "456",
+                                                    7)}}),
             "invalid_params /params/pin: must not hold control characters");
         row("pin with DEL",
             request("sign_in", {{"pin", "123\x7f"

@@ -591,7 +591,7 @@ private Q_SLOTS:
             QVERIFY2(quote == json::parse(fileText(file)), file.c_str());
             ++quoted;
         }
-        QCOMPARE(quoted, std::size_t(17));
+        QCOMPARE(quoted, std::size_t(26));
         QVERIFY(docs.find(trimmed(fileText("dpop-enrollment.jws"))) != std::string::npos);
     }
 

@@ -1,3 +1,7 @@
+#include "protocol/jose/jwk.h"
+#include "protocol/jose/jws.h"
+#include "protocol/jose/userproof.h"
+#include "protocol/rfc3339.h"
 #include "protocol/usermessages.h"
 #include "protocoltesthelpers.h"
 #include "testprinters.h"
@@ -11,7 +15,7 @@ namespace {
 
 const std::string jwkX = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
 const std::string jwkY = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
-const std::string userId = "0b6f0c43-5f0e-4c9a-9d83-2d2b9a6f1e10";
+const std::string userId = "5f0c8e2a-9b1d-4c3e-8f7a-2d6b4e1c9a03";
 const std::string handle = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"; // 32 bytes
 const std::string proof = "eyJhbGciOiJFUzI1NiJ9.eyJ1c2VyX2lkIjoieCJ9.c2ln";
 
@@ -88,7 +92,7 @@ private Q_SLOTS:
         body["recovery_code"] = "abcd-efgh-ijkl";
         body["user_key"] = {{"assurance", "software"}, {"jwk", tpmEnrollment()["user_key"]["jwk"]}};
         const auto request = UserEnrollmentRequest::fromJson(body);
-        QCOMPARE(request.recoveryCode, std::optional<std::string>("ABCD-EFGH-IJKL"));
+        QCOMPARE(request.recoveryCode, std::optional<std::string>("abcd-efgh-ijkl"));
         QCOMPARE(request.userId, std::optional<std::string>(userId));
         QCOMPARE(request.userKey.assurance, Assurance::Software);
         QVERIFY(!request.userKey.tpm);
@@ -315,6 +319,62 @@ private Q_SLOTS:
                            "/session", "/session: must decode to exactly 32 bytes");
         QCOMPARE_REJECTION(SessionRequest::fromJson(mutated(json, "/session", std::nullopt)),
                            "/session", "/session: missing");
+    }
+
+    // The examples docs/protocol.md quotes (tests/fixtures/protocol/generate_users.py): each
+    // parses and writes back unchanged, and the signed parts verify.
+    void examplesRoundTrip()
+    {
+        using test::fixture;
+        const auto same = [](const nlohmann::json &written, const char *name) {
+            QVERIFY2(written == fixture(name), name);
+        };
+        same(UserEnrollmentRequest::fromJson(fixture("user-enrollment-request")).toJson(),
+             "user-enrollment-request");
+        same(UserEnrollmentResponse::fromJson(fixture("user-enrollment-response")).toJson(),
+             "user-enrollment-response");
+        same(UserProofBody::fromJson(fixture("totp-request")).toJson(), "totp-request");
+        same(TotpEnrollment::fromJson(fixture("totp-enrollment")).toJson(), "totp-enrollment");
+        same(TotpActivationRequest::fromJson(fixture("totp-activation-request")).toJson(),
+             "totp-activation-request");
+        same(RecoveryCodes::fromJson(fixture("recovery-codes")).toJson(), "recovery-codes");
+        QCOMPARE(RecoveryCodes::fromJson(fixture("recovery-codes")).codes.size(), std::size_t(10));
+        same(SignInRequest::fromJson(fixture("sign-in-request")).toJson(), "sign-in-request");
+        same(UserSession::fromJson(fixture("user-session")).toJson(), "user-session");
+        same(SessionRequest::fromJson(fixture("session-request")).toJson(), "session-request");
+    }
+
+    void exampleProofsAndTokenVerify()
+    {
+        using test::fixture;
+        const auto request = UserEnrollmentRequest::fromJson(fixture("user-enrollment-request"));
+        const EcPublicKey userKey = request.userKey.publicKey();
+        const std::string users = "https://verifier.example.com:8443/v1/users/" + userId;
+        const std::string deviceJkt = "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U";
+        UserProofValidator validator;
+        const auto check = [&](const std::string &proof, const std::string &path, const char *at) {
+            return validator.validate(proof, userKey, {userId, "POST", users + path, deviceJkt},
+                                      *parseRfc3339(at));
+        };
+        check(UserProofBody::fromJson(fixture("totp-request")).userProof, "/totp",
+              "2026-11-24T16:15:00Z");
+        check(TotpActivationRequest::fromJson(fixture("totp-activation-request")).userProof,
+              "/totp/activation", "2026-11-24T16:15:40Z");
+        check(*SignInRequest::fromJson(fixture("sign-in-request")).userProof, "/sessions",
+              "2026-11-24T16:16:40Z");
+
+        const auto session = UserSession::fromJson(fixture("user-session"));
+        const Jws token = parseJws(session.accessToken);
+        const auto tokenKey = parseEcPublicJwk(fixture("jwks")["keys"][0]);
+        QVERIFY(verifyJws(token, tokenKey));
+        const auto claims = nlohmann::json::parse(token.payload);
+        QCOMPARE(claims.at("sub"), userId);
+        QCOMPARE(claims.at("amr"), nlohmann::json(session.amr));
+        QCOMPARE(
+            claims.at("auth_time").get<long long>(),
+            std::chrono::duration_cast<std::chrono::seconds>(session.authTime.time_since_epoch())
+                .count());
+        QCOMPARE(claims.at("cnf").at("jkt"), deviceJkt);
     }
 
     void newProblemCodesAreKnown()

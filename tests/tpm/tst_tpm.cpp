@@ -13,8 +13,8 @@
 using namespace vigil::attestation;
 using vigil::Bytes;
 using vigil::toHex;
-using vigil::protocol::QuoteEvidence;
 using vigil::protocol::PcrValues;
+using vigil::protocol::QuoteEvidence;
 using vigil::test::SwtpmSimulator;
 using vigil::test::Tpm2Tools;
 
@@ -254,8 +254,9 @@ private Q_SLOTS:
         QCOMPARE(WEXITSTATUS(status), 0);
     }
 
-    // Lockout: after a wrong authorization with max-tries 1, DA-protected keys (the AK has no
-    // noDA) are refused, and the error says so. Runs last: it leaves this TPM locked out.
+    // Lockout: after a wrong authorization with max-tries 1, DA-protected keys (a user key) are
+    // refused, and the error says so; the AK and device key (noDA, empty authValue) keep working,
+    // so users' wrong PINs cannot stop attestation. Runs last: it leaves this TPM locked out.
     void lockoutIsNamed()
     {
         m_tools->run(QStringLiteral("tpm2_dictionarylockout"),
@@ -279,11 +280,16 @@ private Q_SLOTS:
         m_tools->run(QStringLiteral("tpm2_flushcontext"), {QStringLiteral("-t")});
 
         QVERIFY(m_tpm->info().inLockout);
-        // Creating and loading under the SRK still works (noDA); using the AK does not.
+        // Creating and loading under the SRK still works (noDA), and so does the AK; a key
+        // without noDA does not, even with its right authorization.
         const TpmObject srk = m_tpm->createStorageRootKey();
         const TpmObject ak = m_tpm->loadKey(srk, m_tpm->createKey(srk, attestationKeyTemplate()));
+        m_tpm->quote(ak, Bytes(32), {0});
+        const vigil::SecretBytes pin(std::string_view("right-pin"));
+        const TpmObject userKey = m_tpm->loadKey(srk, m_tpm->createPinKey(srk, pin));
         std::string message;
-        const auto kind = errorKind([&] { m_tpm->quote(ak, Bytes(32), {0}); }, &message);
+        const auto kind =
+            errorKind([&] { m_tpm->signWithPin(userKey, pin, srk, Bytes(32)); }, &message);
         QVERIFY2(kind == TpmError::Kind::Lockout, message.c_str());
         QVERIFY(message.find("dictionary-attack lockout") != std::string::npos);
     }

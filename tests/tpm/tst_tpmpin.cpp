@@ -5,6 +5,7 @@
 #include "attestation/tpm/tpm.h"
 #include "attestation/tpm/tpmerror.h"
 #include "attestation/tpmpublic.h"
+#include "attestation/userkeypublic.h"
 #include "protocol/jose/ecdsasignature.h"
 #include "swtpmsimulator.h"
 #include "tpm2tools.h"
@@ -124,13 +125,14 @@ private Q_SLOTS:
         QVERIFY(attributes & TPMA_OBJECT_SENSITIVEDATAORIGIN);
         QVERIFY(!(attributes & (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)));
         QCOMPARE(parsed.area().parameters.eccDetail.curveID, TPM2_ECC_NIST_P256);
-        QCOMPARE(userKeyPublicProblem(unmarshalPublic(blobs.publicArea)), std::string());
+        QCOMPARE(userKeyPublicProblem(unmarshalPublic(blobs.publicArea).publicArea), std::string());
 
         TPM2B_PUBLIC changed = unmarshalPublic(blobs.publicArea);
         changed.publicArea.objectAttributes |= TPMA_OBJECT_NODA;
         changed.publicArea.objectAttributes &= ~TPMA_OBJECT_USERWITHAUTH;
-        QCOMPARE(userKeyPublicProblem(changed), std::string("lacks userWithAuth; has noDA"));
-        QCOMPARE(userKeyPublicProblem(storageRootKeyTemplate()),
+        QCOMPARE(userKeyPublicProblem(changed.publicArea),
+                 std::string("lacks userWithAuth; has noDA"));
+        QCOMPARE(userKeyPublicProblem(storageRootKeyTemplate().publicArea),
                  std::string("scheme is not ECDSA with SHA-256; lacks sign; has noDA, "
                              "restricted, decrypt"));
     }
@@ -233,6 +235,30 @@ private Q_SLOTS:
             QCOMPARE(failure.message, std::string("a PIN must be 6 to 32 bytes long"));
         }
         QCOMPARE(m_tpm->dictionaryAttackState().counter, 0u);
+    }
+
+    // tss2 writes secrets derived from the PIN into its debug and trace log: with either asked
+    // for, nothing that carries a PIN runs.
+    void verboseTss2LogRefusesPins()
+    {
+        const TpmObject srk = m_tpm->createStorageRootKey();
+        const TpmKeyBlobs blobs = m_tpm->createPinKey(srk, pin());
+        const TpmObject key = m_tpm->loadKey(srk, blobs);
+        for (const char *setting : {"esys+trace", "all+NONE,esys_crypto+DEBUG"}) {
+            qputenv("TSS2_LOG", setting);
+            const Failure failure =
+                failureOf([&] { m_tpm->signWithPin(key, pin(), srk, Bytes(32)); });
+            const Failure create = failureOf([&] { m_tpm->createPinKey(srk, pin()); });
+            qputenv("TSS2_LOG", "all+NONE");
+            QVERIFY2(contains(failure.message, "refusing to use a PIN while TSS2_LOG"),
+                     failure.message.c_str());
+            QCOMPARE(create.message, failure.message);
+        }
+        qputenv("TSS2_LOG", "all+error");
+        const Bytes digest = digestOf("quiet enough");
+        const Bytes signature = m_tpm->signWithPin(key, pin(), srk, digest);
+        qputenv("TSS2_LOG", "all+NONE");
+        QVERIFY(protocol::verifyEs256(pointOf(blobs.publicArea), digest, signature));
     }
 
     // Truncated or altered blobs are errors with a message, never a crash or a key that works.
@@ -343,6 +369,30 @@ private Q_SLOTS:
         QVERIFY(!contains(bus, busPin.view()));
         QVERIFY(!contains(bus, busNewPin.view()));
         QVERIFY(!contains(bus, busPin.view().substr(0, 8)));
+    }
+
+    // A leased slot: the object leaves the TPM and comes back under a new handle, usable as
+    // before; moving the lease moves the duty to restore it.
+    void slotLeaseTakesAnObjectOutAndBack()
+    {
+        const std::size_t before = m_tpm->loadedTransientObjects();
+        TpmObject srk = m_tpm->createStorageRootKey();
+        TpmObject key = m_tpm->loadKey(srk, m_tpm->createKey(srk, signingKeyTemplate()));
+        srk = TpmObject();
+        const ESYS_TR handle = key.handle();
+        {
+            TpmSlotLease lease = m_tpm->leaseSlotOf(key);
+            QVERIFY(!key);
+            QCOMPARE(m_tpm->loadedTransientObjects(), before);
+            TpmSlotLease moved = std::move(lease);
+            lease = TpmSlotLease(); // restores nothing: the duty moved
+            QVERIFY(!key);
+        }
+        QVERIFY(key);
+        QVERIFY(key.handle() != handle);
+        QCOMPARE(m_tpm->loadedTransientObjects(), before + 1);
+        const Bytes digest = digestOf("back");
+        QVERIFY(protocol::verifyEs256(pointOf(key.publicArea()), digest, m_tpm->sign(key, digest)));
     }
 
     void cleanupTestCase()

@@ -23,6 +23,27 @@ const std::string policyText =
     R"({"version": 1, "accepted_assurance": ["software", "tpm"],
         "users": {"accepted_key_assurance": ["tpm", "software"]}})";
 
+// Every log line the verifier writes during the suite, and every secret the suite handled
+// (invite codes, TOTP secrets, recovery codes, session handles): none may appear in the log.
+std::vector<std::string> &logLines()
+{
+    static std::vector<std::string> lines;
+    return lines;
+}
+std::vector<std::string> &secrets()
+{
+    static std::vector<std::string> values;
+    return values;
+}
+QtMessageHandler previousHandler = nullptr;
+void captureLog(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    logLines().push_back(std::string(context.category ? context.category : "") + ": " +
+                         message.toStdString());
+    if (previousHandler)
+        previousHandler(type, context, message);
+}
+
 struct EnrolledDevice
 {
     std::unique_ptr<TestDevice> device;
@@ -110,8 +131,10 @@ private:
         user.name = "user" + std::to_string(++m_users);
         user.id = addUser(*m_verifier, user.name);
         user.key = protocol::SoftwareDeviceKey::create(path(user.name + ".pem"));
-        const auto response = post(device, "/v1/users/enrollments",
-                                   enrollmentBody(invite(*m_verifier, user.id), *user.key));
+        const std::string code = invite(*m_verifier, user.id);
+        secrets().push_back(code);
+        const auto response =
+            post(device, "/v1/users/enrollments", enrollmentBody(code, *user.key));
         if (response.status != 201)
             throw std::runtime_error("user enrollment failed: " + response.body);
         return user;
@@ -148,6 +171,7 @@ private:
                  {{"version", 1}, {"user_proof", proof(user, totpPath(user), device)}});
         QVERIFY2(begun.status == 201, begun.body.c_str());
         user.secret = otpauthSecret(body(begun).at("otpauth_uri"));
+        secrets().push_back(user.secret);
         alignToStep();
         const auto activated =
             post(device, totpPath(user, "/activation"),
@@ -156,6 +180,7 @@ private:
                   {"code", oathtool(user.secret, m_verifier->clock().now())}});
         QVERIFY2(activated.status == 200, activated.body.c_str());
         user.recoveryCodes = body(activated).at("recovery_codes").get<std::vector<std::string>>();
+        secrets().insert(secrets().end(), user.recoveryCodes.begin(), user.recoveryCodes.end());
     }
 
     HttpResponse signInWithOtp(TestUser &user, EnrolledDevice &device, const std::string &code)
@@ -165,8 +190,12 @@ private:
 
     HttpResponse signInWithKey(TestUser &user, EnrolledDevice &device)
     {
-        return post(device, sessionsPath(user),
-                    {{"version", 1}, {"user_proof", proof(user, sessionsPath(user), device)}});
+        auto response =
+            post(device, sessionsPath(user),
+                 {{"version", 1}, {"user_proof", proof(user, sessionsPath(user), device)}});
+        if (response.status == 201)
+            secrets().push_back(body(response).at("session"));
+        return response;
     }
 
     // A code that none of the steps around now accepts.
@@ -193,6 +222,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        previousHandler = qInstallMessageHandler(captureLog);
         QVERIFY(m_state.isValid());
         vigil::server::VerifierOptions options;
         options.deviceBurst = 100000;
@@ -649,6 +679,26 @@ private Q_SLOTS:
         VERIFY_PROBLEM(post(m_a, totpPath(user),
                             {{"version", 1}, {"user_proof", proof(user, totpPath(user), m_a)}}),
                        403, "user_disabled", "disabled");
+    }
+
+    void cleanupTestCase()
+    {
+        qInstallMessageHandler(previousHandler);
+        // The audit lines are there...
+        const auto logged = [](const std::string &phrase) {
+            return std::any_of(logLines().begin(), logLines().end(), [&](const std::string &line) {
+                return line.find(phrase) != std::string::npos;
+            });
+        };
+        QVERIFY(logged("vigil.verifier.users: user carol ("));
+        QVERIFY(logged("enrolled a software key on device " + m_a.id));
+        QVERIFY(logged("signed in on device " + m_a.id + " with swk,pin,mfa"));
+        QVERIFY(logged("TOTP locked after 10 consecutive failures"));
+        // ...and no secret is.
+        QVERIFY(secrets().size() > 20);
+        for (const auto &line : logLines())
+            for (const auto &secret : secrets())
+                QVERIFY2(line.find(secret) == std::string::npos, line.c_str());
     }
 
     void onlyPostIsAllowed()

@@ -1,6 +1,7 @@
 #include "app/agent/mfa/tpmuserkey.h"
 
 #include "app/agent/agentlogging.h"
+#include "attestation/userkeypublic.h"
 #include "core/privatefile.h"
 #include "core/text.h"
 
@@ -69,7 +70,8 @@ protocol::EcPublicKey publicKeyOf(const Bytes &publicArea, const fs::path &direc
     const std::string file = quoted(directory / TpmUserKey::publicFileName);
     try {
         const TPM2B_PUBLIC parsed = attestation::unmarshalPublic(publicArea);
-        if (const std::string problem = attestation::userKeyPublicProblem(parsed); !problem.empty())
+        if (const std::string problem = attestation::userKeyPublicProblem(parsed.publicArea);
+            !problem.empty())
             throw UserKeyError(UserKeyError::Kind::Corrupt,
                                "user key file " + file + " does not hold a PIN-protected user " +
                                    "key (" + problem + "); enroll again with a recovery code");
@@ -160,6 +162,7 @@ template <typename F> auto TpmUserKey::withLoadedKey(F &&operation)
 Bytes TpmUserKey::sign(std::span<const std::uint8_t> digest, const SecretBytes &pin)
 {
     checkPinFormat(pin);
+    std::lock_guard lock(m_mutex);
     return withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->signWithPin(key, pin, srk, digest);
     });
@@ -169,6 +172,7 @@ void TpmUserKey::changePin(const SecretBytes &oldPin, const SecretBytes &newPin)
 {
     checkPinFormat(oldPin);
     checkPinFormat(newPin);
+    std::lock_guard lock(m_mutex);
     Bytes privateArea = withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->changePin(key, srk, oldPin, newPin);
     });
@@ -198,6 +202,7 @@ protocol::CertifyEvidence TpmUserKey::certify(const TpmObject &attestationKey,
                                               const SecretBytes &pin)
 {
     checkPinFormat(pin);
+    std::lock_guard lock(m_mutex);
     return withLoadedKey([&](const TpmObject &srk, const TpmObject &key) {
         return m_tpm->certifyWithPin(key, pin, srk, attestationKey, qualifyingData);
     });

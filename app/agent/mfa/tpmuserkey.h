@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 namespace vigil::agent {
 
@@ -13,6 +14,11 @@ namespace vigil::agent {
 // are key.pub and key.priv in the user's state directory; they are useless outside this TPM.
 // Every operation loads the key under a storage root key recreated from the owner seed and
 // flushes both after, so nothing stays in the TPM between sign-ins.
+//
+// Each operation needs two transient slots (SRK and key) at once. Through the kernel's resource
+// manager that is never a problem; on a TPM without one (swtpm, /dev/tpm0), which may have three
+// slots, a process that holds a TpmIdentity (two) must lease the device key's slot around each
+// operation: TpmIdentity::leaseDeviceKeySlot().
 //
 // The TPM's counter is the TPM's, not the key's: wrong authorizations of any DA-protected
 // object (another user's PIN included) use up the same attempts.
@@ -58,9 +64,11 @@ private:
     // UserKeyErrors.
     template <typename F> auto withLoadedKey(F &&operation);
 
+    // One operation at a time: changePin replaces the private blob the others load.
+    std::mutex m_mutex;
     std::shared_ptr<attestation::Tpm> m_tpm;
     std::filesystem::path m_directory;
-    attestation::TpmKeyBlobs m_blobs;
+    attestation::TpmKeyBlobs m_blobs; // publicArea never changes
     protocol::EcPublicKey m_publicKey;
 };
 
