@@ -128,6 +128,22 @@ std::string VerifierProcess::createEnrollmentToken()
     return nlohmann::json::parse(out).at("token").get<std::string>();
 }
 
+std::string VerifierProcess::addUser(const std::string &name)
+{
+    const std::string out =
+        admin({QStringLiteral("users"), QStringLiteral("add"), QStringLiteral("--data"), q(m_data),
+               QString::fromStdString(name), QStringLiteral("--json")});
+    return nlohmann::json::parse(out).at("id").get<std::string>();
+}
+
+std::string VerifierProcess::createUserInvite(const std::string &name)
+{
+    const std::string out =
+        admin({QStringLiteral("users"), QStringLiteral("invite"), QStringLiteral("--data"),
+               q(m_data), QString::fromStdString(name), QStringLiteral("--json")});
+    return nlohmann::json::parse(out).at("code").get<std::string>();
+}
+
 void VerifierProcess::revokeDevice(const std::string &deviceId)
 {
     admin({QStringLiteral("devices"), QStringLiteral("revoke"), QStringLiteral("--data"), q(m_data),

@@ -32,6 +32,10 @@ public:
     void setPolicy(const std::string &policyJson);
     // A single-use enrollment token from `vigil-verifier token create`.
     std::string createEnrollmentToken();
+    // `vigil-verifier users add NAME`: the new user's id.
+    std::string addUser(const std::string &name);
+    // `vigil-verifier users invite NAME`: the one-time code.
+    std::string createUserInvite(const std::string &name);
     // `vigil-verifier devices revoke`.
     void revokeDevice(const std::string &deviceId);
     // How many devices `vigil-verifier devices list` shows.

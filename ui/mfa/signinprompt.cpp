@@ -190,6 +190,8 @@ QString SignInPrompt::reasonText() const
     const QString &reason = m_request.reason;
     if (reason == QLatin1String("unlock"))
         return tr("The screen was unlocked. Sign in again to keep your access.");
+    if (reason == QLatin1String("requested")) // "Sign in…" from the tray's menu
+        return tr("Sign in to get your access.");
     if (reason == QLatin1String("resume"))
         return tr("This computer woke from sleep. Sign in again to keep your access.");
     if (reason == QLatin1String("expiring")) {

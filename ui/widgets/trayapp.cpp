@@ -107,8 +107,11 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
                     Q_EMIT signInStateChanged(m_signIn);
                 }
             });
-    connect(&m_connection, &TrayConnection::promptClosed, this,
-            [this](const std::string &id) { m_prompts.withdraw(QString::fromStdString(id)); });
+    connect(&m_connection, &TrayConnection::promptClosed, this, [this](const std::string &id) {
+        // Answered here or elsewhere: vigild may close it before the window's own answer.
+        m_prompts.withdraw(QString::fromStdString(id));
+        refreshSignIn();
+    });
     connect(&m_prompts, &PromptService::answered, this, &TrayApp::refreshSignIn);
     connect(&m_screenLock, &ScreenLockReporter::failed, this,
             [](const QString &reason) { qCWarning(lcTray, "%s", qPrintable(reason)); });

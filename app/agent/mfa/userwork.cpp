@@ -144,6 +144,14 @@ UserWork::Record UserWork::recordOrRefuse(uid_t uid) const
     return *record;
 }
 
+attestation::TpmSlotLease UserWork::userKeySlot()
+{
+    // Without a resource manager the TPM may hold three objects: the device key steps out
+    // while a user key and its SRK are in (tpmidentity.h). Only for the key work itself: the
+    // device key signs the DPoP proof of the request that follows.
+    return m_identity ? m_identity->leaseDeviceKeySlot() : attestation::TpmSlotLease();
+}
+
 std::optional<ipc::MfaUserInfo> UserWork::find(uid_t uid)
 {
     return guarded([&]() -> std::optional<ipc::MfaUserInfo> {
@@ -169,19 +177,23 @@ ipc::MfaUserInfo UserWork::enrollKey(uid_t uid, const std::string &localAccount,
                                      const std::string &qualifier, const ipc::SecretText &pin)
 {
     const SecretBytes pinBytes = bytesOf(pin);
-    const std::unique_ptr<UserKey> key = m_keys.create(uid, pinBytes);
-    request.localAccount = localAccount;
-    request.userKey.assurance = key->assurance();
-    request.userKey.jwk = key->publicJwk();
-    if (key->assurance() == protocol::Assurance::Tpm) {
-        if (!m_identity)
-            refuse(ipc::ErrorCode::Internal, "a TPM user key on a device without its TPM identity");
-        auto &tpmKey = static_cast<TpmUserKey &>(*key);
-        // Binds the certify to this enrollment's invite or recovery code (contract 5.9).
-        protocol::UserKeyTpm tpm;
-        tpm.publicArea = tpmKey.tpmPublic();
-        tpm.certify = tpmKey.certify(m_identity->attestationKey(), sha256(qualifier), pinBytes);
-        request.userKey.tpm = std::move(tpm);
+    {
+        const auto slot = userKeySlot();
+        const std::unique_ptr<UserKey> key = m_keys.create(uid, pinBytes);
+        request.localAccount = localAccount;
+        request.userKey.assurance = key->assurance();
+        request.userKey.jwk = key->publicJwk();
+        if (key->assurance() == protocol::Assurance::Tpm) {
+            if (!m_identity)
+                refuse(ipc::ErrorCode::Internal,
+                       "a TPM user key on a device without its TPM identity");
+            auto &tpmKey = static_cast<TpmUserKey &>(*key);
+            // Binds the certify to this enrollment's invite or recovery code (contract 5.9).
+            protocol::UserKeyTpm tpm;
+            tpm.publicArea = tpmKey.tpmPublic();
+            tpm.certify = tpmKey.certify(m_identity->attestationKey(), sha256(qualifier), pinBytes);
+            request.userKey.tpm = std::move(tpm);
+        }
     }
     const auto enrolled = m_client.enrollUser(request);
     Record record{enrolled.userId, enrolled.name, enrolled.keyAssurance, enrolled.totp};
@@ -196,9 +208,11 @@ ipc::MfaUserInfo UserWork::enroll(uid_t uid, const std::string &localAccount,
                                   const ipc::SecretText &inviteCode, const ipc::SecretText &pin)
 {
     return guarded([&] {
+        // The certify's qualifier is a copy: request is moved into the call.
+        const std::string qualifier(inviteCode.reveal());
         protocol::UserEnrollmentRequest request;
-        request.inviteCode = std::string(inviteCode.reveal());
-        return enrollKey(uid, localAccount, std::move(request), *request.inviteCode, pin);
+        request.inviteCode = qualifier;
+        return enrollKey(uid, localAccount, std::move(request), qualifier, pin);
     });
 }
 
@@ -210,8 +224,9 @@ ipc::MfaUserInfo UserWork::resetPin(uid_t uid, const std::string &localAccount,
         const Record record = recordOrRefuse(uid);
         protocol::UserEnrollmentRequest request;
         request.userId = record.userId;
-        request.recoveryCode = std::string(recoveryCode.reveal());
-        return enrollKey(uid, localAccount, std::move(request), *request.recoveryCode, newPin);
+        const std::string qualifier(recoveryCode.reveal());
+        request.recoveryCode = qualifier;
+        return enrollKey(uid, localAccount, std::move(request), qualifier, newPin);
     });
 }
 
@@ -219,6 +234,7 @@ void UserWork::changePin(uid_t uid, const ipc::SecretText &pin, const ipc::Secre
 {
     guarded([&] {
         (void)recordOrRefuse(uid);
+        const auto slot = userKeySlot();
         m_keys.open(uid)->changePin(bytesOf(pin), bytesOf(newPin));
         return 0;
     });
@@ -235,6 +251,7 @@ std::string UserWork::proof(uid_t uid, const Record &record, const std::string &
     request.htu = m_client.userUrl(app::VerifierClient::userPath(record.userId, rest));
     request.iat = m_clock.now();
     request.jkt = m_client.deviceKeyThumbprint();
+    const auto slot = userKeySlot();
     return protocol::createUserProof(
         key->publicKey(),
         [&](std::span<const std::uint8_t> digest) { return key->sign(digest, pinBytes); }, request);

@@ -9,6 +9,7 @@
 
 #include "app/agent/mfa/userkeystore.h"
 #include "app/client/verifierclient.h"
+#include "attestation/tpm/tpm.h"
 #include "protocol/ipc/envelope.h"
 #include "protocol/ipc/mfaresults.h"
 #include "protocol/ipc/secrettext.h"
@@ -79,6 +80,8 @@ private:
     std::optional<Record> readRecord(uid_t uid) const;
     void writeRecord(uid_t uid, const Record &record) const;
     Record recordOrRefuse(uid_t uid) const;
+    // Room in the TPM for a user key while it works (see userwork.cpp).
+    attestation::TpmSlotLease userKeySlot();
     // The user proof for POST to the user's path rest, signed after pin.
     std::string proof(uid_t uid, const Record &record, const std::string &rest,
                       const protocol::ipc::SecretText &pin);
