@@ -4,6 +4,7 @@
 #include "protocol/jose/jwk.h"
 #include "protocol/jose/jws.h"
 #include "protocol/json/objectreader.h"
+#include "protocol/messagefields.h"
 #include "protocol/rfc3339.h"
 
 #include <algorithm>
@@ -18,30 +19,6 @@ namespace {
 std::string encode(const Bytes &bytes)
 {
     return base64UrlEncode(bytes);
-}
-
-std::string uuidAt(const ObjectReader &reader, std::string_view name)
-{
-    const std::string text = reader.string(name);
-    bool ok = text.size() == 36;
-    for (std::size_t i = 0; ok && i < text.size(); ++i) {
-        const char c = text[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23)
-            ok = c == '-';
-        else
-            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    }
-    if (!ok)
-        reader.fail(name, "must be a lower-case UUID");
-    return text;
-}
-
-Assurance assuranceAt(const ObjectReader &reader, std::string_view name)
-{
-    const auto assurance = assuranceFromName(reader.string(name, 16));
-    if (!assurance)
-        reader.fail(name, "must be \"tpm\" or \"software\"");
-    return *assurance;
 }
 
 // Server nonces travel as base64url text and come back verbatim as eat_nonce.

@@ -3,6 +3,7 @@
 #include "core/text.h"
 #include "protocol/jose/jwk.h"
 #include "protocol/json/objectreader.h"
+#include "protocol/messagefields.h"
 #include "protocol/rfc3339.h"
 
 #include <algorithm>
@@ -26,30 +27,6 @@ ObjectReader versionedReader(const nlohmann::json &json)
     ObjectReader reader(json, "");
     reader.requireVersion();
     return reader;
-}
-
-std::string uuidAt(const ObjectReader &reader, std::string_view name)
-{
-    const std::string text = reader.string(name, 36);
-    bool ok = text.size() == 36;
-    for (std::size_t i = 0; ok && i < text.size(); ++i) {
-        const char c = text[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23)
-            ok = c == '-';
-        else
-            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    }
-    if (!ok)
-        reader.fail(name, "must be a lower-case UUID");
-    return text;
-}
-
-Assurance assuranceAt(const ObjectReader &reader, std::string_view name)
-{
-    const auto assurance = assuranceFromName(reader.string(name, 16));
-    if (!assurance)
-        reader.fail(name, "must be \"tpm\" or \"software\"");
-    return *assurance;
 }
 
 // Printable ASCII without space or control characters: what goes into a log line or a header.
