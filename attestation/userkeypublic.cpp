@@ -52,6 +52,10 @@ std::string userKeyPublicProblem(const TPMT_PUBLIC &area)
         problems.push_back("lacks " + attributeList(missing));
     if (const TPMA_OBJECT extra = forbidden & area.objectAttributes)
         problems.push_back("has " + attributeList(extra));
+    // With userWithAuth, a policy session satisfying authPolicy may sign too: without the PIN,
+    // uncounted by the lockout, and surviving a PIN change.
+    if (area.authPolicy.size != 0)
+        problems.emplace_back("has an authPolicy (a policy session could sign without the PIN)");
     return joined(problems, "; ");
 }
 

@@ -11,7 +11,7 @@ namespace vigil::attestation {
 
 // "" when area is a user key as userKeyTemplate() makes it: ECC NIST P-256, scheme ECDSA with
 // SHA-256, name algorithm SHA-256, fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth and
-// sign set, noDA, restricted, decrypt and adminWithPolicy clear. Otherwise every difference,
+// sign set, noDA, restricted, decrypt and adminWithPolicy clear, no authPolicy. Otherwise every difference,
 // "; "-separated, for a message ("lacks userWithAuth; has noDA").
 std::string userKeyPublicProblem(const TPMT_PUBLIC &area);
 

@@ -8,6 +8,7 @@
 #include "protocol/ipc/response.h"
 #include "protocol/jose/jose.h"
 
+#include <QUrl>
 #include <algorithm>
 #include <climits>
 #include <sstream>
@@ -21,6 +22,24 @@ namespace ipc = protocol::ipc;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Whether a caller's proof would be for the verifier's own API: its origin (scheme, host in any
+// case, port with 443 by default), any path but /v1/whoami, the one resource it serves to
+// bearers of access tokens.
+bool isVerifierApi(const std::string &url, const std::string &serverUrl)
+{
+    const QUrl target(QString::fromStdString(url));
+    const QUrl server(QString::fromStdString(serverUrl));
+    if (!target.isValid() || !server.isValid() ||
+        target.scheme().compare(server.scheme(), Qt::CaseInsensitive) != 0 ||
+        target.host().compare(server.host(), Qt::CaseInsensitive) != 0 ||
+        target.port(443) != server.port(443))
+        return false;
+    QString base = server.path();
+    while (base.endsWith(QLatin1Char('/')))
+        base.chop(1);
+    return target.path(QUrl::FullyDecoded) != base + QStringLiteral("/v1/whoami");
+}
 
 // The shortest wait between scheduled reports, whatever next_report_at says.
 constexpr std::chrono::seconds minimumReportInterval{30};
@@ -689,6 +708,16 @@ void Agent::dpop(ipc::DpopParams params, Reply reply)
     if (!enrolled()) {
         reply(error(ipc::ErrorCode::NotEnrolled,
                     "this device is not enrolled: vigilctl enroll --token-file FILE"));
+        return;
+    }
+    // Proofs are for the caller's own relying parties. One for the verifier's API would let a
+    // member of the group act there as this device, on every user's endpoints (/v1/users/…) too.
+    if (isVerifierApi(params.url, m_status.enrollment->serverUrl)) {
+        reply(ipc::Error{ipc::ErrorCode::InvalidParams,
+                         "vigild signs no proof for its verifier's API (" +
+                             m_status.enrollment->serverUrl +
+                             "), which it speaks to itself; only /v1/whoami there",
+                         "/params/url"});
         return;
     }
     DeviceWork *device = m_device.get();

@@ -3,6 +3,7 @@
 #include "attestation/attestverifier.h"
 #include "attestation/evidenceerror.h"
 #include "attestation/tpmpublic.h"
+#include "attestation/userkeypublic.h"
 #include "core/sha256.h"
 #include "protocol/jose/jwk.h"
 #include "server/api/usercontext.h"
@@ -25,10 +26,6 @@ void checkUserKeyAttributes(const attestation::TpmPublic &key)
     if (area.type != TPM2_ALG_ECC || area.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256)
         throw EvidenceException(EvidenceError::UnsupportedAlgorithm,
                                 "the user key is not an ECC NIST P-256 key");
-    const TPM2_ALG_ID scheme = area.parameters.eccDetail.scheme.scheme;
-    if (scheme != TPM2_ALG_NULL && scheme != TPM2_ALG_ECDSA)
-        throw EvidenceException(EvidenceError::KeyAttributes,
-                                "the user key's scheme is not ECDSA (or left to the signer)");
     const TPMA_OBJECT attributes = area.objectAttributes;
     std::string wrong;
     const auto note = [&](bool bad, const char *what) {
@@ -45,6 +42,10 @@ void checkUserKeyAttributes(const attestation::TpmPublic &key)
     note(attributes & TPMA_OBJECT_NODA, "noDA set (the PIN would not be guarded against guessing)");
     if (!wrong.empty())
         throw EvidenceException(EvidenceError::KeyAttributes, "the user key has " + wrong);
+    // The rest of what vigild's own check asks (name algorithm, adminWithPolicy, no
+    // authPolicy, ECDSA with SHA-256): one rule for both sides.
+    if (const std::string problem = attestation::userKeyPublicProblem(area); !problem.empty())
+        throw EvidenceException(EvidenceError::KeyAttributes, "the user key: " + problem);
 }
 
 std::string mode(const protocol::UserEnrollmentRequest &enrollment)

@@ -256,6 +256,18 @@ private Q_SLOTS:
         QVERIFY2(response.status == 200, response.body.c_str());
         QCOMPARE(nlohmann::json::parse(response.body).at("device_id").get<std::string>(),
                  m_deviceId);
+
+        // Not for the verifier's own API: that would let the group act there as this device,
+        // on its users' sign-in too.
+        const auto refused = vigilctl(
+            *m_vigild,
+            {QStringLiteral("dpop"), QStringLiteral("--method"), QStringLiteral("POST"),
+             QStringLiteral("--url"),
+             QString::fromStdString(m_verifier->baseUrl() +
+                                    "/v1/users/0b6f0c43-5f0e-4c9a-9d83-2d2b9a6f1e10/sessions")});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.err.contains("no proof for its verifier's API"), refused.err.constData());
+        QVERIFY(refused.out.isEmpty());
     }
 
     void theSocketAnswersWhileTheTpmIsSlow()

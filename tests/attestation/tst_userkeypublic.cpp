@@ -46,6 +46,9 @@ private Q_SLOTS:
         QTest::newRow("SHA-1 name") << 6 << "name algorithm is not SHA-256";
         QTest::newRow("RSA") << 7 << "not an ECC key";
         QTest::newRow("several") << 8 << "lacks fixedTPM, sign; has noDA";
+        QTest::newRow("authPolicy") << 9
+                                    << "has an authPolicy (a policy session could sign "
+                                       "without the PIN)";
     }
 
     void namesEveryDeviation()
@@ -77,6 +80,10 @@ private Q_SLOTS:
             break;
         case 7:
             area.type = TPM2_ALG_RSA;
+            break;
+        case 9:
+            area.authPolicy.size = 32;
+            std::fill_n(area.authPolicy.buffer, 32, std::uint8_t{0x5a});
             break;
         default:
             area.objectAttributes &= ~(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_SIGN_ENCRYPT);

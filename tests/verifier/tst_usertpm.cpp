@@ -197,7 +197,7 @@ private Q_SLOTS:
     {
         const std::string userId = addUser(*m_verifier, "alice");
         const std::string code = invite(*m_verifier, userId);
-        BlobKey userKey(*m_keys, m_keys->create(attestation::signingKeyTemplate()));
+        BlobKey userKey(*m_keys, m_keys->create(attestation::userKeyTemplate()));
         const auto enrolled =
             post("/v1/users/enrollments",
                  tpmEnrollment(code, userKey.blobs().publicArea,
@@ -233,7 +233,7 @@ private Q_SLOTS:
             QString::fromStdString(body(codes).at("recovery_codes").at(0).get<std::string>())
                 .toLower()
                 .toStdString();
-        BlobKey newKey(*m_keys, m_keys->create(attestation::signingKeyTemplate()));
+        BlobKey newKey(*m_keys, m_keys->create(attestation::userKeyTemplate()));
         json recovery = tpmEnrollment("unused", newKey.blobs().publicArea,
                                       m_keys->certify(newKey.blobs(), vigil::sha256(typed)));
         recovery.erase("invite_code");
@@ -252,13 +252,13 @@ private Q_SLOTS:
         const std::string userId = addUser(*m_verifier, "bob");
         const std::string code = invite(*m_verifier, userId);
         const Bytes qualifying = vigil::sha256(code);
-        const auto good = m_keys->create(attestation::signingKeyTemplate());
+        const auto good = m_keys->create(attestation::userKeyTemplate());
         const auto goodCertify = m_keys->certify(good, qualifying);
         const std::string enrollments = "/v1/users/enrollments";
 
         // noDA set: the TPM would not count wrong PINs.
         const auto noDa =
-            m_keys->create(withAttributes(attestation::signingKeyTemplate(), TPMA_OBJECT_NODA));
+            m_keys->create(withAttributes(attestation::userKeyTemplate(), TPMA_OBJECT_NODA));
         VERIFY_PROBLEM(post(enrollments, tpmEnrollment(code, noDa.publicArea,
                                                        m_keys->certify(noDa, qualifying))),
                        403, "evidence_rejected", "noDA set", "key_attributes");
@@ -269,12 +269,20 @@ private Q_SLOTS:
                        403, "evidence_rejected", "restricted set", "key_attributes");
         // No userWithAuth: the PIN would not be what authorises it.
         const auto policyOnly = m_keys->create(
-            withAttributes(attestation::signingKeyTemplate(), 0, TPMA_OBJECT_USERWITHAUTH));
+            withAttributes(attestation::userKeyTemplate(), 0, TPMA_OBJECT_USERWITHAUTH));
         VERIFY_PROBLEM(post(enrollments, tpmEnrollment(code, policyOnly.publicArea,
                                                        m_keys->certify(policyOnly, qualifying))),
                        403, "evidence_rejected", "userWithAuth clear", "key_attributes");
+        // An authPolicy: a policy session could sign without the PIN, uncounted by the lockout.
+        auto policyTemplate = attestation::userKeyTemplate();
+        policyTemplate.publicArea.authPolicy.size = 32;
+        std::fill_n(policyTemplate.publicArea.authPolicy.buffer, 32, std::uint8_t{0xab});
+        const auto withPolicy = m_keys->create(policyTemplate);
+        VERIFY_PROBLEM(post(enrollments, tpmEnrollment(code, withPolicy.publicArea,
+                                                       m_keys->certify(withPolicy, qualifying))),
+                       403, "evidence_rejected", "authPolicy", "key_attributes");
         // The certification of another key.
-        const auto other = m_keys->create(attestation::signingKeyTemplate());
+        const auto other = m_keys->create(attestation::userKeyTemplate());
         VERIFY_PROBLEM(post(enrollments, tpmEnrollment(code, other.publicArea, goodCertify)), 403,
                        "evidence_rejected", "/user_key/tpm/certify", "name_mismatch");
         // Made for another code.
