@@ -119,11 +119,16 @@ private Q_SLOTS:
             work.resetPin(alice, "alice", ipc::SecretText(codes.codes.at(0)), secret("577215"));
         QCOMPARE(reset.userId, userId);
         QCOMPARE(work.signIn(alice, secret("577215"), {}).amr.at(0), "swk");
+        // A used-up code is refused, and the refused reset leaves the working key in place: the
+        // PIN set before it still signs in, the one it tried does not.
         QCOMPARE(refusal([&] {
                      work.resetPin(alice, "alice", ipc::SecretText(codes.codes.at(0)),
-                                   secret("577215"));
+                                   secret("999999"));
                  }).code,
-                 ipc::ErrorCode::InvalidCode); // used up
+                 ipc::ErrorCode::InvalidCode);
+        QCOMPARE(work.signIn(alice, secret("577215"), {}).amr.at(0), "swk");
+        QCOMPARE(refusal([&] { work.signIn(alice, secret("999999"), {}); }).code,
+                 ipc::ErrorCode::WrongPin);
 
         // Sign-out: the session's tokens end with it.
         work.revoke(alice, session.session);

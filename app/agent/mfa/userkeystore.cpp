@@ -1,6 +1,7 @@
 #include "app/agent/mfa/userkeystore.h"
 
 #include "app/agent/pathsafety.h"
+#include "core/privatefile.h"
 #include "core/text.h"
 
 #include <cerrno>
@@ -144,6 +145,26 @@ std::unique_ptr<UserKey> UserKeyStore::create(uid_t uid, const SecretBytes &pin)
         removeFile(directory / TpmUserKey::privateFileName);
     }
     return key;
+}
+
+UserKeyStore::Snapshot UserKeyStore::snapshot(uid_t uid) const
+{
+    Snapshot snapshot;
+    const fs::path directory = directoryOf(uid);
+    for (const char *name :
+         {TpmUserKey::privateFileName, TpmUserKey::publicFileName, SoftwareUserKey::fileName})
+        if (present(directory / name))
+            snapshot.files.emplace_back(
+                name, readPrivateFile(directory / name, 64 * 1024, "user key file"));
+    return snapshot;
+}
+
+void UserKeyStore::restore(uid_t uid, const Snapshot &snapshot)
+{
+    remove(uid);
+    const fs::path directory = directoryOf(uid);
+    for (const auto &[name, contents] : snapshot.files)
+        writePrivateFile(directory / name, contents, Replace::Allowed, "user key file");
 }
 
 void UserKeyStore::remove(uid_t uid)

@@ -7,7 +7,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <sys/types.h>
+#include <utility>
+#include <vector>
 
 namespace vigil::agent {
 
@@ -41,6 +44,17 @@ public:
     std::unique_ptr<UserKey> create(uid_t uid, const SecretBytes &pin);
     // Removes uid's key files; the directory and the caller's files stay.
     void remove(uid_t uid);
+
+    // uid's key files as they are now (none when uid has no key), for restore() when the key
+    // create() makes in their place is not accepted after all (the verifier refused the
+    // enrollment, or could not be reached): a failed re-enrollment must not cost the working key.
+    struct Snapshot
+    {
+        std::vector<std::pair<std::string, Bytes>> files; // name in the directory, contents
+    };
+    Snapshot snapshot(uid_t uid) const;
+    // Puts uid's key files back as snapshot had them, removing the others.
+    void restore(uid_t uid, const Snapshot &snapshot);
 
 private:
     // Creates root and root/<uid> (0700) if missing; refuses them unless safe.

@@ -177,31 +177,43 @@ ipc::MfaUserInfo UserWork::enrollKey(uid_t uid, const std::string &localAccount,
                                      const std::string &qualifier, const ipc::SecretText &pin)
 {
     const SecretBytes pinBytes = bytesOf(pin);
-    {
-        const auto slot = userKeySlot();
-        const std::unique_ptr<UserKey> key = m_keys.create(uid, pinBytes);
+    // The key in use stays usable until the verifier has the new one: an invite that turns out
+    // expired or a mistyped recovery code must not cost the user their working key.
+    const UserKeyStore::Snapshot previous = m_keys.snapshot(uid);
+    protocol::UserEnrollmentResponse enrolled;
+    try {
+        newKey(uid, request, qualifier, pinBytes);
         request.localAccount = localAccount;
-        request.userKey.assurance = key->assurance();
-        request.userKey.jwk = key->publicJwk();
-        if (key->assurance() == protocol::Assurance::Tpm) {
-            if (!m_identity)
-                refuse(ipc::ErrorCode::Internal,
-                       "a TPM user key on a device without its TPM identity");
-            auto &tpmKey = static_cast<TpmUserKey &>(*key);
-            // Binds the certify to this enrollment's invite or recovery code (contract 5.9).
-            protocol::UserKeyTpm tpm;
-            tpm.publicArea = tpmKey.tpmPublic();
-            tpm.certify = tpmKey.certify(m_identity->attestationKey(), sha256(qualifier), pinBytes);
-            request.userKey.tpm = std::move(tpm);
-        }
+        enrolled = m_client.enrollUser(request);
+    } catch (...) {
+        m_keys.restore(uid, previous);
+        throw;
     }
-    const auto enrolled = m_client.enrollUser(request);
     Record record{enrolled.userId, enrolled.name, enrolled.keyAssurance, enrolled.totp};
     writeRecord(uid, record);
     auto user = find(uid);
     if (!user)
         refuse(ipc::ErrorCode::Internal, "the new user key is not where it was written");
     return *user;
+}
+
+void UserWork::newKey(uid_t uid, protocol::UserEnrollmentRequest &request,
+                      const std::string &qualifier, const SecretBytes &pinBytes)
+{
+    const auto slot = userKeySlot();
+    const std::unique_ptr<UserKey> key = m_keys.create(uid, pinBytes);
+    request.userKey.assurance = key->assurance();
+    request.userKey.jwk = key->publicJwk();
+    if (key->assurance() != protocol::Assurance::Tpm)
+        return;
+    if (!m_identity)
+        refuse(ipc::ErrorCode::Internal, "a TPM user key on a device without its TPM identity");
+    auto &tpmKey = static_cast<TpmUserKey &>(*key);
+    // Binds the certify to this enrollment's invite or recovery code (contract 5.9).
+    protocol::UserKeyTpm tpm;
+    tpm.publicArea = tpmKey.tpmPublic();
+    tpm.certify = tpmKey.certify(m_identity->attestationKey(), sha256(qualifier), pinBytes);
+    request.userKey.tpm = std::move(tpm);
 }
 
 ipc::MfaUserInfo UserWork::enroll(uid_t uid, const std::string &localAccount,

@@ -85,6 +85,9 @@ private:
     // The user proof for POST to the user's path rest, signed after pin.
     std::string proof(uid_t uid, const Record &record, const std::string &rest,
                       const protocol::ipc::SecretText &pin);
+    // A new key for uid under pin, its public part (and certify, in a TPM) into request.
+    void newKey(uid_t uid, protocol::UserEnrollmentRequest &request, const std::string &qualifier,
+                const SecretBytes &pinBytes);
     protocol::ipc::MfaUserInfo enrollKey(uid_t uid, const std::string &localAccount,
                                          protocol::UserEnrollmentRequest request,
                                          const std::string &qualifier,
