@@ -200,6 +200,18 @@ ipc::MfaUserInfo UserWork::enrollKey(uid_t uid, const std::string &localAccount,
 void UserWork::newKey(uid_t uid, protocol::UserEnrollmentRequest &request,
                       const std::string &qualifier, const SecretBytes &pinBytes)
 {
+    // Wrong PINs count toward the TPM's lockout, which covers the whole chip: keys without noDA
+    // would then be refused too. The AK and device key have it since PIN keys exist; an
+    // identity made before must not be put at risk by one.
+    if (m_identity)
+        for (const Bytes *area :
+             {&m_identity->attestationKeyPublic(), &m_identity->deviceKeyPublic()})
+            if (!(attestation::unmarshalPublic(*area).publicArea.objectAttributes &
+                  TPMA_OBJECT_NODA))
+                refuse(ipc::ErrorCode::Unavailable,
+                       "this device's TPM keys predate PIN-protected user keys (they lack "
+                       "noDA, so wrong PINs could lock attestation out): enroll the device "
+                       "again, then set up sign-in");
     const auto slot = userKeySlot();
     const std::unique_ptr<UserKey> key = m_keys.create(uid, pinBytes);
     request.userKey.assurance = key->assurance();
