@@ -113,6 +113,12 @@ HttpResponse UserHandler::enroll(const HttpRequest &request)
     stored.keyJkt = protocol::jwkThumbprint(key.publicKey());
     stored.enrolledAt = service.now();
     service.storage.putUserDevice(stored);
+    // A replaced key ends the sessions the old one started on this device: a PIN reset is
+    // often because the old PIN is no longer secret.
+    for (const UserSession &session :
+         service.storage.activeUserSessions(user.id, stored.enrolledAt))
+        if (session.deviceId == device.id)
+            service.storage.revokeUserSession(session.handleHash, stored.enrolledAt);
     qCInfo(lcUsers).noquote() << QString::fromStdString(
         "user " + user.name + " (" + user.id + ") enrolled a " + assurance + " key on device " +
         device.id + " for local account " + enrollment.localAccount + " with " + mode(enrollment));

@@ -440,10 +440,17 @@ private Q_SLOTS:
                          {"local_account", "alice"},
                          {"user_key", {{"assurance", "software"}, {"jwk", key.publicJwk()}}}});
         };
+        // A session the old key started, which the new key must end.
+        const auto signedIn = signInWithKey(user, m_a);
+        QVERIFY2(signedIn.status == 201, signedIn.body.c_str());
+        const std::string oldSession = body(signedIn).at("session");
         // Each code once: a new key with the first, refused the second time.
         auto newKey = protocol::SoftwareDeviceKey::create(path(user.name + "-new.pem"));
         const auto replaced = recover(user.recoveryCodes[0], *newKey);
         QVERIFY2(replaced.status == 201, replaced.body.c_str());
+        VERIFY_PROBLEM(post(m_a, "/v1/users/" + user.id + "/tokens",
+                            json{{"version", 1}, {"session", oldSession}}),
+                       401, "authentication_required", "sign in");
         QCOMPARE(body(replaced).at("totp"), "active");
         QCOMPARE(m_verifier->storage().userDevice(user.id, m_a.id)->keyJkt, newKey->thumbprint());
         VERIFY_PROBLEM(recover(user.recoveryCodes[0], *newKey), 403, "invalid_recovery_code",
