@@ -248,6 +248,20 @@ int unlockUser(Storage &storage, const std::string &name, std::ostream &out, std
     return 0;
 }
 
+int resetUserTotp(Storage &storage, const std::string &name, std::ostream &out, std::ostream &err)
+{
+    const auto user = findUser(storage, name, err);
+    if (!user)
+        return 1;
+    if (!storage.resetTotp(user->id)) {
+        err << "vigil-verifier: user " << name << " has no TOTP to reset\n";
+        return 1;
+    }
+    out << "Reset TOTP for user " << name
+        << ": they set up their authenticator app again at their next sign-in set-up\n";
+    return 0;
+}
+
 int inviteUser(Storage &storage, const std::string &name, std::chrono::seconds ttl, TimePoint now,
                bool json, std::ostream &out, std::ostream &err)
 {

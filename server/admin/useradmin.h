@@ -27,6 +27,9 @@ int disableUser(Storage &storage, const std::string &name, TimePoint now, std::o
                 std::ostream &err);
 // Lifts a TOTP lockout and clears the failure count.
 int unlockUser(Storage &storage, const std::string &name, std::ostream &out, std::ostream &err);
+// `users totp-reset`: the user's TOTP is forgotten (a lost authenticator app) and can be set up
+// again from the tray or `vigilctl mfa totp`; recovery codes stay valid until then.
+int resetUserTotp(Storage &storage, const std::string &name, std::ostream &out, std::ostream &err);
 // Prints a new invite code (shown once; only its hash is stored); refuses a disabled user.
 int inviteUser(Storage &storage, const std::string &name, std::chrono::seconds ttl, TimePoint now,
                bool json, std::ostream &out, std::ostream &err);

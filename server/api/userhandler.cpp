@@ -179,7 +179,7 @@ HttpResponse UserHandler::beginTotp(const HttpRequest &request, const std::strin
     if (!enrollment)
         throw ApiError("totp_active", "user " + who.user.name +
                                           " has an active TOTP already; an administrator "
-                                          "resets it");
+                                          "resets it (vigil-verifier users totp-reset)");
     protocol::TotpEnrollment response{enrollment->otpauthUri, enrollment->expiresAt};
     auto out = jsonResponse(201, response.toJson());
     out.headers.emplace_back("Cache-Control", "no-store");

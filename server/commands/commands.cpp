@@ -17,6 +17,7 @@ std::unique_ptr<cli::Command> usersList();
 std::unique_ptr<cli::Command> usersShow();
 std::unique_ptr<cli::Command> usersDisable();
 std::unique_ptr<cli::Command> usersUnlock();
+std::unique_ptr<cli::Command> usersTotpReset();
 std::unique_ptr<cli::Command> usersInvite();
 std::unique_ptr<cli::Command> policyCheck();
 std::unique_ptr<cli::Command> tlsRenew();
@@ -24,9 +25,10 @@ std::unique_ptr<cli::Command> tlsRenew();
 cli::Commands verifierCommands()
 {
     cli::Commands commands;
-    for (const auto make : {init, serve, tokenCreate, tokenList, tokenRevoke, devicesList,
-                            devicesShow, devicesRevoke, usersAdd, usersList, usersShow,
-                            usersDisable, usersUnlock, usersInvite, policyCheck, tlsRenew})
+    for (const auto make :
+         {init, serve, tokenCreate, tokenList, tokenRevoke, devicesList, devicesShow, devicesRevoke,
+          usersAdd, usersList, usersShow, usersDisable, usersUnlock, usersTotpReset, usersInvite,
+          policyCheck, tlsRenew})
         commands.push_back(make());
     return commands;
 }

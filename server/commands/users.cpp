@@ -1,5 +1,5 @@
-// `vigil-verifier users add | list | show | disable | unlock | invite`: the people who sign in
-// on enrolled devices (docs/mfa.md).
+// `vigil-verifier users add | list | show | disable | unlock | totp-reset | invite`: the people who
+// sign in on enrolled devices (docs/mfa.md).
 #include "server/admin/admincommands.h"
 #include "server/admin/useradmin.h"
 #include "server/commands/commandoptions.h"
@@ -126,6 +126,26 @@ public:
     }
 };
 
+class UsersTotpResetCommand : public cli::Command
+{
+public:
+    UsersTotpResetCommand()
+    {
+        m_name = u"users totp-reset"_s;
+        m_synopsis = u"--data DIR NAME"_s;
+        m_description = u"Forget a user's TOTP (a lost authenticator app) so they can set it up "
+                        u"again."_s;
+        m_options = {dataOption()};
+        m_arguments = {userName};
+    }
+
+    int run(const cli::Invocation &invocation, std::ostream &out, std::ostream &err) override
+    {
+        const std::string name = nameArgument(invocation);
+        return resetUserTotp(*openStorage(invocation), name, out, err);
+    }
+};
+
 class UsersInviteCommand : public cli::Command
 {
 public:
@@ -186,6 +206,11 @@ std::unique_ptr<cli::Command> usersDisable()
 std::unique_ptr<cli::Command> usersUnlock()
 {
     return std::make_unique<UsersUnlockCommand>();
+}
+
+std::unique_ptr<cli::Command> usersTotpReset()
+{
+    return std::make_unique<UsersTotpResetCommand>();
 }
 
 std::unique_ptr<cli::Command> usersInvite()

@@ -72,6 +72,7 @@ public:
     std::optional<UserTotp> recordTotpFailure(const std::string &userId, TimePoint now,
                                               int lockAt) override;
     bool unlockTotp(const std::string &userId) override;
+    bool resetTotp(const std::string &userId) override;
 
     void replaceRecoveryCodes(const std::string &userId, const std::vector<Bytes> &hashes,
                               TimePoint now) override;

@@ -73,6 +73,7 @@ constexpr char sqlUnlockTotp[] =
     "UPDATE user_totp SET locked = 0, consecutive_failures = 0, last_failure_at = NULL "
     "WHERE user_id = ? AND (locked = 1 OR consecutive_failures > 0)";
 
+constexpr char sqlResetTotp[] = "DELETE FROM user_totp WHERE user_id = ?";
 constexpr char sqlDeleteRecoveryCodes[] = "DELETE FROM user_recovery_codes WHERE user_id = ?";
 constexpr char sqlAddRecoveryCode[] =
     "INSERT INTO user_recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)";
@@ -396,6 +397,15 @@ bool SqliteStorage::unlockTotp(const std::string &userId)
     constexpr const char *what = "unlocking TOTP";
     return m_impl->write(what, [&](Connection &connection) {
         Query(connection, sqlUnlockTotp, what).bind(userId).run();
+        return connection.changes() > 0;
+    });
+}
+
+bool SqliteStorage::resetTotp(const std::string &userId)
+{
+    constexpr const char *what = "resetting TOTP";
+    return m_impl->write(what, [&](Connection &connection) {
+        Query(connection, sqlResetTotp, what).bind(userId).run();
         return connection.changes() > 0;
     });
 }

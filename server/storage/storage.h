@@ -313,6 +313,9 @@ public:
     // Clears the lock and the failures; false when the user has no TOTP or it was neither
     // locked nor failing.
     virtual bool unlockTotp(const std::string &userId) = 0;
+    // Forgets the user's TOTP (a lost authenticator), active or pending, so that it can be set up
+    // again; false when the user had none.
+    virtual bool resetTotp(const std::string &userId) = 0;
 
     // Recovery codes (their HMACs). Replacing invalidates every earlier code of the user.
     virtual void replaceRecoveryCodes(const std::string &userId, const std::vector<Bytes> &hashes,

@@ -1053,6 +1053,19 @@ private Q_SLOTS:
         QCOMPARE(unlock.err, QByteArray("vigil-verifier: user alice has no TOTP lockout or "
                                         "failures to clear\n"));
 
+        // A lost authenticator: the TOTP is forgotten, once, and the recovery codes stay.
+        ProgramRun reset = run(QStringLiteral("users totp-reset alice"));
+        QCOMPARE(reset.exitCode, 0);
+        QCOMPARE(reset.out, QByteArray("Reset TOTP for user alice: they set up their "
+                                       "authenticator app again at their next sign-in set-up\n"));
+        json =
+            nlohmann::json::parse(run(QStringLiteral("users show alice --json")).out.toStdString());
+        QCOMPARE(json.at("totp").at("state"), "none");
+        QCOMPARE(json.at("recovery_codes_left"), 2);
+        reset = run(QStringLiteral("users totp-reset alice"));
+        QCOMPARE(reset.exitCode, 1);
+        QCOMPARE(reset.err, QByteArray("vigil-verifier: user alice has no TOTP to reset\n"));
+
         // Disable: the session ends, no invite is made, and it happens once.
         const ProgramRun disabled = run(QStringLiteral("users disable alice"));
         QCOMPARE(disabled.exitCode, 0);
@@ -1127,7 +1140,7 @@ private Q_SLOTS:
         };
         QCOMPARE(at("created_at").secsTo(at("expires_at")), 24 * 3600);
 
-        for (const char *command : {"show", "disable", "unlock", "invite"}) {
+        for (const char *command : {"show", "disable", "unlock", "totp-reset", "invite"}) {
             const ProgramRun unknown =
                 run(QStringLiteral("users %1 dave").arg(QLatin1String(command)));
             QCOMPARE(unknown.exitCode, 1);

@@ -371,6 +371,14 @@ private Q_SLOTS:
                              {"user_proof", proof(user, activation, m_a)},
                              {"code", oathtool(user.secret, m_verifier->clock().now())}}),
                        409, "totp_not_pending", "no TOTP secret waiting");
+
+        // An administrator's reset (a lost phone, `users totp-reset`): it can be set up again.
+        QVERIFY(m_verifier->storage().resetTotp(user.id));
+        const auto again = post(m_a, totpPath(user),
+                                {{"version", 1}, {"user_proof", proof(user, totpPath(user), m_a)}});
+        QVERIFY2(again.status == 201, again.body.c_str());
+        QVERIFY(otpauthSecret(protocol::TotpEnrollment::fromJson(body(again)).otpauthUri) !=
+                user.secret);
     }
 
     void aCodeWorksOnceAndOnlyNearItsTime()
