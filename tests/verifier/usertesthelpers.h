@@ -6,6 +6,7 @@
 
 #include "core/bytes.h"
 #include "httpsclient.h"
+#include "oathtool.h"
 #include "protocol/jose/dpop.h"
 #include "protocol/jose/jwk.h"
 #include "protocol/jose/jws.h"
@@ -119,20 +120,7 @@ inline protocol::DigestSigner signerOf(protocol::DeviceKey &key)
     return [&key](std::span<const std::uint8_t> digest) { return key.sign(digest); };
 }
 
-// The TOTP code for the base32 secret at `at`, by oathtool (an independent implementation).
-inline std::string oathtool(const std::string &secret, std::chrono::system_clock::time_point at)
-{
-    const auto seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-    QProcess process;
-    process.start(QStringLiteral("oathtool"), {QStringLiteral("--totp"), QStringLiteral("-b"),
-                                               QStringLiteral("--now=@") + QString::number(seconds),
-                                               QString::fromStdString(secret)});
-    if (!process.waitForFinished(10000) || process.exitCode() != 0)
-        throw std::runtime_error("oathtool failed: " +
-                                 process.readAllStandardError().toStdString());
-    return process.readAllStandardOutput().trimmed().toStdString();
-}
+using test::oathtool;
 
 // The secret parameter of an otpauth:// URI.
 inline std::string otpauthSecret(const std::string &uri)
