@@ -86,13 +86,10 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
     connect(&m_connection, &TrayConnection::subscribedChanged, this, [this](bool subscribed) {
         if (subscribed && m_started)
             m_screenLock.resend();
-        if (subscribed) {
+        if (subscribed)
             refreshSignIn();
-        } else if (m_signIn != SignInState::Unknown) {
-            m_signIn = SignInState::Unknown;
-            rebuildMenu();
-            Q_EMIT signInStateChanged(m_signIn);
-        }
+        else
+            setSignInState(SignInState::Unknown);
     });
     registerSignInPrompt(m_prompts, m_mfa, m_clock);
     connect(&m_connection, &TrayConnection::promptReceived, this,
@@ -101,11 +98,8 @@ TrayApp::TrayApp(TrayAppOptions options, const Clock &clock, QObject *parent)
                        std::string(protocol::ipc::promptReasonName(prompt.reason)).c_str());
                 m_prompts.open({QStringLiteral("sign_in"), QString::fromStdString(prompt.id),
                                 prompt.toJson()});
-                if (m_signIn == SignInState::SignedIn) {
-                    m_signIn = SignInState::SignedOut;
-                    rebuildMenu();
-                    Q_EMIT signInStateChanged(m_signIn);
-                }
+                if (m_signIn == SignInState::SignedIn)
+                    setSignInState(SignInState::SignedOut);
             });
     connect(&m_connection, &TrayConnection::promptClosed, this, [this](const std::string &id) {
         // Answered here or elsewhere: vigild may close it before the window's own answer.
@@ -154,12 +148,17 @@ void TrayApp::refreshSignIn()
             state = SignInState::NotSetUp;
         else
             qCInfo(lcTray, "sign-in state unknown: %s", qPrintable(reply.error->message));
-        if (state == m_signIn)
-            return;
-        m_signIn = state;
-        rebuildMenu();
-        Q_EMIT signInStateChanged(m_signIn);
+        setSignInState(state);
     });
+}
+
+void TrayApp::setSignInState(SignInState state)
+{
+    if (state == m_signIn)
+        return;
+    m_signIn = state;
+    rebuildMenu();
+    Q_EMIT signInStateChanged(m_signIn);
 }
 
 void TrayApp::openSetupWizard()

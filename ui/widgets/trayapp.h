@@ -107,6 +107,8 @@ private:
     void openEnrollDialog();
     // Asks vigild for the person's sign-in state (mfa_status) and updates the menu.
     void refreshSignIn();
+    // The menu follows it; signInStateChanged when it changed.
+    void setSignInState(SignInState state);
     void openSetupWizard();
     void openSignInPrompt();
     void showAbout();
