@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the packages vigil, vigil-tray and vigil-verifier as .deb and .rpm (installer/) from
+# the `package` preset, into build/package/packages/, and prints their names. Each step prints
+# one line; its log is in build/logs/ (printed on failure). SOURCE_DATE_EPOCH, when set, is
+# the time written in the packages (default: the last commit's).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/step.sh
+packages=build/package/packages
+
+scripts/bootstrap.sh
+step configure-package "configure (package)" cmake --preset package
+step build-package "build (package)" cmake --build --preset package
+rm -rf "$packages"
+step cpack "packages (deb, rpm)" cpack --config build/package/CPackConfig.cmake -G "DEB;RPM"
+# cpack leaves its staging trees beside the packages.
+rm -rf "$packages/_CPack_Packages"
+ls -1 "$packages"/*.deb "$packages"/*.rpm
