@@ -9,6 +9,9 @@ packages=build/package/packages
 # The one time written in the packages and in the tray's Qt resources (rcc stamps each file
 # with it): the last commit's unless given. The same commit then gives the same bytes.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+# The modes of the files cpack writes (the .deb's ar members, staged directories) follow the
+# umask: fixed, as dpkg-buildpackage fixes it.
+umask 0022
 
 scripts/bootstrap.sh
 step configure-package "configure (package)" cmake --preset package
