@@ -54,6 +54,9 @@ for name in vigil vigil-verifier; do
     for phase in 'postinstall scriptlet' 'preuninstall scriptlet' 'postuninstall scriptlet'; do
         grep -q "^$phase" "$scripts" || fail "$name has no $phase"
     done
+    for tag in POSTIN PREUN POSTUN; do
+        rpm -qp --qf "%{$tag}" "$(rpm_of "$name")" | sh -n || fail "$name's $tag is not valid sh"
+    done
     grep -q '"$1" -eq 1' "$scripts" || fail "$name's %post does not tell install from upgrade"
     grep -q '"$1" -eq 0' "$scripts" || fail "$name's %preun does not tell removal from upgrade"
     unguarded=$(awk -f "$here/guards.awk" "$scripts")
