@@ -17,7 +17,7 @@ packages=(
     dbus-daemon iproute2
     xvfb dunst trayer xfce4-panel xfconf libxcb1-dev libxcb-xtest0-dev
     libqrencode-dev zbar-tools oathtool
-    lintian rpm systemd
+    lintian rpm systemd mmdebstrap
 )
 
 missing=()

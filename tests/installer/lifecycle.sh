@@ -10,7 +10,7 @@
 #    and Ansible have no one to answer it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib/debianroot.sh"
+source "$here/debianroot.sh"
 
 packages=$(cd "$1" && pwd)
 verifier=$2
