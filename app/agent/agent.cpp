@@ -1,8 +1,10 @@
 #include "app/agent/agent.h"
 
 #include "app/agent/agentlogging.h"
+#include "app/agent/configreloader.h"
 #include "app/agent/devicework.h"
 #include "app/agent/failure.h"
+#include "app/agent/triggers/pathmonitor.h"
 #include "app/agent/workerthread.h"
 #include "app/client/enrollmenttoken.h"
 #include "protocol/ipc/response.h"
@@ -12,7 +14,6 @@
 #include <algorithm>
 #include <climits>
 #include <sstream>
-#include <sys/stat.h>
 #include <system_error>
 #include <utility>
 
@@ -52,19 +53,6 @@ app::HttpsTransportOptions transportOf(const AgentOptions &options)
     app::HttpsTransportOptions transport = options.transport;
     transport.proxy = options.config.proxy;
     return transport;
-}
-
-// Device, inode, size and change time: a new or rewritten file differs.
-std::optional<std::string> fileIdentity(const std::filesystem::path &file)
-{
-    struct stat status
-    {
-    };
-    if (::stat(file.c_str(), &status) != 0)
-        return std::nullopt;
-    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
-           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
-           std::to_string(status.st_ctim.tv_nsec);
 }
 
 // Starts timer to fire at `at` (at once when that has passed), or stops it for no time.
@@ -210,6 +198,50 @@ void Agent::enrollmentTokenMayHaveChanged()
     considerEnrollment();
 }
 
+bool Agent::reconfigure(const VigildConfig &config)
+{
+    if (!awaitsEnrollment()) {
+        qCInfo(lcAgent, "the device is enrolled: the changed configuration takes effect when "
+                        "vigild starts again (the enrollment keeps its own verifier and CA)");
+        return false;
+    }
+    m_configProblem.clear();
+    VigildConfig next = liveChanges(m_options.config, config);
+    const bool changed = next != m_options.config;
+    m_options.config = std::move(next);
+    if (changed)
+        qCInfo(lcAgent, "using the changed configuration for the enrollment (verifier %s)",
+               m_options.config.serverUrl.value_or("not set yet").c_str());
+    if (m_enrolling) {
+        // That enrollment took the previous values; should it fail, the new ones get their
+        // turn at once.
+        m_retryEnrollmentNow = m_retryEnrollmentNow || changed;
+        return true;
+    }
+    if (changed || m_status.state == ipc::AgentState::NotEnrolled)
+        considerEnrollment(); // with a token file waiting, an enrollment starts now
+    return true;
+}
+
+void Agent::configurationRefused(const std::string &reason)
+{
+    if (!awaitsEnrollment())
+        return; // logged by the reloader; the enrollment does not use the file
+    m_configProblem = "the changed configuration file is refused (" + reason +
+                      "), so vigild keeps the one it has";
+    // An enrollment under way or backing off goes on with the configuration it has; a device
+    // waiting for one shows why the new file did not help.
+    if (m_status.state == ipc::AgentState::NotEnrolled && !m_enrolling)
+        considerEnrollment();
+}
+
+std::string Agent::withConfigProblem(std::string reason) const
+{
+    if (!m_configProblem.empty())
+        reason += "; " + m_configProblem;
+    return oneLine(std::move(reason));
+}
+
 void Agent::considerEnrollment()
 {
     if (m_enrolling || (enrolled() && m_status.state != ipc::AgentState::Revoked))
@@ -229,10 +261,10 @@ void Agent::considerEnrollment()
     const std::string blocker = m_options.config.enrollmentBlocker();
     update([&](ipc::Status &status) {
         status.state = ipc::AgentState::NotEnrolled;
-        status.reason = "not enrolled: put the enrollment token in " +
-                        m_options.enrollmentTokenFile.string() +
-                        " or run vigilctl enroll --token-file FILE" +
-                        (blocker.empty() ? "" : "; first " + blocker);
+        status.reason = withConfigProblem("not enrolled: put the enrollment token in " +
+                                          m_options.enrollmentTokenFile.string() +
+                                          " or run vigilctl enroll --token-file FILE" +
+                                          (blocker.empty() ? "" : "; first " + blocker));
     });
 }
 
@@ -248,7 +280,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
         armTimers();
         update([&](ipc::Status &status) {
             status.state = ipc::AgentState::NotEnrolled;
-            status.reason = oneLine(message);
+            status.reason = withConfigProblem(message);
         });
         return;
     }
@@ -289,7 +321,10 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
     m_deviceThread->run<app::EnrollmentState>(
         this,
         [device, serverUrl, caFile = *m_options.config.caFile,
-         fingerprint = m_options.config.caFingerprint, token = std::move(*token)] {
+         fingerprint = m_options.config.caFingerprint, tcti = m_options.config.tcti,
+         transport = transportOf(m_options), token = std::move(*token)] {
+            // The configuration may have changed since vigild started (reconfigure).
+            device->configure(tcti, transport);
             return device->enroll(serverUrl, caFile, fingerprint, token);
         },
         [this, fromFile](JobResult<app::EnrollmentState> result) {
@@ -320,10 +355,13 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                 if (!fromFile) {
                     qCWarning(lcAgent, "enrollment failed: %s", failure.message.c_str());
                     considerEnrollment();
+                } else if (std::exchange(m_retryEnrollmentNow, false)) {
+                    considerEnrollment();
                 }
                 armTimers();
                 return;
             }
+            m_retryEnrollmentNow = false;
             const app::EnrollmentState &state = *result.value;
             qCInfo(lcAgent, "enrolled as device %s (assurance %s)", state.deviceId.c_str(),
                    std::string(protocol::assuranceName(state.assurance)).c_str());

@@ -43,6 +43,12 @@ app::DeviceSession &DeviceWork::session()
     return *m_session;
 }
 
+void DeviceWork::configure(std::string tcti, app::HttpsTransportOptions transport)
+{
+    m_tcti = std::move(tcti);
+    m_transport = std::move(transport);
+}
+
 app::EnrollmentState DeviceWork::enroll(const std::string &serverUrl,
                                         const std::filesystem::path &caFile,
                                         const std::optional<std::string> &caFingerprint,

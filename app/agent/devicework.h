@@ -33,6 +33,9 @@ public:
                app::HttpsTransportOptions transport);
     ~DeviceWork();
 
+    // The TPM and connection settings from a configuration that changed since vigild started
+    // (ConfigReloader): they take effect from the next session or enrollment.
+    void configure(std::string tcti, app::HttpsTransportOptions transport);
     // Enrolls with the verifier at serverUrl, pinning the CA in caFile (which must have
     // caFingerprint when one is given), and keeps the key that enrolled for the reports.
     app::EnrollmentState enroll(const std::string &serverUrl, const std::filesystem::path &caFile,
