@@ -161,12 +161,47 @@ void Agent::start()
         considerEnrollment();
         return;
     }
-    qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state->deviceId.c_str(),
-           state->serverUrl.c_str(),
-           std::string(protocol::assuranceName(state->assurance)).c_str());
+    // Nothing talks to the verifier with an identity before it is known to be this machine's
+    // (foreignidentity.h): the check reads the TPM, so it runs on the device thread.
+    m_checkingIdentity = true;
+    DeviceWork *device = m_device.get();
+    m_deviceThread->run<std::optional<std::string>>(
+        this, [device] { return device->foreignIdentity(); },
+        [this, state = *state](JobResult<std::optional<std::string>> result) {
+            m_checkingIdentity = false;
+            if (result.error) {
+                // Nothing about the machine: the first report names what is wrong.
+                qCWarning(lcAgent, "cannot compare the identity with this machine: %s",
+                          classifyFailure(result.error).message.c_str());
+            } else if (*result.value) {
+                identityIsForeign(**result.value);
+                return;
+            }
+            startEnrolled(state);
+        });
+}
+
+void Agent::identityIsForeign(const std::string &reason)
+{
+    qCWarning(lcAgent, "%s; vigild does not use it", reason.c_str());
+    m_foreignIdentity =
+        reason + "; vigild does not use it (no report, no token). Fix: put a new enrollment "
+                 "token in " +
+        m_options.enrollmentTokenFile.string() +
+        " (or run vigilctl enroll --token-file FILE): the identity is then moved to " +
+        (m_options.config.stateDirectory / "cloned-identity-<time>").string() +
+        "/ and this machine enrolls as a new device";
+    considerEnrollment();
+}
+
+void Agent::startEnrolled(const app::EnrollmentState &state)
+{
+    qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state.deviceId.c_str(),
+           state.serverUrl.c_str(),
+           std::string(protocol::assuranceName(state.assurance)).c_str());
     update([&](ipc::Status &status) {
         status.enrollment =
-            ipc::EnrollmentInfo{state->deviceId, state->assurance, state->serverUrl};
+            ipc::EnrollmentInfo{state.deviceId, state.assurance, state.serverUrl};
     });
     m_schedule.reportSoon();
     armTimers();
@@ -244,7 +279,8 @@ std::string Agent::withConfigProblem(std::string reason) const
 
 void Agent::considerEnrollment()
 {
-    if (m_enrolling || (enrolled() && m_status.state != ipc::AgentState::Revoked))
+    if (m_enrolling || m_checkingIdentity ||
+        (enrolled() && m_status.state != ipc::AgentState::Revoked))
         return;
     // An enrollment that could not be read is never overwritten by a new one.
     if (!enrolled() && m_status.state == ipc::AgentState::Error)
@@ -261,10 +297,12 @@ void Agent::considerEnrollment()
     const std::string blocker = m_options.config.enrollmentBlocker();
     update([&](ipc::Status &status) {
         status.state = ipc::AgentState::NotEnrolled;
-        status.reason = withConfigProblem("not enrolled: put the enrollment token in " +
-                                          m_options.enrollmentTokenFile.string() +
-                                          " or run vigilctl enroll --token-file FILE" +
-                                          (blocker.empty() ? "" : "; first " + blocker));
+        status.reason = withConfigProblem(
+            (m_foreignIdentity.empty() ? "not enrolled: put the enrollment token in " +
+                                             m_options.enrollmentTokenFile.string() +
+                                             " or run vigilctl enroll --token-file FILE"
+                                       : m_foreignIdentity) +
+            (blocker.empty() ? "" : "; first " + blocker));
     });
 }
 
@@ -362,6 +400,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                 return;
             }
             m_retryEnrollmentNow = false;
+            m_foreignIdentity.clear(); // moved aside by the enrollment
             const app::EnrollmentState &state = *result.value;
             qCInfo(lcAgent, "enrolled as device %s (assurance %s)", state.deviceId.c_str(),
                    std::string(protocol::assuranceName(state.assurance)).c_str());
@@ -785,6 +824,11 @@ void Agent::enroll(std::string token, Reply reply)
 {
     if (m_enrolling) {
         reply(error(ipc::ErrorCode::Busy, "an enrollment is under way"));
+        return;
+    }
+    if (m_checkingIdentity) {
+        reply(error(ipc::ErrorCode::Busy, "vigild is starting (checking its identity against "
+                                          "this machine); ask again in a moment"));
         return;
     }
     if (!enrolled() && m_status.state == ipc::AgentState::Error) {

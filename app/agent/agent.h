@@ -16,6 +16,7 @@
 #include "app/agent/sessionposture.h"
 #include "app/agent/tokenbroker.h"
 #include "app/agent/vigildconfig.h"
+#include "app/client/enrollmentstate.h"
 #include "app/client/httpstransport.h"
 #include "core/clock.h"
 #include "protocol/ipc/status.h"
@@ -111,6 +112,11 @@ private:
     }
     // reason, and why the configuration file's latest version was refused when it was.
     std::string withConfigProblem(std::string reason) const;
+    // The enrollment read at start, found to be this machine's: report.
+    void startEnrolled(const app::EnrollmentState &state);
+    // The enrollment read at start belongs to another machine (reason): not enrolled, until a
+    // token enrolls this machine as a new device.
+    void identityIsForeign(const std::string &reason);
     // Enrolls from the token file when there is one, or says what to do when there is not.
     void considerEnrollment();
     void tryEnrollment(std::optional<std::string> token, std::optional<Reply> reply);
@@ -148,6 +154,10 @@ private:
 
     bool m_sessionOpen = false;
     bool m_enrolling = false;
+    bool m_checkingIdentity = false; // at start, until the identity is known to be this machine's
+    // Why the identity in the state directory is not used, with the fix; "" when there is none
+    // or it is this machine's.
+    std::string m_foreignIdentity;
     bool m_reportInFlight = false;
     std::optional<std::chrono::system_clock::time_point> m_lastReportStartedAt;
     // Time left until a local user may cause another report (userReportInterval), 0 when now.
