@@ -185,8 +185,9 @@ void Agent::identityIsForeign(const std::string &reason)
 {
     qCWarning(lcAgent, "%s; vigild does not use it", reason.c_str());
     m_foreignIdentity =
-        reason + "; vigild does not use it (no report, no token). Fix: put a new enrollment "
-                 "token in " +
+        reason +
+        "; vigild does not use it (no report, no token). Fix: put a new enrollment "
+        "token in " +
         m_options.enrollmentTokenFile.string() +
         " (or run vigilctl enroll --token-file FILE): the identity is then moved to " +
         (m_options.config.stateDirectory / "cloned-identity-<time>").string() +
@@ -197,11 +198,9 @@ void Agent::identityIsForeign(const std::string &reason)
 void Agent::startEnrolled(const app::EnrollmentState &state)
 {
     qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state.deviceId.c_str(),
-           state.serverUrl.c_str(),
-           std::string(protocol::assuranceName(state.assurance)).c_str());
+           state.serverUrl.c_str(), std::string(protocol::assuranceName(state.assurance)).c_str());
     update([&](ipc::Status &status) {
-        status.enrollment =
-            ipc::EnrollmentInfo{state.deviceId, state.assurance, state.serverUrl};
+        status.enrollment = ipc::EnrollmentInfo{state.deviceId, state.assurance, state.serverUrl};
     });
     m_schedule.reportSoon();
     armTimers();
@@ -297,12 +296,12 @@ void Agent::considerEnrollment()
     const std::string blocker = m_options.config.enrollmentBlocker();
     update([&](ipc::Status &status) {
         status.state = ipc::AgentState::NotEnrolled;
-        status.reason = withConfigProblem(
-            (m_foreignIdentity.empty() ? "not enrolled: put the enrollment token in " +
-                                             m_options.enrollmentTokenFile.string() +
-                                             " or run vigilctl enroll --token-file FILE"
-                                       : m_foreignIdentity) +
-            (blocker.empty() ? "" : "; first " + blocker));
+        status.reason = withConfigProblem((m_foreignIdentity.empty()
+                                               ? "not enrolled: put the enrollment token in " +
+                                                     m_options.enrollmentTokenFile.string() +
+                                                     " or run vigilctl enroll --token-file FILE"
+                                               : m_foreignIdentity) +
+                                          (blocker.empty() ? "" : "; first " + blocker));
     });
 }
 

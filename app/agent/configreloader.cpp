@@ -51,7 +51,8 @@ void ConfigReloader::check()
     } catch (const ConfigError &e) {
         // Logged once per version of the file: the identity above keeps it from being read
         // again until it changes.
-        qCWarning(lcAgent, "%s changed but is refused, so vigild keeps the configuration it has: %s",
+        qCWarning(lcAgent,
+                  "%s changed but is refused, so vigild keeps the configuration it has: %s",
                   m_file.c_str(), e.what());
         Q_EMIT refused(QString::fromUtf8(e.what()));
     }
@@ -72,8 +73,9 @@ VigildConfig liveChanges(const VigildConfig &running, const VigildConfig &change
     keep(next.socketPath, running.socketPath, "socket_path");
     keep(next.privilegedGroup, running.privilegedGroup, "privileged_group");
     if (!atRestart.empty())
-        qCWarning(lcAgent, "the configuration's %s changed: that takes effect when vigild starts "
-                           "again",
+        qCWarning(lcAgent,
+                  "the configuration's %s changed: that takes effect when vigild starts "
+                  "again",
                   atRestart.c_str());
     return next;
 }

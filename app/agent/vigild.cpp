@@ -157,10 +157,9 @@ int runVigild(int argc, char **argv)
                              if (agent.reconfigure(config))
                                  installServiceLog(config.logLevel);
                          });
-        QObject::connect(&reloader, &ConfigReloader::refused, &agent,
-                         [&agent](const QString &reason) {
-                             agent.configurationRefused(reason.toStdString());
-                         });
+        QObject::connect(
+            &reloader, &ConfigReloader::refused, &agent,
+            [&agent](const QString &reason) { agent.configurationRefused(reason.toStdString()); });
         QObject::connect(&agent, &Agent::statusChanged, &notifier, [&] {
             const auto status = agent.status();
             notifier.status(std::string(protocol::ipc::agentStateName(status.state)) +

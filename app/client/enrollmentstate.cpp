@@ -176,13 +176,13 @@ PinnedCa readCaFile(const fs::path &file, const std::optional<std::string> &expe
 nlohmann::json EnrollmentState::toJson() const
 {
     nlohmann::json json = {{"version", formatVersion},
-            {"server_url", serverUrl},
-            {"device_id", deviceId},
-            {"assurance", protocol::assuranceName(assurance)},
-            {"device_key_thumbprint", deviceKeyThumbprint},
-            {"ca_fingerprint", caFingerprint},
-            {"hostname", hostname},
-            {"enrolled_at", protocol::formatRfc3339(enrolledAt)}};
+                           {"server_url", serverUrl},
+                           {"device_id", deviceId},
+                           {"assurance", protocol::assuranceName(assurance)},
+                           {"device_key_thumbprint", deviceKeyThumbprint},
+                           {"ca_fingerprint", caFingerprint},
+                           {"hostname", hostname},
+                           {"enrolled_at", protocol::formatRfc3339(enrolledAt)}};
     if (machine)
         json["machine"] = machine->toJson();
     return json;

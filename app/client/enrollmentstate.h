@@ -10,9 +10,10 @@
 //
 // "machine" (machinebinding.h) is optional: enrollments made before it existed have none, and
 // vigild records this machine's values in them on its first start (the format stays version
-// 1, whose readers ignore members they do not know). Both are written atomically. The CA file configures trust, so loading refuses one that
-// another user could have replaced, and one whose fingerprint is not the one recorded.
-// Every failure throws EnrollmentStateError naming the file, what is wrong and the fix.
+// 1, whose readers ignore members they do not know). Both are written atomically. The CA file
+// configures trust, so loading refuses one that another user could have replaced, and one whose
+// fingerprint is not the one recorded. Every failure throws EnrollmentStateError naming the file,
+// what is wrong and the fix.
 
 #include "app/client/machinebinding.h"
 #include "protocol/jose/devicekey.h"

@@ -56,10 +56,9 @@ std::optional<std::string> productUuid(const posture::FileSystem &files)
     std::transform(uuid->begin(), uuid->end(), uuid->begin(),
                    [](unsigned char c) { return char(std::tolower(c)); });
     // Firmware that sets none reports one of these on every machine: they identify nothing.
-    const bool placeholder = std::all_of(uuid->begin(), uuid->end(),
-                                         [](char c) { return c == '0' || c == '-'; }) ||
-                             std::all_of(uuid->begin(), uuid->end(),
-                                         [](char c) { return c == 'f' || c == '-'; });
+    const bool placeholder =
+        std::all_of(uuid->begin(), uuid->end(), [](char c) { return c == '0' || c == '-'; }) ||
+        std::all_of(uuid->begin(), uuid->end(), [](char c) { return c == 'f' || c == '-'; });
     if (placeholder)
         return std::nullopt;
     return sha256Name(*uuid);
@@ -97,10 +96,9 @@ MachineBinding MachineBinding::fromJson(const nlohmann::json &json, const std::s
     for (const auto &[name, value] : json.items()) {
         const std::string member = pointer + "/" + name;
         if (name != tpmMember && name != machineIdMember && name != productUuidMember)
-            throw protocol::MessageError(member, "unknown member (expected " +
-                                                     std::string(tpmMember) + ", " +
-                                                     machineIdMember + " or " +
-                                                     productUuidMember + ")");
+            throw protocol::MessageError(
+                member, "unknown member (expected " + std::string(tpmMember) + ", " +
+                            machineIdMember + " or " + productUuidMember + ")");
         if (!value.is_string())
             throw protocol::MessageError(member, "must be a string");
         const auto &text = value.get_ref<const std::string &>();
@@ -110,8 +108,8 @@ MachineBinding MachineBinding::fromJson(const nlohmann::json &json, const std::s
             binding.machineId = text;
         } else {
             if (!isSha256Name(text))
-                throw protocol::MessageError(member,
-                                             "must be sha256: followed by 64 lower-case hex digits");
+                throw protocol::MessageError(
+                    member, "must be sha256: followed by 64 lower-case hex digits");
             (name == tpmMember ? binding.tpmEndorsementKey : binding.productUuid) = text;
         }
     }
@@ -127,8 +125,9 @@ MachineBinding readMachineBinding(const posture::FileSystem &files, attestation:
                 "sha256:" + toHex(sha256(attestation::readEndorsementKey(*tpm).publicArea));
         } catch (const std::exception &e) {
             // Not recorded, so not compared: the TPM keys' own loading still tells another TPM.
-            qCInfo(lcApp, "the TPM's endorsement key cannot be read, so the identity is not "
-                          "bound to it: %s",
+            qCInfo(lcApp,
+                   "the TPM's endorsement key cannot be read, so the identity is not "
+                   "bound to it: %s",
                    e.what());
         }
     }

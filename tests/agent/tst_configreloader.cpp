@@ -125,7 +125,8 @@ private Q_SLOTS:
         QVERIFY(refused.wait(5000));
         const QString reason = refused.at(0).at(0).toString();
         QVERIFY2(reason.contains(QString::fromStdString(file.string())), qPrintable(reason));
-        QVERIFY2(reason.contains(QStringLiteral("/server_uri: unknown member")), qPrintable(reason));
+        QVERIFY2(reason.contains(QStringLiteral("/server_uri: unknown member")),
+                 qPrintable(reason));
 
         // Unchanged since: refused once, however often the directory changes.
         std::ofstream(file.parent_path() / "other") << "x";
@@ -181,8 +182,8 @@ private Q_SLOTS:
             std::make_unique<test::VerifierProcess>(test::lenientPolicy, m_swtpm->caDirectory());
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
-        m_vigild = std::make_unique<test::VigildProcess>(vigildDirectory(), defaults(),
-                                                         tokenFile(), environment);
+        m_vigild = std::make_unique<test::VigildProcess>(vigildDirectory(), defaults(), tokenFile(),
+                                                         environment);
         fs::create_directories(vigildDirectory());
         std::ofstream(tokenFile()) << m_verifier->createEnrollmentToken() << "\n";
         fs::permissions(tokenFile(), fs::perms::owner_read | fs::perms::owner_write);
@@ -226,9 +227,8 @@ private Q_SLOTS:
             QSKIP("no vigild");
         const qint64 pid = m_vigild->pid();
         writeAtomically(m_vigild->configFile(), siteConfig().dump(2));
-        const ipc::Status compliant = test::waitForVigildStatus(*m_vigild, [](const ipc::Status &s) {
-            return s.state == ipc::AgentState::Compliant;
-        });
+        const ipc::Status compliant = test::waitForVigildStatus(
+            *m_vigild, [](const ipc::Status &s) { return s.state == ipc::AgentState::Compliant; });
         QVERIFY2(compliant.state == ipc::AgentState::Compliant,
                  qPrintable(describe(compliant) + QString::fromUtf8(m_vigild->log())));
         QVERIFY(compliant.enrollment);
@@ -247,7 +247,8 @@ private Q_SLOTS:
         nlohmann::json elsewhere = siteConfig();
         elsewhere["server_url"] = "https://127.0.0.1:1";
         writeAtomically(m_vigild->configFile(), elsewhere.dump(2));
-        const QByteArray expected = "the device is enrolled: the changed configuration takes effect";
+        const QByteArray expected =
+            "the device is enrolled: the changed configuration takes effect";
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!m_vigild->log().contains(expected) && std::chrono::steady_clock::now() < deadline)
             QTest::qWait(50);

@@ -66,9 +66,8 @@ private:
 
     // A vigild in <root>/<name> on the TPM tcti (or the software key for "none"), seeing
     // machineId as /etc/machine-id.
-    std::unique_ptr<test::VigildProcess> makeVigild(const std::string &name,
-                                                    const std::string &tcti,
-                                                    const std::string &machineId)
+    std::unique_ptr<test::VigildProcess>
+    makeVigild(const std::string &name, const std::string &tcti, const std::string &machineId)
     {
         const fs::path directory = m_root / name;
         const nlohmann::json config = {
@@ -81,8 +80,8 @@ private:
             {"log_level", "debug"}};
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
-        auto vigild = std::make_unique<test::VigildProcess>(directory, config,
-                                                            tokenFile(name), environment);
+        auto vigild =
+            std::make_unique<test::VigildProcess>(directory, config, tokenFile(name), environment);
         const fs::path machineIdFile = directory / "machine-id";
         writeFile(machineIdFile, machineId + "\n");
         // The machine this vigild runs on, as far as its identity can tell: the mount is
@@ -106,8 +105,8 @@ private:
 
     static ipc::Status waitFor(const test::VigildProcess &vigild, ipc::AgentState state)
     {
-        return test::waitForVigildStatus(vigild,
-                                         [state](const ipc::Status &s) { return s.state == state; });
+        return test::waitForVigildStatus(
+            vigild, [state](const ipc::Status &s) { return s.state == state; });
     }
 
     // Enrolls a new vigild `name` and stops it: its state directory holds an identity.
@@ -133,7 +132,8 @@ private:
         QVERIFY2(refused.state == ipc::AgentState::NotEnrolled,
                  qPrintable(describe(refused) + QString::fromUtf8(vigild.log())));
         qInfo("refused: %s", refused.reason.c_str());
-        QVERIFY2(refused.reason.starts_with(app::foreignIdentityPrefix), qPrintable(describe(refused)));
+        QVERIFY2(refused.reason.starts_with(app::foreignIdentityPrefix),
+                 qPrintable(describe(refused)));
         QVERIFY2(refused.reason.find(what) != std::string::npos, qPrintable(describe(refused)));
         QVERIFY2(refused.reason.find("put a new enrollment token in") != std::string::npos,
                  qPrintable(describe(refused)));
@@ -193,15 +193,17 @@ private Q_SLOTS:
     {
         const fs::path machine = m_root / "fixture";
         writeFile(machine / "etc/machine-id", std::string(machineA) + "\n");
-        writeFile(machine / "sys/class/dmi/id/product_uuid", "4C4C4544-0042-3510-8052-B4C04F4E3232\n");
-        const MachineBinding binding = app::readMachineBinding(posture::FileSystem(machine), nullptr);
-        QVERIFY(binding.machineId ==
-                posture::appSpecificMachineId(machineA, posture::vigilAppId));
+        writeFile(machine / "sys/class/dmi/id/product_uuid",
+                  "4C4C4544-0042-3510-8052-B4C04F4E3232\n");
+        const MachineBinding binding =
+            app::readMachineBinding(posture::FileSystem(machine), nullptr);
+        QVERIFY(binding.machineId == posture::appSpecificMachineId(machineA, posture::vigilAppId));
         QVERIFY(binding.productUuid == sha256Name("4c4c4544-0042-3510-8052-b4c04f4e3232"));
         QVERIFY(!binding.tpmEndorsementKey);
 
         // Unreadable or a placeholder: not recorded, so never compared.
-        writeFile(machine / "sys/class/dmi/id/product_uuid", "00000000-0000-0000-0000-000000000000\n");
+        writeFile(machine / "sys/class/dmi/id/product_uuid",
+                  "00000000-0000-0000-0000-000000000000\n");
         fs::remove(machine / "etc/machine-id");
         const MachineBinding bare = app::readMachineBinding(posture::FileSystem(machine), nullptr);
         QVERIFY(!bare.machineId);
@@ -281,7 +283,8 @@ private Q_SLOTS:
         writeFile(state / "tpm" / "ak.pub", "blob");
         writeFile(state / "vigild.lock", "1234");
         writeFile(state / "cloned-identity-20260101T000000Z" / "enrollment.json", "old");
-        const auto now = std::chrono::sys_days{std::chrono::December / 7 / 2026} + std::chrono::hours(11);
+        const auto now =
+            std::chrono::sys_days{std::chrono::December / 7 / 2026} + std::chrono::hours(11);
         const fs::path aside = app::moveIdentityAside(state, "vigild.lock", now);
         QCOMPARE(aside, state / "cloned-identity-20261207T110000Z");
         QVERIFY(fs::exists(aside / "enrollment.json"));
@@ -327,7 +330,8 @@ private Q_SLOTS:
         const std::string deviceId = deviceIdOf("software");
 
         auto clone = makeVigild("software", "none", machineB);
-        expectRefused(*clone, "the machine-id is not that of the machine where it enrolled as device ");
+        expectRefused(*clone,
+                      "the machine-id is not that of the machine where it enrolled as device ");
         QVERIFY(fs::exists(stateDirectory("software") / "enrollment.json"));
         expectEnrolledAnew(*clone, "software", deviceId);
     }
@@ -357,7 +361,10 @@ private Q_SLOTS:
             QSKIP("no verifier");
         enrollAndStop("tpm", m_swtpm->tcti(), machineA);
         const auto recorded = readJson(stateDirectory("tpm") / "enrollment.json");
-        QVERIFY(recorded.at("machine").at("tpm_endorsement_key").get<std::string>().starts_with("sha256:"));
+        QVERIFY(recorded.at("machine")
+                    .at("tpm_endorsement_key")
+                    .get<std::string>()
+                    .starts_with("sha256:"));
         const std::string deviceId = deviceIdOf("tpm");
 
         // The golden image: the same disk (machine-id too) on a machine with another TPM.

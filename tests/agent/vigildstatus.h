@@ -29,8 +29,9 @@ inline protocol::ipc::Status vigildStatus(const VigildProcess &vigild)
 // Waits (up to timeout) for a status that satisfies done, subscribed so that each change
 // arrives as an event; the last one seen.
 template <typename Done>
-protocol::ipc::Status waitForVigildStatus(const VigildProcess &vigild, Done done,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(30))
+protocol::ipc::Status
+waitForVigildStatus(const VigildProcess &vigild, Done done,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30))
 {
     namespace ipc = protocol::ipc;
     ipcclient::VigildClient client;
