@@ -4,6 +4,7 @@
 #include "app/agent/configreloader.h"
 #include "app/agent/devicework.h"
 #include "app/agent/failure.h"
+#include "app/agent/foreignidentity.h"
 #include "app/agent/triggers/pathmonitor.h"
 #include "app/agent/workerthread.h"
 #include "app/client/enrollmenttoken.h"
@@ -185,13 +186,7 @@ void Agent::identityIsForeign(const std::string &reason)
 {
     qCWarning(lcAgent, "%s; vigild does not use it", reason.c_str());
     m_foreignIdentity =
-        reason +
-        "; vigild does not use it (no report, no token). Fix: put a new enrollment "
-        "token in " +
-        m_options.enrollmentTokenFile.string() +
-        " (or run vigilctl enroll --token-file FILE): the identity is then moved to " +
-        (m_options.config.stateDirectory / "cloned-identity-<time>").string() +
-        "/ and this machine enrolls as a new device";
+        withCloneFix(reason, m_options.enrollmentTokenFile, m_options.config.stateDirectory);
     considerEnrollment();
 }
 

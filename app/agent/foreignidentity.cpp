@@ -77,4 +77,14 @@ std::optional<std::string> foreignIdentity(const std::filesystem::path &stateDir
     return std::nullopt;
 }
 
+std::string withCloneFix(const std::string &reason, const std::filesystem::path &tokenFile,
+                         const std::filesystem::path &stateDirectory)
+{
+    return reason + "; vigild does not use it (no report, no token). Fix: put a new enrollment " +
+           "token in " + tokenFile.string() +
+           " (or run vigilctl enroll --token-file FILE): the identity is then moved to " +
+           (stateDirectory / "cloned-identity-<time>").string() +
+           "/ and this machine enrolls as a new device";
+}
+
 } // namespace vigil::agent

@@ -22,4 +22,8 @@ std::optional<std::string> foreignIdentity(const std::filesystem::path &stateDir
                                            const std::string &tcti,
                                            const std::function<void()> &loadKeys);
 
+// reason (foreignIdentity's) with what vigild does about it and the fix: the status's reason.
+std::string withCloneFix(const std::string &reason, const std::filesystem::path &tokenFile,
+                         const std::filesystem::path &stateDirectory);
+
 } // namespace vigil::agent
