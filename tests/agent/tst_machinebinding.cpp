@@ -267,6 +267,37 @@ private Q_SLOTS:
         }
     }
 
+    void aStateFileWithAMalformedMemberIsRefused()
+    {
+        // As vigild reads it at start: the file and member named, and the fix.
+        const fs::path state = m_root / "malformed";
+        fs::create_directories(state);
+        fs::permissions(state, fs::perms::owner_all);
+        nlohmann::json json = {{"version", 1},
+                               {"server_url", "https://verifier.example"},
+                               {"device_id", "device"},
+                               {"assurance", "software"},
+                               {"device_key_thumbprint", std::string(43, 'A')},
+                               {"ca_fingerprint", "sha256:" + std::string(64, 'a')},
+                               {"hostname", "host"},
+                               {"enrolled_at", "2026-11-24T16:05:00Z"},
+                               {"machine", {{"machine_id", "not a machine-id"}}}};
+        writeFile(state / "enrollment.json", json.dump());
+        fs::permissions(state / "enrollment.json", fs::perms::owner_read | fs::perms::owner_write);
+        try {
+            app::EnrollmentStore(state).load();
+            QFAIL("loaded");
+        } catch (const app::EnrollmentStateError &e) {
+            const QString message = QString::fromUtf8(e.what());
+            QVERIFY2(message.contains(QString::fromStdString((state / "enrollment.json").string())),
+                     e.what());
+            QVERIFY2(message.contains(
+                         QStringLiteral("/machine/machine_id: must be 32 lower-case hex digits")),
+                     e.what());
+            QVERIFY2(message.contains(QStringLiteral("fix: ")), e.what());
+        }
+    }
+
     void aBindingRoundTrips()
     {
         MachineBinding binding;
