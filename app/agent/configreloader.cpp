@@ -21,8 +21,10 @@ VigildConfig ConfigReloader::read(const std::filesystem::path &file, bool mustEx
     }
 }
 
+// The file is made absolute, so that `vigild --config vigild.json` watches the directory it was
+// started in rather than none.
 ConfigReloader::ConfigReloader(std::filesystem::path file, bool mustExist, QObject *parent)
-    : QObject(parent), m_file(std::move(file)), m_mustExist(mustExist),
+    : QObject(parent), m_file(std::filesystem::absolute(file)), m_mustExist(mustExist),
       // An installer writes the file and its CA in quick succession, an editor a temporary file
       // it renames: one read once the directory has been quiet for a second.
       m_monitor(new PathMonitor({m_file.parent_path()}, 1s, this)),
