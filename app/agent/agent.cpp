@@ -1,8 +1,11 @@
 #include "app/agent/agent.h"
 
 #include "app/agent/agentlogging.h"
+#include "app/agent/configreloader.h"
 #include "app/agent/devicework.h"
 #include "app/agent/failure.h"
+#include "app/agent/foreignidentity.h"
+#include "app/agent/triggers/pathmonitor.h"
 #include "app/agent/workerthread.h"
 #include "app/client/enrollmenttoken.h"
 #include "protocol/ipc/response.h"
@@ -12,7 +15,6 @@
 #include <algorithm>
 #include <climits>
 #include <sstream>
-#include <sys/stat.h>
 #include <system_error>
 #include <utility>
 
@@ -52,19 +54,6 @@ app::HttpsTransportOptions transportOf(const AgentOptions &options)
     app::HttpsTransportOptions transport = options.transport;
     transport.proxy = options.config.proxy;
     return transport;
-}
-
-// Device, inode, size and change time: a new or rewritten file differs.
-std::optional<std::string> fileIdentity(const std::filesystem::path &file)
-{
-    struct stat status
-    {
-    };
-    if (::stat(file.c_str(), &status) != 0)
-        return std::nullopt;
-    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
-           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
-           std::to_string(status.st_ctim.tv_nsec);
 }
 
 // Starts timer to fire at `at` (at once when that has passed), or stops it for no time.
@@ -173,12 +162,40 @@ void Agent::start()
         considerEnrollment();
         return;
     }
-    qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state->deviceId.c_str(),
-           state->serverUrl.c_str(),
-           std::string(protocol::assuranceName(state->assurance)).c_str());
+    // Nothing talks to the verifier with an identity before it is known to be this machine's
+    // (foreignidentity.h): the check reads the TPM, so it runs on the device thread.
+    m_checkingIdentity = true;
+    DeviceWork *device = m_device.get();
+    m_deviceThread->run<std::optional<std::string>>(
+        this, [device] { return device->foreignIdentity(); },
+        [this, state = *state](JobResult<std::optional<std::string>> result) {
+            m_checkingIdentity = false;
+            if (result.error) {
+                // Nothing about the machine: the first report names what is wrong.
+                qCWarning(lcAgent, "cannot compare the identity with this machine: %s",
+                          classifyFailure(result.error).message.c_str());
+            } else if (*result.value) {
+                identityIsForeign(**result.value);
+                return;
+            }
+            startEnrolled(state);
+        });
+}
+
+void Agent::identityIsForeign(const std::string &reason)
+{
+    qCWarning(lcAgent, "%s; vigild does not use it", reason.c_str());
+    m_foreignIdentity =
+        withCloneFix(reason, m_options.enrollmentTokenFile, m_options.config.stateDirectory);
+    considerEnrollment();
+}
+
+void Agent::startEnrolled(const app::EnrollmentState &state)
+{
+    qCInfo(lcAgent, "enrolled as device %s with %s (assurance %s)", state.deviceId.c_str(),
+           state.serverUrl.c_str(), std::string(protocol::assuranceName(state.assurance)).c_str());
     update([&](ipc::Status &status) {
-        status.enrollment =
-            ipc::EnrollmentInfo{state->deviceId, state->assurance, state->serverUrl};
+        status.enrollment = ipc::EnrollmentInfo{state.deviceId, state.assurance, state.serverUrl};
     });
     m_schedule.reportSoon();
     armTimers();
@@ -210,9 +227,54 @@ void Agent::enrollmentTokenMayHaveChanged()
     considerEnrollment();
 }
 
+bool Agent::reconfigure(const VigildConfig &config)
+{
+    if (!awaitsEnrollment()) {
+        qCInfo(lcAgent, "the device is enrolled: the changed configuration takes effect when "
+                        "vigild starts again (the enrollment keeps its own verifier and CA)");
+        return false;
+    }
+    m_configProblem.clear();
+    VigildConfig next = liveChanges(m_options.config, config);
+    const bool changed = next != m_options.config;
+    m_options.config = std::move(next);
+    if (changed)
+        qCInfo(lcAgent, "using the changed configuration for the enrollment (verifier %s)",
+               m_options.config.serverUrl.value_or("not set yet").c_str());
+    if (m_enrolling) {
+        // That enrollment took the previous values; should it fail, the new ones get their
+        // turn at once.
+        m_retryEnrollmentNow = m_retryEnrollmentNow || changed;
+        return true;
+    }
+    if (changed || m_status.state == ipc::AgentState::NotEnrolled)
+        considerEnrollment(); // with a token file waiting, an enrollment starts now
+    return true;
+}
+
+void Agent::configurationRefused(const std::string &reason)
+{
+    if (!awaitsEnrollment())
+        return; // logged by the reloader; the enrollment does not use the file
+    m_configProblem = "the changed configuration file is refused (" + reason +
+                      "), so vigild keeps the one it has";
+    // An enrollment under way or backing off goes on with the configuration it has; a device
+    // waiting for one shows why the new file did not help.
+    if (m_status.state == ipc::AgentState::NotEnrolled && !m_enrolling)
+        considerEnrollment();
+}
+
+std::string Agent::withConfigProblem(std::string reason) const
+{
+    if (!m_configProblem.empty())
+        reason += "; " + m_configProblem;
+    return oneLine(std::move(reason));
+}
+
 void Agent::considerEnrollment()
 {
-    if (m_enrolling || (enrolled() && m_status.state != ipc::AgentState::Revoked))
+    if (m_enrolling || m_checkingIdentity ||
+        (enrolled() && m_status.state != ipc::AgentState::Revoked))
         return;
     // An enrollment that could not be read is never overwritten by a new one.
     if (!enrolled() && m_status.state == ipc::AgentState::Error)
@@ -229,10 +291,12 @@ void Agent::considerEnrollment()
     const std::string blocker = m_options.config.enrollmentBlocker();
     update([&](ipc::Status &status) {
         status.state = ipc::AgentState::NotEnrolled;
-        status.reason = "not enrolled: put the enrollment token in " +
-                        m_options.enrollmentTokenFile.string() +
-                        " or run vigilctl enroll --token-file FILE" +
-                        (blocker.empty() ? "" : "; first " + blocker);
+        status.reason = withConfigProblem((m_foreignIdentity.empty()
+                                               ? "not enrolled: put the enrollment token in " +
+                                                     m_options.enrollmentTokenFile.string() +
+                                                     " or run vigilctl enroll --token-file FILE"
+                                               : m_foreignIdentity) +
+                                          (blocker.empty() ? "" : "; first " + blocker));
     });
 }
 
@@ -248,7 +312,7 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
         armTimers();
         update([&](ipc::Status &status) {
             status.state = ipc::AgentState::NotEnrolled;
-            status.reason = oneLine(message);
+            status.reason = withConfigProblem(message);
         });
         return;
     }
@@ -289,7 +353,10 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
     m_deviceThread->run<app::EnrollmentState>(
         this,
         [device, serverUrl, caFile = *m_options.config.caFile,
-         fingerprint = m_options.config.caFingerprint, token = std::move(*token)] {
+         fingerprint = m_options.config.caFingerprint, tcti = m_options.config.tcti,
+         transport = transportOf(m_options), token = std::move(*token)] {
+            // The configuration may have changed since vigild started (reconfigure).
+            device->configure(tcti, transport);
             return device->enroll(serverUrl, caFile, fingerprint, token);
         },
         [this, fromFile](JobResult<app::EnrollmentState> result) {
@@ -320,10 +387,14 @@ void Agent::tryEnrollment(std::optional<std::string> token, std::optional<Reply>
                 if (!fromFile) {
                     qCWarning(lcAgent, "enrollment failed: %s", failure.message.c_str());
                     considerEnrollment();
+                } else if (std::exchange(m_retryEnrollmentNow, false)) {
+                    considerEnrollment();
                 }
                 armTimers();
                 return;
             }
+            m_retryEnrollmentNow = false;
+            m_foreignIdentity.clear(); // moved aside by the enrollment
             const app::EnrollmentState &state = *result.value;
             qCInfo(lcAgent, "enrolled as device %s (assurance %s)", state.deviceId.c_str(),
                    std::string(protocol::assuranceName(state.assurance)).c_str());
@@ -747,6 +818,11 @@ void Agent::enroll(std::string token, Reply reply)
 {
     if (m_enrolling) {
         reply(error(ipc::ErrorCode::Busy, "an enrollment is under way"));
+        return;
+    }
+    if (m_checkingIdentity) {
+        reply(error(ipc::ErrorCode::Busy, "vigild is starting (checking its identity against "
+                                          "this machine); ask again in a moment"));
         return;
     }
     if (!enrolled() && m_status.state == ipc::AgentState::Error) {

@@ -16,6 +16,7 @@
 #include "app/agent/sessionposture.h"
 #include "app/agent/tokenbroker.h"
 #include "app/agent/vigildconfig.h"
+#include "app/client/enrollmentstate.h"
 #include "app/client/httpstransport.h"
 #include "core/clock.h"
 #include "protocol/ipc/status.h"
@@ -65,6 +66,16 @@ public:
     // Something changed beside the enrollment token file: when the file itself is new or
     // different, try it now.
     void enrollmentTokenMayHaveChanged();
+    // The configuration file changed and holds config (ConfigReloader). Taken while the device
+    // is not enrolled (or revoked): the verifier, CA, proxy, TPM and log level for the next
+    // enrollment, which starts at once when a token file waits. An enrolled device keeps its
+    // enrollment's verifier and CA and reads the file at its next start. The state directory,
+    // socket and group are vigild's own resources and change at the next start only. Whether
+    // config was taken (its log level is then the caller's to apply).
+    bool reconfigure(const VigildConfig &config);
+    // The configuration file changed but is refused (reason): the one in use stays, and while
+    // not enrolled the status says why the new one was not taken.
+    void configurationRefused(const std::string &reason);
 
     protocol::ipc::Status status() const override;
     void posture(Reply reply) override;
@@ -94,6 +105,18 @@ public:
 
 private:
     bool enrolled() const { return m_status.enrollment.has_value(); }
+    // Not enrolled, or revoked: the next enrollment will use the configuration file's verifier.
+    bool awaitsEnrollment() const
+    {
+        return !enrolled() || m_status.state == protocol::ipc::AgentState::Revoked;
+    }
+    // reason, and why the configuration file's latest version was refused when it was.
+    std::string withConfigProblem(std::string reason) const;
+    // The enrollment read at start, found to be this machine's: report.
+    void startEnrolled(const app::EnrollmentState &state);
+    // The enrollment read at start belongs to another machine (reason): not enrolled, until a
+    // token enrolls this machine as a new device.
+    void identityIsForeign(const std::string &reason);
     // Enrolls from the token file when there is one, or says what to do when there is not.
     void considerEnrollment();
     void tryEnrollment(std::optional<std::string> token, std::optional<Reply> reply);
@@ -131,6 +154,10 @@ private:
 
     bool m_sessionOpen = false;
     bool m_enrolling = false;
+    bool m_checkingIdentity = false; // at start, until the identity is known to be this machine's
+    // Why the identity in the state directory is not used, with the fix; "" when there is none
+    // or it is this machine's.
+    std::string m_foreignIdentity;
     bool m_reportInFlight = false;
     std::optional<std::chrono::system_clock::time_point> m_lastReportStartedAt;
     // Time left until a local user may cause another report (userReportInterval), 0 when now.
@@ -147,6 +174,11 @@ private:
     // The token file as last tried (device, inode, size, change time): a change beside it in
     // its directory is no reason to try the same file again before the backoff says so.
     std::optional<std::string> m_triedTokenFile;
+    // Why the configuration file's latest version was refused; "" when it was taken.
+    std::string m_configProblem;
+    // The configuration changed while an enrollment with the previous one was under way: should
+    // that one fail, the next starts at once rather than after the backoff.
+    bool m_retryEnrollmentNow = false;
 };
 
 } // namespace vigil::agent

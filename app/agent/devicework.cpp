@@ -1,7 +1,10 @@
 #include "app/agent/devicework.h"
 
+#include "app/agent/agentlogging.h"
+#include "app/agent/foreignidentity.h"
 #include "app/agent/mfa/userkeystore.h"
 #include "app/agent/mfa/userwork.h"
+#include "app/agent/statelock.h"
 #include "app/client/enrollmentstate.h"
 #include "attestation/tpm/tpmidentity.h"
 #include "posture/host/host.h"
@@ -43,14 +46,35 @@ app::DeviceSession &DeviceWork::session()
     return *m_session;
 }
 
+void DeviceWork::configure(std::string tcti, app::HttpsTransportOptions transport)
+{
+    m_tcti = std::move(tcti);
+    m_transport = std::move(transport);
+}
+
+std::optional<std::string> DeviceWork::foreignIdentity()
+{
+    m_users.reset();
+    m_userKeys.reset();
+    m_session.reset();
+    return agent::foreignIdentity(m_stateDirectory, m_tcti, [this] { session(); });
+}
+
 app::EnrollmentState DeviceWork::enroll(const std::string &serverUrl,
                                         const std::filesystem::path &caFile,
                                         const std::optional<std::string> &caFingerprint,
                                         const std::string &token)
 {
-    m_users.reset();
-    m_userKeys.reset();
+    const auto foreign = foreignIdentity();
+    // Closed again either way: the key is loaded once, below, on the one TPM connection.
     m_session.reset();
+    if (foreign) {
+        const auto aside = app::moveIdentityAside(
+            m_stateDirectory, StateLock::lockFile(m_stateDirectory).filename().string(),
+            std::chrono::system_clock::now());
+        qCWarning(lcAgent, "%s; moved it to %s and enrolling as a new device", foreign->c_str(),
+                  aside.c_str());
+    }
     app::EnrollmentRequest request;
     request.serverUrl = serverUrl;
     request.ca = app::readCaFile(caFile, caFingerprint);

@@ -33,8 +33,15 @@ public:
                app::HttpsTransportOptions transport);
     ~DeviceWork();
 
+    // The TPM and connection settings from a configuration that changed since vigild started
+    // (ConfigReloader): they take effect from the next session or enrollment.
+    void configure(std::string tcti, app::HttpsTransportOptions transport);
+    // Why the identity in the state directory belongs to another machine, or none; opens the
+    // session when it is this machine's (foreignidentity.h).
+    std::optional<std::string> foreignIdentity();
     // Enrolls with the verifier at serverUrl, pinning the CA in caFile (which must have
-    // caFingerprint when one is given), and keeps the key that enrolled for the reports.
+    // caFingerprint when one is given), and keeps the key that enrolled for the reports. Another
+    // machine's identity found in the state directory is moved aside first, never deleted.
     app::EnrollmentState enroll(const std::string &serverUrl, const std::filesystem::path &caFile,
                                 const std::optional<std::string> &caFingerprint,
                                 const std::string &token);

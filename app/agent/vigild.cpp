@@ -2,6 +2,7 @@
 
 #include "app/agent/agent.h"
 #include "app/agent/agentlogging.h"
+#include "app/agent/configreloader.h"
 #include "app/agent/ipc/ipcserver.h"
 #include "app/agent/service/servicelog.h"
 #include "app/agent/service/servicenotifier.h"
@@ -33,22 +34,6 @@ struct Arguments
     std::optional<std::filesystem::path> config;
     std::filesystem::path enrollmentTokenFile{AgentOptions::defaultEnrollmentTokenFile};
 };
-
-// The configuration: --config's file, which must exist, or the default one, whose absence means
-// the defaults (a package installed before the site's values are known).
-VigildConfig loadConfig(const Arguments &arguments)
-{
-    if (arguments.config)
-        return VigildConfig::load(*arguments.config);
-    try {
-        return VigildConfig::load(std::string(VigildConfig::defaultPath));
-    } catch (const ConfigError &e) {
-        if (e.kind() != ConfigError::Kind::Missing)
-            throw;
-        qCInfo(lcAgent, "no %s: using the defaults", VigildConfig::defaultPath.data());
-        return VigildConfig{};
-    }
-}
 
 void watchTriggers(Agent &agent, const std::filesystem::path &enrollmentTokenFile)
 {
@@ -147,7 +132,9 @@ int runVigild(int argc, char **argv)
     ServiceNotifier notifier;
     try {
         AgentOptions options;
-        options.config = loadConfig(arguments);
+        const std::filesystem::path configFile =
+            arguments.config.value_or(std::string(VigildConfig::defaultPath));
+        options.config = ConfigReloader::read(configFile, arguments.config.has_value());
         options.enrollmentTokenFile = arguments.enrollmentTokenFile;
         installServiceLog(options.config.logLevel);
         const StateLock lock(options.config.stateDirectory);
@@ -160,6 +147,19 @@ int runVigild(int argc, char **argv)
         IpcServer server(agent, ipc);
         server.listen();
         watchTriggers(agent, options.enrollmentTokenFile);
+        // Files an installer drops after the package enroll the device without a restart.
+        ConfigReloader reloader(configFile, arguments.config.has_value());
+        if (!reloader.isActive())
+            qCWarning(lcAgent, "cannot watch %s: a change takes effect at the next start",
+                      configFile.c_str());
+        QObject::connect(&reloader, &ConfigReloader::loaded, &agent,
+                         [&agent](const VigildConfig &config) {
+                             if (agent.reconfigure(config))
+                                 installServiceLog(config.logLevel);
+                         });
+        QObject::connect(
+            &reloader, &ConfigReloader::refused, &agent,
+            [&agent](const QString &reason) { agent.configurationRefused(reason.toStdString()); });
         QObject::connect(&agent, &Agent::statusChanged, &notifier, [&] {
             const auto status = agent.status();
             notifier.status(std::string(protocol::ipc::agentStateName(status.state)) +

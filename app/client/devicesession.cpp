@@ -2,6 +2,7 @@
 
 #include "attestation/tpm/devicekeyloader.h"
 #include "attestation/tpm/tpmidentity.h"
+#include "posture/host/filesystem.h"
 #include "protocol/jose/softwaredevicekey.h"
 
 #include <chrono>
@@ -73,6 +74,9 @@ Enrolled enrollDevice(const std::filesystem::path &stateDirectory, Device &devic
     state.caFingerprint = request.ca.fingerprint;
     state.hostname = hostname;
     state.enrolledAt = std::chrono::system_clock::now();
+    // What tells a copy of this state directory on another machine (machinebinding.h).
+    state.machine = readMachineBinding(posture::FileSystem("/"),
+                                       device.identity ? &device.identity->tpm() : nullptr);
     store.commit(state);
     return enrolled;
 }

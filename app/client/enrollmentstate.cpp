@@ -175,14 +175,17 @@ PinnedCa readCaFile(const fs::path &file, const std::optional<std::string> &expe
 
 nlohmann::json EnrollmentState::toJson() const
 {
-    return {{"version", formatVersion},
-            {"server_url", serverUrl},
-            {"device_id", deviceId},
-            {"assurance", protocol::assuranceName(assurance)},
-            {"device_key_thumbprint", deviceKeyThumbprint},
-            {"ca_fingerprint", caFingerprint},
-            {"hostname", hostname},
-            {"enrolled_at", protocol::formatRfc3339(enrolledAt)}};
+    nlohmann::json json = {{"version", formatVersion},
+                           {"server_url", serverUrl},
+                           {"device_id", deviceId},
+                           {"assurance", protocol::assuranceName(assurance)},
+                           {"device_key_thumbprint", deviceKeyThumbprint},
+                           {"ca_fingerprint", caFingerprint},
+                           {"hostname", hostname},
+                           {"enrolled_at", protocol::formatRfc3339(enrolledAt)}};
+    if (machine)
+        json["machine"] = machine->toJson();
+    return json;
 }
 
 EnrollmentState EnrollmentState::fromJson(const nlohmann::json &json)
@@ -231,6 +234,8 @@ EnrollmentState EnrollmentState::fromJson(const nlohmann::json &json)
     if (!enrolledAt)
         fail("/enrolled_at", "must be an RFC 3339 UTC time like 2026-11-24T16:05:00Z");
     state.enrolledAt = *enrolledAt;
+    if (const auto machine = json.find("machine"); machine != json.end())
+        state.machine = MachineBinding::fromJson(*machine, "/machine");
     return state;
 }
 
@@ -299,6 +304,11 @@ void EnrollmentStore::commit(const EnrollmentState &state) const
         throw EnrollmentStateError("cannot move " + quoted(stagedCaFile()) + " to " +
                                    quoted(caFile()) + ": " + std::strerror(errno));
     syncDirectory(m_directory);
+    save(state);
+}
+
+void EnrollmentStore::save(const EnrollmentState &state) const
+{
     const std::string text = state.toJson().dump(2) + "\n";
     try {
         writePrivateFile(stateFile(), toBytes(text),

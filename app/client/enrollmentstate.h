@@ -4,14 +4,18 @@
 //
 //   <state>/enrollment.json   0600  {"version":1,"server_url":…,"device_id":…,"assurance":…,
 //                                    "device_key_thumbprint":…,"ca_fingerprint":"sha256:…",
-//                                    "hostname":…,"enrolled_at":"…Z"}
+//                                    "hostname":…,"enrolled_at":"…Z","machine":{…}}
 //   <state>/verifier-ca.pem   0644  the verifier CA pinned at enrollment: the only TLS trust
 //                                    anchor for talking to the verifier
 //
-// Both are written atomically. The CA file configures trust, so loading refuses one that
-// another user could have replaced, and one whose fingerprint is not the one recorded.
-// Every failure throws EnrollmentStateError naming the file, what is wrong and the fix.
+// "machine" (machinebinding.h) is optional: enrollments made before it existed have none, and
+// vigild records this machine's values in them on its first start (the format stays version
+// 1, whose readers ignore members they do not know). Both are written atomically. The CA file
+// configures trust, so loading refuses one that another user could have replaced, and one whose
+// fingerprint is not the one recorded. Every failure throws EnrollmentStateError naming the file,
+// what is wrong and the fix.
 
+#include "app/client/machinebinding.h"
 #include "protocol/jose/devicekey.h"
 
 #include <chrono>
@@ -65,6 +69,7 @@ struct EnrollmentState
     std::string caFingerprint;       // of verifier-ca.pem
     std::string hostname;
     std::chrono::system_clock::time_point enrolledAt;
+    std::optional<MachineBinding> machine; // where the identity was made; none in old files
 
     nlohmann::json toJson() const;
     // Strict: every member above with its type and form; errors name it as a JSON pointer.
@@ -94,6 +99,9 @@ public:
     std::filesystem::path stageCa(const PinnedCa &ca) const;
     void commit(const EnrollmentState &state) const;
     void discardStaged() const noexcept;
+    // Rewrites enrollment.json alone, for a change that leaves the CA as it is (the machine
+    // binding recorded in an old enrollment).
+    void save(const EnrollmentState &state) const;
 
 private:
     std::filesystem::path stagedCaFile() const;

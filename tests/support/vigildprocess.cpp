@@ -46,9 +46,11 @@ bool VigildProcess::start()
     std::ofstream(configFile()) << m_config.dump(2);
     m_process.setStandardOutputFile(q(m_directory / "vigild.log"), QIODevice::Append);
     m_process.setStandardErrorFile(q(m_directory / "vigild.log"), QIODevice::Append);
-    m_process.start(QStringLiteral(VIGIL_BINARY_DIR "/app/vigild"),
-                    {QStringLiteral("--config"), q(configFile()),
-                     QStringLiteral("--enrollment-token-file"), q(m_tokenFile)});
+    QStringList command = m_wrapper;
+    command << QStringLiteral(VIGIL_BINARY_DIR "/app/vigild") << QStringLiteral("--config")
+            << q(configFile()) << QStringLiteral("--enrollment-token-file") << q(m_tokenFile);
+    const QString program = command.takeFirst();
+    m_process.start(program, command);
     const auto logBefore = log().size();
     if (!m_process.waitForStarted())
         return false;

@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QStringList>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +24,10 @@ public:
     VigildProcess(const VigildProcess &) = delete;
     VigildProcess &operator=(const VigildProcess &) = delete;
 
+    // A program that runs vigild: it is given vigild's path and arguments after its own (and
+    // must exec vigild, so that pid() is vigild's). Empty (the default): vigild itself.
+    void setWrapper(QStringList programAndArguments) { m_wrapper = std::move(programAndArguments); }
+
     // Starts it and returns once it says it started (its socket listens), or false when it
     // ended first or took longer than 20 s (the log says why).
     bool start();
@@ -41,6 +46,7 @@ private:
     std::filesystem::path m_directory;
     nlohmann::json m_config;
     std::filesystem::path m_tokenFile;
+    QStringList m_wrapper;
     QProcess m_process;
 };
 

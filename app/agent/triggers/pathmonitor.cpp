@@ -1,6 +1,7 @@
 #include "app/agent/triggers/pathmonitor.h"
 
 #include <QSocketNotifier>
+#include <sys/stat.h>
 
 namespace vigil::agent {
 
@@ -24,6 +25,18 @@ std::vector<std::filesystem::path> PathMonitor::packageDatabasePaths()
     // Directories rather than files: dpkg and rpm replace their files by rename. Paths that do
     // not exist here are skipped by the watch.
     return {"/var/lib/dpkg", "/var/lib/apt/lists", "/var/lib/rpm", "/usr/lib/sysimage/rpm"};
+}
+
+std::optional<std::string> fileIdentity(const std::filesystem::path &file)
+{
+    struct stat status
+    {
+    };
+    if (::stat(file.c_str(), &status) != 0)
+        return std::nullopt;
+    return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) + ":" +
+           std::to_string(status.st_size) + ":" + std::to_string(status.st_ctim.tv_sec) + "." +
+           std::to_string(status.st_ctim.tv_nsec);
 }
 
 void PathMonitor::readPending()

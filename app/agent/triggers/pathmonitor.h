@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 class QSocketNotifier;
@@ -44,5 +46,10 @@ private:
     QSocketNotifier *m_notifier = nullptr;
     QTimer m_settle;
 };
+
+// Device, inode, size and change time of file (symbolic links followed), or none when it
+// cannot be examined: a new or rewritten file differs. What tells a change of a watched file
+// from a change beside it in its directory.
+std::optional<std::string> fileIdentity(const std::filesystem::path &file);
 
 } // namespace vigil::agent
