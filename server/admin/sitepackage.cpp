@@ -396,60 +396,59 @@ std::string sitePackageFileName(const SiteContents &contents, PackageFormat form
                                         : package + "-" + contents.version + "-1.noarch.rpm";
 }
 
-std::string sitePostinstScript(std::string_view siteName, PackageFormat format)
+std::string sitePostinstScript(std::string_view site, PackageFormat format)
 {
-    const std::string package = sitePackageName(siteName);
-    const std::string site(siteFilesDirectory);
-    const bool deb = format == PackageFormat::Deb;
     // The deb's runs for "configure" only (not for abort-upgrade and the like); rpm's %post
-    // runs on install and upgrade alike.
-    std::string script;
-    if (deb)
-        script += "#!/bin/sh\n"
-                  "# " +
-                  package +
-                  ": puts the site's configuration and enrollment token where\n"
-                  "# vigild looks for them, never over an administrator's own files.\n"
-                  "set -e\n\n"
-                  "[ \"$1\" = configure ] || exit 0\n\n";
-    script += "config=/etc/vigil/vigild.json\n"
-              "# Absent, or vigil's untouched default: the site's. Anything else is the "
-              "administrator's.\n"
-              "if { [ ! -e \"$config\" ] && [ ! -L \"$config\" ]; } || cmp -s \"$config\" "
-              "/usr/share/vigil/vigild.json; then\n"
-              "    install -D -m 0644 -o root -g root " +
-              site +
-              "/vigild.json \"$config\"\n"
-              "elif ! cmp -s \"$config\" " +
-              site +
-              "/vigild.json; then\n"
-              "    echo \"" +
-              package + ": kept your $config; the site's configuration is " + site +
-              "/vigild.json\"\n"
-              "fi\n\n"
-              "# A token only for a machine that is not enrolled and has none waiting.\n"
-              "if [ -e /var/lib/vigil/enrollment.json ]; then\n"
-              "    echo \"" +
-              package +
-              ": this machine is enrolled already; its enrollment token was not used\"\n"
-              "elif [ ! -e /etc/vigil/enroll.token ]; then\n"
-              "    install -D -m 0600 -o root -g root " +
-              site +
-              "/enroll.token /etc/vigil/enroll.token\n"
-              "fi\n\n"
-              "# vigild also notices both files by itself while not enrolled; a restart makes an\n"
-              "# enrolled one read the new configuration. Without systemd (a chroot, a container\n"
-              "# being built) there is nothing to restart.\n";
-    // deb-systemd-invoke honours policy-rc.d, which image builders use to keep services down.
-    const std::string restart = deb ? "command -v deb-systemd-invoke >/dev/null; then\n"
-                                      "    deb-systemd-invoke try-restart vigild.service"
-                                    : "command -v systemctl >/dev/null; then\n"
-                                      "    systemctl try-restart vigild.service";
-    script += "if [ -d /run/systemd/system ] && " + restart + " || echo \"" + package +
-              ": vigild.service did not restart: see journalctl -u vigild.service\" >&2\n"
-              "fi\n";
-    if (deb)
-        script += "\nexit 0\n";
+    // runs on install and upgrade alike, with no #! line of its own.
+    const char *const debHead = R"(#!/bin/sh
+# @PACKAGE@: puts the site's configuration and enrollment token where vigild
+# looks for them, never over an administrator's own files.
+set -e
+
+[ "$1" = configure ] || exit 0
+
+)";
+    const char *const body = R"(config=/etc/vigil/vigild.json
+# Absent, or vigil's untouched default: the site's. Anything else is the administrator's.
+if { [ ! -e "$config" ] && [ ! -L "$config" ]; } || cmp -s "$config" /usr/share/vigil/vigild.json; then
+    install -D -m 0644 -o root -g root @SITE@/vigild.json "$config"
+elif ! cmp -s "$config" @SITE@/vigild.json; then
+    echo "@PACKAGE@: kept your $config; the site's configuration is @SITE@/vigild.json"
+fi
+
+# A token only for a machine that is not enrolled and has none waiting.
+if [ -e /var/lib/vigil/enrollment.json ]; then
+    echo "@PACKAGE@: this machine is enrolled already; its enrollment token was not used"
+elif [ ! -e /etc/vigil/enroll.token ]; then
+    install -D -m 0600 -o root -g root @SITE@/enroll.token /etc/vigil/enroll.token
+fi
+
+# vigild notices both files by itself while not enrolled; a restart makes an enrolled one
+# read the new configuration. Without systemd (a chroot, an image being built) nothing runs.
+)";
+    // deb-systemd-invoke honours policy-rc.d, with which image builders keep services down.
+    const char *const debRestart =
+        R"(if [ -d /run/systemd/system ] && command -v deb-systemd-invoke >/dev/null; then
+    deb-systemd-invoke try-restart vigild.service ||
+        echo "@PACKAGE@: vigild.service did not restart: see journalctl -u vigild.service" >&2
+fi
+
+exit 0
+)";
+    const char *const rpmRestart =
+        R"(if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl try-restart vigild.service ||
+        echo "@PACKAGE@: vigild.service did not restart: see journalctl -u vigild.service" >&2
+fi
+)";
+    const bool deb = format == PackageFormat::Deb;
+    std::string script = std::string(deb ? debHead : "") + body + (deb ? debRestart : rpmRestart);
+    for (const auto &[placeholder, value] :
+         {std::pair<std::string_view, std::string>{"@PACKAGE@", sitePackageName(site)},
+          {"@SITE@", std::string(siteFilesDirectory)}})
+        for (auto at = script.find(placeholder); at != std::string::npos;
+             at = script.find(placeholder, at + value.size()))
+            script.replace(at, placeholder.size(), value);
     return script;
 }
 
