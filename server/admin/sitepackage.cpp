@@ -188,7 +188,7 @@ std::string maintainer(const SiteContents &contents)
 
 std::string summary(const SiteContents &contents)
 {
-    return "Vigil agent configuration and enrollment for site " + contents.site;
+    return "Vigil configuration and enrollment for site " + contents.site;
 }
 
 // The long description, one line each, for a deb (" " in front) or an rpm (as it is).
@@ -237,9 +237,10 @@ fs::path buildDeb(const SiteContents &contents, const fs::path &staging)
     for (const PackageFile &file : siteFiles(contents))
         add(site / file.name, *file.contents, file.mode);
     add(doc / "copyright",
-        "This package holds the configuration of the Vigil site " + contents.site +
-            ": the URL and CA of its verifier and an enrollment token. It was made by "
-            "vigil-verifier deploy for that site alone and is not meant to be redistributed.\n",
+        "Copyright: the administrators of the Vigil site " + contents.site +
+            ".\n\nThis package holds that site's configuration: the URL and CA of its "
+            "verifier and an\nenrollment token. vigil-verifier deploy made it for the site "
+            "alone; it is not\nmeant to be redistributed.\n",
         0644);
     add(overrides / package,
         "# The enrollment token is a secret: only root may read it until the postinst copies it\n"
