@@ -157,15 +157,21 @@ std::string md5Hex(std::string_view contents)
     return toHex(Bytes(digest, digest + size));
 }
 
+std::tm utcTime(TimePoint time)
+{
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    return utc;
+}
+
 // RFC 5322 date in English whatever the locale, as Debian changelogs have it.
 std::string changelogDate(TimePoint time)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm utc{};
-    ::gmtime_r(&seconds, &utc);
+    const std::tm utc = utcTime(time);
     char text[64];
     std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[utc.tm_wday],
                   utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
@@ -237,7 +243,8 @@ fs::path buildDeb(const SiteContents &contents, const fs::path &staging)
     for (const PackageFile &file : siteFiles(contents))
         add(site / file.name, *file.contents, file.mode);
     add(doc / "copyright",
-        "Copyright: the administrators of the Vigil site " + contents.site +
+        "Copyright " + std::to_string(utcTime(contents.builtAt).tm_year + 1900) +
+            " the administrators of the Vigil site " + contents.site +
             ".\n\nThis package holds that site's configuration: the URL and CA of its "
             "verifier and an\nenrollment token. vigil-verifier deploy made it for the site "
             "alone; it is not\nmeant to be redistributed.\n",
@@ -376,9 +383,7 @@ std::optional<std::string> packageVersionProblem(std::string_view version)
 
 std::string defaultPackageVersion(TimePoint now)
 {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    std::tm utc{};
-    ::gmtime_r(&seconds, &utc);
+    const std::tm utc = utcTime(now);
     char text[32];
     std::snprintf(text, sizeof text, "%04d%02d%02d.%02d%02d%02d", utc.tm_year + 1900,
                   utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);

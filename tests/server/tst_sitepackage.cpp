@@ -199,7 +199,7 @@ private Q_SLOTS:
         QVERIFY2(contents.exitCode == 0, contents.err.constData());
         QVERIFY(
             matching(contents.out, "usr/share/vigil/site/$").startsWith("drwxr-xr-x root/root "));
-        QVERIFY(matching(contents.out, "enroll.token$").startsWith("-rw------- root/root 48 "));
+        QVERIFY(matching(contents.out, "enroll.token$").startsWith("-rw------- root/root 49 "));
         QVERIFY(matching(contents.out, "vigild.json$").startsWith("-rw-r--r-- root/root "));
         QVERIFY(matching(contents.out, "verifier-ca.pem$").startsWith("-rw-r--r-- root/root "));
         QVERIFY(!matching(contents.out, "usr/share/doc/vigil-site-acme/copyright$").isEmpty());
@@ -259,7 +259,7 @@ private Q_SLOTS:
                                            "/usr/share/vigil/site/verifier-ca.pem\n"
                                            "/usr/share/vigil/site/vigild.json\n"));
         const QByteArray listing = query("-qplv");
-        QVERIFY2(matching(listing, "enroll.token$").startsWith("-rw------- 1 root root 48 "),
+        QVERIFY2(matching(listing, "enroll.token$").startsWith("-rw------- 1 root root 49 "),
                  listing.constData());
         QVERIFY(matching(listing, "vigild.json$").startsWith("-rw-r--r-- 1 root root "));
         QVERIFY(matching(listing, "site$").startsWith("drwxr-xr-x 2 root root "));
