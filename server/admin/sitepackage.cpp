@@ -38,7 +38,7 @@ std::string systemError(const std::string &what, const fs::path &path)
 // that is not 0755, and the staging directories become the package's directories.
 void makeDirectory(const fs::path &path, mode_t mode)
 {
-    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    if (::mkdir(path.c_str(), mode) != 0)
         throw SitePackageError(systemError("cannot create", path));
     if (::chmod(path.c_str(), mode) != 0)
         throw SitePackageError(systemError("cannot set the mode of", path));
@@ -256,15 +256,11 @@ fs::path buildDeb(const SiteContents &contents, const fs::path &staging)
         0644);
     // Debian wants a changelog in every package; a native one (no revision) as changelog.gz.
     const fs::path changelog = doc / "changelog";
-    writeNewFile(changelog,
-                 package + " (" + contents.version +
-                     ") unstable; urgency=medium\n\n"
-                     "  * Configuration for the verifier " +
-                     contents.serverUrl +
-                     ".\n\n"
-                     " -- " +
-                     maintainer(contents) + "  " + changelogDate(contents.builtAt) + "\n",
-                 0644);
+    const std::string entry = package + " (" + contents.version + ") unstable; urgency=medium\n\n" +
+                              "  * Configuration for the verifier " + contents.serverUrl + ".\n\n" +
+                              " -- " + maintainer(contents) + "  " +
+                              changelogDate(contents.builtAt) + "\n";
+    writeNewFile(changelog, entry, 0644);
     runTool(gzip, {"-9n", changelog.string()});
     {
         // Its digest and size are those of the file gzip wrote.
@@ -293,6 +289,15 @@ fs::path buildDeb(const SiteContents &contents, const fs::path &staging)
     const fs::path built = staging / "package.deb";
     runTool(dpkgDeb, {"--root-owner-group", "--build", root.string(), built.string()});
     return built;
+}
+
+// Text for a spec, where rpm would expand a '%' (a server URL may have one) as a macro.
+std::string rpmText(std::string_view text)
+{
+    std::string escaped;
+    for (const char c : text)
+        escaped += c == '%' ? std::string("%%") : std::string(1, c);
+    return escaped;
 }
 
 // rpm's spec reads macros and a shell script: a path with anything else than these would need
@@ -341,7 +346,7 @@ fs::path buildRpm(const SiteContents &contents, const fs::path &staging)
     }
     spec += "\n%description\n";
     for (const std::string &line : description(contents))
-        spec += line + "\n";
+        spec += rpmText(line) + "\n";
     spec += "\n%install\n" + install + "\n%post\n" +
             sitePostinstScript(contents.site, PackageFormat::Rpm) + "\n" + files;
     const fs::path specFile = top / (package + ".spec");

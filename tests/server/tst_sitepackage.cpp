@@ -239,7 +239,10 @@ private Q_SLOTS:
             QSKIP("rpmbuild is not installed (Debian package rpm)");
         QTemporaryDir tmp;
         const fs::path out = tmp.path().toStdString();
-        const fs::path rpm = buildSitePackage(acme(), PackageFormat::Rpm, out);
+        SiteContents contents = acme();
+        // rpm would read "%{…}" or "%2D" as a macro: the URL must come through as it is.
+        contents.serverUrl = "https://verifier.example.com/%7Bvigil%7D";
+        const fs::path rpm = buildSitePackage(contents, PackageFormat::Rpm, out);
         QCOMPARE(rpm, out / "vigil-site-acme-20261207.103000-1.noarch.rpm");
         QCOMPARE(modeOf(rpm), mode_t(0600));
         QCOMPARE(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 1);
@@ -254,6 +257,9 @@ private Q_SLOTS:
         };
         QCOMPARE(query("-qp --qf %{NAME}|%{VERSION}|%{RELEASE}|%{ARCH}"),
                  QByteArray("vigil-site-acme|20261207.103000|1|noarch"));
+        QVERIFY(query("-qp --qf %{DESCRIPTION}")
+                    .startsWith("Points vigild at the verifier "
+                                "https://verifier.example.com/%7Bvigil%7D,\n"));
         QCOMPARE(query("-qpl"), QByteArray("/usr/share/vigil/site\n"
                                            "/usr/share/vigil/site/enroll.token\n"
                                            "/usr/share/vigil/site/verifier-ca.pem\n"
