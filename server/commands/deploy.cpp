@@ -20,7 +20,7 @@ public:
         m_name = u"deploy"_s;
         m_synopsis = u"--data DIR --site NAME --server-url URL [--uses N] [--ttl DURATION] "
                      "[--out DIR] [--format deb|rpm|all|none] [--package-version V] [--json]"_s;
-        m_description = u"Make a site's agent configuration, token and packages."_s;
+        m_description = u"Make a site's configuration, token and packages."_s;
         m_help =
             u"Writes what pre-seeds a site's machines into a new directory (default "
             "./vigil-site-NAME, mode 0700): vigild.json (server URL, CA file and fingerprint), "
@@ -29,8 +29,7 @@ public:
             "package vigil-site-NAME as a .deb (dpkg-deb) and an .rpm (rpmbuild). Installed "
             "beside vigil, the package puts the configuration in /etc/vigil unless an "
             "administrator's is there, and the token unless the machine is enrolled, and the "
-            "machine enrolls itself:\n"
-            "  apt install ./vigil_*.deb ./vigil-site-NAME_V_all.deb\n\n"
+            "machine enrolls itself (apt install ./vigil_*.deb ./vigil-site-NAME_*.deb).\n\n"
             "The token's defaults (1000 uses, 30 days) let one package roll out over a site in "
             "a month; a smaller site or a shorter rollout is safer with less. Its text is in "
             "enroll.token and in the packages only, never printed: keep the directory as safe "
