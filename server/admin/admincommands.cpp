@@ -213,20 +213,28 @@ std::string certificateExpiryWarning(const TlsCertificateInfo &certificate, Time
     return tlsWarning + ". Also, " + caWarning;
 }
 
-int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,
-                          bool json, std::ostream &out)
+IssuedEnrollmentToken issueEnrollmentToken(Storage &storage, const TokenOptions &options,
+                                           TimePoint now)
 {
     // The text is what installers carry; only its SHA-256 is stored, so a copy of the database
     // enrolls nothing.
-    const std::string text = "vet1." + base64UrlEncode(randomBytes(32));
-    EnrollmentToken token;
+    IssuedEnrollmentToken issued;
+    issued.text = "vet1." + base64UrlEncode(randomBytes(32));
+    EnrollmentToken &token = issued.token;
     token.id = "et_" + toHex(randomBytes(8));
-    token.secretHash = sha256(text);
+    token.secretHash = sha256(issued.text);
     token.label = options.label;
     token.maxUses = options.uses;
     token.createdAt = now;
     token.expiresAt = now + options.ttl;
     storage.addEnrollmentToken(token);
+    return issued;
+}
+
+int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,
+                          bool json, std::ostream &out)
+{
+    const auto [token, text] = issueEnrollmentToken(storage, options, now);
     if (json) {
         nlohmann::json body = tokenJson(token, now);
         body["token"] = text;

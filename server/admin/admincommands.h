@@ -43,7 +43,15 @@ struct TokenOptions
     std::chrono::seconds ttl{24 * 3600};
     std::string label;
 };
-// Prints the token text (shown once; only its hash is stored) and its id.
+// A token just stored, and its text: returned once, since only the text's hash is stored.
+struct IssuedEnrollmentToken
+{
+    EnrollmentToken token;
+    std::string text;
+};
+IssuedEnrollmentToken issueEnrollmentToken(Storage &storage, const TokenOptions &options,
+                                           TimePoint now);
+// Issues a token and prints its text (shown once) and its id.
 int createEnrollmentToken(Storage &storage, const TokenOptions &options, TimePoint now,
                           bool json, std::ostream &out);
 int listEnrollmentTokens(Storage &storage, TimePoint now, bool json, std::ostream &out);

@@ -9,6 +9,7 @@ std::unique_ptr<cli::Command> serve();
 std::unique_ptr<cli::Command> tokenCreate();
 std::unique_ptr<cli::Command> tokenList();
 std::unique_ptr<cli::Command> tokenRevoke();
+std::unique_ptr<cli::Command> deploy();
 std::unique_ptr<cli::Command> devicesList();
 std::unique_ptr<cli::Command> devicesShow();
 std::unique_ptr<cli::Command> devicesRevoke();
@@ -26,9 +27,9 @@ cli::Commands verifierCommands()
 {
     cli::Commands commands;
     for (const auto make :
-         {init, serve, tokenCreate, tokenList, tokenRevoke, devicesList, devicesShow, devicesRevoke,
-          usersAdd, usersList, usersShow, usersDisable, usersUnlock, usersTotpReset, usersInvite,
-          policyCheck, tlsRenew})
+         {init, serve, tokenCreate, tokenList, tokenRevoke, deploy, devicesList, devicesShow,
+          devicesRevoke, usersAdd, usersList, usersShow, usersDisable, usersUnlock, usersTotpReset,
+          usersInvite, policyCheck, tlsRenew})
         commands.push_back(make());
     return commands;
 }

@@ -1,6 +1,7 @@
 // The built vigilctl binary enrolls, reports, gets tokens and calls whoami against the real
 // verifier (in this process, over HTTPS) with a swtpm or a software key: exit statuses, what
 // is printed, what is refused, and the state it leaves.
+#include "app/agent/vigildconfig.h"
 #include "app/client/enrollmenttoken.h"
 #include "app/commands/verifiercommands.h"
 #include "loopbackport.h"
@@ -9,6 +10,7 @@
 #include "protocol/jose/softwaredevicekey.h"
 #include "protocol/messages.h"
 #include "server/admin/datadirectory.h"
+#include "server/admin/sitedeployment.h"
 #include "swtpmsimulator.h"
 #include "testpolicies.h"
 #include "testverifier.h"
@@ -279,6 +281,42 @@ private Q_SLOTS:
                                     " cannot be opened: No such file or directory\n")),
                  run.err.constData());
         QVERIFY(!fs::exists(state.toStdString() + "/enrollment.json"));
+    }
+
+    // What `vigil-verifier deploy` writes is what a machine enrolls with: vigild's own parser
+    // takes its vigild.json, and its CA, fingerprint and counted token enroll.
+    void deployedSiteFilesEnroll()
+    {
+        const fs::path out = directory("site").toStdString();
+        server::DeployOptions options;
+        options.site = "acme";
+        options.serverUrl = m_verifier->url("");
+        options.outDir = out;
+        options.uses = 1;
+        std::ostringstream printed, errors;
+        QCOMPARE(server::deploySite(m_verifier->dataDirectory(), options,
+                                    std::chrono::system_clock::now(), false, printed, errors),
+                 0);
+        const std::string fingerprint = server::certificateFingerprint(m_verifier->caFile());
+        const auto config = agent::VigildConfig::parse(readFile((out / "vigild.json").string()));
+        QCOMPARE(config.serverUrl, std::optional(m_verifier->url("")));
+        QCOMPARE(config.caFile, std::optional(fs::path("/usr/share/vigil/site/verifier-ca.pem")));
+        QCOMPARE(config.caFingerprint, std::optional(fingerprint));
+
+        const auto enroll = [&](const char *state) {
+            QStringList arguments = withTokenFile(
+                enrollArguments(directory(state), QStringLiteral("none")), q(out / "enroll.token"));
+            arguments[arguments.indexOf(QStringLiteral("--ca-file")) + 1] =
+                q(out / "verifier-ca.pem");
+            return vigilctl(arguments << QStringLiteral("--ca-fingerprint") << q(fingerprint));
+        };
+        const auto first = enroll("deployed-first");
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        QVERIFY(first.out.startsWith("Enrolled with "));
+        const auto second = enroll("deployed-second");
+        QCOMPARE(second.exitCode, 1);
+        QVERIFY2(second.err.contains("the enrollment token has been used as often as it allows"),
+                 second.err.constData());
     }
 
     void readEnrollmentTokenTakesOneTokenOnly()

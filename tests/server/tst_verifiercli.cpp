@@ -228,6 +228,17 @@ private Q_SLOTS:
         QCOMPARE(verifier(words(QStringLiteral("serve --help"))).out, help.out);
     }
 
+    void deployHelp()
+    {
+        const ProgramRun help = verifier(words(QStringLiteral("help deploy")));
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY2(help.out.startsWith(
+                     "Usage: vigil-verifier deploy --data DIR --site NAME --server-url URL "),
+                 help.out.constData());
+        QVERIFY(help.out.contains("\n  --package-version V "));
+        QVERIFY(usageText().contains("\n  deploy --data DIR --site NAME"));
+    }
+
     // An option that several commands take, given to one that does not.
     void optionOfOtherCommands()
     {
@@ -274,7 +285,33 @@ private Q_SLOTS:
              badName("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")},
             {"users invite alice --ttl 0 --data /nonexistent/vigil",
              "--ttl needs a duration such as 30m, 24h or 7d"},
-            {"users list", noData}};
+            {"users list", noData},
+            {"deploy --data /nonexistent/vigil --server-url https://verifier.example",
+             "deploy needs --site NAME"},
+            {"deploy --data /nonexistent/vigil --site Acme --server-url https://verifier.example",
+             "invalid site name 'Acme': a site name is 1 to 32 characters of a-z, 0-9 and '-', "
+             "starting with a letter or digit (it becomes the package name vigil-site-NAME)"},
+            {"deploy --data /nonexistent/vigil --site acme",
+             "deploy needs --server-url URL (the https URL agents use)"},
+            {"deploy --data /nonexistent/vigil --site acme --server-url http://verifier.example",
+             "invalid --server-url 'http://verifier.example': it does not start with https://"},
+            {"deploy --data /nonexistent/vigil --site acme --server-url "
+             "https://verifier.example/?site=acme",
+             "invalid --server-url 'https://verifier.example/?site=acme': it has a query (?…)"},
+            {"deploy --data /nonexistent/vigil --site acme --server-url https://verifier.example "
+             "--uses 0",
+             uses},
+            {"deploy --data /nonexistent/vigil --site acme --server-url https://verifier.example "
+             "--ttl 1y",
+             "--ttl needs a duration such as 30m, 24h or 7d"},
+            {"deploy --data /nonexistent/vigil --site acme --server-url https://verifier.example "
+             "--format zip",
+             "--format needs deb, rpm, all or none"},
+            {"deploy --data /nonexistent/vigil --site acme --server-url https://verifier.example "
+             "--package-version 1.0-1",
+             "invalid --package-version '1.0-1': a package version is a digit, then letters, "
+             "digits, '.', '+' and '~' (at most 64; e.g. 2.1 or 20261207.1030)"},
+            {"deploy --site acme --server-url https://verifier.example", noData}};
         for (const auto &[line, message] : rows)
             QTest::addRow("'%s'", line) << words(QLatin1String(line)) << QByteArray(message);
 
@@ -861,6 +898,32 @@ private Q_SLOTS:
             return QDateTime::fromString(QString::fromStdString(json.at(name)), Qt::ISODate);
         };
         QCOMPARE(at("created_at").secsTo(at("expires_at")), 24 * 3600);
+    }
+
+    // The packages are tst_sitepackage's; this is the command line and what it leaves.
+    void deployWritesTheSiteFiles()
+    {
+        QTemporaryDir tmp;
+        const QString dir = initialised(tmp);
+        QVERIFY(!dir.isEmpty());
+        const QString out = tmp.filePath(QStringLiteral("site"));
+        const ProgramRun run =
+            verifier(words(QStringLiteral("deploy --site acme --server-url "
+                                          "https://127.0.0.1:8443 --format none --uses 20 --out"))
+                     << out << QStringLiteral("--data") << dir);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.startsWith("Deployment for site acme in " + out.toUtf8() +
+                                    "/ (verifier https://127.0.0.1:8443)\n"),
+                 run.out.constData());
+        QCOMPARE(run.err, QByteArray());
+        const QByteArray token = readFile(out + QStringLiteral("/enroll.token"));
+        QVERIFY(token.startsWith("vet1."));
+        QVERIFY(!run.out.contains(token.mid(5, 20)));
+        const auto list = nlohmann::json::parse(
+            verifier(words(QStringLiteral("token list --json --data")) << dir).out.toStdString());
+        QCOMPARE(list.size(), 1u);
+        QCOMPARE(list[0].at("label"), "site acme");
+        QCOMPARE(list[0].at("max_uses"), 20);
     }
 
     void devicesOnAnEmptyDatabase()
