@@ -88,8 +88,8 @@ void printText(const DeployOptions &options, const fs::path &dir, const fs::path
            "early with\n  vigil-verifier token revoke --data "
         << dataDir.string() << " " << token.id << "\n";
     if (packages.empty()) {
-        out << "On each machine with the vigil package: " << caName << " into "
-            << siteFilesDirectory << "/, " << configName << " into /etc/vigil/, and " << tokenName
+        out << "On each machine, before or after installing the vigil package: " << configName
+            << " and " << caName << " into /etc/vigil/ (mode 0644), and " << tokenName
             << " into /etc/vigil/ (root's, mode 0600).\n";
         return;
     }
@@ -155,17 +155,15 @@ std::optional<std::string> serverUrlProblem(std::string_view url)
     return std::nullopt;
 }
 
-std::string siteVigildJson(const std::string &serverUrl, const std::string &caFingerprint)
+std::string siteVigildJson(const std::string &serverUrl, const std::string &caFingerprint,
+                           std::string_view caFile)
 {
     // The defaults are those of /usr/share/vigil/vigild.json, spelled out so that the file
     // says all there is to know about the machine's agent.
     const nlohmann::ordered_json config = {
-        {"server_url", serverUrl},
-        {"ca_file", std::string(siteFilesDirectory) + "/" + caName},
-        {"ca_fingerprint", caFingerprint},
-        {"tcti", "auto"},
-        {"privileged_group", "vigil"},
-        {"log_level", "info"}};
+        {"server_url", serverUrl},         {"ca_file", std::string(caFile)},
+        {"ca_fingerprint", caFingerprint}, {"tcti", "auto"},
+        {"privileged_group", "vigil"},     {"log_level", "info"}};
     return config.dump(2) + "\n";
 }
 
@@ -193,14 +191,18 @@ int deploySite(const fs::path &dataDir, const DeployOptions &options, TimePoint 
         issued = issueEnrollmentToken(
             *storage, {.uses = options.uses, .ttl = options.ttl, .label = "site " + options.site},
             now);
-        const SiteContents contents{.site = options.site,
-                                    .serverUrl = options.serverUrl,
-                                    .version = version,
-                                    .vigildJson = siteVigildJson(options.serverUrl, fingerprint),
-                                    .caPem = caPem,
-                                    .token = issued->text + "\n",
-                                    .builtAt = now};
-        writeOutFile(dir / configName, contents.vigildJson, 0644);
+        const SiteContents contents{
+            .site = options.site,
+            .serverUrl = options.serverUrl,
+            .version = version,
+            .vigildJson = siteVigildJson(options.serverUrl, fingerprint,
+                                         std::string(siteFilesDirectory) + "/" + caName),
+            .caPem = caPem,
+            .token = issued->text + "\n",
+            .builtAt = now};
+        // The files beside the packages are for pre-seeding by hand: their CA goes in /etc/vigil.
+        writeOutFile(dir / configName,
+                     siteVigildJson(options.serverUrl, fingerprint, handSeededCaFile), 0644);
         writeOutFile(dir / caName, contents.caPem, 0644);
         writeOutFile(dir / tokenName, contents.token, 0600);
         std::vector<fs::path> packages;

@@ -40,8 +40,13 @@ struct DeployOptions
 // no user name or password (the file is world-readable), no query, no fragment.
 std::optional<std::string> serverUrlProblem(std::string_view url);
 
-// The site's vigild.json, as installed in /etc/vigil by the site package.
-std::string siteVigildJson(const std::string &serverUrl, const std::string &caFingerprint);
+// Where the verifier's CA lies on a machine: the site package's copy, or the one an
+// administrator pre-seeding by hand puts beside vigild.json.
+inline constexpr std::string_view handSeededCaFile = "/etc/vigil/verifier-ca.pem";
+
+// The site's vigild.json, as installed in /etc/vigil, naming caFile as the verifier's CA.
+std::string siteVigildJson(const std::string &serverUrl, const std::string &caFingerprint,
+                           std::string_view caFile);
 
 // Does the above with the data directory dataDir; prints what it wrote and how to install it
 // (as JSON with json, never the token's text). Returns 0, or 1 with the reason on err; a token

@@ -15,6 +15,7 @@
 #include "testpolicies.h"
 #include "verifierprocess.h"
 #include "vigildprocess.h"
+#include "vigildstatus.h"
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
@@ -112,37 +113,14 @@ private:
 
     static ipc::Status status(const test::VigildProcess &vigild)
     {
-        ipcclient::VigildClient client;
-        client.connectAndWait(q(vigild.socket()), std::chrono::seconds(5));
-        ipc::Request request;
-        request.method = ipc::Method::Status;
-        const auto result = client.call(request, std::chrono::seconds(5));
-        return ipc::Status::fromJson(result, "/result");
+        return test::vigildStatus(vigild);
     }
 
-    // Waits (up to timeout) for a status that satisfies done; the last one seen.
     template <typename Done>
     static ipc::Status waitForStatus(const test::VigildProcess &vigild, Done done,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(30))
     {
-        // Subscribed: each change arrives as an event, so the wait ends when it happens.
-        ipcclient::VigildClient client;
-        client.connectAndWait(q(vigild.socket()), std::chrono::seconds(5));
-        std::optional<ipc::Status> latest;
-        QObject::connect(&client, &ipcclient::VigildClient::responseReceived, &client,
-                         [&](const ipc::Response &response) {
-                             if (!response.error)
-                                 latest = ipc::Status::fromJson(response.result, "/result");
-                         });
-        QObject::connect(&client, &ipcclient::VigildClient::eventReceived, &client,
-                         [&](const ipc::Event &event) { latest = event.status; });
-        ipc::Request subscribe;
-        subscribe.method = ipc::Method::Subscribe;
-        client.send(subscribe);
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!(latest && done(*latest)) && std::chrono::steady_clock::now() < deadline)
-            QTest::qWait(20);
-        return latest.value_or(ipc::Status{});
+        return test::waitForVigildStatus(vigild, done, timeout);
     }
 
     static QString describe(const ipc::Status &status)

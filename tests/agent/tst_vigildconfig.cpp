@@ -350,11 +350,12 @@ private Q_SLOTS:
         QCOMPARE(::lchown(link.c_str(), 65534, 65534), 0);
         const auto error = thrown([&] { VigildConfig::load(link); });
         QVERIFY(error.kind() == ConfigError::Kind::Unsafe);
-        QCOMPARE(std::string(error.what()),
-                 "symbolic link '" + link.string() + "' on the way to config file '" +
-                     link.string() + "' ('" + (m_root / "real.json").string() +
-                     "') is owned by uid 65534, who could point it elsewhere; fix: chown -h root '" +
-                     link.string() + "'");
+        QCOMPARE(
+            std::string(error.what()),
+            "symbolic link '" + link.string() + "' on the way to config file '" + link.string() +
+                "' ('" + (m_root / "real.json").string() +
+                "') is owned by uid 65534, who could point it elsewhere; fix: chown -h root '" +
+                link.string() + "'");
     }
 
     // A link in a directory that others can write could be replaced by theirs.
@@ -368,8 +369,9 @@ private Q_SLOTS:
         const auto error = thrown([&] { VigildConfig::load(shared / "vigild.json"); });
         QVERIFY(error.kind() == ConfigError::Kind::Unsafe);
         const std::string message = error.what();
-        QVERIFY2(message.starts_with("directory '" + shared.string() + "', which holds symbolic link"),
-                 message.c_str());
+        QVERIFY2(
+            message.starts_with("directory '" + shared.string() + "', which holds symbolic link"),
+            message.c_str());
         QVERIFY2(message.ends_with("fix: chmod go-w '" + shared.string() + "'"), message.c_str());
     }
 
@@ -379,7 +381,12 @@ private Q_SLOTS:
     {
         QFile page(QStringLiteral(VIGIL_FIXTURES_DIR "/../../docs/deployment.md"));
         QVERIFY(page.open(QIODevice::ReadOnly));
-        const QString text = QString::fromUtf8(page.readAll());
+        // The section's table alone: other tables on the page (the packages) look the same.
+        const QString pageText = QString::fromUtf8(page.readAll());
+        const auto section = pageText.indexOf(QStringLiteral("\n## vigild configuration\n"));
+        QVERIFY(section >= 0);
+        const QString text =
+            pageText.mid(section, pageText.indexOf(QStringLiteral("\n### "), section) - section);
         QStringList documented;
         const QRegularExpression row(QStringLiteral("^\\| `([a-z_]+)` \\|"),
                                      QRegularExpression::MultilineOption);

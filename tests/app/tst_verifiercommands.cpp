@@ -300,7 +300,7 @@ private Q_SLOTS:
         const std::string fingerprint = server::certificateFingerprint(m_verifier->caFile());
         const auto config = agent::VigildConfig::parse(readFile((out / "vigild.json").string()));
         QCOMPARE(config.serverUrl, std::optional(m_verifier->url("")));
-        QCOMPARE(config.caFile, std::optional(fs::path("/usr/share/vigil/site/verifier-ca.pem")));
+        QCOMPARE(config.caFile, std::optional(fs::path("/etc/vigil/verifier-ca.pem")));
         QCOMPARE(config.caFingerprint, std::optional(fingerprint));
 
         const auto enroll = [&](const char *state) {

@@ -130,7 +130,7 @@ private Q_SLOTS:
         const auto config = nlohmann::ordered_json::parse(readAll(out / "vigild.json"));
         const nlohmann::ordered_json expected = {
             {"server_url", "https://verifier.example.com:8443"},
-            {"ca_file", "/usr/share/vigil/site/verifier-ca.pem"},
+            {"ca_file", "/etc/vigil/verifier-ca.pem"},
             {"ca_fingerprint", fingerprint},
             {"tcti", "auto"},
             {"privileged_group", "vigil"},
