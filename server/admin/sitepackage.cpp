@@ -285,6 +285,7 @@ fs::path buildDeb(const SiteContents &contents, const fs::path &staging)
     writeNewFile(root / "DEBIAN/md5sums", md5sums, 0644);
     writeNewFile(root / "DEBIAN/postinst", sitePostinstScript(contents.site, PackageFormat::Deb),
                  0755);
+    writeNewFile(root / "DEBIAN/postrm", sitePostrmScript(PackageFormat::Deb), 0755);
 
     const fs::path built = staging / "package.deb";
     runTool(dpkgDeb, {"--root-owner-group", "--build", root.string(), built.string()});
@@ -348,7 +349,8 @@ fs::path buildRpm(const SiteContents &contents, const fs::path &staging)
     for (const std::string &line : description(contents))
         spec += rpmText(line) + "\n";
     spec += "\n%install\n" + install + "\n%post\n" +
-            sitePostinstScript(contents.site, PackageFormat::Rpm) + "\n" + files;
+            sitePostinstScript(contents.site, PackageFormat::Rpm) + "\n%postun\n" +
+            sitePostrmScript(PackageFormat::Rpm) + "\n" + files;
     const fs::path specFile = top / (package + ".spec");
     writeNewFile(specFile, spec, 0600);
 
@@ -419,24 +421,40 @@ set -e
 [ "$1" = configure ] || exit 0
 
 )";
-    const char *const body = R"(config=/etc/vigil/vigild.json
-# Absent, or vigil's untouched default: the site's. Anything else is the administrator's.
-if { [ ! -e "$config" ] && [ ! -L "$config" ]; } || cmp -s "$config" /usr/share/vigil/vigild.json; then
-    install -D -m 0644 -o root -g root @SITE@/vigild.json "$config"
+    const char *const body = R"SH(config=/etc/vigil/vigild.json
+token=/etc/vigil/enroll.token
+# What this package last put in /etc/vigil, as SHA-256: a file still equal to it is the site's
+# (an older version's), so this version may replace it; anything else is the administrator's.
+record=/var/lib/vigil-site
+install -d -m 0700 "$record"
+installed_by_site() {
+    [ -f "$record/$1.sha256" ] && [ -f "$2" ] &&
+        [ "$(sha256sum <"$2" | cut -d' ' -f1)" = "$(cat "$record/$1.sha256")" ]
+}
+install_from_site() {
+    install -D -m "$3" -o root -g root "@SITE@/$1" "$2"
+    sha256sum <"@SITE@/$1" | cut -d' ' -f1 >"$record/$1.sha256"
+}
+
+# Absent, vigil's untouched default, or an older site package's: the site's.
+if { [ ! -e "$config" ] && [ ! -L "$config" ]; } || cmp -s "$config" /usr/share/vigil/vigild.json ||
+    installed_by_site vigild.json "$config"; then
+    install_from_site vigild.json "$config" 0644
 elif ! cmp -s "$config" @SITE@/vigild.json; then
     echo "@PACKAGE@: kept your $config; the site's configuration is @SITE@/vigild.json"
 fi
 
-# A token only for a machine that is not enrolled and has none waiting.
+# A token only for a machine that is not enrolled, and never over one the administrator left;
+# an older site package's that is still waiting (expired, say) gives way to this one's.
 if [ -e /var/lib/vigil/enrollment.json ]; then
     echo "@PACKAGE@: this machine is enrolled already; its enrollment token was not used"
-elif [ ! -e /etc/vigil/enroll.token ]; then
-    install -D -m 0600 -o root -g root @SITE@/enroll.token /etc/vigil/enroll.token
+elif { [ ! -e "$token" ] && [ ! -L "$token" ]; } || installed_by_site enroll.token "$token"; then
+    install_from_site enroll.token "$token" 0600
 fi
 
 # vigild notices both files by itself while not enrolled; a restart makes an enrolled one
 # read the new configuration. Without systemd (a chroot, an image being built) nothing runs.
-)";
+)SH";
     // deb-systemd-invoke honours policy-rc.d, with which image builders keep services down.
     const char *const debRestart =
         R"(if [ -d /run/systemd/system ] && command -v deb-systemd-invoke >/dev/null; then
@@ -461,6 +479,16 @@ fi
              at = script.find(placeholder, at + value.size()))
             script.replace(at, placeholder.size(), value);
     return script;
+}
+
+std::string sitePostrmScript(PackageFormat format)
+{
+    // The record of what postinst installed goes with the package (rpm has no purge: on its
+    // removal); the files in /etc/vigil stay, as an administrator's would.
+    if (format == PackageFormat::Deb)
+        return "#!/bin/sh\nset -e\n\nif [ \"$1\" = purge ]; then\n    rm -rf /var/lib/vigil-site\n"
+               "fi\n";
+    return "if [ \"$1\" -eq 0 ]; then\n    rm -rf /var/lib/vigil-site\nfi\n";
 }
 
 void requirePackageTool(PackageFormat format)

@@ -9,10 +9,11 @@
 //   /usr/share/vigil/site/enroll.token      0600 root:root  a counted, expiring token
 //
 // Its postinst (rpm: %post) installs the configuration as /etc/vigil/vigild.json when there is
-// none yet or only vigil's untouched default, and the token as /etc/vigil/enroll.token (0600)
-// unless the machine is enrolled or has a token already; vigild (which watches both while not
-// enrolled) does the rest. It provides and conflicts with the virtual package vigil-site: one
-// site per machine.
+// none yet, only vigil's untouched default or an older site package's, and the token as
+// /etc/vigil/enroll.token (0600) unless the machine is enrolled or has a token the
+// administrator left (an older site package's gives way); it remembers what it installed in
+// /var/lib/vigil-site. vigild (which watches both while not enrolled) does the rest. It provides
+// and conflicts with the virtual package vigil-site: one site per machine.
 //
 // The package is made by the distribution's own tools (dpkg-deb, rpmbuild), run without a shell
 // and with a time limit; no package is built by hand here.
@@ -71,6 +72,8 @@ std::string sitePackageFileName(const SiteContents &contents, PackageFormat form
 
 // The deb postinst or the rpm %post, as described above.
 std::string sitePostinstScript(std::string_view site, PackageFormat format);
+// The deb postrm or the rpm %postun: forgets what postinst installed (/var/lib/vigil-site).
+std::string sitePostrmScript(PackageFormat format);
 
 // Throws SitePackageError when the tool that builds format is not installed, saying what to
 // install: checked before anything is created that a failed build would leave behind.

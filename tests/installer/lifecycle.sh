@@ -18,6 +18,7 @@ root_require
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-lifecycle.XXXXXX")
 pids=()
+token_id=()
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
@@ -74,16 +75,21 @@ done
 url=$(sed -n 's/^vigil-verifier: serving \(https:[^ ]*\) on .*/\1/p' "$work/verifier.out")
 [ -n "$url" ] || fail "vigil-verifier did not start: $(cat "$work/verifier.log")"
 
-"$verifier" deploy --data "$work/verifier" --site acme --server-url "$url" --uses 5 --ttl 1h \
-    --format deb --out "$work/site" >"$work/deploy.out" ||
-    fail "vigil-verifier deploy: $(cat "$work/deploy.out")"
-site_deb=$(ls "$work"/site/vigil-site-acme_*_all.deb)
+# Two versions of the site package, each with a token of its own: a rollout re-issued.
+for v in 1 2; do
+    "$verifier" deploy --data "$work/verifier" --site acme --server-url "$url" --uses 5 \
+        --ttl 1h --format deb --package-version "$v" --out "$work/site$v" >"$work/deploy.out" ||
+        fail "vigil-verifier deploy: $(cat "$work/deploy.out")"
+    token_id[$v]=$(grep -o 'enrollment token et_[0-9a-f]*' "$work/deploy.out" | cut -d' ' -f3)
+done
+site_deb=$work/site1/vigil-site-acme_1_all.deb
+site2_deb=$work/site2/vigil-site-acme_2_all.deb
 
 # 1. Install vigil and the site package together, as `apt install ./vigil_*.deb
 #    ./vigil-site-acme_*.deb` does, in a root where systemd does not run.
 root=$work/root
 root_create "$root" "$vigil_deb"
-cp "$vigil_deb" "$site_deb" "$work/vigil-upgrade.deb" "$root/tmp/"
+cp "$vigil_deb" "$site_deb" "$site2_deb" "$work/vigil-upgrade.deb" "$root/tmp/"
 in_root "$root" dpkg -i "/tmp/$(basename "$vigil_deb")" "/tmp/$(basename "$site_deb")" \
     </dev/null >"$work/install.log" 2>&1 || fail "dpkg -i failed: $(cat "$work/install.log")"
 pass "vigil and vigil-site-acme install without systemd"
@@ -102,6 +108,17 @@ cmp -s "$root/etc/vigil/vigild.json" "$root/usr/share/vigil/site/vigild.json" ||
 [ -L "$root/etc/systemd/system/multi-user.target.wants/vigild.service" ] ||
     fail "vigild.service is not enabled"
 pass "files, modes, the group, the site's configuration and token, the unit enabled"
+
+# The site package re-issued before this machine enrolled: its token replaces the first one's,
+# which nobody changed (it may have expired).
+in_root "$root" dpkg -i /tmp/vigil-site-acme_2_all.deb </dev/null >"$work/site2.log" 2>&1 ||
+    fail "the second site package failed: $(cat "$work/site2.log")"
+cmp -s "$root/etc/vigil/enroll.token" "$work/site2/enroll.token" ||
+    fail "the second site package did not replace the first one's unused token"
+expect_file "$root" /etc/vigil/enroll.token 600 root:root
+cmp -s "$root/etc/vigil/vigild.json" "$root/usr/share/vigil/site/vigild.json" ||
+    fail "/etc/vigil/vigild.json is not the second site package's"
+pass "a re-issued site package replaces the first one's token and configuration"
 
 # vigild started by hand, as on a machine whose init is not systemd.
 root_mount "$root"
@@ -130,11 +147,23 @@ device_id=$(grep -o '"device_id": *"[^"]*"' "$root/var/lib/vigil/enrollment.json
 [ -n "$device_id" ] || fail "no device_id in $(cat "$root/var/lib/vigil/enrollment.json")"
 "$verifier" devices list --data "$work/verifier" | grep -q "^$device_id " ||
     fail "the verifier does not list the device $device_id"
+"$verifier" token list --data "$work/verifier" >"$work/tokens"
+grep -Eq "^${token_id[2]} +[a-z]+ +1/5 " "$work/tokens" &&
+    grep -Eq "^${token_id[1]} +[a-z]+ +0/5 " "$work/tokens" ||
+    fail "not the second site package's token was used: $(cat "$work/tokens")"
 kill -TERM "${pids[-1]}"
 wait "${pids[-1]}" || fail "vigild did not stop cleanly: $(cat "$work/vigild.log")"
 unset 'pids[-1]'
 root_unmount "$root"
 pass "vigild enrolled with the site's verifier, deleted the token and reported"
+
+# On an enrolled machine the site package leaves no token behind.
+in_root "$root" dpkg -i /tmp/vigil-site-acme_2_all.deb </dev/null >"$work/site2-again.log" 2>&1 ||
+    fail "reinstalling the site package failed: $(cat "$work/site2-again.log")"
+expect_absent "$root" /etc/vigil/enroll.token
+grep -q 'enrolled already' "$work/site2-again.log" ||
+    fail "the site package did not say why it left the token out: $(cat "$work/site2-again.log")"
+pass "the site package puts no token on an enrolled machine"
 
 # 2. Upgrade with a local change, then remove, then purge.
 sed -i 's/"log_level": *"info"/"log_level": "debug"/' "$root/etc/vigil/vigild.json"
@@ -166,6 +195,23 @@ expect_absent "$root" /var/lib/vigil
 expect_absent "$root" /etc/vigil/vigild.json
 expect_absent "$root" /etc/systemd/system/multi-user.target.wants/vigild.service
 pass "purge deletes the configuration and the device identity"
+
+# Installed again, one at a time: vigil's default configuration first, which the site package
+# then replaces; a token left waiting goes with a purge, since without vigil it is only a secret.
+in_root "$root" dpkg -i "/tmp/$(basename "$vigil_deb")" </dev/null >"$work/again.log" 2>&1 ||
+    fail "installing vigil again failed: $(cat "$work/again.log")"
+cmp -s "$root/etc/vigil/vigild.json" "$root/usr/share/vigil/vigild.json" ||
+    fail "vigil alone did not install its default configuration"
+in_root "$root" dpkg -i /tmp/vigil-site-acme_2_all.deb </dev/null >>"$work/again.log" 2>&1 ||
+    fail "the site package over vigil's default failed: $(cat "$work/again.log")"
+cmp -s "$root/etc/vigil/vigild.json" "$root/usr/share/vigil/site/vigild.json" ||
+    fail "the site package did not replace vigil's untouched default configuration"
+expect_file "$root" /etc/vigil/enroll.token 600 root:root
+in_root "$root" dpkg -P vigil-site-acme vigil </dev/null >>"$work/again.log" 2>&1 ||
+    fail "dpkg -P failed: $(cat "$work/again.log")"
+expect_absent "$root" /etc/vigil/enroll.token
+expect_absent "$root" /var/lib/vigil-site
+pass "the site package replaces vigil's default; purge takes a waiting token"
 
 # 3. Pre-seeded before installing: the administrator's files stay as they are.
 pre=$work/preseeded

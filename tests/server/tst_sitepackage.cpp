@@ -132,20 +132,25 @@ private Q_SLOTS:
     // The scripts are plain sh: dash's parser must accept them.
     void postinstScriptsParse()
     {
+        // What they do is tested where they run: tests/installer/lifecycle.sh installs,
+        // upgrades and purges a site package in a Debian root.
         for (const PackageFormat format : {PackageFormat::Deb, PackageFormat::Rpm}) {
             const std::string script = sitePostinstScript("acme", format);
-            QTemporaryDir tmp;
-            const QString file = tmp.filePath(QStringLiteral("postinst"));
-            QFile out(file);
-            QVERIFY(out.open(QIODevice::WriteOnly));
-            out.write(script.data(), qint64(script.size()));
-            out.close();
-            const ProgramRun run = tool(QStringLiteral("sh"), {QStringLiteral("-n"), file});
-            QVERIFY2(run.exitCode == 0, run.err.constData());
-            QVERIFY(script.find("install -D -m 0600 -o root -g root "
-                                "/usr/share/vigil/site/enroll.token /etc/vigil/enroll.token") !=
+            for (const std::string &text : {script, sitePostrmScript(format)}) {
+                QTemporaryDir tmp;
+                const QString file = tmp.filePath(QStringLiteral("script"));
+                QFile out(file);
+                QVERIFY(out.open(QIODevice::WriteOnly));
+                out.write(text.data(), qint64(text.size()));
+                out.close();
+                const ProgramRun run = tool(QStringLiteral("sh"), {QStringLiteral("-n"), file});
+                QVERIFY2(run.exitCode == 0, run.err.constData());
+            }
+            QVERIFY(script.find("install_from_site enroll.token \"$token\" 0600") !=
                     std::string::npos);
             QVERIFY(script.find("[ -d /run/systemd/system ]") != std::string::npos);
+            QVERIFY(sitePostrmScript(format).find("rm -rf /var/lib/vigil-site") !=
+                    std::string::npos);
         }
         QVERIFY(sitePostinstScript("acme", PackageFormat::Deb).starts_with("#!/bin/sh\n"));
         QVERIFY(sitePostinstScript("acme", PackageFormat::Deb)
@@ -194,6 +199,7 @@ private Q_SLOTS:
               " Points vigild at the verifier https://verifier.example.com:8443,\n"})
             QVERIFY2(info.out.contains(field), field);
         QVERIFY(info.out.contains(" postinst "));
+        QVERIFY(info.out.contains(" postrm "));
 
         const ProgramRun contents = tool(QStringLiteral("dpkg-deb"), {QStringLiteral("-c"), file});
         QVERIFY2(contents.exitCode == 0, contents.err.constData());
@@ -275,7 +281,9 @@ private Q_SLOTS:
                  scripts.constData());
         QVERIFY(scripts.contains(
             QByteArray::fromStdString(sitePostinstScript("acme", PackageFormat::Rpm))));
-        QVERIFY(!scripts.contains("preuninstall") && !scripts.contains("postuninstall"));
+        QVERIFY(scripts.contains("postuninstall scriptlet (using /bin/sh):\n" +
+                                 QByteArray::fromStdString(sitePostrmScript(PackageFormat::Rpm))));
+        QVERIFY(!scripts.contains("preuninstall"));
 
         const QByteArray requirements = query("-qpR");
         for (const char *name : {"vigil\n", "coreutils\n", "diffutils\n", "/bin/sh\n"})
