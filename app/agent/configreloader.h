@@ -30,7 +30,8 @@ public:
     // ConfigError.
     static VigildConfig read(const std::filesystem::path &file, bool mustExist);
 
-    // Watches file, which vigild read (with mustExist) just before.
+    // Watches file, which vigild reads (with mustExist) just after: a change made between the
+    // two is then announced rather than missed.
     ConfigReloader(std::filesystem::path file, bool mustExist, QObject *parent = nullptr);
     ~ConfigReloader() override;
 

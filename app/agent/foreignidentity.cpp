@@ -56,14 +56,8 @@ std::optional<std::string> foreignIdentity(const std::filesystem::path &stateDir
             return std::nullopt;
         }
     }
-    if (!differences.empty()) {
-        std::string what;
-        for (std::size_t i = 0; i < differences.size(); ++i)
-            what += (i == 0 ? "" : i + 1 == differences.size() ? " and " : ", ") + differences[i];
-        return std::string(app::foreignIdentityPrefix) + ": " + what +
-               (differences.size() > 1 ? " are not those" : " is not that") +
-               " of the machine where it enrolled as device " + state->deviceId;
-    }
+    if (!differences.empty())
+        return app::foreignIdentityReason(differences, state->deviceId);
     if (!state->machine) {
         state->machine = now;
         try {

@@ -134,6 +134,9 @@ int runVigild(int argc, char **argv)
         AgentOptions options;
         const std::filesystem::path configFile =
             arguments.config.value_or(std::string(VigildConfig::defaultPath));
+        // Files an installer drops after the package enroll the device without a restart. The
+        // watch starts before the first read, so that a write in between counts as a change.
+        ConfigReloader reloader(configFile, arguments.config.has_value());
         options.config = ConfigReloader::read(configFile, arguments.config.has_value());
         options.enrollmentTokenFile = arguments.enrollmentTokenFile;
         installServiceLog(options.config.logLevel);
@@ -147,8 +150,6 @@ int runVigild(int argc, char **argv)
         IpcServer server(agent, ipc);
         server.listen();
         watchTriggers(agent, options.enrollmentTokenFile);
-        // Files an installer drops after the package enroll the device without a restart.
-        ConfigReloader reloader(configFile, arguments.config.has_value());
         if (!reloader.isActive())
             qCWarning(lcAgent, "cannot watch %s: a change takes effect at the next start",
                       configFile.c_str());

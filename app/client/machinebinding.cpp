@@ -1,7 +1,8 @@
 #include "app/client/machinebinding.h"
 
 #include "app/applogging.h"
-#include "attestation/tpm/endorsementkey.h"
+#include "app/client/enrollmentstate.h"
+#include "attestation/tpm/tpm.h"
 #include "core/bytes.h"
 #include "core/sha256.h"
 #include "posture/collectors/deviceidentitycollector.h"
@@ -14,6 +15,7 @@
 #include <ctime>
 #include <sys/stat.h>
 #include <system_error>
+#include <vector>
 
 namespace vigil::app {
 
@@ -121,8 +123,12 @@ MachineBinding readMachineBinding(const posture::FileSystem &files, attestation:
     MachineBinding binding;
     if (tpm) {
         try {
+            // Always the RSA EK from the TCG default template: it follows from the TPM's
+            // endorsement seed alone, whereas the EK that enrollment sends follows the
+            // certificates in NV, which a provisioning tool may add later.
             binding.tpmEndorsementKey =
-                "sha256:" + toHex(sha256(attestation::readEndorsementKey(*tpm).publicArea));
+                "sha256:" +
+                toHex(sha256(tpm->createEndorsementKey(attestation::EkType::Rsa2048).publicArea()));
         } catch (const std::exception &e) {
             // Not recorded, so not compared: the TPM keys' own loading still tells another TPM.
             qCInfo(lcApp,
@@ -151,6 +157,17 @@ std::vector<std::string> machineDifferences(const MachineBinding &recorded,
     return differences;
 }
 
+std::string foreignIdentityReason(const std::vector<std::string> &differences,
+                                  const std::string &deviceId)
+{
+    std::string what;
+    for (std::size_t i = 0; i < differences.size(); ++i)
+        what += (i == 0 ? "" : i + 1 == differences.size() ? " and " : ", ") + differences[i];
+    return std::string(foreignIdentityPrefix) + ": " + what +
+           (differences.size() > 1 ? " are not those" : " is not that") +
+           " of the machine where it enrolled as device " + deviceId;
+}
+
 fs::path moveIdentityAside(const fs::path &stateDirectory, std::string_view keep,
                            std::chrono::system_clock::time_point now)
 {
@@ -163,13 +180,21 @@ fs::path moveIdentityAside(const fs::path &stateDirectory, std::string_view keep
                                     "cannot create " + aside.string());
         aside = stateDirectory / (base + "-" + std::to_string(attempt));
     }
+    // Names first, then the moves: a directory changed while it is read may list an entry twice
+    // or not at all. The enrollment goes last, so that an identity interrupted half-way still
+    // looks foreign, and the next start moves the rest.
+    std::vector<std::string> names;
     for (const auto &entry : fs::directory_iterator(stateDirectory)) {
-        const std::string name = entry.path().filename().string();
-        if (name == keep || name.starts_with("cloned-identity-"))
-            continue;
-        // rename within one directory tree: nothing is copied, and nothing can be half moved.
-        fs::rename(entry.path(), aside / name);
+        std::string name = entry.path().filename().string();
+        if (name != keep && !name.starts_with("cloned-identity-") &&
+            name != EnrollmentStore::stateFileName)
+            names.push_back(std::move(name));
     }
+    if (fs::exists(stateDirectory / EnrollmentStore::stateFileName))
+        names.emplace_back(EnrollmentStore::stateFileName);
+    // rename within one directory tree: nothing is copied, and nothing can be half moved.
+    for (const std::string &name : names)
+        fs::rename(stateDirectory / name, aside / name);
     return aside;
 }
 

@@ -64,6 +64,11 @@ std::vector<std::string> machineDifferences(const MachineBinding &recorded,
 inline constexpr std::string_view foreignIdentityPrefix =
     "this machine's state directory holds another machine's identity (a cloned disk image?)";
 
+// foreignIdentityPrefix and what differs (machineDifferences, not empty) from the machine where
+// the identity enrolled as deviceId: the start of every refusal's reason.
+std::string foreignIdentityReason(const std::vector<std::string> &differences,
+                                  const std::string &deviceId);
+
 // Moves the identity in stateDirectory (every entry but the lock file keep, which its holder
 // keeps open, and identities moved aside before) into a new
 // <stateDirectory>/cloned-identity-<UTC time>/ (0700), deleting nothing, and returns that

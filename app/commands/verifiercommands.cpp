@@ -2,8 +2,11 @@
 
 #include "app/client/devicesession.h"
 #include "app/client/enrollmenttoken.h"
+#include "app/client/machinebinding.h"
 #include "app/commands/appraisaltable.h"
 #include "app/commands/terminaltext.h"
+#include "attestation/tpm/tpmidentity.h"
+#include "posture/host/filesystem.h"
 #include "protocol/rfc3339.h"
 
 #include <iostream>
@@ -45,9 +48,23 @@ DeviceSession openSession(const VerifierCommandOptions &options, std::ostream &e
     if (const EnrollmentStore store(options.stateDirectory); !store.load())
         throw NotEnrolled("this device is not enrolled (no " + store.stateFile().string() +
                           "); run vigilctl enroll first");
-    return openDeviceSession(
+    DeviceSession session = openDeviceSession(
         options.stateDirectory, [&] { return loadDeviceTellingWhich(options, err); },
         options.transport);
+    // vigild checks this before it uses an identity; without vigild, vigilctl does.
+    if (session.state.machine) {
+        const MachineBinding here =
+            readMachineBinding(posture::FileSystem(),
+                               session.device.identity ? &session.device.identity->tpm() : nullptr);
+        const std::vector<std::string> differences =
+            machineDifferences(*session.state.machine, here);
+        if (!differences.empty())
+            throw EnrollmentStateError(foreignIdentityReason(differences, session.state.deviceId) +
+                                       "; vigilctl does not use it. Fix: move " +
+                                       options.stateDirectory.string() +
+                                       " aside and enroll this machine with a new token");
+    }
+    return session;
 }
 
 // Runs body, turning every failure into a message on err and exit status 1. refusal says what

@@ -177,6 +177,32 @@ private Q_SLOTS:
         QVERIFY(report.out.startsWith("Verdict: compliant (0 of 1 checks fail)"));
     }
 
+    // A state directory copied from another machine (a disk image): without vigild, vigilctl
+    // refuses it as vigild does, rather than reporting as the other machine.
+    void anotherMachinesIdentityIsRefused()
+    {
+        const QString state = directory("cloned");
+        const auto enrolled = vigilctl(enrollArguments(state, QStringLiteral("none")));
+        QVERIFY2(enrolled.exitCode == 0, enrolled.err.constData());
+        const std::string file = state.toStdString() + "/enrollment.json";
+        auto json = nlohmann::json::parse(readFile(file));
+        QVERIFY2(json["machine"].contains("machine_id"), json.dump().c_str());
+        std::string id = json["machine"]["machine_id"];
+        id.back() = id.back() == '0' ? '1' : '0';
+        json["machine"]["machine_id"] = id;
+        writeFile(file, json.dump(), fs::perms::owner_read | fs::perms::owner_write);
+
+        const auto report = vigilctl({QStringLiteral("report"), QStringLiteral("--state-dir"),
+                                      state, QStringLiteral("--tcti"), QStringLiteral("none")});
+        QCOMPARE(report.exitCode, 1);
+        QVERIFY2(report.err.contains("\nvigilctl: this machine's state directory holds another "
+                                     "machine's identity (a cloned disk image?): the machine-id "
+                                     "is not that of the machine where it enrolled as device "),
+                 report.err.constData());
+        QVERIFY(report.err.contains("; vigilctl does not use it. Fix: move "));
+        QVERIFY(report.out.isEmpty());
+    }
+
     void fingerprintMismatchIsRefused()
     {
         const QString state = directory("mismatch");
